@@ -1,0 +1,3 @@
+from popcon.cli.app import main
+
+main()

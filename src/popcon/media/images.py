@@ -1,0 +1,93 @@
+"""Image file I/O with the limits and error messages users need."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from popcon.domain.errors import InvalidInput, TooLarge, UnsupportedFormat
+
+READABLE_FORMATS = {"PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF", "MPO"}
+
+
+def load_image(
+    source: Path | bytes, *, max_bytes: int = 30 * 1024 * 1024, max_pixels: int = 40_000_000
+) -> Image.Image:
+    """Open an uploaded image as RGBA (first frame of an animation), or say clearly why not."""
+    if isinstance(source, Path):
+        if not source.is_file():
+            raise InvalidInput(f"no such image: {source}")
+        size = source.stat().st_size
+        name = source.name
+    else:
+        size = len(source)
+        name = "upload"
+    if size > max_bytes:
+        raise TooLarge(f"{name} is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB")
+    if size == 0:
+        raise InvalidInput(f"{name} is empty")
+    data = source.read_bytes() if isinstance(source, Path) else source
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(io.BytesIO(data))
+            if im.format not in READABLE_FORMATS:
+                raise UnsupportedFormat(
+                    f"{name} is {im.format}; use PNG, JPEG, WebP, GIF, BMP or TIFF"
+                )
+            if im.width * im.height > max_pixels:
+                raise TooLarge(
+                    f"{name} is {im.width}x{im.height}; at most {max_pixels / 1e6:.0f} megapixels"
+                )
+            im.seek(0)
+            im.load()
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        if isinstance(e, UnidentifiedImageError):
+            raise UnsupportedFormat(f"{name} is not an image we can read") from e
+        raise TooLarge(f"{name} is too large to decode safely") from e
+    except (OSError, SyntaxError, ValueError) as e:
+        raise InvalidInput(f"{name} is damaged or truncated: {e}") from e
+    if im.mode in ("I;16", "I", "F"):
+        arr = np.asarray(im, dtype=np.float32)
+        im = Image.fromarray((255 * arr / max(float(arr.max()), 1.0)).astype(np.uint8))
+    return im.convert("RGBA")
+
+
+def has_transparency(im: Image.Image) -> bool:
+    a = np.asarray(im.convert("RGBA"))[..., 3]
+    return bool((a < 250).mean() > 0.01)
+
+
+def write_png(path: Path, arr: np.ndarray) -> Path:
+    """Fast lossless PNG (RGB or RGBA array), written atomically: a crash never leaves half a frame."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if arr.ndim == 3 and arr.shape[2] == 4:
+        bgr = cv2.cvtColor(arr, cv2.COLOR_RGBA2BGRA)
+    elif arr.ndim == 3:
+        bgr = cv2.cvtColor(arr, cv2.COLOR_RGB2BGR)
+    else:
+        bgr = arr
+    ok, buf = cv2.imencode(".png", bgr, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+    if not ok:
+        raise OSError(f"PNG encoding failed for {path}")
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_bytes(buf.tobytes())
+    tmp.replace(path)
+    return path
+
+
+def read_png(path: Path) -> np.ndarray:
+    """RGB or RGBA array of a PNG written by `write_png` (or any PNG)."""
+    arr = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if arr is None:
+        raise InvalidInput(f"cannot read image {path}")
+    if arr.ndim == 2:
+        return cv2.cvtColor(arr, cv2.COLOR_GRAY2RGB)
+    if arr.shape[2] == 4:
+        return cv2.cvtColor(arr, cv2.COLOR_BGRA2RGBA)
+    return cv2.cvtColor(arr, cv2.COLOR_BGR2RGB)

@@ -1,0 +1,202 @@
+"""The stages of one job as plain functions: read inputs from the store, write one result.
+
+Each stage is idempotent: it writes its result atomically and a stage whose result is already
+on disk returns at once, so resuming after a crash redoes only what had not finished.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from popcon.domain.errors import InvalidInput
+from popcon.domain.models import ActionClip, Job
+from popcon.media.images import has_transparency, load_image
+from popcon.providers.base import CancelCheck, ImageProvider, VideoProvider
+from popcon.settings import Settings
+from popcon.store.db import JobStore
+from popcon.store.files import JobFiles, frame_paths, read_frames, write_frames
+
+
+@dataclass
+class StageContext:
+    settings: Settings
+    store: JobStore
+    images: ImageProvider
+    video: VideoProvider
+    check_cancel: CancelCheck
+    log: Callable[[str], None]
+
+    def files(self, job: Job) -> JobFiles:
+        return JobFiles(self.settings.data_dir, job.id)
+
+
+def _save_rgba(path: Path, im: Image.Image) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    im.convert("RGBA").save(tmp, format="PNG")
+    tmp.replace(path)
+
+
+def _cut_out(ctx: StageContext, im: Image.Image, key_color: tuple[int, int, int] | None) -> Image.Image:
+    from popcon.vision.matte import matte_image
+
+    rgb = np.asarray(im.convert("RGB"))
+    return Image.fromarray(matte_image(rgb, key_color=key_color), "RGBA")
+
+
+def make_character(ctx: StageContext, job: Job) -> tuple[int, int, int]:
+    """The character cut-out and the key colour its clips are rendered on."""
+    from popcon.providers.keycolor import choose_key_color
+
+    files = ctx.files(job)
+    if not files.character.exists():
+        if job.source == "sample":
+            from popcon.providers.offline.mascot import sample_character
+
+            character = sample_character()
+        elif job.source == "upload":
+            upload = files.input_dir / job.options["upload"]
+            character = load_image(
+                upload, max_bytes=ctx.settings.max_upload_bytes, max_pixels=ctx.settings.max_image_pixels
+            )
+            if job.remove_background and not has_transparency(character):
+                ctx.log("removing the background of the uploaded image")
+                character = _cut_out(ctx, character, None)
+        elif job.source == "prompt":
+            reference = None
+            if ref := job.options.get("reference"):
+                reference = load_image(files.input_dir / ref)
+            # A neutral key for the prompt: the character does not exist yet to choose against.
+            character = ctx.images.character(job.prompt or "", reference, (0, 177, 64))
+            if character.mode != "RGBA" or not has_transparency(character):
+                character = _cut_out(ctx, character, None)
+        else:
+            raise InvalidInput(f"unknown character source {job.source!r}")
+        alpha = np.asarray(character.convert("RGBA"))[..., 3]
+        if (alpha > 127).mean() < 0.002:
+            raise InvalidInput("the character image is empty after background removal")
+        _save_rgba(files.character, character)
+    if job.key_color is not None:
+        return job.key_color
+    key = choose_key_color(Image.open(files.character))
+    ctx.store.update_job(job.id, key_color=key)
+    return key
+
+
+def make_pose(ctx: StageContext, job: Job, action: ActionClip) -> Path:
+    files = ctx.files(job)
+    path = files.pose(action.index, action.action_id)
+    if path.exists():
+        return path
+    character = Image.open(files.character).convert("RGBA")
+    assert job.key_color is not None
+    pose = ctx.images.start_pose(character, action.preset, job.key_color)
+    if pose.mode != "RGBA" or not has_transparency(pose):
+        pose = _cut_out(ctx, pose, job.key_color)
+    _save_rgba(path, pose)
+    return path
+
+
+def make_clip(ctx: StageContext, job: Job, action: ActionClip) -> Path:
+    files = ctx.files(job)
+    path = files.clip(action.index, action.action_id)
+    if path.exists():
+        return path
+    if action.imported_clip:
+        src = files.input_dir / action.imported_clip
+        tmp = path.with_name(path.name + ".part")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, tmp)
+        tmp.replace(path)
+        return path
+    pose = Image.open(files.pose(action.index, action.action_id)).convert("RGBA")
+    assert job.key_color is not None
+    ctx.video.animate(pose, action.preset, job.key_color, path, ctx.check_cancel)
+    if not path.exists():
+        raise RuntimeError(f"the {ctx.video.name} provider returned no clip")
+    return path
+
+
+def extract_frames(ctx: StageContext, job: Job, action: ActionClip) -> dict[str, int | float]:
+    """Decode, crop black bars, pick the best whole-second loop, sample it; frames are the originals."""
+    from popcon.media.loop import crop_dark_borders, find_loop, frames_for, sample_loop
+    from popcon.media.video import decode_frames
+
+    files = ctx.files(job)
+    out = files.frames_dir(action.index, action.action_id)
+    if out.exists() and action.frame_count and len(frame_paths(out)) == action.frame_count:
+        return {"seconds": action.seconds or 0, "frame_count": action.frame_count}
+    frames, fps = decode_frames(files.clip(action.index, action.action_id))
+    ctx.check_cancel()
+    frames = crop_dark_borders(frames)
+    loop = find_loop(frames, fps, prefer_seconds=action.preset.recipe.seconds)
+    picked = sample_loop(frames, loop, frames_for(loop.seconds))
+    write_frames(out, picked)
+    return {
+        "seconds": loop.seconds,
+        "frame_count": len(picked),
+        "loop_start": loop.start,
+        "loop_score": round(loop.seam, 3),
+    }
+
+
+def matte_action(ctx: StageContext, job: Job, action: ActionClip) -> int:
+    from popcon.vision.matte import matte_frames
+
+    files = ctx.files(job)
+    src = files.frames_dir(action.index, action.action_id)
+    out = files.cutouts_dir(action.index, action.action_id)
+    n = len(frame_paths(src))
+    if out.exists() and len(frame_paths(out)) == n:
+        return n
+    frames = read_frames(src)
+    ctx.check_cancel()
+    cutouts = matte_frames(frames, key_color=job.key_color)
+    ctx.check_cancel()
+    return write_frames(out, cutouts)
+
+
+def export_platform(ctx: StageContext, job: Job, platform: str) -> dict[str, Any]:
+    """Encode, validate and package the finished actions for one platform."""
+    from popcon.pipeline.export import ExportInput, export_set
+
+    files = ctx.files(job)
+    inputs = [
+        ExportInput(
+            action_id=a.action_id,
+            label=a.preset.label,
+            frames=read_frames(files.cutouts_dir(a.index, a.action_id)),
+            seconds=a.seconds or 1,
+        )
+        for a in job.actions
+        if a.status.value == "done"
+    ]
+    if not inputs:
+        raise InvalidInput("no finished action to export")
+    report = export_set(inputs, platform, files.exports_dir)
+    return {
+        "dir": str(report.directory),
+        "zip": str(report.zip_path),
+        "manifest": str(report.manifest_path),
+        "preview": str(report.preview_html),
+        "files": [
+            {
+                "name": f.file_name,
+                "action_id": f.action_id,
+                "bytes": f.bytes,
+                "frames": f.frames,
+                "seconds": f.seconds,
+                "loops": f.loops,
+                "valid": f.valid,
+            }
+            for f in report.files
+        ],
+        "warnings": list(report.warnings),
+    }

@@ -1,0 +1,323 @@
+"""Job records in a SQL database through SQLAlchemy (SQLite by default).
+
+Every status change is a compare-and-set on the row (`WHERE status = <what we read>`), so two
+processes racing on a job cannot both move it, and every move is checked against the state
+machine of `popcon.domain.status`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    create_engine,
+    event,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
+
+from popcon.domain.actions import ActionPreset
+from popcon.domain.errors import IllegalTransition, InvalidInput, NotFound
+from popcon.domain.models import ActionClip, Job
+from popcon.domain.status import ActionStatus, JobStatus, check_action_transition, check_job_transition
+
+JOB_ID = re.compile(r"^[0-9a-f]{12}$")
+
+
+def now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def new_job_id() -> str:
+    return secrets.token_hex(6)
+
+
+def check_job_id(job_id: str) -> str:
+    if not isinstance(job_id, str) or not JOB_ID.match(job_id):
+        raise InvalidInput(f"{job_id!r} is not a job id (12 hex digits)")
+    return job_id
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class JobRow(Base):
+    __tablename__ = "jobs"
+    id: Mapped[str] = mapped_column(String(12), primary_key=True)
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    source: Mapped[str] = mapped_column(String(16))
+    prompt: Mapped[str | None] = mapped_column(Text)
+    remove_background: Mapped[bool] = mapped_column(Boolean, default=True)
+    platforms: Mapped[list[str]] = mapped_column(JSON)
+    auto_export: Mapped[bool] = mapped_column(Boolean, default=True)
+    key_color: Mapped[list[int] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    exports: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=now, onupdate=now)
+    actions: Mapped[list[ActionRow]] = relationship(
+        back_populates="job", order_by="ActionRow.index", cascade="all, delete-orphan"
+    )
+
+
+class ActionRow(Base):
+    __tablename__ = "actions"
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    action_id: Mapped[str] = mapped_column(String(32))
+    preset: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    imported_clip: Mapped[str | None] = mapped_column(String(255))
+    seconds: Mapped[int | None] = mapped_column(Integer)
+    frame_count: Mapped[int] = mapped_column(Integer, default=0)
+    loop_start: Mapped[int | None] = mapped_column(Integer)
+    loop_score: Mapped[float | None] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=now, onupdate=now)
+    job: Mapped[JobRow] = relationship(back_populates="actions")
+
+
+def _to_action(r: ActionRow) -> ActionClip:
+    return ActionClip(
+        job_id=r.job_id,
+        index=r.index,
+        preset=ActionPreset.model_validate(r.preset),
+        status=ActionStatus(r.status),
+        attempts=r.attempts,
+        error=r.error,
+        imported_clip=r.imported_clip,
+        seconds=r.seconds,
+        frame_count=r.frame_count,
+        loop_start=r.loop_start,
+        loop_score=r.loop_score,
+        updated_at=r.updated_at,
+    )
+
+
+def _to_job(r: JobRow) -> Job:
+    return Job(
+        id=r.id,
+        status=JobStatus(r.status),
+        source=r.source,
+        prompt=r.prompt,
+        remove_background=r.remove_background,
+        platforms=list(r.platforms or []),
+        auto_export=r.auto_export,
+        key_color=tuple(r.key_color) if r.key_color else None,  # type: ignore[arg-type]
+        error=r.error,
+        created_at=r.created_at,
+        updated_at=r.updated_at,
+        options=dict(r.options or {}),
+        actions=[_to_action(a) for a in r.actions],
+        exports=dict(r.exports or {}),
+    )
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+class JobStore:
+    """Repository of jobs and actions; the only code that talks SQL."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = make_engine(url)
+        Base.metadata.create_all(self.engine)
+        self._session = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._session() as s, s.begin():
+            yield s
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ---- jobs -------------------------------------------------------------------------
+    def create_job(
+        self,
+        *,
+        source: str,
+        actions: list[ActionPreset],
+        platforms: list[str],
+        prompt: str | None = None,
+        remove_background: bool = True,
+        auto_export: bool = True,
+        options: dict[str, Any] | None = None,
+        imported_clips: dict[str, str] | None = None,
+        job_id: str | None = None,
+    ) -> Job:
+        job_id = job_id or new_job_id()
+        imported_clips = imported_clips or {}
+        with self.session() as s:
+            row = JobRow(
+                id=job_id,
+                status=JobStatus.QUEUED.value,
+                source=source,
+                prompt=prompt,
+                remove_background=remove_background,
+                platforms=list(platforms),
+                auto_export=auto_export,
+                options=options or {},
+                exports={},
+            )
+            row.actions = [
+                ActionRow(
+                    index=i,
+                    action_id=p.id,
+                    preset=json.loads(p.model_dump_json()),
+                    status=ActionStatus.PENDING.value,
+                    imported_clip=imported_clips.get(p.id),
+                )
+                for i, p in enumerate(actions)
+            ]
+            s.add(row)
+        return self.get_job(job_id)
+
+    def _row(self, s: Session, job_id: str) -> JobRow:
+        row = s.get(JobRow, check_job_id(job_id))
+        if row is None:
+            raise NotFound(f"no job {job_id}")
+        return row
+
+    def get_job(self, job_id: str) -> Job:
+        with self.session() as s:
+            return _to_job(self._row(s, job_id))
+
+    def list_jobs(self, limit: int = 50) -> list[Job]:
+        with self.session() as s:
+            rows = s.scalars(select(JobRow).order_by(JobRow.created_at.desc()).limit(limit)).all()
+            return [_to_job(r) for r in rows]
+
+    def set_job_status(self, job_id: str, new: JobStatus, *, error: str | None = None) -> Job:
+        with self.session() as s:
+            row = self._row(s, job_id)
+            current = JobStatus(row.status)
+            if current == new:
+                return _to_job(row)
+            check_job_transition(current, new)
+            done = s.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id, JobRow.status == current.value)
+                .values(status=new.value, error=error, updated_at=now())
+            )
+            if done.rowcount != 1:
+                raise IllegalTransition(f"job {job_id} changed status while moving to {new}")
+        return self.get_job(job_id)
+
+    def update_job(self, job_id: str, **fields: Any) -> None:
+        allowed = {"key_color", "options", "error", "platforms", "auto_export"}
+        if bad := set(fields) - allowed:
+            raise ValueError(f"cannot update {bad}")
+        with self.session() as s:
+            row = self._row(s, job_id)
+            for k, v in fields.items():
+                setattr(row, k, list(v) if k == "key_color" and v is not None else v)
+
+    def record_export(self, job_id: str, platform: str, summary: dict[str, Any]) -> None:
+        with self.session() as s:
+            row = self._row(s, job_id)
+            row.exports = {**(row.exports or {}), platform: summary}
+
+    # ---- leases: one runner at a time owns a job ----------------------------------------
+    def claim(self, job_id: str, owner: str, ttl: float = 30.0) -> bool:
+        t = now()
+        with self.session() as s:
+            self._row(s, job_id)
+            res = s.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id)
+                .where(
+                    (JobRow.lease_owner.is_(None)) | (JobRow.lease_owner == owner) | (JobRow.lease_until < t)
+                )
+                .values(lease_owner=owner, lease_until=t + timedelta(seconds=ttl))
+            )
+            return res.rowcount == 1
+
+    def release(self, job_id: str, owner: str) -> None:
+        with self.session() as s:
+            s.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id, JobRow.lease_owner == owner)
+                .values(lease_owner=None, lease_until=None)
+            )
+
+    def lease_holder(self, job_id: str) -> str | None:
+        with self.session() as s:
+            row = self._row(s, job_id)
+            if row.lease_owner and row.lease_until and row.lease_until > now():
+                return row.lease_owner
+            return None
+
+    # ---- actions ------------------------------------------------------------------------
+    def _action_row(self, s: Session, job_id: str, index: int) -> ActionRow:
+        row = s.get(ActionRow, (check_job_id(job_id), index))
+        if row is None:
+            raise NotFound(f"job {job_id} has no action #{index}")
+        return row
+
+    def get_action(self, job_id: str, index: int) -> ActionClip:
+        with self.session() as s:
+            return _to_action(self._action_row(s, job_id, index))
+
+    def set_action_status(
+        self, job_id: str, index: int, new: ActionStatus, *, error: str | None = None, **fields: Any
+    ) -> ActionClip:
+        with self.session() as s:
+            row = self._action_row(s, job_id, index)
+            current = ActionStatus(row.status)
+            if current != new:
+                check_action_transition(current, new)
+            values = {"status": new.value, "error": error, "updated_at": now(), **fields}
+            done = s.execute(
+                update(ActionRow)
+                .where(
+                    ActionRow.job_id == job_id, ActionRow.index == index, ActionRow.status == current.value
+                )
+                .values(**values)
+            )
+            if done.rowcount != 1:
+                raise IllegalTransition(f"action #{index} of job {job_id} changed status concurrently")
+        return self.get_action(job_id, index)
+
+    def update_action(self, job_id: str, index: int, **fields: Any) -> None:
+        allowed = {"attempts", "seconds", "frame_count", "loop_start", "loop_score", "error", "imported_clip"}
+        if bad := set(fields) - allowed:
+            raise ValueError(f"cannot update {bad}")
+        with self.session() as s:
+            row = self._action_row(s, job_id, index)
+            for k, v in fields.items():
+                setattr(row, k, v)

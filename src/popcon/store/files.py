@@ -1,0 +1,118 @@
+"""Where a job's files live, and how they are written without ever losing a finished result.
+
+Layout under `<data_dir>/jobs/<job_id>/`:
+```
+input/        the upload and imported clips, exactly as received (never modified)
+character.png the character cut-out (RGBA)
+actions/<NN>-<action>/pose.png     start pose
+                      clip.mp4     the clip (generated or a copy of the import)
+                      frames/      extracted loop frames, RGB PNG (the pristine originals)
+                      cutouts/     automatic matte, RGBA PNG
+exports/<platform>/  and  exports/<platform>.zip
+```
+Folders of frames are published whole: written under a temporary name, then renamed, so a
+crash leaves either the previous complete folder or none.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from popcon.media.images import read_png, write_png
+from popcon.store.db import check_job_id
+
+
+class JobFiles:
+    def __init__(self, data_dir: Path, job_id: str) -> None:
+        self.root = data_dir / "jobs" / check_job_id(job_id)
+
+    @property
+    def input_dir(self) -> Path:
+        return self.root / "input"
+
+    @property
+    def character(self) -> Path:
+        return self.root / "character.png"
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.root / "exports"
+
+    def action_dir(self, index: int, action_id: str) -> Path:
+        return self.root / "actions" / f"{index:02d}-{action_id}"
+
+    def pose(self, index: int, action_id: str) -> Path:
+        return self.action_dir(index, action_id) / "pose.png"
+
+    def clip(self, index: int, action_id: str) -> Path:
+        return self.action_dir(index, action_id) / "clip.mp4"
+
+    def frames_dir(self, index: int, action_id: str) -> Path:
+        return self.action_dir(index, action_id) / "frames"
+
+    def cutouts_dir(self, index: int, action_id: str) -> Path:
+        return self.action_dir(index, action_id) / "cutouts"
+
+    def save_input(self, name: str, data: bytes) -> Path:
+        """Keep an upload under a fresh name; an existing input is never replaced."""
+        self.input_dir.mkdir(parents=True, exist_ok=True)
+        safe = "".join(c for c in Path(name).name if c.isalnum() or c in "._-")[-80:] or "upload"
+        path = self.input_dir / safe
+        if path.exists():
+            path = self.input_dir / f"{uuid.uuid4().hex[:8]}-{safe}"
+        tmp = path.with_name(path.name + ".part")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+        return path
+
+
+@contextmanager
+def publish_dir(target: Path) -> Iterator[Path]:
+    """Yield a temporary folder; on success it replaces `target` in one rename."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
+    tmp.mkdir()
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.old")
+        target.rename(old)
+    tmp.rename(target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def write_frames(target: Path, frames: Sequence[np.ndarray]) -> int:
+    with publish_dir(target) as tmp:
+        for i, f in enumerate(frames):
+            write_png(tmp / f"{i:03d}.png", f)
+    return len(frames)
+
+
+def frame_paths(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.glob("*.png") if not p.name.startswith("."))
+
+
+def read_frames(folder: Path) -> list[np.ndarray]:
+    return [read_png(p) for p in frame_paths(folder)]
+
+
+def clean_partials(root: Path) -> None:
+    """Remove leftovers of a crash (temporary folders and files); finished results are untouched."""
+    if not root.exists():
+        return
+    for p in list(root.rglob("*.part")) + list(root.rglob(".*.part")) + list(root.rglob(".*.old")):
+        if p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)

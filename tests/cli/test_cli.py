@@ -1,0 +1,136 @@
+"""The `popcon` command as a user runs it: a real process, a real data folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from popcon.domain.platforms import get_platform
+from popcon.media.validate import validate_apng
+
+from ..conftest import BENCH, SAMPLES
+
+
+def popcon(*args: str, data: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "POPCON_DATA_DIR": str(data), "COLUMNS": "120"}
+    run = subprocess.run(
+        [sys.executable, "-m", "popcon", *args], capture_output=True, text=True, env=env, timeout=600
+    )
+    if check and run.returncode != 0:
+        raise AssertionError(f"popcon {' '.join(args)} exited {run.returncode}:\n{run.stdout}\n{run.stderr}")
+    return run
+
+
+def _assert_valid_line_set(out: Path, n: int) -> None:
+    preset = get_platform("line-emoji")
+    folder = out / "line-emoji"
+    files = sorted(p.name for p in folder.glob("[0-9]*.png"))
+    assert files == [f"{i:03d}.png" for i in range(1, n + 1)]
+    for name in files:
+        results = validate_apng((folder / name).read_bytes(), preset)
+        assert all(r.passed for r in results), (name, [r for r in results if not r.passed])
+    with zipfile.ZipFile(out / "line-emoji.zip") as z:
+        names = set(z.namelist())
+    assert set(files) <= names and "tab.png" in names
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sample", sorted(p.name for p in SAMPLES.glob("*_on_white.jpg")))
+def test_make_from_each_sample_on_white(tmp_path, sample):
+    out = tmp_path / "out"
+    run = popcon(
+        "make", str(SAMPLES / sample), "--actions", "wave,jump", "--out", str(out), data=tmp_path / "d"
+    )
+    assert "line-emoji" in run.stdout
+    _assert_valid_line_set(out, 2)
+
+
+def test_make_from_a_prompt_offline(tmp_path):
+    out = tmp_path / "out"
+    run = popcon(
+        "make",
+        "--prompt",
+        "a chubby orange cat in a hoodie",
+        "--actions",
+        "wave,cry",
+        "--out",
+        str(out),
+        data=tmp_path / "d",
+    )
+    assert "offline procedural generator" in run.stdout
+    _assert_valid_line_set(out, 2)
+
+
+def test_make_with_an_imported_clip_then_jobs_commands(tmp_path):
+    data = tmp_path / "d"
+    clip_src = BENCH / "matte" / "clips" / "1f600__green" / "video.mp4"
+    out = tmp_path / "out"
+    popcon(
+        "make",
+        str(SAMPLES / "fox.png"),
+        "--clip",
+        f"wave={clip_src}",
+        "--actions",
+        "wave,jump",
+        "--out",
+        str(out),
+        data=data,
+    )
+    _assert_valid_line_set(out, 2)
+    listing = popcon("jobs", "list", data=data).stdout
+    assert "completed" in listing
+    job_id = next(line.split()[1] for line in listing.splitlines() if "completed" in line)
+    show = popcon("jobs", "show", job_id, data=data).stdout
+    assert "wave" in show and "jump" in show and "done" in show
+
+
+def test_actions_lists_the_presets(tmp_path):
+    lines = popcon("actions", data=tmp_path / "d").stdout.strip().splitlines()
+    assert len(lines) >= 16
+    assert any(line.startswith("wave") for line in lines)
+
+
+def test_matte_writes_one_rgba_png_per_frame(tmp_path):
+    from PIL import Image
+
+    clip = BENCH / "matte" / "clips" / "1f47b__gray" / "video.mp4"
+    popcon("matte", str(clip), "--out", str(tmp_path / "f"), data=tmp_path / "d")
+    frames = sorted((tmp_path / "f").glob("*.png"))
+    assert len(frames) == 24
+    im = Image.open(frames[0])
+    assert im.mode == "RGBA" and im.size == (1280, 720)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["make", "missing.png"], "no such image"),
+        (["make", "--sample", "--actions", "wave,moonwalk"], "unknown action 'moonwalk'"),
+        (["make", "--sample", "--platform", "myspace"], "myspace"),
+        (["make", "--sample", "--clip", "wave"], "NAME=VALUE"),
+        (["make"], "exactly one of"),
+        (["jobs", "show", "nope"], "not a job id"),
+        (["jobs", "show", "0123456789ab"], "no job"),
+    ],
+)
+def test_bad_input_gets_a_clear_error(tmp_path, args, message):
+    run = popcon(*args, data=tmp_path / "d", check=False)
+    assert run.returncode == 2
+    assert message in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_corrupt_image_is_refused_before_a_job_exists(tmp_path):
+    bad = tmp_path / "fox.png"
+    bad.write_bytes((SAMPLES / "fox.png").read_bytes()[:2000])
+    run = popcon("make", str(bad), data=tmp_path / "d", check=False)
+    assert run.returncode == 2 and "damaged" in run.stderr
+    assert "completed" not in popcon("jobs", "list", data=tmp_path / "d").stdout

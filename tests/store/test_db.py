@@ -1,0 +1,88 @@
+import threading
+
+import pytest
+
+from popcon.domain.actions import resolve_actions
+from popcon.domain.errors import IllegalTransition, InvalidInput, NotFound
+from popcon.domain.status import ActionStatus, JobStatus
+from popcon.store.db import JobStore
+
+
+def _job(store: JobStore):
+    return store.create_job(
+        source="sample", actions=resolve_actions(["wave", "jump"]), platforms=["line-emoji"]
+    )
+
+
+def test_create_and_read_back(store):
+    job = _job(store)
+    again = store.get_job(job.id)
+    assert again.status == JobStatus.QUEUED
+    assert [a.action_id for a in again.actions] == ["wave", "jump"]
+    assert again.actions[0].preset.motion_prompt
+    assert store.list_jobs()[0].id == job.id
+
+
+def test_state_survives_a_new_store_on_the_same_database(settings, store):
+    job = _job(store)
+    store.set_job_status(job.id, JobStatus.GENERATING_CHARACTER)
+    store.update_job(job.id, key_color=(0, 200, 50))
+    other = JobStore(settings.db_url)
+    j = other.get_job(job.id)
+    assert j.status == JobStatus.GENERATING_CHARACTER and j.key_color == (0, 200, 50)
+    other.close()
+
+
+def test_illegal_transition_is_refused_and_nothing_changes(store):
+    job = _job(store)
+    with pytest.raises(IllegalTransition):
+        store.set_job_status(job.id, JobStatus.COMPLETED)
+    assert store.get_job(job.id).status == JobStatus.QUEUED
+    with pytest.raises(IllegalTransition):
+        store.set_action_status(job.id, 0, ActionStatus.DONE)
+    assert store.get_action(job.id, 0).status == ActionStatus.PENDING
+
+
+def test_bad_and_unknown_ids(store):
+    with pytest.raises(InvalidInput):
+        store.get_job("../../etc")
+    with pytest.raises(NotFound):
+        store.get_job("0123456789ab")
+    job = _job(store)
+    with pytest.raises(NotFound):
+        store.get_action(job.id, 7)
+
+
+def test_lease_is_exclusive_until_released(store):
+    job = _job(store)
+    assert store.claim(job.id, "a")
+    assert not store.claim(job.id, "b")
+    assert store.claim(job.id, "a")  # renew
+    store.release(job.id, "a")
+    assert store.claim(job.id, "b")
+
+
+def test_expired_lease_can_be_taken(store):
+    job = _job(store)
+    assert store.claim(job.id, "dead", ttl=-1)
+    assert store.claim(job.id, "alive")
+
+
+def test_concurrent_status_moves_only_one_wins(store):
+    job = _job(store)
+    results = []
+
+    def move():
+        try:
+            store.set_action_status(job.id, 0, ActionStatus.POSING)
+            results.append("ok")
+        except IllegalTransition:
+            results.append("refused")
+
+    threads = [threading.Thread(target=move) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert store.get_action(job.id, 0).status == ActionStatus.POSING
+    assert "ok" in results

@@ -1,0 +1,45 @@
+import numpy as np
+import pytest
+
+from popcon.domain.errors import InvalidInput
+from popcon.store.files import JobFiles, clean_partials, publish_dir, read_frames, write_frames
+
+
+def test_frames_round_trip_losslessly(tmp_path):
+    frames = [np.random.default_rng(i).integers(0, 255, (20, 30, 4), dtype=np.uint8) for i in range(3)]
+    write_frames(tmp_path / "f", frames)
+    back = read_frames(tmp_path / "f")
+    assert len(back) == 3 and all(np.array_equal(a, b) for a, b in zip(frames, back, strict=True))
+
+
+def test_a_failed_publish_keeps_the_previous_folder(tmp_path):
+    target = tmp_path / "frames"
+    write_frames(target, [np.zeros((4, 4, 3), np.uint8)])
+    with pytest.raises(RuntimeError), publish_dir(target) as tmp:
+        (tmp / "000.png").write_bytes(b"half")
+        raise RuntimeError("crash")
+    assert len(list(target.glob("*.png"))) == 1
+    assert read_frames(target)[0].shape == (4, 4, 3)
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
+
+
+def test_inputs_are_never_overwritten(tmp_path):
+    files = JobFiles(tmp_path, "0123456789ab")
+    a = files.save_input("fox.png", b"one")
+    b = files.save_input("fox.png", b"two")
+    assert a != b and a.read_bytes() == b"one" and b.read_bytes() == b"two"
+    weird = files.save_input("../../evil/../x.png", b"3")
+    assert weird.parent == files.input_dir
+
+
+def test_clean_partials_removes_only_leftovers(tmp_path):
+    (tmp_path / "a.png.part").write_bytes(b"x")
+    (tmp_path / ".frames.1234.part").mkdir()
+    (tmp_path / "keep.png").write_bytes(b"y")
+    clean_partials(tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.png"]
+
+
+def test_job_files_refuse_bad_ids(tmp_path):
+    with pytest.raises(InvalidInput):
+        JobFiles(tmp_path, "../other")
