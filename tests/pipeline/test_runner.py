@@ -19,6 +19,7 @@ from popcon.domain.status import ActionStatus, JobStatus
 from popcon.media.validate import validate_apng
 from popcon.pipeline.events import Event
 from popcon.pipeline.runner import JobBusy, Runner
+from popcon.providers.base import Usage
 from popcon.providers.offline.provider import OfflineVideoProvider
 from popcon.store.files import JobFiles
 
@@ -35,8 +36,9 @@ class FlakyVideo(OfflineVideoProvider):
         self.block = block
         self.calls: dict[str, int] = {}
 
-    def animate(self, pose, action, key_color, out_path, check_cancel=lambda: None):
+    def animate(self, pose, action, key_color, out_path, check_cancel=lambda: None, on_usage=lambda u: None):
         self.calls[action.id] = self.calls.get(action.id, 0) + 1
+        on_usage(Usage("flaky", "test-model", "second", 2.0, cost=0.2, currency="CNY"))
         if self.block is not None:
             self.block.set()
             for _ in range(500):
@@ -115,6 +117,8 @@ def test_transient_errors_are_retried_with_backoff(settings, store):
     runner.close()
     assert done.status == JobStatus.COMPLETED
     assert video.calls["nod"] == 3
+    assert len(done.usage) == 3 and done.usage[0]["action"] == "nod"
+    assert done.cost == {"CNY": pytest.approx(0.6)}
 
 
 def test_transient_errors_give_up_after_the_limit(settings, store):

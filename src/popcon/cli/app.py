@@ -46,14 +46,17 @@ def _root(
     State.settings = Settings(data_dir=data_dir) if data_dir else Settings()
 
 
-def _services():  # type: ignore[no-untyped-def]
+def _services(image_provider: str | None = None, video_provider: str | None = None):  # type: ignore[no-untyped-def]
     from popcon.pipeline.runner import Runner
+    from popcon.providers.registry import image_provider as make_images
+    from popcon.providers.registry import video_provider as make_video
     from popcon.store.db import JobStore
 
     s = settings()
     s.data_dir.mkdir(parents=True, exist_ok=True)
     store = JobStore(s.db_url)
-    return store, Runner(s, store)
+    runner = Runner(s, store, images=make_images(s, image_provider), video=make_video(s, video_provider))
+    return store, runner
 
 
 @app.command()
@@ -86,6 +89,13 @@ def make(
         bool, typer.Option("--refine", help="Stop at awaiting_refinement instead of exporting.")
     ] = False,
     sample: Annotated[bool, typer.Option("--sample", help="Use the built-in sample character.")] = False,
+    image_provider: Annotated[
+        str | None,
+        typer.Option("--image-provider", help="Character / start-pose provider (see `popcon providers`)."),
+    ] = None,
+    video_provider: Annotated[
+        str | None, typer.Option("--video-provider", help="Animation provider (see `popcon providers`).")
+    ] = None,
 ) -> None:
     """Make a set: character -> start poses -> clips -> frames -> cut-outs -> platform files."""
     from popcon.cli.progress import run_with_progress
@@ -116,7 +126,7 @@ def make(
         load_image(image, max_bytes=s.max_upload_bytes, max_pixels=s.max_image_pixels)
         upload = image.read_bytes()
 
-    store, runner = _services()
+    store, runner = _services(image_provider, video_provider)
     from popcon.store.db import new_job_id
 
     job_id = new_job_id()
@@ -241,6 +251,8 @@ def jobs_show(job_id: str) -> None:
             a.error or "",
         )
     console.print(table)
+    for currency, total in j.cost.items():
+        console.print(f"cost reported by the providers: {total:.2f} {currency}")
     for platform, summary in j.exports.items():
         console.print(f"export {platform}: {summary.get('zip') or summary.get('dir')}")
 

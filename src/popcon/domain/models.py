@@ -48,6 +48,16 @@ class Job:
     options: dict[str, Any] = field(default_factory=dict)
     actions: list[ActionClip] = field(default_factory=list)
     exports: dict[str, dict[str, Any]] = field(default_factory=dict)
+    usage: list[dict[str, Any]] = field(default_factory=list)  # billed provider calls
+
+    @property
+    def cost(self) -> dict[str, float]:
+        """Total reported cost per currency."""
+        totals: dict[str, float] = {}
+        for u in self.usage:
+            if u.get("cost") is not None and u.get("currency") and not u.get("estimated"):
+                totals[u["currency"]] = totals.get(u["currency"], 0.0) + float(u["cost"])
+        return totals
 
     @property
     def failed_actions(self) -> list[ActionClip]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from PIL import Image
 from popcon.domain.errors import InvalidInput
 from popcon.domain.models import ActionClip, Job
 from popcon.media.images import has_transparency, load_image
-from popcon.providers.base import CancelCheck, ImageProvider, VideoProvider
+from popcon.providers.base import CancelCheck, ImageProvider, Usage, UsageSink, VideoProvider
 from popcon.settings import Settings
 from popcon.store.db import JobStore
 from popcon.store.files import JobFiles, frame_paths, read_frames, write_frames
@@ -35,6 +35,13 @@ class StageContext:
 
     def files(self, job: Job) -> JobFiles:
         return JobFiles(self.settings.data_dir, job.id)
+
+    def usage_sink(self, job: Job, action: ActionClip | None = None) -> UsageSink:
+        def record(u: Usage) -> None:
+            entry = {**asdict(u), "action": action.action_id if action else None}
+            self.store.add_usage(job.id, entry)
+
+        return record
 
 
 def _save_rgba(path: Path, im: Image.Image) -> None:
@@ -74,7 +81,7 @@ def make_character(ctx: StageContext, job: Job) -> tuple[int, int, int]:
             if ref := job.options.get("reference"):
                 reference = load_image(files.input_dir / ref)
             # A neutral key for the prompt: the character does not exist yet to choose against.
-            character = ctx.images.character(job.prompt or "", reference, (0, 177, 64))
+            character = ctx.images.character(job.prompt or "", reference, (0, 177, 64), ctx.usage_sink(job))
             if character.mode != "RGBA" or not has_transparency(character):
                 character = _cut_out(ctx, character, None)
         else:
@@ -97,7 +104,7 @@ def make_pose(ctx: StageContext, job: Job, action: ActionClip) -> Path:
         return path
     character = Image.open(files.character).convert("RGBA")
     assert job.key_color is not None
-    pose = ctx.images.start_pose(character, action.preset, job.key_color)
+    pose = ctx.images.start_pose(character, action.preset, job.key_color, ctx.usage_sink(job, action))
     if pose.mode != "RGBA" or not has_transparency(pose):
         pose = _cut_out(ctx, pose, job.key_color)
     _save_rgba(path, pose)
@@ -118,7 +125,7 @@ def make_clip(ctx: StageContext, job: Job, action: ActionClip) -> Path:
         return path
     pose = Image.open(files.pose(action.index, action.action_id)).convert("RGBA")
     assert job.key_color is not None
-    ctx.video.animate(pose, action.preset, job.key_color, path, ctx.check_cancel)
+    ctx.video.animate(pose, action.preset, job.key_color, path, ctx.check_cancel, ctx.usage_sink(job, action))
     if not path.exists():
         raise RuntimeError(f"the {ctx.video.name} provider returned no clip")
     return path

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -14,7 +15,28 @@ CancelCheck = Callable[[], None]
 """Called between units of work; raises `popcon.domain.errors.Canceled` when the job was canceled."""
 
 
+@dataclass(frozen=True)
+class Usage:
+    """What one provider call consumed, as the service reported it (or as estimated beforehand)."""
+
+    provider: str
+    model: str
+    unit: str  # "second", "image", ...
+    quantity: float
+    cost: float | None = None
+    currency: str | None = None
+    estimated: bool = False
+
+
+UsageSink = Callable[[Usage], None]
+"""Receives the usage of each billed call; the pipeline stores it with the job."""
+
+
 def never_canceled() -> None:
+    return None
+
+
+def ignore_usage(_usage: Usage) -> None:
     return None
 
 
@@ -50,4 +72,7 @@ class VideoProvider(Protocol):
         key_color: tuple[int, int, int],
         out_path: Path,
         check_cancel: CancelCheck = never_canceled,
-    ) -> Path: ...
+        on_usage: UsageSink = ignore_usage,
+    ) -> Path:
+        """Write the clip to `out_path` (atomically: a half download never counts as done)."""
+        ...

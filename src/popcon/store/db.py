@@ -70,6 +70,7 @@ class JobRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
     options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     exports: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    usage: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_until: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
@@ -130,6 +131,7 @@ def _to_job(r: JobRow) -> Job:
         options=dict(r.options or {}),
         actions=[_to_action(a) for a in r.actions],
         exports=dict(r.exports or {}),
+        usage=list(r.usage or []),
     )
 
 
@@ -193,6 +195,7 @@ class JobStore:
                 auto_export=auto_export,
                 options=options or {},
                 exports={},
+                usage=[],
             )
             row.actions = [
                 ActionRow(
@@ -251,6 +254,12 @@ class JobStore:
         with self.session() as s:
             row = self._row(s, job_id)
             row.exports = {**(row.exports or {}), platform: summary}
+
+    def add_usage(self, job_id: str, entry: dict[str, Any]) -> None:
+        """Append what a provider call consumed (never any secret: the entry is plain numbers)."""
+        with self.session() as s:
+            row = self._row(s, job_id)
+            row.usage = [*(row.usage or []), entry]
 
     # ---- leases: one runner at a time owns a job ----------------------------------------
     def claim(self, job_id: str, owner: str, ttl: float = 30.0) -> bool:

@@ -7,7 +7,7 @@ from pathlib import Path
 from PIL import Image
 
 from popcon.domain.actions import ActionPreset
-from popcon.providers.base import CancelCheck, never_canceled
+from popcon.providers.base import CancelCheck, UsageSink, ignore_usage, never_canceled
 from popcon.settings import Settings
 
 
@@ -21,14 +21,22 @@ class OfflineImageProvider:
         self.settings = settings
 
     def character(
-        self, prompt: str, reference: Image.Image | None, key_color: tuple[int, int, int]
+        self,
+        prompt: str,
+        reference: Image.Image | None,
+        key_color: tuple[int, int, int],
+        on_usage: UsageSink = ignore_usage,
     ) -> Image.Image:
         from popcon.providers.offline.mascot import draw_mascot
 
         return draw_mascot(prompt)
 
     def start_pose(
-        self, character: Image.Image, action: ActionPreset, key_color: tuple[int, int, int]
+        self,
+        character: Image.Image,
+        action: ActionPreset,
+        key_color: tuple[int, int, int],
+        on_usage: UsageSink = ignore_usage,
     ) -> Image.Image:
         from popcon.providers.offline.pose import frame_full_body
 
@@ -51,6 +59,7 @@ class OfflineVideoProvider:
         key_color: tuple[int, int, int],
         out_path: Path,
         check_cancel: CancelCheck = never_canceled,
+        on_usage: UsageSink = ignore_usage,
     ) -> Path:
         from popcon.providers.offline.animator import render_clip
 
