@@ -37,13 +37,9 @@ def load_image(
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             im = Image.open(io.BytesIO(data))
             if im.format not in READABLE_FORMATS:
-                raise UnsupportedFormat(
-                    f"{name} is {im.format}; use PNG, JPEG, WebP, GIF, BMP or TIFF"
-                )
+                raise UnsupportedFormat(f"{name} is {im.format}; use PNG, JPEG, WebP, GIF, BMP or TIFF")
             if im.width * im.height > max_pixels:
-                raise TooLarge(
-                    f"{name} is {im.width}x{im.height}; at most {max_pixels / 1e6:.0f} megapixels"
-                )
+                raise TooLarge(f"{name} is {im.width}x{im.height}; at most {max_pixels / 1e6:.0f} megapixels")
             im.seek(0)
             im.load()
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as e:

@@ -1,0 +1,278 @@
+"""Export stage: cut-out clips in, a validated, packaged platform set out.
+
+Per action: fit the canvas, fit the byte budget, encode, validate. Then the tab image, the
+previews, a manifest of everything measured, and the ZIP the platform accepts. Everything is
+written into a staging folder beside the target and swapped in at the end, so a failed or
+interrupted export never leaves a half-written set where the previous good one was.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import time
+import uuid
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from popcon.domain.errors import InvalidInput
+from popcon.domain.platforms import PlatformPreset, get_platform
+from popcon.media.budget import fit_budget
+from popcon.media.canvas import fit_frames
+from popcon.media.palette import psnr
+from popcon.media.preview import PreviewItem, preview_gif, write_preview_html
+from popcon.media.validate import InvalidExport, RuleResult, failures, require_valid, validate_apng
+
+Progress = Callable[[int, int, str], None]  # (done, total, message)
+
+
+@dataclass(frozen=True)
+class ExportInput:
+    """One action's loop: RGBA uint8 frames (frame 0 is the still preview) lasting `seconds`."""
+
+    action_id: str
+    label: str
+    frames: list[np.ndarray]
+    seconds: int
+
+
+@dataclass
+class ExportedFile:
+    action_id: str
+    label: str
+    file_name: str
+    path: Path
+    bytes: int
+    frames: int
+    seconds: int
+    loops: int
+    knobs: dict[str, Any]
+    psnr_db: float | None
+    encode_seconds: float
+    results: list[RuleResult]
+
+    @property
+    def valid(self) -> bool:
+        return not failures(self.results)
+
+
+@dataclass
+class ExportReport:
+    preset_id: str
+    directory: Path
+    zip_path: Path
+    manifest_path: Path
+    preview_html: Path
+    preview_gif: Path
+    extra_images: dict[str, Path]
+    files: list[ExportedFile]
+    warnings: list[str] = field(default_factory=list)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _check_inputs(actions: Sequence[ExportInput], preset: PlatformPreset) -> list[str]:
+    if not preset.implemented or preset.format != "apng":
+        raise InvalidInput(f"export to {preset.id} is not implemented yet ({preset.format})")
+    if not actions:
+        raise InvalidInput("nothing to export: no actions")
+    if len(actions) > preset.set.max:
+        raise InvalidInput(f"{preset.name} sets hold at most {preset.set.max} items; got {len(actions)}")
+    allowed = preset.timing.loop_seconds
+    for a in actions:
+        if not a.frames:
+            raise InvalidInput(f"action {a.action_id!r} has no frames")
+        if allowed and a.seconds not in allowed:
+            raise InvalidInput(f"action {a.action_id!r} lasts {a.seconds} s; {preset.name} allows {allowed}")
+    warnings = []
+    if len(actions) < preset.set.min:
+        warnings.append(
+            f"set has {len(actions)} items; {preset.name} needs at least {preset.set.min} to be submitted"
+        )
+    if preset.set.sizes and len(actions) not in preset.set.sizes:
+        warnings.append(f"set has {len(actions)} items; {preset.name} accepts {preset.set.sizes}")
+    return warnings
+
+
+def _encode_action(
+    a: ExportInput, preset: PlatformPreset
+) -> tuple[bytes, dict[str, Any], float | None, float]:
+    t0 = time.perf_counter()
+    canvas = fit_frames(a.frames, preset.canvas, preset.margin_px)
+    fit = fit_budget(canvas, a.seconds, preset)
+    elapsed = time.perf_counter() - t0
+    score = None
+    if fit.quantized is not None and fit.knobs.scale == 1.0:
+        vals = [psnr(canvas[s], fit.quantized.to_rgba(i)) for i, s in enumerate(fit.source_frames)]
+        score = round(float(np.mean([min(v, 99.0) for v in vals])), 2)
+    knobs = {
+        "colours": fit.knobs.colours,
+        "frames": fit.knobs.frames,
+        "scale": fit.knobs.scale,
+        "loops": fit.loops,
+        "delays_ms": fit.delays_ms,
+        "source_frames": fit.source_frames,
+        "attempts": [[asdict(k), size] for k, size in fit.attempts],
+    }
+    return fit.data, knobs, score, elapsed
+
+
+def _detail(f: ExportedFile) -> str:
+    return f"{f.frames} frames, {f.seconds} s x {f.loops}, {f.bytes} bytes"
+
+
+def _extra_png(first_frame: np.ndarray, preset: PlatformPreset, width: int, height: int) -> bytes:
+    frame = fit_frames([first_frame], preset.canvas, 0, size=(width, height))[0]
+    buf = io.BytesIO()
+    Image.fromarray(frame, "RGBA").save(buf, "PNG", optimize=True)
+    return buf.getvalue()
+
+
+def export_set(
+    actions: Sequence[ExportInput],
+    preset_id: str,
+    out_dir: Path,
+    *,
+    progress: Progress | None = None,
+) -> ExportReport:
+    """Write `out_dir/<preset>/` (files, extra images, previews, manifest.json) and `out_dir/<preset>.zip`.
+
+    Raises InvalidInput for unusable input, BudgetExceeded when a clip cannot fit, InvalidExport
+    (naming the file and rule) when a written file breaks the rules; nothing is swapped in then.
+    """
+    preset = get_platform(preset_id)
+    warnings = _check_inputs(actions, preset)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    final_dir, final_zip = out_dir / preset.id, out_dir / f"{preset.id}.zip"
+    token = uuid.uuid4().hex[:8]
+    stage = out_dir / f".{preset.id}.staging-{token}"
+    stage.mkdir()
+    zip_tmp = out_dir / f".{preset.id}.zip.tmp-{token}"
+    total = len(actions) + 2
+    try:
+        files: list[ExportedFile] = []
+        blobs: list[bytes] = []
+        for i, a in enumerate(actions, start=1):
+            if progress:
+                progress(i - 1, total, f"encoding {a.label}")
+            name = preset.file_name_for(i, a.action_id)
+            data, knobs, score, secs = _encode_action(a, preset)
+            results = validate_apng(data, preset)
+            _write_atomic(stage / name, data)
+            blobs.append(data)
+            files.append(
+                ExportedFile(
+                    action_id=a.action_id,
+                    label=a.label,
+                    file_name=name,
+                    path=final_dir / name,
+                    bytes=len(data),
+                    frames=knobs["frames"],
+                    seconds=a.seconds,
+                    loops=knobs["loops"],
+                    knobs=knobs,
+                    psnr_db=score,
+                    encode_seconds=round(secs, 3),
+                    results=results,
+                )
+            )
+            for r in results:
+                if not r.passed and r.severity == "warning":
+                    warnings.append(f"{name}: {r.message or r.rule} (measured {r.measured}, want {r.limit})")
+        for f in files:
+            require_valid(f.results, f.file_name)
+
+        if progress:
+            progress(len(actions), total, "extra images and previews")
+        extras: dict[str, Path] = {}
+        for extra in preset.extra_images:
+            if extra.format != "png":
+                raise InvalidInput(f"{extra.name} ({extra.format}) is not implemented yet")
+            png = _extra_png(actions[0].frames[0], preset, extra.width, extra.height)
+            with Image.open(io.BytesIO(png)) as im:
+                if im.size != (extra.width, extra.height):
+                    raise InvalidExport(f"{extra.name}: {im.size} is not {extra.width}x{extra.height}")
+            _write_atomic(stage / extra.name, png)
+            extras[extra.name] = final_dir / extra.name
+
+        items = [PreviewItem(f.file_name, f.label, _detail(f), f.valid) for f in files]
+        write_preview_html(stage / "preview.html", items, f"{preset.name}: {len(files)} items")
+        _write_atomic(stage / "preview.gif", preview_gif(blobs, [f.label for f in files]))
+
+        manifest = {
+            "preset": preset.id,
+            "platform": preset.platform,
+            "created_unix": int(time.time()),
+            "zip": final_zip.name,
+            "warnings": warnings,
+            "extra_images": sorted(extras),
+            "files": [
+                {
+                    **{k: v for k, v in asdict(f).items() if k not in ("path", "results")},
+                    "valid": f.valid,
+                    "rules": [r.to_dict() for r in f.results],
+                }
+                for f in files
+            ],
+        }
+        _write_atomic(stage / "manifest.json", json.dumps(manifest, indent=2, default=str).encode())
+
+        if progress:
+            progress(len(actions) + 1, total, "packaging")
+        with zipfile.ZipFile(zip_tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+            for f in files:
+                zf.write(stage / f.file_name, f.file_name)
+            for name in extras:
+                zf.write(stage / name, name)
+        zip_size = zip_tmp.stat().st_size
+        if preset.zip_max_bytes and zip_size > preset.zip_max_bytes:
+            raise InvalidExport(f"{final_zip.name} is {zip_size} bytes; the limit is {preset.zip_max_bytes}")
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        zip_tmp.unlink(missing_ok=True)
+        raise
+
+    _swap_in(stage, final_dir, zip_tmp, final_zip, token)
+    if progress:
+        progress(total, total, "done")
+    return ExportReport(
+        preset_id=preset.id,
+        directory=final_dir,
+        zip_path=final_zip,
+        manifest_path=final_dir / "manifest.json",
+        preview_html=final_dir / "preview.html",
+        preview_gif=final_dir / "preview.gif",
+        extra_images=extras,
+        files=files,
+        warnings=warnings,
+    )
+
+
+def _swap_in(stage: Path, final_dir: Path, zip_tmp: Path, final_zip: Path, token: str) -> None:
+    """Replace the previous export by the staged one with renames only; restore it if a rename fails."""
+    old = final_dir.with_name(f".{final_dir.name}.old-{token}")
+    had_old = final_dir.exists()
+    if had_old:
+        os.replace(final_dir, old)
+    try:
+        os.replace(stage, final_dir)
+    except OSError:
+        if had_old:
+            os.replace(old, final_dir)
+        raise
+    os.replace(zip_tmp, final_zip)
+    if had_old:
+        shutil.rmtree(old, ignore_errors=True)
