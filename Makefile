@@ -4,9 +4,29 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint bench clean
+# Debian packages the tests need (browser tests, Celery broker, PostgreSQL) and the export benchmark's
+# reference tools. Installed only when missing; root or sudo is needed the first time.
+TEST_APT  := chromium redis-server postgresql
+BENCH_APT := pngquant apngasm
+SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: install demo test lint bench clean system-deps bench-deps
 
 install: $(STAMP)
+
+define apt_install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+endef
+
+system-deps:
+	$(call apt_install,$(TEST_APT))
+
+bench-deps:
+	$(call apt_install,$(BENCH_APT))
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,10 +43,10 @@ lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 
-test: lint
+test: lint system-deps
 	$(BIN)/pytest
 
-bench: install
+bench: install bench-deps
 	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/matte.py
 

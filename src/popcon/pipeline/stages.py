@@ -92,7 +92,9 @@ def make_character(ctx: StageContext, job: Job) -> tuple[int, int, int]:
         _save_rgba(files.character, character)
     if job.key_color is not None:
         return job.key_color
-    key = choose_key_color(Image.open(files.character))
+    overlays = getattr(ctx.video, "overlay_colors", None)
+    effects = sorted({e for a in job.actions for e in a.preset.recipe.effects})
+    key = choose_key_color(Image.open(files.character), extra_colors=overlays(effects) if overlays else ())
     ctx.store.update_job(job.id, key_color=key)
     return key
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from PIL import Image
@@ -48,6 +49,12 @@ class OfflineVideoProvider:
 
     name = "offline"
     offline = True
+
+    def overlay_colors(self, effects: Sequence[str]) -> tuple[tuple[int, int, int], ...]:
+        """Colours this provider draws over the character for these effects: the key avoids them too."""
+        from popcon.providers.offline.effects import effect_colors
+
+        return tuple(effect_colors(list(effects)))
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

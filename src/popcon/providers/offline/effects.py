@@ -1,0 +1,549 @@
+"""Cartoon overlays drawn in code: hearts, tears, sweat, Zzz, sparkles, anger mark, "!", "?",
+music notes, impact bursts and motion lines.
+
+Sprites are drawn once with Pillow at 4x and downsampled (anti-aliased), cached per pixel size,
+then alpha-blended onto each frame, so a frame costs a few small blends. Every effect is a
+function of the loop phase and is invisible at t = 0 and t = 1, so the first frame stays the
+plain start pose and loops stay seamless. All sprites carry the dark outline the characters
+have, which keeps them separable from the key colour.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw
+
+from popcon.providers.offline.motion import ease_out_back, envelope, smoothstep
+
+OUTLINE = (48, 36, 52)
+HEART = (255, 92, 138)
+TEAR = (120, 200, 255)
+SWEAT = (150, 215, 255)
+SPARKLE = (255, 222, 70)
+ANGER = (232, 48, 62)
+EXCLAIM = (255, 86, 64)
+QUESTION = (84, 140, 255)
+NOTE = (150, 96, 230)
+BURST = (255, 196, 52)
+ZZZ = (255, 255, 255)
+LINES = (70, 66, 84)
+
+# Colours drawn over clips: pass them to choose_key_color(..., extra_colors=...) when effects are used.
+EFFECT_COLORS: tuple[tuple[int, int, int], ...] = (
+    OUTLINE,
+    HEART,
+    TEAR,
+    SWEAT,
+    SPARKLE,
+    ANGER,
+    EXCLAIM,
+    QUESTION,
+    NOTE,
+    BURST,
+    ZZZ,
+    LINES,
+)
+
+_SS = 4  # supersampling factor of sprites
+_SIZE = 1.5  # overall overlay size: emoji are tiny on screen, overlays must read at 128 px
+
+
+@dataclass(frozen=True)
+class Anchors:
+    """Where the character is in this frame (pixels): effects attach to these points."""
+
+    head: tuple[float, float]  # centre of the head
+    head_r: float  # rough head radius
+    top: tuple[float, float]  # top of the head
+    left: tuple[float, float]  # left edge at chest height
+    right: tuple[float, float]  # right edge at chest height
+    chest: tuple[float, float]
+    feet: tuple[float, float]
+    height: float  # character height in px
+
+
+# ---------------------------------------------------------------- sprites
+
+
+def _stroke_width(n: int, frac: float) -> int:
+    return max(1, round(n * frac))
+
+
+def _draw_heart(d: ImageDraw.ImageDraw, n: int) -> None:
+    ow = _stroke_width(n, 0.06)
+    for grow, colour in ((ow, OUTLINE), (0, HEART)):
+        r = n * 0.22 + grow
+        for cx in (0.29, 0.71):
+            d.ellipse((n * cx - r, n * 0.34 - r, n * cx + r, n * 0.34 + r), fill=colour)
+        d.polygon(
+            [(n * 0.085 - grow, n * 0.43), (n * 0.915 + grow, n * 0.43), (n * 0.5, n * 0.9 + grow)],
+            fill=colour,
+        )
+    d.ellipse((n * 0.2, n * 0.22, n * 0.32, n * 0.34), fill=(255, 255, 255))
+
+
+def _draw_drop(colour: tuple[int, int, int]) -> Callable[[ImageDraw.ImageDraw, int], None]:
+    def draw(d: ImageDraw.ImageDraw, n: int) -> None:
+        ow = _stroke_width(n, 0.07)
+        for grow, c in ((ow, OUTLINE), (0, colour)):
+            r = n * 0.3 + grow
+            cx, cy = n * 0.5, n * 0.66
+            d.ellipse((cx - r, cy - r, cx + r, cy + r), fill=c)
+            d.polygon(
+                [(cx, n * 0.06 - grow * 1.3), (cx - r * 0.93, cy - r * 0.3), (cx + r * 0.93, cy - r * 0.3)],
+                fill=c,
+            )
+        d.ellipse((n * 0.36, n * 0.56, n * 0.46, n * 0.72), fill=(255, 255, 255))
+
+    return draw
+
+
+def _draw_star(d: ImageDraw.ImageDraw, n: int) -> None:
+    ow = _stroke_width(n, 0.06)
+    c = n / 2
+    for grow, colour in ((ow, OUTLINE), (0, SPARKLE)):
+        pts = []
+        for k in range(8):
+            ang = math.pi / 4 * k - math.pi / 2
+            rad = (n * 0.46 + grow) if k % 2 == 0 else (n * 0.13 + grow * 0.6)
+            pts.append((c + rad * math.cos(ang), c + rad * math.sin(ang)))
+        d.polygon(pts, fill=colour)
+
+
+def _polyline(
+    d: ImageDraw.ImageDraw, pts: Sequence[tuple[float, float]], width: float, colour: tuple[int, ...]
+) -> None:
+    """A centred thick stroke with round joints and caps (Pillow's arcs grow inwards, not centred)."""
+    d.line(list(pts), fill=colour, width=max(1, round(width)), joint="curve")
+    r = width / 2
+    for x, y in (pts[0], pts[-1]):
+        d.ellipse((x - r, y - r, x + r, y + r), fill=colour)
+
+
+def _arc_pts(
+    cx: float, cy: float, r: float, start: float, end: float, n: int = 32
+) -> list[tuple[float, float]]:
+    return [
+        (cx + r * math.cos(math.radians(a)), cy + r * math.sin(math.radians(a)))
+        for a in np.linspace(start, end, n)
+    ]
+
+
+def _draw_anger(d: ImageDraw.ImageDraw, n: int) -> None:
+    w = n * 0.11
+    ow = _stroke_width(n, 0.05)
+    rad = n * 0.27
+    arcs = []
+    for sx, sy, start in ((-1, -1, 0), (1, -1, 90), (1, 1, 180), (-1, 1, 270)):
+        cx, cy = n / 2 + sx * n * 0.4, n / 2 + sy * n * 0.4
+        arcs.append(_arc_pts(cx, cy, rad, start + 12, start + 78))
+    for width, colour in ((w + 2 * ow, OUTLINE), (w, ANGER)):
+        for pts in arcs:
+            _polyline(d, pts, width, colour)
+
+
+def _draw_exclaim(d: ImageDraw.ImageDraw, n: int) -> None:
+    ow = _stroke_width(n, 0.06)
+    for grow, colour in ((ow, OUTLINE), (0, EXCLAIM)):
+        d.polygon(
+            [
+                (n * 0.32 - grow, n * 0.04 - grow),
+                (n * 0.68 + grow, n * 0.04 - grow),
+                (n * 0.57 + grow, n * 0.66 + grow),
+                (n * 0.43 - grow, n * 0.66 + grow),
+            ],
+            fill=colour,
+        )
+        d.ellipse((n * 0.37 - grow, n * 0.76 - grow, n * 0.63 + grow, n * 0.98 + grow), fill=colour)
+
+
+def _draw_question(d: ImageDraw.ImageDraw, n: int) -> None:
+    ow = _stroke_width(n, 0.05)
+    w = n * 0.13
+    hook = [*_arc_pts(n * 0.5, n * 0.3, n * 0.2, 190, 400), (n * 0.5, n * 0.5), (n * 0.5, n * 0.64)]
+    for width, colour in ((w + 2 * ow, OUTLINE), (w, QUESTION)):
+        _polyline(d, hook, width, colour)
+    for grow, colour in ((ow, OUTLINE), (0, QUESTION)):
+        r = n * 0.09 + grow
+        d.ellipse((n * 0.5 - r, n * 0.86 - r, n * 0.5 + r, n * 0.86 + r), fill=colour)
+
+
+def _draw_z(d: ImageDraw.ImageDraw, n: int) -> None:
+    ow = _stroke_width(n, 0.07)
+    top = [(0.12, 0.1), (0.88, 0.1), (0.88, 0.3), (0.4, 0.7), (0.88, 0.7)]
+    pts = [*top, (0.88, 0.9), (0.12, 0.9), (0.12, 0.7), (0.6, 0.3), (0.12, 0.3)]
+    poly = [(x * n, y * n) for x, y in pts]
+    d.polygon(poly, fill=OUTLINE, outline=OUTLINE, width=ow * 2)
+    d.polygon(poly, fill=ZZZ)
+
+
+def _draw_note(d: ImageDraw.ImageDraw, n: int) -> None:
+    ow = _stroke_width(n, 0.06)
+    for grow, colour in ((ow, OUTLINE), (0, NOTE)):
+        d.ellipse((n * 0.1 - grow, n * 0.62 - grow, n * 0.5 + grow, n * 0.92 + grow), fill=colour)
+        d.rectangle((n * 0.4 - grow, n * 0.1 - grow, n * 0.5 + grow, n * 0.78), fill=colour)
+        d.polygon(
+            [
+                (n * 0.4 - grow, n * 0.08 - grow),
+                (n * 0.85 + grow, n * 0.22 - grow),
+                (n * 0.85 + grow, n * 0.42 + grow),
+                (n * 0.5, n * 0.3 + grow),
+            ],
+            fill=colour,
+        )
+
+
+def _draw_burst(d: ImageDraw.ImageDraw, n: int) -> None:
+    ow = _stroke_width(n, 0.05)
+    w = _stroke_width(n, 0.08)
+    c = n / 2
+    for grow, colour in ((ow, OUTLINE), (0, BURST)):
+        for k in range(8):
+            ang = math.pi / 4 * k + math.pi / 8
+            r0, r1 = n * 0.22, n * (0.46 if k % 2 == 0 else 0.38)
+            d.line(
+                [
+                    (c + r0 * math.cos(ang), c + r0 * math.sin(ang)),
+                    (c + r1 * math.cos(ang), c + r1 * math.sin(ang)),
+                ],
+                fill=colour,
+                width=w + 2 * grow,
+            )
+            for r in (r0, r1):
+                x, y = c + r * math.cos(ang), c + r * math.sin(ang)
+                h = (w + 2 * grow) / 2
+                d.ellipse((x - h, y - h, x + h, y + h), fill=colour)
+
+
+_SPRITES: dict[str, Callable[[ImageDraw.ImageDraw, int], None]] = {
+    "heart": _draw_heart,
+    "tear": _draw_drop(TEAR),
+    "sweat": _draw_drop(SWEAT),
+    "star": _draw_star,
+    "anger": _draw_anger,
+    "exclaim": _draw_exclaim,
+    "question": _draw_question,
+    "z": _draw_z,
+    "note": _draw_note,
+    "burst": _draw_burst,
+}
+
+
+@lru_cache(maxsize=1024)
+def sprite(name: str, px: int) -> np.ndarray:
+    """A premultiplied RGBA float32 sprite (values 0..1) of about px x px, anti-aliased."""
+    px = max(4, px)
+    big = px * _SS
+    im = Image.new("RGBA", (big, big), (0, 0, 0, 0))
+    _SPRITES[name](ImageDraw.Draw(im), big)
+    arr = np.asarray(im.convert("RGBa"), dtype=np.float32) / 255.0
+    return cv2.resize(arr, (px, px), interpolation=cv2.INTER_AREA)
+
+
+def _q(px: float) -> int:
+    """Quantise sprite sizes so the cache stays small while animation stays smooth."""
+    return max(4, round(px / 2.0) * 2)
+
+
+def blit(frame: np.ndarray, spr: np.ndarray, cx: float, cy: float, opacity: float = 1.0) -> None:
+    """Blend a premultiplied sprite centred at (cx, cy) onto an RGB uint8 frame, in place."""
+    if opacity <= 0.003:
+        return
+    h, w = spr.shape[:2]
+    x0, y0 = round(cx - w / 2), round(cy - h / 2)
+    fx0, fy0 = max(0, x0), max(0, y0)
+    fx1, fy1 = min(frame.shape[1], x0 + w), min(frame.shape[0], y0 + h)
+    if fx1 <= fx0 or fy1 <= fy0:
+        return
+    s = spr[fy0 - y0 : fy1 - y0, fx0 - x0 : fx1 - x0]
+    region = frame[fy0:fy1, fx0:fx1].astype(np.float32)
+    a = s[..., 3:4] * opacity
+    out = s[..., :3] * (255.0 * opacity) + region * (1.0 - a)
+    frame[fy0:fy1, fx0:fx1] = np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+def _put(frame: np.ndarray, name: str, size: float, x: float, y: float, visible: float = 1.0) -> None:
+    """Draw a sprite; `visible` below 1 shrinks it (never fades it, see `_life`)."""
+    size *= _SIZE * min(1.0, max(0.0, visible))
+    if size < 4:
+        return
+    spr = sprite(name, _q(size))
+    half = spr.shape[0] / 2 + 2
+    # Keep overlays inside the top and the sides (a "?" above a tall character); falling ones may leave.
+    x = min(max(x, half), frame.shape[1] - half)
+    y = max(y, half)
+    blit(frame, spr, x, y)
+
+
+def _life(p: float, pop: float = 0.2, fade: float = 0.3) -> tuple[float, float]:
+    """(scale, opacity) of a particle over its life p in [0, 1): pops in, shrinks away.
+
+    Particles vanish by shrinking rather than by fading: a half-transparent overlay would mix
+    with the key colour and leave a tinted fringe after the matte.
+    """
+    scale = ease_out_back(min(1.0, p / pop)) if p < pop else 1.0
+    if p > 1.0 - fade:
+        scale *= smoothstep((1.0 - p) / fade)
+    return max(0.0, scale), 1.0
+
+
+# ---------------------------------------------------------------- effects
+
+
+def _hearts(frame: np.ndarray, t: float, a: Anchors, env: float, _: float) -> None:
+    hx, hy, r = a.head[0], a.head[1], a.head_r
+    for i in range(4):
+        p = (t * 2.0 + i / 4.0) % 1.0
+        side = -1.0 if i % 2 == 0 else 1.0
+        scale, op = _life(p)
+        x = hx + side * r * (0.95 + 0.2 * p) + 0.12 * r * math.sin(2 * math.pi * (p * 1.5 + i * 0.3))
+        y = hy - r * (0.2 + 1.1 * p)
+        _put(frame, "heart", r * (0.42 - 0.08 * (i % 3 == 2)) * scale, x, y, op * env)
+
+
+def _tears(frame: np.ndarray, t: float, a: Anchors, env: float, _: float) -> None:
+    hx, hy, r = a.head[0], a.head[1], a.head_r
+    for side in (-1.0, 1.0):
+        ex, ey = hx + side * r * 0.42, hy + r * 0.15
+        for i in range(5):
+            p = (t * 4.0 + i / 5.0 + (0.1 if side > 0 else 0.0)) % 1.0
+            x = ex + side * r * (0.15 + 0.75 * p)
+            y = ey + r * (-0.45 * p + 1.6 * p * p)
+            scale, op = _life(p, 0.15, 0.35)
+            _put(frame, "tear", r * 0.2 * scale * (1.0 - 0.3 * p), x, y, op * env)
+
+
+def _sweat(frame: np.ndarray, t: float, a: Anchors, env: float, _: float) -> None:
+    hx, hy, r = a.head[0], a.head[1], a.head_r
+    pop = ease_out_back(smoothstep((t - 0.05) / 0.15)) if t < 0.2 else 1.0
+    fade = 1.0 - smoothstep((t - 0.82) / 0.12)
+    slide = r * 0.3 * smoothstep((t - 0.2) / 0.6)
+    _put(frame, "sweat", r * 0.42 * pop, hx + r * 0.88, hy - r * 0.5 + slide, fade * min(1.0, env * 3))
+
+
+def _zzz(frame: np.ndarray, t: float, a: Anchors, env: float, _: float) -> None:
+    hx, r = a.head[0], a.head_r
+    ty = a.top[1]
+    for i in range(3):
+        p = (t * 2.0 + i / 3.0) % 1.0
+        scale, op = _life(p, 0.25, 0.35)
+        x = hx + r * (0.55 + 0.6 * p) + 0.08 * r * math.sin(2 * math.pi * p * 2)
+        y = ty + r * (0.15 - 0.9 * p)
+        _put(frame, "z", r * (0.22 + 0.25 * p) * scale, x, y, op * env)
+
+
+_SPARKLE_SPOTS = (
+    (-1.05, 0.25, 0.0),
+    (1.1, 0.4, 0.35),
+    (-0.85, 0.7, 0.6),
+    (0.95, 0.85, 0.15),
+    (0.1, -0.1, 0.8),
+)
+
+
+def _sparkles(frame: np.ndarray, t: float, a: Anchors, env: float, _: float) -> None:
+    cx = (a.left[0] + a.right[0]) / 2
+    half = max(abs(a.right[0] - a.left[0]) / 2, a.head_r)
+    for fx, fy, off in _SPARKLE_SPOTS:
+        tw = math.sin(2 * math.pi * (t * 2.0 + off))
+        if tw <= 0:
+            continue
+        x = cx + fx * half * 1.05
+        y = a.top[1] + fy * a.height * 0.75 - a.head_r * 0.2
+        _put(frame, "star", a.head_r * 0.42 * tw**0.7, x, y, env)
+
+
+def _anger(frame: np.ndarray, t: float, a: Anchors, env: float, accent: float) -> None:
+    hx, hy, r = a.head[0], a.head[1], a.head_r
+    pulse = 1.0 + 0.18 * max(0.0, math.sin(2 * math.pi * t * 4.0)) + 0.15 * accent
+    pop = ease_out_back(smoothstep(t / 0.15)) if t < 0.15 else 1.0
+    _put(frame, "anger", r * 0.48 * pulse * pop, hx + r * 0.8, hy - r * 0.65, min(1.0, env * 2))
+
+
+def _exclaim(frame: np.ndarray, t: float, a: Anchors, env: float, _: float) -> None:
+    k = (t - 0.14) / 0.14
+    if k <= 0:
+        return
+    pop = ease_out_back(min(1.0, k), 3.0)
+    fade = 1.0 - smoothstep((t - 0.8) / 0.12)
+    jitter = a.head_r * 0.03 * math.sin(2 * math.pi * t * 12) * (1.0 - min(1.0, k))
+    _put(
+        frame,
+        "exclaim",
+        a.head_r * 0.7 * pop,
+        a.head[0] + a.head_r * 0.75 + jitter,
+        a.top[1] - a.head_r * 0.3,
+        fade,
+    )
+
+
+def _question(frame: np.ndarray, t: float, a: Anchors, env: float, _: float) -> None:
+    k = (t - 0.2) / 0.15
+    if k <= 0:
+        return
+    pop = ease_out_back(min(1.0, k), 2.5)
+    fade = 1.0 - smoothstep((t - 0.82) / 0.12)
+    bob = a.head_r * 0.08 * math.sin(2 * math.pi * t * 2)
+    _put(
+        frame,
+        "question",
+        a.head_r * 0.7 * pop,
+        a.head[0] + a.head_r * 0.85,
+        a.top[1] - a.head_r * 0.25 + bob,
+        fade,
+    )
+
+
+def _notes(frame: np.ndarray, t: float, a: Anchors, env: float, _: float) -> None:
+    hx, hy, r = a.head[0], a.head[1], a.head_r
+    for i in range(3):
+        p = (t * 2.0 + i / 3.0) % 1.0
+        side = -1.0 if i % 2 == 0 else 1.0
+        scale, op = _life(p, 0.2, 0.3)
+        x = hx + side * r * (1.05 + 0.25 * math.sin(2 * math.pi * p))
+        y = hy - r * (0.1 + 1.0 * p)
+        _put(frame, "note", r * 0.4 * scale, x, y, op * env)
+
+
+def _burst(frame: np.ndarray, t: float, a: Anchors, env: float, accent: float) -> None:
+    if accent <= 0.05:
+        return
+    _put(frame, "burst", a.head_r * (0.7 + 0.5 * accent), a.chest[0], a.chest[1], min(1.0, accent * 1.5))
+
+
+EffectFn = Callable[[np.ndarray, float, Anchors, float, float], None]
+
+EFFECTS: dict[str, EffectFn] = {
+    "hearts": _hearts,
+    "tears": _tears,
+    "sweat": _sweat,
+    "zzz": _zzz,
+    "sparkles": _sparkles,
+    "anger": _anger,
+    "exclaim": _exclaim,
+    "question": _question,
+    "notes": _notes,
+    "burst": _burst,
+}
+ALIASES = {
+    "heart": "hearts",
+    "tear": "tears",
+    "z": "zzz",
+    "sparkle": "sparkles",
+    "stars": "sparkles",
+    "!": "exclaim",
+    "?": "question",
+    "music": "notes",
+    "motion_lines": "lines",
+    "speed": "lines",
+}
+KNOWN_EFFECTS = frozenset([*EFFECTS, "lines"])
+
+
+def _motion_lines(frame: np.ndarray, a: Anchors, prev: Anchors | None, env: float) -> None:
+    """Speed lines trailing whatever moves fast (head sideways, body up/down, edges in a spin)."""
+    if prev is None or env <= 0:
+        return
+    h = a.height
+    thick = max(2, round(h / 120))
+    # Vertical motion of the whole body: lines beside the body, trailing behind the motion.
+    vy = a.feet[1] - prev.feet[1]
+    if abs(vy) > h * 0.012:
+        trail = -math.copysign(1.0, vy)
+        length = min(h * 0.25, abs(vy) * 6) * env
+        for side, edge in ((-1, a.left), (1, a.right)):
+            for k in range(3):
+                x = edge[0] + side * h * (0.07 + 0.05 * k)
+                y0 = edge[1] + trail * h * (0.05 + 0.06 * k) - (k == 1) * h * 0.05
+                cv2.line(
+                    frame,
+                    (int(x), int(y0)),
+                    (int(x), int(y0 + trail * length * (1 - 0.2 * k))),
+                    LINES,
+                    thick,
+                    cv2.LINE_AA,
+                )
+    # Sideways motion of the head (waves, sways) or of the body edges (spin).
+    for cur, old, side in ((a.head, prev.head, 0), (a.left, prev.left, -1), (a.right, prev.right, 1)):
+        vx = cur[0] - old[0]
+        if abs(vx) <= h * 0.012:
+            continue
+        trail = -math.copysign(1.0, vx)
+        length = min(h * 0.2, abs(vx) * 5) * env
+        base_x = cur[0] + trail * (a.head_r * 1.15 if side == 0 else h * 0.05)
+        if side != 0 and trail * side < 0:
+            continue  # only the edge that trails outward
+        for k in range(3):
+            y = cur[1] + (k - 1) * a.head_r * 0.35
+            x0 = base_x + trail * (k % 2) * h * 0.02
+            cv2.line(
+                frame,
+                (int(x0), int(y)),
+                (int(x0 + trail * length * (1 - 0.25 * (k % 2))), int(y)),
+                LINES,
+                thick,
+                cv2.LINE_AA,
+            )
+
+
+_EFFECT_PALETTE: dict[str, tuple[tuple[int, int, int], ...]] = {
+    "hearts": (HEART,),
+    "tears": (TEAR,),
+    "sweat": (SWEAT,),
+    "zzz": (ZZZ,),
+    "sparkles": (SPARKLE,),
+    "anger": (ANGER,),
+    "exclaim": (EXCLAIM,),
+    "question": (QUESTION,),
+    "notes": (NOTE,),
+    "burst": (BURST,),
+    "lines": (LINES,),
+}
+
+
+def effect_colors(effects: Sequence[str]) -> tuple[tuple[int, int, int], ...]:
+    """The colours these effects draw: give them to choose_key_color(extra_colors=...)."""
+    names = normalise(effects)
+    if not names:
+        return ()
+    return (OUTLINE, *(c for n in names for c in _EFFECT_PALETTE[n]))
+
+
+def normalise(effects: Sequence[str]) -> list[str]:
+    """Canonical effect names, unknown ones dropped (recipes may carry effects other providers use)."""
+    out: list[str] = []
+    for e in effects:
+        name = ALIASES.get(e.strip().lower(), e.strip().lower())
+        if name in KNOWN_EFFECTS and name not in out:
+            out.append(name)
+    return out
+
+
+def draw_effects(
+    frame: np.ndarray,
+    effects: Sequence[str],
+    t: float,
+    anchors: Anchors,
+    *,
+    prev: Anchors | None = None,
+    accent: float = 0.0,
+) -> None:
+    """Draw the named effects for loop phase t onto an RGB uint8 frame, in place.
+
+    `prev` is where the character was one frame earlier (for motion lines). Nothing is drawn at
+    t <= 0 or t >= 1.
+    """
+    if t <= 0.0 or t >= 1.0:
+        return
+    env = envelope(t, 0.12)
+    for name in normalise(effects):
+        if name == "lines":
+            _motion_lines(frame, anchors, prev, env)
+        else:
+            EFFECTS[name](frame, t, anchors, env, accent)
