@@ -27,6 +27,13 @@ console = Console()
 err = Console(stderr=True)
 
 
+def _register_commands() -> None:
+    """Commands that live in their own modules (one per concern); imported lazily inside each."""
+    from popcon.cli import providers
+
+    providers.register(app)
+
+
 class State:
     settings: Settings | None = None
 
@@ -321,6 +328,9 @@ def version() -> None:
     from popcon import __version__
 
     console.print(__version__)
+
+
+_register_commands()
 
 
 def main() -> None:

@@ -1,0 +1,156 @@
+"""`popcon providers`: what can generate, with which models, whether its key is set, and at what price.
+
+Keys are shown only as set / not set, never in any form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from popcon.settings import Settings
+
+
+@dataclass(frozen=True)
+class ProviderInfo:
+    name: str
+    stages: str
+    models: dict[str, str]
+    key_env: str  # the environment names that hold its key, "" for none
+    key_set: bool | None  # None: needs no key
+    selected: str  # the models the settings pick
+
+
+def provider_infos(settings: Settings) -> list[ProviderInfo]:
+    """Every provider, from settings only (no network, no key check against the service)."""
+    from popcon.providers.cloud.dashscope import IMAGE_MODELS, VIDEO_MODELS
+    from popcon.providers.cloud.gemini import IMAGE_MODELS as GEMINI_MODELS
+
+    def is_set(secret: object) -> bool:
+        return secret is not None and bool(secret.get_secret_value())  # type: ignore[attr-defined]
+
+    return [
+        ProviderInfo(
+            "offline",
+            "image, video",
+            {"procedural": "no key, no network, deterministic"},
+            "",
+            None,
+            "procedural",
+        ),
+        ProviderInfo(
+            "dashscope",
+            "image, video",
+            {**VIDEO_MODELS, **IMAGE_MODELS},
+            "DASHSCOPE_API_KEY",
+            is_set(settings.dashscope_api_key),
+            f"{settings.dashscope_video_model} {settings.dashscope_resolution}, "
+            f"{settings.dashscope_t2i_model}, {settings.dashscope_edit_model} "
+            f"@ {settings.dashscope_base_url}",
+        ),
+        ProviderInfo(
+            "gemini",
+            "image",
+            GEMINI_MODELS,
+            "GEMINI_API_KEY / GOOGLE_API_KEY",
+            is_set(settings.gemini_api_key),
+            f"{settings.gemini_image_model} via {settings.gemini_transport} @ {settings.gemini_base_url}",
+        ),
+    ]
+
+
+def render(settings: Settings, console: Console) -> None:
+    from popcon.providers.cloud.prices import load_prices
+
+    chosen = {"image": settings.image_provider, "video": settings.video_provider}
+    table = Table(title="Providers")
+    for col in ("provider", "stages", "models", "selected", "key"):
+        table.add_column(col)
+    for p in provider_infos(settings):
+        models = "\n".join(f"{m}: {d}" for m, d in p.models.items())
+        key = "not needed" if p.key_set is None else ("set" if p.key_set else f"missing ({p.key_env})")
+        used = [stage for stage, name in chosen.items() if name == p.name]
+        label = p.name + (f" [{', '.join(used)}]" if used else "")
+        table.add_row(label, p.stages, models, p.selected, key)
+    console.print(table)
+
+    prices = Table(title="Prices (estimates; edit popcon/data/prices.toml)")
+    for col in ("provider", "model", "variant", "price", "unit", "read", "source"):
+        prices.add_column(col)
+    for row in load_prices():
+        prices.add_row(
+            row.provider,
+            row.model,
+            row.variant or "-",
+            f"{row.price:g} {row.currency}",
+            row.unit,
+            row.date_read,
+            row.source,
+        )
+    console.print(prices)
+    console.print("Models without a row have no known price: their cost is shown as unknown.")
+
+
+def render_estimate(settings: Settings, n_actions: int, from_prompt: bool, console: Console) -> None:
+    from popcon.providers.cloud.prices import estimate_job_cost
+
+    rows = estimate_job_cost(settings, n_actions, character_from_prompt=from_prompt)
+    what = f"{n_actions} action(s) with images={settings.image_provider}, video={settings.video_provider}"
+    if not rows:
+        console.print(f"Estimate for {what}: nothing billed (offline providers).")
+        return
+    table = Table(title=f"Estimate for {what} (before the run; the actual cost comes from the services)")
+    for col in ("provider", "model", "quantity", "cost"):
+        table.add_column(col)
+    for u in rows:
+        cost = f"~{u.cost:.3f} {u.currency}" if u.cost is not None else "unknown (no price in the table)"
+        table.add_row(u.provider, u.model, f"{u.quantity:g} {u.unit}(s)", cost)
+    console.print(table)
+
+
+def register(app: typer.Typer, get_settings: Callable[[], Settings] | None = None) -> None:
+    """Add `popcon providers` to `app` (the CLI's settings are used unless `get_settings` is given)."""
+
+    @app.command("providers")
+    def providers(
+        estimate: Annotated[
+            int | None, typer.Option("--estimate", min=1, help="Also estimate the cost of N actions.")
+        ] = None,
+        from_prompt: Annotated[
+            bool, typer.Option("--from-prompt", help="The estimate includes generating the character.")
+        ] = False,
+        image_provider: Annotated[
+            str | None, typer.Option("--image-provider", help="Provider for the estimate.")
+        ] = None,
+        video_provider: Annotated[
+            str | None, typer.Option("--video-provider", help="Provider for the estimate.")
+        ] = None,
+    ) -> None:
+        """List the generation providers, their models, whether their key is set, and prices."""
+        if get_settings is not None:
+            s = get_settings()
+        else:
+            from popcon.cli.app import settings as app_settings
+
+            s = app_settings()
+        update = {
+            k: v for k, v in (("image_provider", image_provider), ("video_provider", video_provider)) if v
+        }
+        if update:
+            from popcon.domain.errors import InvalidInput
+            from popcon.providers.registry import IMAGE_PROVIDERS, VIDEO_PROVIDERS
+
+            if update.get("image_provider", "offline") not in IMAGE_PROVIDERS:
+                raise InvalidInput(f"unknown image provider (available: {', '.join(IMAGE_PROVIDERS)})")
+            if update.get("video_provider", "offline") not in VIDEO_PROVIDERS:
+                raise InvalidInput(f"unknown video provider (available: {', '.join(VIDEO_PROVIDERS)})")
+            s = s.model_copy(update=update)
+        console = Console()
+        render(s, console)
+        if estimate:
+            render_estimate(s, estimate, from_prompt, console)

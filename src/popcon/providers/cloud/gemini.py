@@ -1,0 +1,221 @@
+"""Google Gemini image generation and editing ("Nano Banana") through `generateContent`.
+
+Two transports, same request (`responseModalities: ["IMAGE"]`, `imageConfig.aspectRatio: "1:1"`):
+REST over httpx (default: no extra dependency, the shared retry policy and key hygiene) or the
+google-genai SDK (`gemini_transport = "sdk"`, extra `popcon[gemini]`), whose own retries are
+turned off so that both follow the same bounded, jittered policy and error classes.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+from PIL import Image
+
+from popcon.domain.actions import ActionPreset
+from popcon.domain.errors import InvalidInput, TransientError
+from popcon.providers.base import UsageSink, ignore_usage
+from popcon.providers.cloud import limits, prompts
+from popcon.providers.cloud.http import (
+    AuthError,
+    HttpClient,
+    ModerationError,
+    ProviderError,
+    backoff_delay,
+    redact,
+    sleep_checking,
+)
+from popcon.providers.cloud.images import decode_image, flatten_on_key, png_b64, square_on_key
+from popcon.providers.cloud.prices import priced_usage
+from popcon.settings import Settings
+
+log = logging.getLogger(__name__)
+
+NAME = "gemini"
+IMAGE_MODELS: dict[str, str] = {
+    "gemini-2.5-flash-image": "image generation and editing (default)",
+}
+_BLOCKED = {
+    "SAFETY",
+    "IMAGE_SAFETY",
+    "PROHIBITED_CONTENT",
+    "BLOCKLIST",
+    "SPII",
+    "RECITATION",
+    "IMAGE_PROHIBITED_CONTENT",
+}
+
+
+def _api_key(settings: Settings) -> str:
+    if settings.gemini_api_key is None or not settings.gemini_api_key.get_secret_value():
+        raise InvalidInput("the gemini provider needs a key: set GEMINI_API_KEY (or GOOGLE_API_KEY)")
+    return settings.gemini_api_key.get_secret_value()
+
+
+class GeminiImageProvider:
+    """Character and start poses from `generateContent` with an image-only response."""
+
+    name = NAME
+    offline = False
+
+    def __init__(self, settings: Settings, sleep: Callable[[float], None] = time.sleep) -> None:
+        key = _api_key(settings)
+        self.settings = settings
+        self.model = settings.gemini_image_model
+        self._key = key
+        self._sleep = sleep
+        self._sdk = _sdk_client(settings, key) if settings.gemini_transport == "sdk" else None
+        self.http = HttpClient(
+            NAME,
+            settings.gemini_base_url,
+            {"x-goog-api-key": key, "Content-Type": "application/json"},
+            secrets=[key],
+            timeout=settings.http_timeout,
+            retries=settings.http_retries,
+            backoff_base=settings.http_backoff_base,
+            backoff_max=settings.http_backoff_max,
+            sleep=sleep,
+        )
+
+    def character(
+        self,
+        prompt: str,
+        reference: Image.Image | None,
+        key_color: tuple[int, int, int],
+        on_usage: UsageSink = ignore_usage,
+    ) -> Image.Image:
+        text = prompts.character_prompt(prompt, key_color, with_reference=reference is not None)
+        image = flatten_on_key(reference, key_color) if reference is not None else None
+        return square_on_key(self.generate(text, image, on_usage), key_color)
+
+    def start_pose(
+        self,
+        character: Image.Image,
+        action: ActionPreset,
+        key_color: tuple[int, int, int],
+        on_usage: UsageSink = ignore_usage,
+    ) -> Image.Image:
+        text = prompts.start_pose_prompt(action, key_color)
+        return square_on_key(self.generate(text, flatten_on_key(character, key_color), on_usage), key_color)
+
+    def generate(
+        self, text: str, image: Image.Image | None, on_usage: UsageSink = ignore_usage
+    ) -> Image.Image:
+        parts: list[dict[str, Any]] = [{"text": text}]
+        if image is not None:
+            parts.append({"inline_data": {"mime_type": "image/png", "data": png_b64(image)}})
+        body = {
+            "contents": [{"role": "user", "parts": parts}],
+            "generationConfig": {"responseModalities": ["IMAGE"], "imageConfig": {"aspectRatio": "1:1"}},
+        }
+        path = f"/v1beta/models/{quote(self.model, safe='.-_')}:generateContent"
+        with limits.slot(f"{NAME}:image", self.settings.image_concurrency):
+            data = self.http.request_json("POST", path, body=body, what="image request")
+        return self._image_from(data, on_usage)
+
+    def _generate_sdk(self, text: str, image: Image.Image | None) -> dict[str, Any]:
+        """One SDK call with the shared retry policy; the answer as a plain dict (bytes kept raw)."""
+        from google.genai import errors, types
+
+        contents: list[Any] = [text] if image is None else [text, image]
+        config = types.GenerateContentConfig(
+            response_modalities=["IMAGE"], image_config=types.ImageConfig(aspect_ratio="1:1")
+        )
+        s = self.settings
+        last = "no answer"
+        assert self._sdk is not None
+        for attempt in range(s.http_retries + 1):
+            if attempt:
+                delay = backoff_delay(attempt, s.http_backoff_base, s.http_backoff_max)
+                log.info("%s: %s; retry %d in %.2fs", NAME, last, attempt, delay)
+                sleep_checking(delay, lambda: None, self._sleep)
+            try:
+                r = self._sdk.models.generate_content(model=self.model, contents=contents, config=config)
+            except errors.APIError as e:
+                code = int(getattr(e, "code", 0) or 0)
+                detail = self._clean(f"{getattr(e, 'status', '') or ''}: {getattr(e, 'message', '') or ''}")
+                if code == 429 or code >= 500:
+                    last = f"HTTP {code} {detail}"
+                    continue
+                text_ = f"{NAME} refused the image request (HTTP {code} {detail})"
+                if code in (401, 403) or "api key" in detail.lower():
+                    raise AuthError(f"{text_}; check the API key") from None
+                raise ProviderError(text_) from None
+            except Exception as e:
+                if not _looks_like_network(e):
+                    raise
+                last = f"connection failed ({type(e).__name__})"
+                continue
+            return r.model_dump(exclude_none=True)
+        raise TransientError(f"{NAME}: {last} (gave up after {s.http_retries + 1} tries)")
+
+    def _clean(self, text: str) -> str:
+        return redact(text, [self._key])
+
+    def _image_from(self, data: dict[str, Any], on_usage: UsageSink) -> Image.Image:
+        feedback = data.get("promptFeedback") or data.get("prompt_feedback") or {}
+        block = _plain(feedback.get("blockReason") or feedback.get("block_reason"))
+        if block:
+            raise ModerationError(f"{NAME}: the prompt was blocked ({block}); change the prompt or the image")
+        candidates = data.get("candidates") or []
+        texts: list[str] = []
+        reasons: list[str] = []
+        for cand in candidates:
+            reasons.append(_plain(cand.get("finishReason") or cand.get("finish_reason")))
+            for part in (cand.get("content") or {}).get("parts") or []:
+                inline = part.get("inlineData") or part.get("inline_data")
+                if inline and inline.get("data"):
+                    raw = inline["data"]
+                    if isinstance(raw, str):
+                        try:
+                            raw = base64.b64decode(raw, validate=False)
+                        except ValueError as e:
+                            raise ProviderError(f"{NAME}: the image in the answer is not base64") from e
+                    on_usage(priced_usage(NAME, self.model, "image", 1))
+                    return decode_image(raw, NAME)
+                if part.get("text"):
+                    texts.append(str(part["text"]))
+        if any(r in _BLOCKED for r in reasons):
+            raise ModerationError(
+                f"{NAME}: no image, stopped for {', '.join(r for r in reasons if r)}; "
+                "change the prompt or the image"
+            )
+        said = f": {' '.join(texts)[:200]}" if texts else ""
+        raise ProviderError(f"{NAME}: the answer holds no image{said}")
+
+
+def _plain(value: Any) -> str:
+    """An SDK enum or a REST string, as the bare name ("STOP", "SAFETY")."""
+    if value is None:
+        return ""
+    return str(getattr(value, "value", value))
+
+
+def _looks_like_network(e: BaseException) -> bool:
+    names = " ".join(c.__name__ for c in type(e).__mro__)
+    return any(
+        w in names for w in ("Timeout", "Connect", "Network", "Transport", "Protocol", "RemoteDisconnected")
+    )
+
+
+def _sdk_client(settings: Settings, key: str) -> Any:
+    """A google-genai client aimed at `gemini_base_url`, with its own retries off (ours apply)."""
+    try:
+        from google import genai
+        from google.genai import types
+    except ImportError as e:
+        raise InvalidInput(
+            "gemini_transport = 'sdk' needs the google-genai package: pip install 'popcon[gemini]'"
+        ) from e
+    options = types.HttpOptions(
+        base_url=settings.gemini_base_url,
+        api_version="v1beta",
+        timeout=int(settings.http_timeout * 1000),
+        retry_options=types.HttpRetryOptions(attempts=1),
+    )
+    return genai.Client(api_key=key, http_options=options)

@@ -1,0 +1,142 @@
+"""End to end: the real runner, store and stages with the DashScope client against the local server."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import time
+
+import pytest
+
+from popcon.domain.actions import resolve_actions
+from popcon.domain.status import ActionStatus, JobStatus
+from popcon.pipeline.runner import Runner
+from popcon.providers.registry import image_provider, video_provider
+from popcon.store.db import JobStore
+from popcon.store.files import JobFiles, frame_paths
+
+from ...conftest import SAMPLES
+from .conftest import DASH_KEY, GEMINI_KEY
+
+
+@pytest.fixture
+def cloud_store(cloud_settings):
+    cloud_settings.data_dir.mkdir(parents=True, exist_ok=True)
+    s = JobStore(cloud_settings.db_url)
+    yield s
+    s.close()
+
+
+def _job(settings, store, actions, **kw):
+    job = store.create_job(
+        source="upload", actions=resolve_actions(actions), platforms=["line-emoji"], options={}, **kw
+    )
+    files = JobFiles(settings.data_dir, job.id)
+    name = files.save_input("fox.png", (SAMPLES / "fox.png").read_bytes()).name
+    store.update_job(job.id, options={"upload": name})
+    return job
+
+
+def _assert_no_secret(job, caplog) -> None:
+    record = json.dumps(dataclasses.asdict(job), default=str)
+    for secret in (DASH_KEY, GEMINI_KEY):
+        assert secret not in record
+        assert secret not in caplog.text
+
+
+def test_a_cloud_video_job_reaches_refinement_with_the_servers_frames(
+    cloud, cloud_settings, cloud_store, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    settings = cloud_settings.model_copy(update={"video_provider": "dashscope"})
+    job = _job(settings, cloud_store, ["wave"], auto_export=False)
+    runner = Runner(settings, cloud_store)
+    assert runner.video.name == "dashscope"
+    done = runner.run_job(job.id)
+    runner.close()
+    assert done.status == JobStatus.AWAITING_REFINEMENT, done.error
+    (action,) = done.actions
+    assert action.status == ActionStatus.DONE
+    files = JobFiles(settings.data_dir, job.id)
+    assert files.clip(action.index, action.action_id).read_bytes() == cloud.video
+    assert len(frame_paths(files.frames_dir(action.index, action.action_id))) == action.frame_count > 0
+    assert len(frame_paths(files.cutouts_dir(action.index, action.action_id))) == action.frame_count
+    (usage,) = done.usage
+    assert usage["provider"] == "dashscope" and usage["unit"] == "second" and usage["quantity"] == 5.0
+    assert usage["action"] == "wave" and done.cost == {"CNY": pytest.approx(0.5)}
+    _assert_no_secret(done, caplog)
+
+
+def test_a_failed_task_fails_only_its_action(cloud, cloud_settings, cloud_store, caplog):
+    caplog.set_level(logging.DEBUG)
+    cry = resolve_actions(["cry"])[0]
+    cloud.fail_prompts = (cry.motion_prompt.strip()[:60],)
+    settings = cloud_settings.model_copy(update={"video_provider": "dashscope"})
+    job = _job(settings, cloud_store, ["wave", "cry"], auto_export=False)
+    runner = Runner(settings, cloud_store)
+    done = runner.run_job(job.id)
+    runner.close()
+    assert done.status == JobStatus.AWAITING_REFINEMENT, done.error
+    by_id = {a.action_id: a for a in done.actions}
+    assert by_id["wave"].status == ActionStatus.DONE
+    assert by_id["cry"].status == ActionStatus.FAILED
+    assert "FAILED" in by_id["cry"].error and "InternalError.Algo" in by_id["cry"].error
+    cry_tasks = [t for t in cloud.tasks.values() if cloud.fail_prompts[0] in t["prompt"]]
+    assert len(cry_tasks) == 1  # a task failure is not retried by the runner
+    _assert_no_secret(done, caplog)
+    for a in done.actions:
+        assert DASH_KEY not in (a.error or "")
+
+
+def test_a_wrong_key_fails_the_actions_with_a_clear_message(cloud, cloud_settings, cloud_store, caplog):
+    caplog.set_level(logging.DEBUG)
+    settings = cloud_settings.model_copy(
+        update={
+            "video_provider": "dashscope",
+            "dashscope_api_key": type(cloud_settings.dashscope_api_key)("sk-leak-me-not"),
+        }
+    )
+    job = _job(settings, cloud_store, ["wave"], auto_export=False)
+    runner = Runner(settings, cloud_store)
+    done = runner.run_job(job.id)
+    runner.close()
+    assert done.status == JobStatus.FAILED
+    assert "InvalidApiKey" in done.actions[0].error and "sk-leak-me-not" not in done.actions[0].error
+    assert "sk-leak-me-not" not in json.dumps(dataclasses.asdict(done), default=str)
+    assert "sk-leak-me-not" not in caplog.text
+
+
+def test_cloud_images_and_video_make_a_complete_set(cloud, cloud_settings, cloud_store, caplog):
+    """A prompt job through Gemini (character and poses) and Wan (clips), exported for LINE."""
+    caplog.set_level(logging.DEBUG)
+    settings = cloud_settings.model_copy(update={"video_provider": "dashscope", "image_provider": "gemini"})
+    job = cloud_store.create_job(
+        source="prompt", prompt="a red fox", actions=resolve_actions(["wave"]), platforms=["line-emoji"]
+    )
+    runner = Runner(settings, cloud_store, images=image_provider(settings), video=video_provider(settings))
+    done = runner.run_job(job.id)
+    runner.close()
+    assert done.status == JobStatus.COMPLETED, (done.error, [a.error for a in done.actions])
+    units = sorted((u["provider"], u["unit"]) for u in done.usage)
+    assert units == [("dashscope", "second"), ("gemini", "image"), ("gemini", "image")], done.usage
+    assert done.cost == {"CNY": pytest.approx(0.5), "USD": pytest.approx(0.078)}
+    _assert_no_secret(done, caplog)
+
+
+def test_canceling_the_job_cancels_the_pending_cloud_task(cloud, cloud_settings, cloud_store):
+    cloud.hold = True  # the task stays PENDING until canceled
+    settings = cloud_settings.model_copy(update={"video_provider": "dashscope"})
+    job = _job(settings, cloud_store, ["wave"])
+    runner = Runner(settings, cloud_store)
+    future = runner.submit(job.id)
+    deadline = time.monotonic() + 30
+    while not cloud.tasks and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert cloud.tasks, "no task was created"
+    runner.cancel(job.id)
+    done = future.result(timeout=15)
+    runner.close()
+    assert done.status == JobStatus.CANCELED
+    assert done.actions[0].status == ActionStatus.CANCELED
+    assert cloud.canceled == ["task-1"]
