@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 # Debian packages the tests need (browser tests, Celery broker, PostgreSQL) and the export benchmark's
 # reference tools. Installed only when missing; root or sudo is needed the first time.
-TEST_APT  := chromium redis-server postgresql
+TEST_APT  := chromium redis-server postgresql libgl1 libglib2.0-0
 BENCH_APT := pngquant apngasm
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

@@ -29,9 +29,10 @@ err = Console(stderr=True)
 
 def _register_commands() -> None:
     """Commands that live in their own modules (one per concern); imported lazily inside each."""
-    from popcon.cli import providers
+    from popcon.cli import providers, segment
 
     providers.register(app)
+    segment.register(app)
 
 
 class State:

@@ -1,0 +1,199 @@
+"""Edits on one frame as layers over the untouched original: keep, erase, restore, with undo/redo.
+
+Why layers: the original frame and the automatic matte are never overwritten, so every edit can be
+undone, replayed over a better automatic matte later, and "restore" always has the pristine pixels (the
+matte may have decontaminated or cleared colours there; using them would show a white or black box).
+The stack is stored beside the frames as `layers.json` plus one 8-bit mask PNG per layer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from PIL import Image
+
+from popcon.domain.errors import InvalidInput
+from popcon.vision.segment.base import Click
+
+__all__ = ["OPS", "Layer", "LayerStack"]
+
+Op = Literal["keep", "erase", "restore"]
+OPS: tuple[str, ...] = ("keep", "erase", "restore")
+FORMAT = 1
+
+
+def _to_u8(mask: np.ndarray) -> np.ndarray:
+    m = np.asarray(mask)
+    if m.dtype == np.uint8:
+        return m.copy()
+    if m.dtype == bool:
+        return m.astype(np.uint8) * 255
+    return np.round(np.clip(m.astype(np.float32), 0.0, 1.0) * 255).astype(np.uint8)
+
+
+@dataclass
+class Layer:
+    """One edit: the operation, its soft mask (uint8, stored exactly) and the clicks that made it."""
+
+    op: Op
+    mask: np.ndarray = field(repr=False)
+    clicks: tuple[Click, ...] = ()
+
+    @property
+    def alpha(self) -> np.ndarray:
+        return self.mask.astype(np.float32) / 255.0
+
+
+class LayerStack:
+    """Edits of one frame, in order, with undo/redo. Composed over the automatic matte on demand."""
+
+    def __init__(self, shape: tuple[int, int]) -> None:
+        self.shape = (int(shape[0]), int(shape[1]))
+        self.layers: list[Layer] = []
+        self._redo: list[Layer] = []
+
+    # -- editing -------------------------------------------------------------------------------
+    def push(self, op: str, mask: np.ndarray, clicks: Sequence[Click] = ()) -> Layer:
+        """Add an edit; a new edit drops the redo history, as in every editor."""
+        if op not in OPS:
+            raise InvalidInput(f"unknown edit {op!r}; use one of {', '.join(OPS)}")
+        m = _to_u8(mask)
+        if m.shape != self.shape:
+            raise InvalidInput(
+                f"edit mask is {m.shape[1]}x{m.shape[0]}, frame is {self.shape[1]}x{self.shape[0]}"
+            )
+        layer = Layer(op, m, tuple(clicks))  # type: ignore[arg-type]
+        self.layers.append(layer)
+        self._redo.clear()
+        return layer
+
+    def keep(self, mask: np.ndarray, clicks: Sequence[Click] = ()) -> Layer:
+        return self.push("keep", mask, clicks)
+
+    def erase(self, mask: np.ndarray, clicks: Sequence[Click] = ()) -> Layer:
+        return self.push("erase", mask, clicks)
+
+    def restore(self, mask: np.ndarray, clicks: Sequence[Click] = ()) -> Layer:
+        return self.push("restore", mask, clicks)
+
+    def undo(self) -> bool:
+        if not self.layers:
+            return False
+        self._redo.append(self.layers.pop())
+        return True
+
+    def redo(self) -> bool:
+        if not self._redo:
+            return False
+        self.layers.append(self._redo.pop())
+        return True
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self.layers)
+
+    @property
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    # -- composing -----------------------------------------------------------------------------
+    def alpha(self, base_alpha: np.ndarray | None = None) -> np.ndarray:
+        """float32 alpha after all edits: keep = the region, erase = minus it, restore = plus it."""
+        a = np.zeros(self.shape, np.float32) if base_alpha is None else _alpha01(base_alpha, self.shape)
+        for layer in self.layers:
+            m = layer.alpha
+            if layer.op == "keep":
+                a = m.copy()
+            elif layer.op == "erase":
+                a = a * (1.0 - m)
+            else:
+                a = np.maximum(a, m)
+        return a
+
+    def compose(self, original: np.ndarray, matte: np.ndarray | None = None) -> np.ndarray:
+        """RGBA uint8 cut-out: edits over the automatic matte, colours from the matte or the original.
+
+        Where the matte shows the character its (decontaminated) colours are used; wherever an edit
+        brings pixels back (restore, or keep of a region the matte had cleared) they come from the
+        pristine original frame, never from the matte's cleared pixels.
+        """
+        if original.shape[:2] != self.shape or original.ndim != 3:
+            raise InvalidInput("original frame does not match the edit layers")
+        rgb = np.ascontiguousarray(original[..., :3]).copy()
+        base_alpha = None
+        if matte is not None:
+            if matte.shape[:2] != self.shape:
+                raise InvalidInput("matte does not match the edit layers")
+            if matte.ndim == 3 and matte.shape[2] == 4:
+                base_alpha = matte[..., 3]
+                shown = matte[..., 3] > 0
+                rgb[shown] = matte[..., :3][shown]
+            else:
+                base_alpha = matte
+        for layer in self.layers:
+            if layer.op == "restore":
+                back = layer.mask > 0
+                rgb[back] = original[..., :3][back]
+        a = self.alpha(base_alpha)
+        return np.dstack([rgb, np.round(a * 255).astype(np.uint8)])
+
+    # -- storage -------------------------------------------------------------------------------
+    def save(self, folder: Path) -> Path:
+        """Write `layers.json` and one mask PNG per layer (undo and redo history both kept)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob("layer_*.png"):
+            old.unlink()
+        entries = []
+        for kind, items in (("layers", self.layers), ("redo", self._redo)):
+            for i, layer in enumerate(items):
+                name = f"layer_{kind}_{i:03d}.png"
+                Image.fromarray(layer.mask, mode="L").save(folder / name)
+                entries.append(
+                    {
+                        "stack": kind,
+                        "op": layer.op,
+                        "mask": name,
+                        "clicks": [[c.x, c.y, c.positive] for c in layer.clicks],
+                    }
+                )
+        doc = {"format": FORMAT, "height": self.shape[0], "width": self.shape[1], "layers": entries}
+        path = folder / "layers.json"
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(doc, indent=1))
+        tmp.replace(path)
+        return path
+
+    @classmethod
+    def load(cls, folder: Path) -> LayerStack:
+        path = folder / "layers.json"
+        if not path.is_file():
+            raise InvalidInput(f"no edit layers in {folder}")
+        try:
+            doc = json.loads(path.read_text())
+            stack = cls((doc["height"], doc["width"]))
+            for e in doc["layers"]:
+                mask = np.asarray(Image.open(folder / e["mask"]).convert("L"))
+                if e["op"] not in OPS or mask.shape != stack.shape:
+                    raise ValueError(f"bad layer {e['mask']}")
+                clicks = tuple(Click(float(x), float(y), bool(p)) for x, y, p in e.get("clicks", []))
+                layer = Layer(e["op"], mask.copy(), clicks)
+                (stack.layers if e.get("stack", "layers") == "layers" else stack._redo).append(layer)
+        except (KeyError, ValueError, TypeError, OSError) as exc:
+            raise InvalidInput(f"edit layers in {folder} are damaged: {exc}") from exc
+        return stack
+
+
+def _alpha01(a: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    a = np.asarray(a)
+    if a.ndim == 3:
+        a = a[..., -1]
+    if a.shape != shape:
+        raise InvalidInput("matte does not match the edit layers")
+    if a.dtype == np.uint8:
+        return a.astype(np.float32) / 255.0
+    return np.clip(a.astype(np.float32), 0.0, 1.0)
