@@ -1,0 +1,227 @@
+"""Automatic matte: cut a character out of plain-background video frames or a single still.
+
+Why this shape: image-to-video services return a character on a plain-ish background (white, off-white
+with vignette and noise, gray, green, a floor with a soft contact shadow) after H.264 compression. The
+camera is static, so one smooth background model per clip is fitted from all frames; each frame is then
+segmented coarsely at half resolution (border-connected background, shadows accepted by chroma), and
+the alpha is solved at full resolution only in a thin band around the edge, where the colour is also
+decontaminated with I = aF + (1-a)B using the local background B.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from popcon.vision.background import Background, fit_background
+
+__all__ = ["matte_frames", "matte_image"]
+
+RGB = tuple[int, int, int]
+
+
+@dataclass(frozen=True)
+class MatteParams:
+    """Thresholds in 0..255 colour units (max over channels); tuned on the benchmark set."""
+
+    tol: float = 7.0  # |I - B| below this is background (half-res noise + compression stay under ~5)
+    shadow_min_ratio: float = 0.55  # darkest contact shadow accepted, as a fraction of the background
+    shadow_chroma: float = 7.0  # max chroma deviation of a shadow from the background's hue
+    shadow_grad: float = 10.0  # shadows are soft: max local gradient (per half-res pixel)
+    shadow_zone: float = 0.7  # shadows only in the lowest 30 % of the figure's height
+    shadow_grow: int = 4  # half-res px the shadow may be grown past the gradient barrier
+    hole_min_area: int = 6  # half-res px; smaller enclosed specks stay foreground
+    hole_tol: float = 4.0  # an enclosed hole must match the background this closely
+    band: int = 3  # half-width (full-res px) of the band where alpha is solved
+    band_out: int = 5  # outward half-width: light rims fall below the coarse threshold
+    bg_win: int = 15  # window (full-res px) for the local background colour
+    fg_win: int = 9  # window for the local foreground colour: small, characters are shaded
+    alpha_gain: float = 1.25  # steepening of the alpha ramp around 0.5
+    geo_mix: float = 0.5  # weight of the geometric ramp against the colour-solved alpha
+    ramp: float = 2.0  # width (full-res px) of the geometric ramp
+    alpha_sigma: float = 0.0  # smoothing of the solved alpha (full-res px)
+    fg_far: int = 15  # fallback window for the foreground colour
+    weak: float = 10.0  # |F - B| below this: colour cannot tell, keep the coarse decision
+
+
+P = MatteParams()
+MAX_WORKERS = 4
+
+
+def _coarse_fg(small: np.ndarray, bgm: Background, params: MatteParams) -> np.ndarray:
+    """Foreground mask at reduced resolution: everything not border-connected to background-like pixels."""
+    diff = cv2.absdiff(small, bgm.small_u8)
+    d = cv2.max(cv2.max(diff[..., 0], diff[..., 1]), diff[..., 2])
+    bgish = d < params.tol
+    rows = np.nonzero((~bgish).any(1))[0]
+    shadow_like = None
+    if len(rows) and not bgm.key:
+        # Contact shadow: same hue as the background, darker, and spatially smooth. It lies on the
+        # floor, so only the bottom of the figure may hold one; this also stops the flood from leaking
+        # into a neutral-grey character through a low-contrast highlight on its top.
+        top, bot = int(rows.min()), int(rows.max())
+        z0 = top + int(params.shadow_zone * (bot - top))
+        z1 = min(bot + 8, small.shape[0])
+        img = small[z0 - 3 if z0 >= 3 else 0 : z1].astype(np.float32)
+        off = z0 - (z0 - 3 if z0 >= 3 else 0)
+        bgz = bgm.small[z0 - off : z1]
+        ratio = img.sum(-1) * bgm.inv_sum[z0 - off : z1]
+        chroma = np.abs(img - bgz * ratio[..., None]).max(-1)
+        gray = img.mean(-1)
+        grad = (np.abs(cv2.Sobel(gray, cv2.CV_32F, 1, 0)) + np.abs(cv2.Sobel(gray, cv2.CV_32F, 0, 1))) / 8
+        # A thick barrier: a character's edge is a step, and a 1-2 px ring of it must not leak.
+        grad = cv2.dilate(grad, np.ones((5, 5), np.uint8))
+        sl = (ratio > params.shadow_min_ratio) & (ratio < 1.0) & (chroma < params.shadow_chroma)
+        shadow_like = np.zeros_like(bgish)
+        shadow_like[z0:z1] = sl[off:]
+        bgish[z0:z1] |= (sl & (grad < params.shadow_grad))[off:]
+    n, lab = cv2.connectedComponents(bgish.astype(np.uint8), connectivity=4)
+    border = np.unique(np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]]))
+    border = border[border > 0]
+    keep = np.zeros(n, bool)
+    keep[border] = True
+    # Enclosed background holes (between an arm and the body): cleared when they match the background
+    # model flatly. On a pure white background a flat white region is as likely an eye or teeth (and
+    # those are far more common in characters than holes), so there holes are kept unless keyed.
+    # With a key colour we chose far from every character and effect colour, any key-coloured pocket
+    # is background, however small or noisy (H.264 bleeds neighbouring colours into small pockets).
+    keyed = bool(bgm.key)
+    hole_tol = params.tol if keyed else params.hole_tol
+    area = np.bincount(lab.ravel(), minlength=n)
+    inner = (~keep) & (area >= (2 if keyed else params.hole_min_area))
+    inner[0] = False
+    if inner.any() and not (bgm.light and not keyed):
+        cnt = np.maximum(area, 1)
+        mean_d = np.bincount(lab.ravel(), weights=d.ravel(), minlength=n) / cnt
+        flat = np.bincount(lab.ravel(), weights=(d < hole_tol).ravel(), minlength=n) / cnt
+        keep |= inner & (mean_d < hole_tol) & (flat > (0.5 if keyed else 0.8))
+    bgu = keep[lab].astype(np.uint8)
+    if shadow_like is not None:
+        # The gradient barrier stops the flood a few pixels short of the character's feet inside the
+        # shadow: grow the background back through shadow-like pixels, a bounded distance.
+        grow = shadow_like.astype(np.uint8)
+        for _ in range(params.shadow_grow):
+            bgu = cv2.dilate(bgu, np.ones((3, 3), np.uint8)) & (grow | bgu)
+    # Drop speckles (compression blocks, noise) that are not the character.
+    return cv2.morphologyEx(1 - bgu, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+
+
+def _masked_sums(rgb: np.ndarray, mask: np.ndarray, k: int) -> np.ndarray:
+    """Per-window sums of (r, g, b, 1) over pixels where mask (uint8 0/1), k x k (k <= 15: fits uint16)."""
+    rgbm = cv2.merge([*cv2.split(rgb), np.ones_like(mask)])
+    masked = cv2.bitwise_and(rgbm, rgbm, mask=mask)
+    return cv2.boxFilter(masked, cv2.CV_16U, (k, k), normalize=False)
+
+
+def _refine(rgb: np.ndarray, fg: np.ndarray, bg_model: np.ndarray, params: MatteParams) -> np.ndarray:
+    """Soft alpha and decontaminated colour in a band around the coarse edge (crop-sized arrays).
+
+    Only band pixels are solved: F and B are local means of the sure foreground and sure background
+    next to them, alpha is the projection of I - B on F - B, and the colour is (I - (1-a) B) / a, so the
+    cut-out composited on any background reproduces the frame with the old background swapped out.
+    """
+    b = params.band
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * b + 1, 2 * b + 1))
+    sure_fg = cv2.erode(fg, kernel)
+    bo = params.band_out
+    near = cv2.dilate(fg, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * bo + 1, 2 * bo + 1)))
+    out = np.empty((*rgb.shape[:2], 4), np.uint8)
+    out[..., :3] = cv2.bitwise_and(rgb, rgb, mask=sure_fg)
+    out[..., 3] = sure_fg * 255
+    band = near > sure_fg
+    if not band.any():
+        return out
+    idx = np.nonzero(band)
+    bs = _masked_sums(rgb, 1 - near, params.bg_win)[idx].astype(np.float32)
+    fs = _masked_sums(rgb, sure_fg, params.fg_win)[idx].astype(np.float32)
+    i = rgb[idx].astype(np.float32)
+    bc, fc = bs[:, 3:], fs[:, 3:]
+    bl = np.where(bc > 2, bs[:, :3] / np.maximum(bc, 1), bg_model[idx])
+    if (fc <= 2).any():
+        # Band pixels far out (light rims below the coarse threshold): look further for the colour.
+        ws = _masked_sums(rgb, sure_fg, params.fg_far)[idx].astype(np.float32)
+        fs = np.where(fc > 2, fs, ws)
+        fc = fs[:, 3:]
+    fl = np.where(fc > 2, fs[:, :3] / np.maximum(fc, 1), i)
+    fb = fl - bl
+    ib = i - bl
+    den = (fb * fb).sum(1)
+    alpha = (ib * fb).sum(1) / np.maximum(den, 1e-6)
+    # Where F and B are indistinguishable, or no foreground is near enough to know F, trust the coarse mask.
+    alpha = np.where((den < params.weak**2) | (fc[:, 0] <= 2), fg[idx].astype(np.float32), alpha)
+    # Compression blurs edges: steepen the solved ramp back (measured against uncompressed truth).
+    alpha = np.clip(0.5 + params.alpha_gain * (alpha - 0.5), 0.0, 1.0)
+    if params.geo_mix > 0:
+        # Colour alone is ambiguous where the rim colour differs from the interior (rendered shading,
+        # dark or light outlines): blend with a geometric ramp across the solved boundary, whose
+        # width matches an anti-aliased edge.
+        full = sure_fg.astype(np.float32)
+        full[idx] = alpha
+        m = (full > 0.5).astype(np.uint8)
+        d_in = cv2.distanceTransform(m, cv2.DIST_L2, 3)[idx]
+        d_out = cv2.distanceTransform(1 - m, cv2.DIST_L2, 3)[idx]
+        sd = np.where(m[idx] > 0, d_in - 0.5, 0.5 - d_out)
+        geo = np.clip(0.5 + sd / params.ramp, 0.0, 1.0)
+        alpha = (1 - params.geo_mix) * alpha + params.geo_mix * geo
+    if params.alpha_sigma > 0:
+        # Compression noise (4:2:0 chroma, ringing) is per pixel; true edges are smooth ramps.
+        full = sure_fg.astype(np.float32)
+        full[idx] = alpha
+        alpha = cv2.GaussianBlur(full, (5, 5), params.alpha_sigma)[idx]
+    a = np.maximum(alpha, 1.0 / 255)[:, None]
+    col = np.clip((i - (1.0 - a) * bl) / a + 0.5, 0, 255)
+    a8 = (alpha * 255 + 0.5).astype(np.uint8)
+    col[a8 == 0] = 0
+    out[..., :3][idx] = col.astype(np.uint8)
+    out[..., 3][idx] = a8
+    return out
+
+
+def _matte_one(rgb: np.ndarray, bgm: Background, params: MatteParams) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    s = bgm.scale
+    sh, sw = bgm.small.shape[:2]
+    small = cv2.resize(rgb, (sw, sh), interpolation=cv2.INTER_AREA)
+    fg = _coarse_fg(small, bgm, params)
+    out = np.zeros((h, w, 4), np.uint8)
+    ys, xs = np.nonzero(fg)
+    if len(ys) == 0:
+        return out
+    m = (params.band * 2 + 4) // s + 2  # margin in small pixels
+    sy0, sy1 = max(int(ys.min()) - m, 0), min(int(ys.max()) + 1 + m, sh)
+    sx0, sx1 = max(int(xs.min()) - m, 0), min(int(xs.max()) + 1 + m, sw)
+    y0, y1, x0, x1 = sy0 * s, min(sy1 * s, h), sx0 * s, min(sx1 * s, w)
+    size = ((sx1 - sx0) * s, (sy1 - sy0) * s)
+    fg_full = cv2.resize(fg[sy0:sy1, sx0:sx1], size, interpolation=cv2.INTER_NEAREST)
+    fg_full = np.ascontiguousarray(fg_full[: y1 - y0, : x1 - x0])
+    out[y0:y1, x0:x1] = _refine(rgb[y0:y1, x0:x1], fg_full, bgm.full(y0, y1, x0, x1), params)
+    return out
+
+
+def matte_frames(frames: Sequence[np.ndarray], key_color: RGB | None = None) -> list[np.ndarray]:
+    """RGBA cut-outs (straight alpha, decontaminated colour) of every RGB frame of one static-camera clip."""
+    if len(frames) == 0:
+        return []
+    bgm = fit_background(frames, key_color)
+    bgm.full(0, 1, 0, 1)  # render the full-resolution model once, before the workers share it
+
+    def one(f: np.ndarray) -> np.ndarray:
+        return _matte_one(np.ascontiguousarray(f[..., :3]), bgm, P)
+
+    # Frames are independent once the background is known; OpenCV and most numpy kernels release the
+    # GIL, so a small thread pool uses the spare cores.
+    workers = min(len(frames), os.cpu_count() or 1, MAX_WORKERS)
+    if workers < 2:
+        return [one(f) for f in frames]
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(one, frames))
+
+
+def matte_image(rgb: np.ndarray, key_color: RGB | None = None) -> np.ndarray:
+    """RGBA cut-out of one still (an uploaded character on a plain background, JPEG artefacts allowed)."""
+    return matte_frames([rgb], key_color)[0]

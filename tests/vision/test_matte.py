@@ -1,0 +1,240 @@
+"""Automatic matte: synthetic frames with known truth, plus two real benchmark clips."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from popcon.vision.matte import matte_frames, matte_image
+
+H, W = 240, 320
+DARK = np.array([30, 30, 30], np.float32)
+BENCH = Path(__file__).resolve().parents[2].parent / "shared" / "bench" / "matte"
+SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples"
+
+
+def _character(shift: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """An orange figure with a white eye, and a ring-shaped arm enclosing a background hole.
+
+    Returns the figure colour and its anti-aliased alpha (drawn at 4x and reduced).
+    """
+    s = 4
+    col = np.zeros((H * s, W * s, 3), np.uint8)
+    a = np.zeros((H * s, W * s), np.uint8)
+    cx, cy = (160 + shift) * s, 120 * s
+    cv2.circle(a, (cx, cy), 60 * s, 255, -1)
+    cv2.circle(col, (cx, cy), 60 * s, (235, 140, 40), -1)
+    cv2.circle(a, (cx + 75 * s, cy + 10 * s), 26 * s, 255, -1)  # arm ring ...
+    cv2.circle(col, (cx + 75 * s, cy + 10 * s), 26 * s, (200, 110, 30), -1)
+    cv2.circle(a, (cx + 75 * s, cy + 10 * s), 12 * s, 0, -1)  # ... with a hole through it
+    # A white eye with a soft grey rim (shaded, like rendered characters).
+    cv2.circle(col, (cx - 20 * s, cy - 15 * s), 16 * s, (215, 215, 220), -1)
+    cv2.circle(col, (cx - 20 * s, cy - 15 * s), 12 * s, (255, 255, 255), -1)
+    cv2.circle(col, (cx - 16 * s, cy - 15 * s), 5 * s, (20, 20, 20), -1)
+    col = cv2.resize(col, (W, H), interpolation=cv2.INTER_AREA).astype(np.float32)
+    alpha = cv2.resize(a, (W, H), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+    col = np.where(alpha[..., None] > 0, col / np.maximum(alpha, 1e-6)[..., None] * (alpha[..., None] > 0), 0)
+    col = cv2.resize(cv2.resize(col, (W * s, H * s)), (W, H), interpolation=cv2.INTER_AREA)
+    return np.clip(col, 0, 255), alpha
+
+
+def _background(kind: str, rng: np.random.Generator) -> np.ndarray:
+    yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
+    if kind == "white":
+        return np.full((H, W, 3), 255, np.float32)
+    if kind == "offwhite":
+        r = np.hypot((xx - W / 2) / W, (yy - H / 2) / H)
+        base = np.stack([248 - 14 * r, 245 - 14 * r, 238 - 14 * r], -1)
+        return base + rng.normal(0, 2.5, (H, W, 1))
+    if kind == "green":
+        key = np.array([0, 177, 64], np.float32)
+        return np.zeros((H, W, 3), np.float32) + key + rng.normal(0, 2, (H, W, 1))
+    if kind == "shadow":
+        bg = np.full((H, W, 3), 244, np.float32) + rng.normal(0, 2, (H, W, 1))
+        sh = np.zeros((H, W), np.float32)
+        cv2.ellipse(sh, (W // 2, 180), (70, 12), 0, 0, 360, 1.0, -1)
+        bg *= (1 - 0.22 * cv2.GaussianBlur(sh, (0, 0), 6))[..., None]
+        return bg
+    raise ValueError(kind)
+
+
+def _clip(kind: str, n: int = 4) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
+    rng = np.random.default_rng(1)
+    frames, alphas, cols = [], [], []
+    for t in range(n):
+        col, a = _character(shift=2 * t)
+        bg = _background(kind, rng)
+        frames.append(np.clip(col * a[..., None] + bg * (1 - a[..., None]) + 0.5, 0, 255).astype(np.uint8))
+        alphas.append(a)
+        cols.append(col)
+    return frames, alphas, cols
+
+
+HOLE = (235, 130)  # centre (x, y) of the arm ring's hole in frame 0
+
+
+def _hole_filled(alpha: np.ndarray) -> np.ndarray:
+    """Truth as the matte sees it on pure white: a flat white enclosed region is kept (could be an eye)."""
+    a = alpha.copy()
+    cv2.circle(a, HOLE, 14, 1.0, -1)
+    return a
+
+
+def _iou(pred: np.ndarray, alpha: np.ndarray) -> float:
+    p, t = pred[..., 3] > 127, alpha > 0.5
+    return float((p & t).sum() / max((p | t).sum(), 1))
+
+
+@pytest.mark.parametrize("kind", ["white", "offwhite", "green", "shadow"])
+def test_synthetic_iou_and_format(kind: str) -> None:
+    frames, alphas, _ = _clip(kind)
+    out = matte_frames(frames)
+    assert len(out) == len(frames)
+    for t, (o, a) in enumerate(zip(out, alphas, strict=True)):
+        assert o.shape == (H, W, 4) and o.dtype == np.uint8
+        if kind == "white":
+            a = np.roll(_hole_filled(np.roll(a, -2 * t, 1)), 2 * t, 1)
+        assert _iou(o, a) > 0.97
+
+
+def test_shadow_removed() -> None:
+    frames, alphas, _ = _clip("shadow")
+    out = matte_frames(frames)
+    # The floor shadow lies below the figure (rows 172..188); none of it may stay opaque.
+    region = np.zeros((H, W), bool)
+    region[175:192, 100:220] = True
+    region &= alphas[0] == 0
+    assert (out[0][..., 3][region] > 127).mean() < 0.02
+
+
+@pytest.mark.parametrize("kind", ["offwhite", "green"])
+def test_enclosed_hole_cleared_and_white_eye_kept(kind: str) -> None:
+    frames, _, _ = _clip(kind)
+    o = matte_frames(frames)[0]
+    hole = o[HOLE[1] - 6 : HOLE[1] + 6, HOLE[0] - 6 : HOLE[0] + 6, 3]
+    eye = o[105 - 4 : 105 + 4, 136 - 8 : 136 - 2, 3]  # white of the eye
+    assert (hole < 64).mean() > 0.9
+    assert (eye > 200).mean() > 0.9
+
+
+def test_white_eye_kept_on_pure_white() -> None:
+    frames, _, _ = _clip("white")
+    o = matte_frames(frames)[0]
+    assert (o[105 - 4 : 105 + 4, 136 - 8 : 136 - 2, 3] > 200).mean() > 0.9
+
+
+def test_no_bright_halo_on_dark() -> None:
+    frames, alphas, cols = _clip("white")
+    o = matte_frames(frames)[0].astype(np.float32)
+    a = alphas[0]
+    yy, xx = np.mgrid[0:H, 0:W]
+    ring = (a > 0.02) & (a < 0.98) & (np.hypot(xx - HOLE[0], yy - HOLE[1]) > 16)
+    comp_pred = o[..., :3] * (o[..., 3:] / 255) + DARK * (1 - o[..., 3:] / 255)
+    comp_true = cols[0] * a[..., None] + DARK * (1 - a[..., None])
+    err = np.abs(comp_pred - comp_true).mean(-1)[ring]
+    assert err.mean() < 20
+    # A halo is pred brighter than truth on the rim.
+    assert (comp_pred.mean(-1)[ring] - comp_true.mean(-1)[ring]).mean() < 10
+
+
+def test_alpha_range_and_clear_background_is_zero() -> None:
+    frames, alphas, _ = _clip("offwhite")
+    o = matte_frames(frames)[0]
+    far = cv2.dilate((alphas[0] > 0).astype(np.uint8), np.ones((9, 9), np.uint8)) == 0
+    assert o[..., 3][far].max() == 0
+    assert o[..., 3].max() == 255
+
+
+def test_key_color_path() -> None:
+    frames, alphas, _ = _clip("green")
+    out = matte_frames(frames, key_color=(0, 177, 64))
+    assert _iou(out[0], alphas[0]) > 0.97
+
+
+def test_empty_and_blank() -> None:
+    assert matte_frames([]) == []
+    blank = np.full((64, 96, 3), 250, np.uint8)
+    o = matte_image(blank)
+    assert o.shape == (64, 96, 4)
+    assert o[..., 3].max() == 0
+
+
+def test_matte_image_on_white() -> None:
+    frames, alphas, _ = _clip("white", n=1)
+    o = matte_image(frames[0])
+    assert _iou(o, _hole_filled(alphas[0])) > 0.97
+
+
+def _truth(name: str) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    import av
+
+    meta = json.loads((BENCH / "clips.json").read_text())
+    clip = meta["clips"][name]
+    with av.open(str(BENCH / clip["video"])) as c:
+        frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)][:8]
+    z = np.load(BENCH / clip["truth"])
+    (oy, ox), char = z["offset"], int(z["char"])
+    truth = []
+    for f in z["rgba"][: len(frames)]:
+        full = np.zeros(frames[0].shape[:2], np.float32)
+        up = cv2.resize(f, (char, char), interpolation=cv2.INTER_CUBIC)[..., 3].astype(np.float32) / 255
+        full[oy : oy + char, ox : ox + char] = up
+        truth.append(full)
+    return frames, truth
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not BENCH.is_dir(), reason="shared benchmark not present")
+@pytest.mark.parametrize(("name", "bound"), [("1f47b__white", 0.985), ("1f600__shadow", 0.985)])
+def test_benchmark_clip(name: str, bound: float) -> None:
+    frames, truth = _truth(name)
+    out = matte_frames(frames)
+    ious = [_iou(o, t) for o, t in zip(out, truth, strict=True)]
+    assert min(ious) > bound
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not SAMPLES.is_dir(), reason="shared samples not present")
+@pytest.mark.parametrize(("name", "bound"), [("fox", 0.99), ("panda", 0.97)])
+def test_matte_image_on_samples(name: str, bound: float) -> None:
+    from PIL import Image
+
+    rgb = np.asarray(Image.open(SAMPLES / f"{name}_on_white.jpg").convert("RGB"))
+    cut = np.asarray(Image.open(SAMPLES / f"{name}.png").convert("RGBA"))
+    o = matte_image(rgb)
+    assert o.shape == (*rgb.shape[:2], 4)
+    # The 768 px cut-out sits at (y 160, x 128) of the 1024 px canvas, unscaled (checked on the bboxes).
+    truth = np.zeros(rgb.shape[:2], np.float32)
+    truth[160 : 160 + cut.shape[0], 128 : 128 + cut.shape[1]] = cut[..., 3] / 255
+    assert _iou(o, truth) > bound
+
+
+@pytest.mark.parametrize("shape", [(101, 77), (7, 9), (1, 1), (33, 2)])
+def test_odd_and_tiny_sizes(shape: tuple[int, int]) -> None:
+    img = np.full((*shape, 3), 255, np.uint8)
+    if min(shape) > 20:
+        cv2.circle(img, (shape[1] // 2, shape[0] // 2), min(shape) // 3, (200, 50, 50), -1)
+    o = matte_image(img)
+    assert o.shape == (*shape, 4) and o.dtype == np.uint8
+    if min(shape) > 20:
+        assert o[shape[0] // 2, shape[1] // 2, 3] == 255
+
+
+def test_temporally_stable_on_static_figure() -> None:
+    """A still figure over fresh noise each frame must not flicker at its edge."""
+    rng = np.random.default_rng(3)
+    col, a = _character()
+    frames = []
+    for _ in range(4):
+        bg = _background("offwhite", rng)
+        frames.append(np.clip(col * a[..., None] + bg * (1 - a[..., None]) + 0.5, 0, 255).astype(np.uint8))
+    out = [o[..., 3].astype(np.float32) / 255 for o in matte_frames(frames)]
+    ring = (cv2.dilate((a > 0).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0) & (a < 1)
+    for prev, cur in itertools.pairwise(out):
+        assert np.abs(cur - prev)[ring].mean() < 0.02
+        assert ((cur > 0.5) != (prev > 0.5)).sum() < 20
