@@ -6,11 +6,11 @@ STAMP  := $(VENV)/.installed
 
 # Debian packages the tests need (browser tests, Celery broker, PostgreSQL) and the export benchmark's
 # reference tools. Installed only when missing; root or sudo is needed the first time.
-TEST_APT  := chromium redis-server postgresql libgl1 libglib2.0-0
+TEST_APT  := chromium fonts-noto-color-emoji redis-server postgresql libgl1 libglib2.0-0
 BENCH_APT := pngquant apngasm
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install demo test lint bench clean system-deps bench-deps
+.PHONY: install demo serve test lint bench clean system-deps bench-deps
 
 install: $(STAMP)
 
@@ -31,13 +31,16 @@ bench-deps:
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -e ".[dev,sam,gemini,celery]"
 	touch $(STAMP)
 
 demo: install
 	$(BIN)/popcon make --sample \
 		--actions wave,jump,laugh,love,cry,happy,dance,sleepy \
 		--platform line-emoji --out demo-out
+
+serve: install
+	$(BIN)/popcon serve
 
 lint: install
 	$(BIN)/ruff check src tests bench
@@ -49,6 +52,9 @@ test: lint system-deps
 bench: install bench-deps
 	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/matte.py
+	$(BIN)/python bench/clicks.py
+	$(BIN)/python bench/export.py
+	$(BIN)/python bench/scale.py
 
 clean:
 	rm -rf $(VENV) demo-out popcon-data .pytest_cache .ruff_cache

@@ -29,10 +29,12 @@ err = Console(stderr=True)
 
 def _register_commands() -> None:
     """Commands that live in their own modules (one per concern); imported lazily inside each."""
-    from popcon.cli import providers, segment
+    from popcon.cli import providers, segment, serve, worker
 
     providers.register(app)
     segment.register(app)
+    serve.register(app)
+    worker.register(app)
 
 
 class State:
@@ -55,15 +57,15 @@ def _root(
 
 
 def _services(image_provider: str | None = None, video_provider: str | None = None):  # type: ignore[no-untyped-def]
-    from popcon.pipeline.runner import Runner
     from popcon.providers.registry import image_provider as make_images
     from popcon.providers.registry import video_provider as make_video
+    from popcon.queue.dispatch import make_runner
     from popcon.store.db import JobStore
 
     s = settings()
     s.data_dir.mkdir(parents=True, exist_ok=True)
     store = JobStore(s.db_url)
-    runner = Runner(s, store, images=make_images(s, image_provider), video=make_video(s, video_provider))
+    runner = make_runner(s, store, images=make_images(s, image_provider), video=make_video(s, video_provider))
     return store, runner
 
 

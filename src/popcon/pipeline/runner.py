@@ -3,107 +3,137 @@ isolates failures to their action, honours cancel, and emits progress events.
 
 State lives in the store, never only in memory: a runner that dies mid-job leaves statuses
 that name the stage each action was in, and `run_job` on any later runner continues from there.
+
+The work itself is in `JobEngine`, as three calls (`start_job`, `run_action`, `finish_job`) that
+both the embedded pool (`Runner`) and the Celery tasks (`popcon.queue.tasks`) make; only who
+schedules the calls differs.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import random
+import re
+import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import Future, wait
+from pathlib import Path
+from typing import Any, TypeVar
 
-from popcon.domain.errors import Canceled, InvalidInput, PopconError, TransientError
+from popcon.domain.errors import Canceled, IllegalTransition, InvalidInput, PopconError, TransientError
 from popcon.domain.models import ActionClip, Job
 from popcon.domain.status import ACTION_STAGE, JOB_WORK_STAGES, ActionStatus, JobStatus, job_path
 from popcon.pipeline import stages
 from popcon.pipeline.events import Event, EventBus
 from popcon.providers.base import ImageProvider, VideoProvider
 from popcon.providers.registry import image_provider, video_provider
+from popcon.queue.limits import Limiter
 from popcon.queue.pool import WorkerPool
 from popcon.settings import Settings
 from popcon.store.db import JobStore
 from popcon.store.files import JobFiles, clean_partials
 
 _STAGE_ORDER = (JobStatus.QUEUED, *JOB_WORK_STAGES)
+T = TypeVar("T")
 
 
 class JobBusy(PopconError):
     """Another live process is running this job."""
 
 
-class Runner:
+class _LeaseLost(Exception):
+    """This worker's lease on an action ran out and another worker took the action over."""
+
+
+def _machine_id() -> str:
+    """Same value for processes that can see each other's pids: one host, one boot, one pid namespace."""
+    parts = [socket.gethostname()]
+    with contextlib.suppress(OSError):
+        parts.append(Path("/proc/sys/kernel/random/boot_id").read_text().strip())
+    with contextlib.suppress(OSError):
+        parts.append(str(os.stat("/proc/self/ns/pid").st_ino))
+    return hashlib.sha1("|".join(parts).encode()).hexdigest()[:8]
+
+
+_MACHINE = _machine_id()
+_OWNER = re.compile(r".*\.([0-9a-f]{8})-(\d+)-[0-9a-f]{6}")
+
+
+def new_owner() -> str:
+    """A lease owner name: the host (for operators), where its pid means something, pid, and a nonce."""
+    return f"{socket.gethostname()[:24]}.{_MACHINE}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+def owner_is_dead(owner: str) -> bool:
+    """True only when `owner` is provably gone: a process of this machine that no longer runs.
+
+    A crashed runner's lease would otherwise block `popcon jobs resume` (or a restarted worker)
+    until it runs out; anything not provable (another machine, a name we did not make) stays live.
+    """
+    m = _OWNER.fullmatch(owner)
+    if not m or m.group(1) != _MACHINE or int(m.group(2)) == os.getpid():
+        return False
+    pid = int(m.group(2))
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    with contextlib.suppress(OSError, IndexError):  # a zombie: killed, not reaped yet
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    return False
+
+
+class JobEngine:
+    """The stages of one job as calls any scheduler can make, each safe to repeat.
+
+    `start_job` runs the character stage and names the actions left to do; `run_action` takes one
+    action through its stages; `finish_job` decides the job's outcome and exports. With
+    `action_leases` (the distributed mode) an action is run only by the worker holding its lease,
+    so a redelivered task never runs an action that a live worker is running.
+    """
+
     def __init__(
         self,
         settings: Settings,
         store: JobStore,
         *,
-        pool: WorkerPool | None = None,
-        bus: EventBus | None = None,
-        images: ImageProvider | None = None,
-        video: VideoProvider | None = None,
+        bus: EventBus,
+        images: ImageProvider,
+        video: VideoProvider,
+        owner: str | None = None,
+        limiter: Limiter | None = None,
+        action_leases: bool = False,
     ) -> None:
         self.settings = settings
         self.store = store
-        self.pool = pool or WorkerPool(settings.workers)
-        self.bus = bus or EventBus()
-        self.images = images or image_provider(settings)
-        self.video = video or video_provider(settings)
-        self.owner = f"{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.bus = bus
+        self.images = images
+        self.video = video
+        self.owner = owner or new_owner()
+        self.limiter = limiter  # the distributed mode's cross-worker limit; None: the providers' own
+        self.action_leases = action_leases
         self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
 
-    # ---- public API -------------------------------------------------------------------
-    def submit(self, job_id: str) -> Future[Job]:
-        return self.pool.submit_job(self.run_job, job_id)
+    # ---- the three calls ----------------------------------------------------------------
+    def start_job(self, job_id: str, *, clean: bool = True) -> list[int] | None:
+        """Resume or start the job and make its character; the indices of the actions left to run.
 
-    def cancel(self, job_id: str) -> Job:
+        None when nothing is left for actions (the job failed, was canceled or is already at
+        rest); an empty list when only `finish_job` remains (an export that was interrupted).
+        """
         job = self.store.get_job(job_id)
-        if job.status.terminal:
-            raise InvalidInput(f"job {job_id} is already {job.status}")
-        job = self.store.set_job_status(job_id, JobStatus.CANCELED, error="canceled by the user")
-        self._emit(job_id, "job", JobStatus.CANCELED)
-        return job
-
-    def run_job(self, job_id: str) -> Job:
-        """Take the job from wherever it stands to its end (or to awaiting_refinement)."""
-        if not self.store.claim(job_id, self.owner):
-            raise JobBusy(f"job {job_id} is being run by another process ({self.store.lease_holder(job_id)})")
-        stop_heartbeat = self._heartbeat(job_id)
-        try:
-            return self._run(job_id)
-        finally:
-            stop_heartbeat()
-            self.store.release(job_id, self.owner)
-
-    def export(self, job_id: str, platforms: list[str]) -> Job:
-        """Export a finished (or awaiting refinement) job again, for these platforms."""
-        job = self.store.get_job(job_id)
-        if job.status not in (
-            JobStatus.AWAITING_REFINEMENT,
-            JobStatus.COMPLETED,
-            JobStatus.COMPLETED_WITH_ERRORS,
-        ):
-            raise InvalidInput(
-                f"job {job_id} is {job.status}; it can be exported once its frames are cut out"
-            )
-        if not self.store.claim(job_id, self.owner):
-            raise JobBusy(f"job {job_id} is being run by another process")
-        try:
-            return self._export(job_id, platforms)
-        finally:
-            self.store.release(job_id, self.owner)
-
-    # ---- orchestration ----------------------------------------------------------------
-    def _run(self, job_id: str) -> Job:
-        job = self.store.get_job(job_id)
-        clean_partials(JobFiles(self.settings.data_dir, job_id).root)
+        if clean:  # only the job's owner may sweep the whole job folder (nobody else writes there)
+            clean_partials(JobFiles(self.settings.data_dir, job_id).root)
         if job.status in (JobStatus.FAILED, JobStatus.CANCELED):
-            # Resume: what was stopped goes on; what had failed gets another try.
-            for a in job.actions:
-                if a.status in (ActionStatus.FAILED, ActionStatus.CANCELED):
-                    self.store.set_action_status(job_id, a.index, ActionStatus.PENDING)
-            self._set_job(job_id, JobStatus.QUEUED)
+            self.requeue(job_id)
             job = self.store.get_job(job_id)
         if job.status == JobStatus.QUEUED:
             self._set_job(job_id, JobStatus.GENERATING_CHARACTER)
@@ -111,23 +141,73 @@ class Runner:
         if job.status == JobStatus.GENERATING_CHARACTER:
             ctx = self._context(job_id)
             try:
-                self._with_retries(lambda: stages.make_character(ctx, self.store.get_job(job_id)))
+                self._with_retries(
+                    lambda: self._limited(
+                        "image", ctx, lambda: stages.make_character(ctx, self.store.get_job(job_id))
+                    )
+                )
             except Canceled:
-                return self.store.get_job(job_id)
+                return None
             except Exception as e:  # the character failing fails the job, with its reason
-                return self._fail_job(job_id, f"character: {_message(e)}")
+                self._fail_job(job_id, f"character: {_message(e)}")
+                return None
             self._set_job(job_id, JobStatus.GENERATING_POSES)
-        elif job.status.terminal or job.status in (JobStatus.AWAITING_REFINEMENT, JobStatus.EXPORTING):
-            if job.status == JobStatus.EXPORTING:
-                return self._export(job_id, job.platforms, finishing=True)
-            return job
+        elif job.status == JobStatus.EXPORTING:
+            return []
+        elif job.status.terminal or job.status == JobStatus.AWAITING_REFINEMENT:
+            return None
+        job = self.store.get_job(job_id)
+        return [a.index for a in job.actions if not a.status.terminal]
 
+    def requeue(self, job_id: str) -> None:
+        """Resume a failed or canceled job: what was stopped goes on; what had failed gets another try."""
         job = self.store.get_job(job_id)
-        live = [a for a in job.actions if not a.status.terminal]
-        futures = [self.pool.submit_stage(self._run_action, job_id, a.index) for a in live]
-        wait(futures)
+        if job.status not in (JobStatus.FAILED, JobStatus.CANCELED):
+            return
+        for a in job.actions:
+            if a.status in (ActionStatus.FAILED, ActionStatus.CANCELED):
+                self.store.set_action_status(job_id, a.index, ActionStatus.PENDING)
+        self._set_job(job_id, JobStatus.QUEUED)
+
+    def run_action(self, job_id: str, index: int) -> bool:
+        """Take one action through its stages; False when another live worker holds it (try later)."""
+        if not self.action_leases:
+            self._run_action(job_id, index)
+            return True
+        ttl = self.settings.action_lease_seconds
+        if not self.store.claim_action(job_id, index, self.owner, ttl=ttl):
+            holder = self.store.action_lease_holder(job_id, index)
+            if not (
+                holder
+                and owner_is_dead(holder)
+                and self.store.take_over_action(job_id, index, self.owner, holder, ttl=ttl)
+            ):
+                return False
+        lost = threading.Event()
+
+        def renew() -> None:
+            if not self.store.claim_action(job_id, index, self.owner, ttl=ttl):
+                lost.set()
+
+        stop = _heartbeat(renew, ttl / 3, f"lease-{job_id}-{index}")
+        try:
+            action = self.store.get_action(job_id, index)
+            if not action.status.terminal:
+                # A worker that died here left only its own temporary files in this folder.
+                clean_partials(JobFiles(self.settings.data_dir, job_id).action_dir(index, action.action_id))
+                self._run_action(job_id, index, still_mine=lambda: not lost.is_set())
+        finally:
+            stop()
+            if not lost.is_set():
+                self.store.release_action(job_id, index, self.owner)
+        return True
+
+    def finish_job(self, job_id: str) -> Job:
+        """Once every action has ended: fail, stop for refinement or export; a job at rest is returned."""
         job = self.store.get_job(job_id)
-        if job.status == JobStatus.CANCELED:
+        if job.status == JobStatus.EXPORTING:
+            return self.export(job_id, job.platforms)
+        if not job.status.active or job.status in (JobStatus.QUEUED, JobStatus.GENERATING_CHARACTER):
             return job
         if not job.done_actions:
             reasons = "; ".join(f"{a.action_id}: {a.error}" for a in job.failed_actions)
@@ -136,9 +216,10 @@ class Runner:
         if not job.auto_export:
             self._set_job(job_id, JobStatus.AWAITING_REFINEMENT)
             return self.store.get_job(job_id)
-        return self._export(job_id, job.platforms, finishing=True)
+        return self.export(job_id, job.platforms)
 
-    def _export(self, job_id: str, platforms: list[str], finishing: bool = False) -> Job:
+    def export(self, job_id: str, platforms: list[str]) -> Job:
+        """Encode and package the done actions for each platform; one failing does not lose the others."""
         self._set_job(job_id, JobStatus.EXPORTING)
         ctx = self._context(job_id)
         errors: list[str] = []
@@ -163,17 +244,53 @@ class Runner:
         self._set_job(job_id, final, error=message)
         return self.store.get_job(job_id)
 
-    def _run_action(self, job_id: str, index: int) -> None:
+    def cancel(self, job_id: str) -> Job:
+        job = self.store.get_job(job_id)
+        if job.status.terminal:
+            raise InvalidInput(f"job {job_id} is already {job.status}")
+        job = self.store.set_job_status(job_id, JobStatus.CANCELED, error="canceled by the user")
+        self._emit(job_id, "job", JobStatus.CANCELED)
+        return job
+
+    def hold_job(self, job_id: str) -> Callable[[], None]:
+        """Claim the job's lease and keep it alive; returns the call that lets it go. JobBusy if held."""
+        if not self.store.claim(job_id, self.owner):
+            holder = self.store.lease_holder(job_id)
+            if not (holder and owner_is_dead(holder) and self.store.take_over(job_id, self.owner, holder)):
+                raise JobBusy(f"job {job_id} is being run by another process ({holder})")
+        stop = _heartbeat(lambda: self.store.claim(job_id, self.owner), 10.0, f"lease-{job_id}")
+
+        def let_go() -> None:
+            stop()
+            self.store.release(job_id, self.owner)
+
+        return let_go
+
+    # ---- one action ---------------------------------------------------------------------
+    def _run_action(self, job_id: str, index: int, still_mine: Callable[[], bool] = lambda: True) -> None:
         ctx = self._context(job_id)
         action = self.store.get_action(job_id, index)
         try:
             while not action.status.terminal:
+                if not still_mine():
+                    raise _LeaseLost
                 ctx.check_cancel()
-                action = self._step(ctx, action)
+                try:
+                    action = self._step(ctx, action)
+                except IllegalTransition:
+                    if not self.action_leases:
+                        raise
+                    # A worker whose lease had lapsed moved the action on meanwhile: go on from there.
+                    action = self.store.get_action(job_id, index)
+                    continue
                 self._sync_job_stage(job_id)
+        except _LeaseLost:
+            return  # the worker that took the action over records its outcome
         except Canceled:
             self._set_action(job_id, index, ActionStatus.CANCELED)
         except Exception as e:  # isolate: this action fails, the set goes on
+            if not still_mine():
+                return
             self._set_action(job_id, index, ActionStatus.FAILED, error=_message(e))
             self._sync_job_stage(job_id)
 
@@ -188,10 +305,18 @@ class Runner:
                     self._with_retries(lambda: stages.make_clip(ctx, job, action), job_id, i)
                 return self._set_action(job_id, i, nxt)
             case ActionStatus.POSING:
-                self._with_retries(lambda: stages.make_pose(ctx, job, action), job_id, i)
+                self._with_retries(
+                    lambda: self._limited("image", ctx, lambda: stages.make_pose(ctx, job, action)),
+                    job_id,
+                    i,
+                )
                 return self._set_action(job_id, i, ActionStatus.ANIMATING)
             case ActionStatus.ANIMATING:
-                self._with_retries(lambda: stages.make_clip(ctx, job, action), job_id, i)
+                self._with_retries(
+                    lambda: self._limited("video", ctx, lambda: stages.make_clip(ctx, job, action)),
+                    job_id,
+                    i,
+                )
                 return self._set_action(job_id, i, ActionStatus.EXTRACTING)
             case ActionStatus.EXTRACTING:
                 info = self._with_retries(lambda: stages.extract_frames(ctx, job, action), job_id, i)
@@ -201,7 +326,16 @@ class Runner:
                 return self._set_action(job_id, i, ActionStatus.DONE)
         raise AssertionError(f"no stage for {action.status}")
 
-    # ---- helpers ----------------------------------------------------------------------
+    # ---- helpers ------------------------------------------------------------------------
+    def _limited(self, kind: str, ctx: stages.StageContext, fn: Callable[[], T]) -> T:
+        """Hold one of the provider's concurrency slots (across workers in the distributed mode)."""
+        provider: Any = self.images if kind == "image" else self.video
+        if self.limiter is None or getattr(provider, "offline", False):
+            return fn()  # in one process the cloud clients limit themselves; offline work is local
+        limit = self.settings.image_concurrency if kind == "image" else self.settings.video_concurrency
+        with self.limiter.slot(f"{kind}:{provider.name}", limit, ctx.check_cancel):
+            return fn()
+
     def _with_retries(self, fn, job_id: str | None = None, index: int | None = None):  # type: ignore[no-untyped-def]
         attempt = 0
         while True:
@@ -246,7 +380,8 @@ class Runner:
         )
 
     def _lock(self, job_id: str) -> threading.Lock:
-        return self._locks.setdefault(job_id, threading.Lock())
+        with self._locks_guard:
+            return self._locks.setdefault(job_id, threading.Lock())
 
     def _set_job(self, job_id: str, status: JobStatus, error: str | None = None) -> None:
         with self._lock(job_id):
@@ -265,13 +400,19 @@ class Runner:
         return a
 
     def _advance_job(self, job_id: str, target: JobStatus) -> None:
+        """Move the job up to `target`; another process moving it at the same time is not an error."""
         with self._lock(job_id):
-            current = self.store.get_job(job_id).status
-            if current not in _STAGE_ORDER or _STAGE_ORDER.index(current) >= _STAGE_ORDER.index(target):
-                return
-            for status in job_path(current, target):
-                self.store.set_job_status(job_id, status)
-                self._emit(job_id, "job", status)
+            for _ in range(len(_STAGE_ORDER) + 1):
+                current = self.store.get_job(job_id).status
+                if current not in _STAGE_ORDER or _STAGE_ORDER.index(current) >= _STAGE_ORDER.index(target):
+                    return
+                try:
+                    for status in job_path(current, target):
+                        self.store.set_job_status(job_id, status)
+                        self._emit(job_id, "job", status)
+                    return
+                except IllegalTransition:
+                    continue  # someone else moved it (another worker, a cancel): look again
 
     def _sync_job_stage(self, job_id: str) -> None:
         """The job stands at the least advanced stage of its live actions."""
@@ -281,22 +422,89 @@ class Runner:
             return
         self._advance_job(job_id, min(live, key=_STAGE_ORDER.index))
 
-    def _heartbeat(self, job_id: str):  # type: ignore[no-untyped-def]
-        stop = threading.Event()
-
-        def beat() -> None:
-            while not stop.wait(10.0):
-                self.store.claim(job_id, self.owner)
-
-        t = threading.Thread(target=beat, daemon=True, name=f"lease-{job_id}")
-        t.start()
-        return stop.set
-
     def _emit(self, job_id: str, kind: str, status: str, **kw) -> None:  # type: ignore[no-untyped-def]
         self.bus.emit(Event(job_id=job_id, kind=kind, status=str(status), **kw))
 
+
+class Runner:
+    """The embedded runner: a job's actions on this process's thread pool, under one job lease."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: JobStore,
+        *,
+        pool: WorkerPool | None = None,
+        bus: EventBus | None = None,
+        images: ImageProvider | None = None,
+        video: VideoProvider | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.pool = pool or WorkerPool(settings.workers)
+        self.bus = bus or EventBus()
+        self.images = images or image_provider(settings)
+        self.video = video or video_provider(settings)
+        self.engine = JobEngine(
+            settings, store, bus=self.bus, images=self.images, video=self.video, owner=new_owner()
+        )
+        self.owner = self.engine.owner
+
+    # ---- public API -------------------------------------------------------------------
+    def submit(self, job_id: str) -> Future[Job]:
+        return self.pool.submit_job(self.run_job, job_id)
+
+    def cancel(self, job_id: str) -> Job:
+        return self.engine.cancel(job_id)
+
+    def run_job(self, job_id: str) -> Job:
+        """Take the job from wherever it stands to its end (or to awaiting_refinement)."""
+        let_go = self.engine.hold_job(job_id)
+        try:
+            live = self.engine.start_job(job_id)
+            if live is None:
+                return self.store.get_job(job_id)
+            wait([self.pool.submit_stage(self.engine.run_action, job_id, i) for i in live])
+            return self.engine.finish_job(job_id)
+        finally:
+            let_go()
+
+    def export(self, job_id: str, platforms: list[str]) -> Job:
+        """Export a finished (or awaiting refinement) job again, for these platforms."""
+        check_exportable(self.store.get_job(job_id))
+        if not self.store.claim(job_id, self.owner):
+            raise JobBusy(f"job {job_id} is being run by another process")
+        try:
+            return self.engine.export(job_id, platforms)
+        finally:
+            self.store.release(job_id, self.owner)
+
     def close(self) -> None:
         self.pool.shutdown()
+
+
+def check_exportable(job: Job) -> None:
+    if job.status not in (
+        JobStatus.AWAITING_REFINEMENT,
+        JobStatus.COMPLETED,
+        JobStatus.COMPLETED_WITH_ERRORS,
+    ):
+        raise InvalidInput(f"job {job.id} is {job.status}; it can be exported once its frames are cut out")
+
+
+def _heartbeat(renew: Callable[[], Any], every: float, name: str) -> Callable[[], None]:
+    """Call `renew` every `every` seconds on a daemon thread until the returned stop is called."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(every):
+            try:
+                renew()
+            except Exception:  # a database hiccup: the next beat tries again before the lease ends
+                continue
+
+    threading.Thread(target=beat, daemon=True, name=name).start()
+    return stop.set
 
 
 def _message(e: BaseException) -> str:

@@ -95,6 +95,8 @@ class ActionRow(Base):
     loop_start: Mapped[int | None] = mapped_column(Integer)
     loop_score: Mapped[float | None] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=now, onupdate=now)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime)
     job: Mapped[JobRow] = relationship(back_populates="actions")
 
 
@@ -156,8 +158,10 @@ class JobStore:
     """Repository of jobs and actions; the only code that talks SQL."""
 
     def __init__(self, url: str) -> None:
+        from popcon.store.migrations import upgrade_schema
+
         self.engine = make_engine(url)
-        Base.metadata.create_all(self.engine)
+        upgrade_schema(self.engine)  # a fresh database gets every table; an older one is brought up to date
         self._session = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
@@ -276,6 +280,17 @@ class JobStore:
             )
             return res.rowcount == 1
 
+    def take_over(self, job_id: str, owner: str, dead_owner: str, ttl: float = 30.0) -> bool:
+        """Take the lease of an owner known to be dead before it runs out; False if it changed hands."""
+        with self.session() as s:
+            self._row(s, job_id)
+            res = s.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id, JobRow.lease_owner == dead_owner)
+                .values(lease_owner=owner, lease_until=now() + timedelta(seconds=ttl))
+            )
+            return res.rowcount == 1
+
     def release(self, job_id: str, owner: str) -> None:
         with self.session() as s:
             s.execute(
@@ -330,3 +345,54 @@ class JobStore:
             row = self._action_row(s, job_id, index)
             for k, v in fields.items():
                 setattr(row, k, v)
+
+    # ---- action leases: one worker at a time runs an action (distributed mode) ----------
+    def claim_action(self, job_id: str, index: int, owner: str, ttl: float = 30.0) -> bool:
+        """Take or renew the action's lease; False while another owner's lease is still live.
+
+        A redelivered task checks this before touching the action, so it never runs an action that
+        a live worker is still running; a dead worker's lease simply expires.
+        """
+        t = now()
+        with self.session() as s:
+            self._action_row(s, job_id, index)
+            res = s.execute(
+                update(ActionRow)
+                .where(ActionRow.job_id == job_id, ActionRow.index == index)
+                .where(
+                    (ActionRow.lease_owner.is_(None))
+                    | (ActionRow.lease_owner == owner)
+                    | (ActionRow.lease_until < t)
+                )
+                .values(lease_owner=owner, lease_until=t + timedelta(seconds=ttl))
+            )
+            return res.rowcount == 1
+
+    def take_over_action(
+        self, job_id: str, index: int, owner: str, dead_owner: str, ttl: float = 30.0
+    ) -> bool:
+        with self.session() as s:
+            self._action_row(s, job_id, index)
+            res = s.execute(
+                update(ActionRow)
+                .where(
+                    ActionRow.job_id == job_id, ActionRow.index == index, ActionRow.lease_owner == dead_owner
+                )
+                .values(lease_owner=owner, lease_until=now() + timedelta(seconds=ttl))
+            )
+            return res.rowcount == 1
+
+    def release_action(self, job_id: str, index: int, owner: str) -> None:
+        with self.session() as s:
+            s.execute(
+                update(ActionRow)
+                .where(ActionRow.job_id == job_id, ActionRow.index == index, ActionRow.lease_owner == owner)
+                .values(lease_owner=None, lease_until=None)
+            )
+
+    def action_lease_holder(self, job_id: str, index: int) -> str | None:
+        with self.session() as s:
+            row = self._action_row(s, job_id, index)
+            if row.lease_owner and row.lease_until and row.lease_until > now():
+                return row.lease_owner
+            return None

@@ -1,0 +1,91 @@
+"""The app factory: one FastAPI app per settings object, with its own store, runner and event hub.
+
+On startup, jobs left in an active status (the server stopped mid-run) are handed back to the
+embedded runner, which continues each from the stage it had reached.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from popcon import __version__
+from popcon.queue.dispatch import make_runner
+from popcon.settings import Settings
+from popcon.store.db import JobStore
+from popcon.web.deps import Services
+from popcon.web.errors import install_error_handlers
+from popcon.web.hub import EventHub
+from popcon.web.refine import RefineService
+
+log = logging.getLogger("popcon.web")
+STATIC = Path(str(resources.files("popcon.web").joinpath("static")))
+PAGES = ("create", "jobs", "job", "refine", "results")
+
+
+def recover(svc: Services) -> list[str]:
+    """Resubmit every job a previous server left active; returns their ids."""
+    ids = [j.id for j in svc.store.list_jobs(limit=500) if j.status.active]
+    for job_id in ids:
+        svc.start(job_id, svc.run_job, job_id)
+    if ids:
+        log.info("resuming %d job(s) left active: %s", len(ids), ", ".join(ids))
+    return ids
+
+
+def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        store = JobStore(settings.db_url)
+        runner = make_runner(settings, store)  # embedded pool, or Celery workers with POPCON_QUEUE=celery
+        svc = Services(settings=settings, store=store, runner=runner, hub=EventHub(runner.bus))
+        app.state.services = svc
+        app.state.refine = RefineService(settings)
+        if recover_jobs and settings.queue == "embedded":  # Celery workers recover their own jobs
+            recover(svc)
+        try:
+            yield
+        finally:
+            svc.hub.close()
+            app.state.refine.close()
+            runner.pool.shutdown(wait=False)
+            store.close()
+
+    app = FastAPI(
+        title="PopCon",
+        version=__version__,
+        description="One character image in, animated emoji and sticker sets out.",
+        lifespan=lifespan,
+        docs_url="/docs",
+        openapi_url="/api/v1/openapi.json",
+    )
+    install_error_handlers(app)
+
+    from popcon.web.routes import actions, events, exports, frames, health, jobs, segment
+
+    for module in (health, actions, jobs, frames, segment, exports, events):
+        app.include_router(module.router, prefix="/api/v1")
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    index = STATIC / "index.html"
+
+    @app.get("/", include_in_schema=False)
+    def _index() -> FileResponse:
+        return FileResponse(index, headers={"Cache-Control": "no-cache"})
+
+    # Client-side routes: every page is the same document; the ES modules render the right view.
+    for page in PAGES:
+        app.add_api_route(f"/{page}", _index, include_in_schema=False)
+        app.add_api_route(f"/{page}/{{rest:path}}", _index, include_in_schema=False)
+    return app

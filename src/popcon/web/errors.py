@@ -1,0 +1,71 @@
+"""Domain errors to HTTP: every failure is JSON `{"detail": message, "code": name}` with the right status."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from popcon.domain.errors import (
+    IllegalTransition,
+    InvalidInput,
+    NotFound,
+    PopconError,
+    TooLarge,
+    UnsupportedFormat,
+)
+from popcon.pipeline.runner import JobBusy
+
+
+class Conflict(PopconError):
+    """The job is in a state where this request makes no sense (409)."""
+
+
+# Most specific first: TooLarge and UnsupportedFormat are InvalidInput too.
+_STATUS: tuple[tuple[type[PopconError], int, str], ...] = (
+    (TooLarge, 413, "too_large"),
+    (UnsupportedFormat, 415, "unsupported_format"),
+    (NotFound, 404, "not_found"),
+    (IllegalTransition, 409, "conflict"),
+    (Conflict, 409, "conflict"),
+    (JobBusy, 409, "busy"),
+    (InvalidInput, 400, "invalid_input"),
+)
+
+_HTTP_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+}
+
+
+def error_response(status: int, code: str, message: str, **extra: object) -> JSONResponse:
+    return JSONResponse({"detail": message, "code": code, **extra}, status_code=status)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(PopconError)
+    async def _popcon(_request: Request, exc: PopconError) -> JSONResponse:
+        for cls, status, code in _STATUS:
+            if isinstance(exc, cls):
+                return error_response(status, code, str(exc))
+        return error_response(500, "error", str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        parts = []
+        for e in errors[:5]:
+            where = ".".join(str(x) for x in e.get("loc", ()) if x not in ("body", "query", "path"))
+            parts.append(f"{where}: {e.get('msg')}" if where else str(e.get("msg")))
+        message = "; ".join(parts) or "invalid request"
+        safe = [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in errors]
+        return error_response(422, "validation_error", message, errors=safe)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        message = exc.detail if isinstance(exc.detail, str) else "request failed"
+        return error_response(exc.status_code, _HTTP_CODES.get(exc.status_code, "error"), message)

@@ -1,0 +1,54 @@
+"""Bridges the runner's thread-side EventBus to asyncio listeners (one queue per SSE connection)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+
+from popcon.pipeline.events import Event, EventBus
+
+
+class EventHub:
+    def __init__(self, bus: EventBus) -> None:
+        self.bus = bus
+        self._subs: dict[int, tuple[str, asyncio.AbstractEventLoop, asyncio.Queue[Event]]] = {}
+        self._lock = threading.Lock()
+        self._next = 0
+        self._unsubscribe: Callable[[], None] = bus.subscribe(self._on_event)
+
+    def _on_event(self, event: Event) -> None:
+        with self._lock:
+            targets = [(loop, q) for job, loop, q in self._subs.values() if job == event.job_id]
+        for loop, q in targets:
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(q.put_nowait, event)
+
+    def listen(self, job_id: str) -> tuple[int, asyncio.Queue[Event]]:
+        """A queue receiving this job's events from now on; call `stop(token)` when done."""
+        q: asyncio.Queue[Event] = asyncio.Queue()
+        with self._lock:
+            self._next += 1
+            token = self._next
+            self._subs[token] = (job_id, asyncio.get_running_loop(), q)
+        return token, q
+
+    def stop(self, token: int) -> None:
+        with self._lock:
+            self._subs.pop(token, None)
+
+    def log(self, job_id: str, message: str, status: str = "info", kind: str = "log") -> None:
+        self.bus.emit(Event(job_id=job_id, kind=kind, status=status, message=message))
+
+    def progress(self, job_id: str, kind: str, done: int, total: int, message: str = "") -> None:
+        self.bus.emit(
+            Event(
+                job_id=job_id,
+                kind=kind,
+                status="done" if done >= total else "running",
+                message=f"{done}/{total}" + (f" {message}" if message else ""),
+            )
+        )
+
+    def close(self) -> None:
+        self._unsubscribe()

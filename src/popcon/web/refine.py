@@ -1,0 +1,258 @@
+"""Server side of the refine page: click masks, keep / erase / restore layers, undo / redo, apply to all.
+
+Why an adapter: the routes speak frames of a job (action index, frame index); the segmentation engine
+speaks images and clicks. This module owns the mapping and the on-disk edit state, so the routes stay
+thin and the engine can change underneath.
+
+Edits never destroy anything. Per action, under `<job>/refine/<NN-action>/`:
+  auto/NNN.png     the automatic cut-out as the matte stage wrote it (saved before the first edit)
+  edits/NNN/       the frame's LayerStack (vision.segment.edits): layers.json + one mask per layer
+After each change the frame's cut-out (`cutouts/NNN.png`, what export reads) is recomposed from the
+pristine original frame, the automatic cut-out and the active layers.
+Modes: keep = keep only the selected region, erase = remove it, restore = bring it back from the
+original frame. "Apply to all frames" uses vision.segment.propagate (flow-carried clicks and masks).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from popcon.domain.errors import InvalidInput, NotFound
+from popcon.domain.models import ActionClip, Job
+from popcon.domain.status import ActionStatus, JobStatus
+from popcon.media.images import read_png, write_png
+from popcon.settings import Settings
+from popcon.store.files import JobFiles
+from popcon.vision.segment.base import Click, Segmenter
+from popcon.vision.segment.edits import OPS, LayerStack
+from popcon.vision.segment.propagate import propagate
+from popcon.vision.segment.registry import get_segmenter
+from popcon.web.errors import Conflict
+
+EDITABLE = (JobStatus.AWAITING_REFINEMENT, JobStatus.COMPLETED, JobStatus.COMPLETED_WITH_ERRORS)
+
+
+@dataclass(frozen=True)
+class FrameKey:
+    job_id: str
+    index: int
+    action_id: str
+    frame: int
+
+    @property
+    def cache_key(self) -> str:
+        return f"{self.job_id}/{self.index}/{self.frame}"
+
+
+def require_editable(job: Job) -> None:
+    if job.status not in EDITABLE:
+        raise Conflict(f"job {job.id} is {job.status}; frames can be refined once they are cut out")
+
+
+def done_action(job: Job, index: int) -> ActionClip:
+    """The action `index` of the job, which must have finished frames."""
+    action = next((a for a in job.actions if a.index == index), None)
+    if action is None:
+        raise NotFound(f"job {job.id} has no action #{index}")
+    if action.status != ActionStatus.DONE or not action.frame_count:
+        raise Conflict(f"action #{index} ({action.action_id}) is {action.status}; it has no cut-out frames")
+    return action
+
+
+class RefineService:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+        self._prepare_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="popcon-prepare")
+
+    # ---- paths (built from ids the store returned, never from request text) -------------------
+    def key(self, job: Job, action_index: int, frame: int) -> FrameKey:
+        action = done_action(job, action_index)
+        if not 0 <= frame < action.frame_count:
+            raise NotFound(f"action #{action_index} has frames 0..{action.frame_count - 1}, not {frame}")
+        return FrameKey(job.id, action.index, action.action_id, frame)
+
+    def _files(self, k: FrameKey) -> JobFiles:
+        return JobFiles(self.settings.data_dir, k.job_id)
+
+    def _dir(self, k: FrameKey) -> Path:
+        return self._files(k).root / "refine" / f"{k.index:02d}-{k.action_id}"
+
+    def original_path(self, k: FrameKey) -> Path:
+        return self._files(k).frames_dir(k.index, k.action_id) / f"{k.frame:03d}.png"
+
+    def cutout_path(self, k: FrameKey) -> Path:
+        return self._files(k).cutouts_dir(k.index, k.action_id) / f"{k.frame:03d}.png"
+
+    def _auto_path(self, k: FrameKey) -> Path:
+        return self._dir(k) / "auto" / f"{k.frame:03d}.png"
+
+    def _lock(self, k: FrameKey) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks.setdefault(k.cache_key, threading.Lock())
+
+    def edited_frames(self, job: Job, action_index: int) -> list[int]:
+        action = done_action(job, action_index)
+        folder = self._dir(FrameKey(job.id, action.index, action.action_id, 0)) / "edits"
+        out = []
+        for p in sorted(folder.glob("*/layers.json")) if folder.exists() else []:
+            doc = json.loads(p.read_text("utf-8"))
+            if any(e.get("stack", "layers") == "layers" for e in doc.get("layers", [])):
+                out.append(int(p.parent.name))
+        return out
+
+    # ---- segmentation ---------------------------------------------------------------------
+    def _segmenter(self) -> Segmenter:
+        return get_segmenter(self.settings)
+
+    def _rgb(self, k: FrameKey) -> np.ndarray:
+        return read_png(self.original_path(k))[..., :3]
+
+    def _alpha(self, k: FrameKey) -> np.ndarray:
+        cut = read_png(self.cutout_path(k))
+        return cut[..., 3] if cut.shape[2] == 4 else np.full(cut.shape[:2], 255, np.uint8)
+
+    def prepare_action(self, job: Job, action_index: int) -> int:
+        """Precompute every frame's embedding in the background; returns how many were queued."""
+        action = done_action(job, action_index)
+        keys = [FrameKey(job.id, action.index, action.action_id, f) for f in range(action.frame_count)]
+        seg = self._segmenter()
+        for k in keys:
+            self._prepare_pool.submit(lambda k=k: seg.prepare(self._rgb(k), key=k.cache_key))
+        return len(keys)
+
+    def predict(self, k: FrameKey, clicks: Sequence[Click], mode: str = "erase") -> np.ndarray:
+        """Soft mask (float32 0..1) of what the clicks select on this frame.
+
+        The prior is the current cut-out, except for restore: what comes back is chosen against the
+        automatic cut-out, since the current one no longer holds the erased region.
+        """
+        if not clicks:
+            raise InvalidInput("click on the frame at least once")
+        seg = self._segmenter()
+        prepared = seg.prepare(self._rgb(k), key=k.cache_key)
+        prior = self._alpha(k)
+        if mode == "restore" and self._auto_path(k).exists():
+            prior = read_png(self._auto_path(k))[..., 3]
+        return seg.predict(prepared, list(clicks), prior=prior)
+
+    # ---- edit state (a LayerStack per frame) -------------------------------------------------
+    def _stack_dir(self, k: FrameKey) -> Path:
+        return self._dir(k) / "edits" / f"{k.frame:03d}"
+
+    def _stack(self, k: FrameKey) -> LayerStack:
+        folder = self._stack_dir(k)
+        if (folder / "layers.json").exists():
+            return LayerStack.load(folder)
+        h, w = read_png(self.original_path(k)).shape[:2]
+        return LayerStack((h, w))
+
+    def _ensure_auto(self, k: FrameKey, stack: LayerStack) -> None:
+        """Keep the automatic cut-out before the first edit. A frame without edits takes a fresh copy,
+        so a cut-out the matte stage rewrote since (a retried action) is the new base."""
+        auto = self._auto_path(k)
+        if not auto.exists() or not (stack.can_undo or stack.can_redo):
+            auto.parent.mkdir(parents=True, exist_ok=True)
+            tmp = auto.with_name(auto.name + ".part")
+            shutil.copyfile(self.cutout_path(k), tmp)
+            tmp.replace(auto)
+
+    def describe(self, k: FrameKey) -> dict[str, Any]:
+        stack = self._stack(k)
+        return _describe(k, stack)
+
+    def apply(self, k: FrameKey, clicks: Sequence[Click], mode: str, mask: np.ndarray | None = None) -> dict:
+        """Add one layer (the clicks' mask in `mode`) on top of the frame's active layers."""
+        if mode not in OPS:
+            raise InvalidInput(f"mode must be one of {', '.join(OPS)}")
+        if mask is None:
+            mask = self.predict(k, clicks, mode)
+        with self._lock(k):
+            stack = self._stack(k)
+            self._ensure_auto(k, stack)
+            stack.push(mode, mask, clicks)
+            self._save_and_compose(k, stack)
+        return _describe(k, stack)
+
+    def step(self, k: FrameKey, delta: int) -> dict:
+        """Undo (-1) or redo (+1) one layer."""
+        with self._lock(k):
+            stack = self._stack(k)
+            if not (stack.undo() if delta < 0 else stack.redo()):
+                raise Conflict("nothing to undo" if delta < 0 else "nothing to redo")
+            self._save_and_compose(k, stack)
+        return _describe(k, stack)
+
+    def _save_and_compose(self, k: FrameKey, stack: LayerStack) -> None:
+        stack.save(self._stack_dir(k))
+        auto = read_png(self._auto_path(k))
+        out = stack.compose(self._rgb(k), matte=auto)
+        # Where the automatic matte showed the character, keep its decontaminated colour even under a
+        # restore layer: the pristine pixels there still carry the key colour (a coloured fringe).
+        shown = (auto[..., 3] > 12)[..., None]
+        out[..., :3] = np.where(shown, auto[..., :3], out[..., :3])
+        write_png(self.cutout_path(k), out)
+
+    # ---- apply to all frames ---------------------------------------------------------------
+    def apply_all(
+        self, job: Job, action_index: int, source_frame: int, progress: Callable[[int, int], None]
+    ) -> dict[str, Any]:
+        """Carry the source frame's edits to every other frame: each layer's mask and clicks are
+        propagated frame to frame (optical flow + re-segmentation), then pushed as that frame's layer."""
+        t0 = time.perf_counter()
+        src = self.key(job, action_index, source_frame)
+        layers = list(self._stack(src).layers)
+        if not layers:
+            raise Conflict("this frame has no edits to apply; click on it and apply an edit first")
+        action = done_action(job, action_index)
+        keys = [FrameKey(job.id, action.index, action.action_id, f) for f in range(action.frame_count)]
+        frames = [self._rgb(k) for k in keys]
+        n = len(keys)
+        total = len(layers) * n
+        seg = self._segmenter()
+        per_layer = []
+        for li, layer in enumerate(layers):
+            masks = propagate(
+                seg,
+                frames,
+                source_frame,
+                layer.clicks,
+                layer.alpha,
+                keys=[k.cache_key for k in keys],
+                progress=lambda done, _n, li=li: progress(li * n + done, total),
+            )
+            per_layer.append(masks)
+        for k in keys:
+            if k.frame == source_frame:
+                continue
+            with self._lock(k):
+                stack = self._stack(k)
+                self._ensure_auto(k, stack)
+                for layer, masks in zip(layers, per_layer, strict=True):
+                    stack.push(layer.op, masks[k.frame], layer.clicks)
+                self._save_and_compose(k, stack)
+        return {"action": action_index, "frames": n - 1, "seconds": round(time.perf_counter() - t0, 2)}
+
+    def close(self) -> None:
+        self._prepare_pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _describe(k: FrameKey, stack: LayerStack) -> dict[str, Any]:
+    return {
+        "action": k.index,
+        "frame": k.frame,
+        "layers": len(stack.layers),
+        "can_undo": stack.can_undo,
+        "can_redo": stack.can_redo,
+    }

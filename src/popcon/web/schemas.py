@@ -1,0 +1,236 @@
+"""Request and response models of the HTTP API, kept apart from the domain types they are built from.
+
+Why separate: the API is a contract with the browser; domain records may grow fields (paths, leases)
+that must never leak, and their shape may change without breaking clients.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from popcon.domain.actions import ActionPreset
+from popcon.domain.models import ActionClip, Job
+from popcon.domain.platforms import PlatformPreset
+from popcon.domain.status import JobStatus
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+    jobs_dir_writable: bool
+
+
+class Version(BaseModel):
+    name: str = "popcon"
+    version: str
+    api: str = "v1"
+
+
+class ActionPresetOut(BaseModel):
+    id: str
+    label: str
+    emoji: str
+    motion_prompt: str
+    start_pose_prompt: str
+    seconds: int
+
+    @classmethod
+    def of(cls, p: ActionPreset) -> ActionPresetOut:
+        return cls(
+            id=p.id,
+            label=p.label,
+            emoji=p.emoji,
+            motion_prompt=p.motion_prompt,
+            start_pose_prompt=p.start_pose_prompt,
+            seconds=p.recipe.seconds,
+        )
+
+
+class PlatformOut(BaseModel):
+    id: str
+    name: str
+    kind: str
+    implemented: bool
+    width: int
+    height: int
+    set_min: int
+    set_max: int
+
+    @classmethod
+    def of(cls, p: PlatformPreset) -> PlatformOut:
+        return cls(
+            id=p.id,
+            name=p.name,
+            kind=p.kind,
+            implemented=p.implemented,
+            width=p.canvas.width,
+            height=p.canvas.height,
+            set_min=p.set.min,
+            set_max=p.set.max,
+        )
+
+
+class ConfigOut(BaseModel):
+    image_provider: str
+    video_provider: str
+    offline: bool
+    cost_estimate: str | None = Field(description="Human-readable estimate when a paid provider is set.")
+    max_upload_bytes: int
+    max_actions: int
+
+
+class ActionOut(BaseModel):
+    index: int
+    action_id: str
+    label: str
+    emoji: str
+    motion_prompt: str
+    custom: bool
+    status: str
+    error: str | None
+    attempts: int
+    seconds: int | None
+    frame_count: int
+
+    @classmethod
+    def of(cls, a: ActionClip) -> ActionOut:
+        return cls(
+            index=a.index,
+            action_id=a.action_id,
+            label=a.preset.label,
+            emoji=a.preset.emoji,
+            motion_prompt=a.preset.motion_prompt,
+            custom=a.preset.custom,
+            status=a.status.value,
+            error=a.error,
+            attempts=a.attempts,
+            seconds=a.seconds,
+            frame_count=a.frame_count,
+        )
+
+
+class ExportFileOut(BaseModel):
+    name: str
+    action_id: str | None = None
+    label: str | None = None
+    bytes: int
+    frames: int | None = None
+    seconds: int | None = None
+    loops: int | None = None
+    valid: bool
+    problems: list[str] = Field(default_factory=list)
+    url: str
+
+
+class ExportOut(BaseModel):
+    platform: str
+    name: str
+    zip_url: str
+    zip_bytes: int
+    warnings: list[str]
+    files: list[ExportFileOut]
+    extra_images: list[ExportFileOut]
+
+
+class JobOut(BaseModel):
+    id: str
+    status: str
+    source: str
+    prompt: str | None
+    remove_background: bool
+    platforms: list[str]
+    error: str | None
+    created_at: datetime | None
+    updated_at: datetime | None
+    actions: list[ActionOut]
+    exported: list[str]
+    busy: bool = Field(description="Work started by this server is still running for the job.")
+    resting: bool = Field(description="Nothing runs: the job waits for the user or is finished.")
+    next_step: str = Field(description="What the UI should offer: watch | refine | results | resume")
+
+    @classmethod
+    def of(cls, job: Job, busy: bool = False) -> JobOut:
+        resting = not busy and not job.status.active
+        if job.status in (JobStatus.FAILED, JobStatus.CANCELED):
+            step = "resume"
+        elif job.status == JobStatus.AWAITING_REFINEMENT:
+            step = "refine"
+        elif job.status.terminal and job.exports:
+            step = "results"
+        elif job.status.terminal:
+            step = "watch"
+        else:
+            step = "watch"
+        return cls(
+            id=job.id,
+            status=job.status.value,
+            source=job.source,
+            prompt=job.prompt,
+            remove_background=job.remove_background,
+            platforms=job.platforms,
+            error=job.error,
+            created_at=job.created_at,
+            updated_at=job.updated_at,
+            actions=[ActionOut.of(a) for a in job.actions],
+            exported=sorted(job.exports),
+            busy=busy,
+            resting=resting,
+            next_step=step,
+        )
+
+
+class JobList(BaseModel):
+    jobs: list[JobOut]
+
+
+class ExportRequest(BaseModel):
+    platforms: list[str] | None = Field(default=None, max_length=8, description="Default: the job's own.")
+
+
+class FrameInfo(BaseModel):
+    index: int
+    action_id: str
+    frame_count: int
+    width: int
+    height: int
+    edited: list[int] = Field(description="Frames that carry user edits.")
+
+
+class ClickIn(BaseModel):
+    x: float = Field(ge=-1, le=10_000)
+    y: float = Field(ge=-1, le=10_000)
+    positive: bool = True
+
+
+class FrameRef(BaseModel):
+    action: int = Field(ge=0, le=999)
+    frame: int = Field(ge=0, le=9999)
+
+
+class PredictRequest(FrameRef):
+    clicks: list[ClickIn] = Field(max_length=64)
+    mode: Literal["keep", "erase", "restore"] = "erase"
+
+
+class ApplyRequest(PredictRequest):
+    mode: Literal["keep", "erase", "restore"]
+
+
+class ApplyAllRequest(BaseModel):
+    action: int = Field(ge=0, le=999)
+    frame: int = Field(ge=0, le=9999)
+
+
+class EditState(BaseModel):
+    action: int
+    frame: int
+    layers: int
+    can_undo: bool
+    can_redo: bool
+
+
+class ApplyAllStarted(BaseModel):
+    action: int
+    frames: int = Field(description="How many other frames the edits are replayed on.")

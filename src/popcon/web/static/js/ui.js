@@ -1,0 +1,85 @@
+// Small DOM helpers shared by the views.
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === "class") el.className = v;
+    else if (k === "text") el.textContent = v;
+    else if (k.startsWith("on") && typeof v === "function") el.addEventListener(k.slice(2), v);
+    else if (k === "style" && typeof v === "object") Object.assign(el.style, v);
+    else if (v === true) el.setAttribute(k, "");
+    else el.setAttribute(k, String(v));
+  }
+  for (const c of children.flat()) {
+    if (c === undefined || c === null || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+export function toast(message, kind = "") {
+  const box = document.getElementById("toasts");
+  const t = h("div", { class: `toast ${kind}` }, message);
+  box.append(t);
+  setTimeout(() => t.remove(), kind === "bad" ? 7000 : 3500);
+}
+
+export function showError(err) {
+  console.error(err);
+  toast(err && err.message ? err.message : String(err), "bad");
+}
+
+const RUNNING = new Set(["queued", "generating_character", "generating_poses", "animating", "extracting", "matting", "exporting",
+  "pending", "posing"]);
+const LABELS = {
+  queued: "queued", generating_character: "preparing character", generating_poses: "drawing poses",
+  animating: "animating", extracting: "picking the loop", matting: "cutting out", awaiting_refinement: "ready to review",
+  exporting: "exporting", completed: "completed", completed_with_errors: "completed with errors", failed: "failed",
+  canceled: "canceled", pending: "waiting", posing: "drawing pose", done: "done",
+};
+
+export function statusLabel(s) { return LABELS[s] || s.replaceAll("_", " "); }
+
+function capital(s) { return s.charAt(0).toUpperCase() + s.slice(1); }
+
+export function badge(status) {
+  let kind = "";
+  if (RUNNING.has(status)) kind = "run";
+  else if (status === "completed" || status === "done") kind = "ok";
+  else if (status === "awaiting_refinement" || status === "completed_with_errors") kind = "wait";
+  else if (status === "failed" || status === "canceled") kind = "bad";
+  return h("span", { class: `badge ${kind}`, "data-status": status }, capital(statusLabel(status)));
+}
+
+export function fmtBytes(n) {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} kB`;
+  return `${(n / 1024 / 1024).toFixed(2)} MB`;
+}
+
+export function fmtDuration(sec) {
+  sec = Math.max(0, Math.round(sec));
+  const m = Math.floor(sec / 60), s = sec % 60;
+  return m ? `${m}m ${String(s).padStart(2, "0")}s` : `${s}s`;
+}
+
+export function parseTime(iso) {
+  // Server times are naive UTC.
+  if (!iso) return null;
+  return new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(iso) ? iso : iso + "Z");
+}
+
+export function timeAgo(iso) {
+  const d = parseTime(iso);
+  if (!d) return "";
+  const s = (Date.now() - d.getTime()) / 1000;
+  if (s < 60) return "just now";
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
+  return d.toLocaleDateString();
+}
+
+export function pageHead(title, subtitle, ...right) {
+  return h("div", { class: "page-head" },
+    h("div", { class: "grow" }, h("h1", {}, title), subtitle ? h("p", {}, subtitle) : null), ...right);
+}

@@ -1,0 +1,269 @@
+// Create: a character (upload or prompt), the actions, the platforms; one click starts the job.
+import { get, post, postBlob } from "../api.js";
+import { navigate } from "../app.js";
+import { h, pageHead, showError, toast, fmtBytes } from "../ui.js";
+
+const DEFAULT_ACTIONS = ["wave", "jump", "laugh", "love"];
+
+export async function render(root) {
+  const [presets, platforms, config] = await Promise.all([get("/actions"), get("/platforms"), get("/config")]);
+  const state = {
+    source: "upload",
+    file: null, fileUrl: null, cutoutUrl: null, cutoutPending: false,
+    prompt: "", reference: null, referenceUrl: null,
+    removeBg: true,
+    selected: new Map(), // id -> {id, motion_prompt, custom, label}
+    customs: [],
+    platforms: new Set(["line-emoji"]),
+    submitting: false,
+    key: newKey(),
+  };
+  for (const id of DEFAULT_ACTIONS.slice(0, 3)) {
+    const p = presets.find((x) => x.id === id);
+    if (p) state.selected.set(p.id, { id: p.id, motion_prompt: p.motion_prompt });
+  }
+  const urls = [];
+  const track = (u) => { urls.push(u); return u; };
+
+  const wrap = h("div", { class: "wrap" });
+  root.append(wrap);
+  wrap.append(pageHead("Make an emoji set", "One character in, a set of animated emoji out: pick what it does, we animate, cut out and package it."));
+
+  // ---- 1. character --------------------------------------------------------------------------
+  const charPanel = h("section", { class: "panel", id: "character" });
+  const srcSeg = h("div", { class: "seg", role: "tablist" },
+    h("button", { type: "button", "data-source": "upload", "aria-pressed": "true", onclick: () => setSource("upload") }, "Upload image"),
+    h("button", { type: "button", "data-source": "prompt", "aria-pressed": "false", onclick: () => setSource("prompt") }, "Generate from prompt"));
+  charPanel.append(h("div", { class: "step-title" }, h("span", { class: "step-num" }, "1"), h("h2", {}, "Character"), h("span", { class: "aside src" }, srcSeg)));
+  const charBody = h("div");
+  charPanel.append(charBody);
+  wrap.append(charPanel);
+
+  function setSource(src) {
+    if (state.source === src) return;
+    state.source = src;
+    // Switching clears the other source's input and preview.
+    state.file = null; state.fileUrl = null; state.cutoutUrl = null;
+    state.prompt = ""; state.reference = null; state.referenceUrl = null;
+    state.key = newKey();
+    srcSeg.querySelectorAll("button").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.source === src)));
+    renderCharacter();
+    renderSummary();
+  }
+
+  function renderCharacter() {
+    charBody.innerHTML = "";
+    if (state.source === "upload") {
+      const input = h("input", { type: "file", id: "file-input", accept: "image/png,image/jpeg,image/webp,image/gif,image/bmp,image/tiff" });
+      input.addEventListener("change", () => input.files[0] && pickFile(input.files[0]));
+      const drop = h("label", { class: "dropzone", for: "file-input" },
+        input,
+        h("div", { class: "big-icon" }, "🖼️"),
+        h("b", {}, state.file ? "Choose another image" : "Drop your character here, or click to choose"),
+        h("span", { class: "muted small" }, `PNG, JPEG, WebP, GIF, BMP or TIFF · up to ${fmtBytes(config.max_upload_bytes)} · full body works best`));
+      drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
+      drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+      drop.addEventListener("drop", (e) => { e.preventDefault(); drop.classList.remove("over"); if (e.dataTransfer.files[0]) pickFile(e.dataTransfer.files[0]); });
+      const rb = h("input", { type: "checkbox", id: "remove-bg", checked: state.removeBg });
+      rb.addEventListener("change", () => { state.removeBg = rb.checked; renderCharacter(); if (rb.checked && state.file && !state.cutoutUrl) makeCutout(); });
+      const left = h("div", {}, drop, h("div", { class: "row", style: { marginTop: "12px" } },
+        h("label", { class: "check" }, rb, "Remove the background"),
+        h("span", { class: "muted small" }, "(skip it for images that already have transparency)")));
+      const orig = h("div", { class: "preview-box" },
+        h("div", { class: "img plain" }, state.fileUrl ? h("img", { src: state.fileUrl, alt: "your image", id: "original-preview" }) : h("div", { class: "placeholder" }, "Your image")),
+        h("div", { class: "cap" }, h("span", {}, "Original"), h("span", {}, state.file ? fmtBytes(state.file.size) : "")));
+      let cutInner;
+      if (!state.removeBg) cutInner = h("div", { class: "placeholder" }, "Background kept as is");
+      else if (state.cutoutPending) cutInner = h("div", { class: "spinner", "aria-label": "cutting out" });
+      else if (state.cutoutUrl) cutInner = h("img", { src: state.cutoutUrl, alt: "cut-out preview", id: "cutout-preview" });
+      else cutInner = h("div", { class: "placeholder" }, "The cut-out appears here");
+      const cut = h("div", { class: "preview-box" }, h("div", { class: "img" }, cutInner),
+        h("div", { class: "cap" }, h("span", {}, "Cut-out preview"), h("span", {}, state.cutoutUrl ? "✓" : "")));
+      charBody.append(h("div", { class: "char-grid" }, left, h("div", { class: "previews" }, orig, cut)));
+    } else {
+      const ta = h("textarea", { id: "prompt", rows: 4, placeholder: "e.g. a chubby orange cat in a green hoodie, big eyes, full body", maxlength: 2000 });
+      ta.value = state.prompt;
+      ta.addEventListener("input", () => { state.prompt = ta.value; renderSummary(); });
+      const ref = h("input", { type: "file", id: "reference-input", accept: "image/*", hidden: true });
+      ref.addEventListener("change", () => {
+        const f = ref.files[0];
+        state.reference = f || null;
+        state.referenceUrl = f ? track(URL.createObjectURL(f)) : null;
+        state.key = newKey();
+        renderCharacter();
+      });
+      const refBox = h("div", { class: "preview-box" },
+        h("div", { class: "img plain" }, state.referenceUrl ? h("img", { src: state.referenceUrl, alt: "reference" }) : h("div", { class: "placeholder" }, "Optional reference image")),
+        h("div", { class: "cap" }, h("span", {}, "Reference"), state.reference ? h("button", { class: "btn small ghost", type: "button", onclick: () => { state.reference = null; state.referenceUrl = null; renderCharacter(); } }, "Remove") : ""));
+      charBody.append(h("div", { class: "char-grid" },
+        h("div", {}, h("label", { class: "field" }, h("span", {}, "Describe your character"), ta),
+          h("div", { class: "field" }, h("span", {}, "Reference image (optional: keeps the look of an existing character)"),
+            h("label", { class: "btn small", for: "reference-input" }, ref, state.reference ? `Change (${state.reference.name.slice(0, 28)})` : "Choose a reference image")),
+          config.offline ? h("p", { class: "muted small" }, "Offline mode: the character is drawn by the built-in procedural generator.") : null),
+        refBox));
+    }
+  }
+
+  function pickFile(file) {
+    state.file = file;
+    state.fileUrl = track(URL.createObjectURL(file));
+    state.cutoutUrl = null;
+    state.key = newKey();
+    renderCharacter();
+    renderSummary();
+    if (state.removeBg) makeCutout();
+  }
+
+  async function makeCutout() {
+    const file = state.file;
+    state.cutoutPending = true;
+    renderCharacter();
+    try {
+      const fd = new FormData();
+      fd.append("image", file);
+      const blob = await postBlob("/cutout", fd);
+      if (state.file === file) state.cutoutUrl = track(URL.createObjectURL(blob));
+    } catch (err) {
+      if (state.file === file) { showError(err); if (err.status >= 400) { state.file = null; state.fileUrl = null; } }
+    } finally {
+      if (state.file === file || !state.file) state.cutoutPending = false;
+      renderCharacter();
+      renderSummary();
+    }
+  }
+
+  // ---- 2. actions ------------------------------------------------------------------------------
+  const actPanel = h("section", { class: "panel", id: "actions" });
+  const actCount = h("span", { class: "aside" });
+  actPanel.append(h("div", { class: "step-title" }, h("span", { class: "step-num" }, "2"), h("h2", {}, "Actions"), actCount));
+  actPanel.append(h("p", { class: "muted small", style: { marginTop: "-6px" } }, "Each action becomes one animated emoji. Tweak the motion prompt to change how it moves."));
+  const grid = h("div", { class: "actions-grid" });
+  actPanel.append(grid);
+  const cName = h("input", { type: "text", id: "custom-name", placeholder: "name, e.g. moonwalk", maxlength: 32 });
+  const cPrompt = h("input", { type: "text", id: "custom-prompt", placeholder: "motion, e.g. slides backwards while stepping in place", maxlength: 800 });
+  const cAdd = h("button", { class: "btn", type: "button", onclick: addCustom }, "+ Add custom action");
+  actPanel.append(h("div", { class: "custom-row" }, cName, cPrompt, cAdd));
+  wrap.append(actPanel);
+
+  function addCustom() {
+    const id = cName.value.trim().toLowerCase().replace(/\s+/g, "-");
+    const prompt = cPrompt.value.trim();
+    if (!/^[a-z][a-z0-9_-]{0,31}$/.test(id)) return toast("Name: lowercase letters, digits, - or _ (start with a letter)", "bad");
+    if (!prompt) return toast("Describe the motion of the custom action", "bad");
+    if (presets.some((p) => p.id === id) || state.customs.some((c) => c.id === id)) return toast(`${id} already exists`, "bad");
+    const c = { id, label: cName.value.trim(), emoji: "✨", motion_prompt: prompt, seconds: 2, custom: true };
+    state.customs.push(c);
+    state.selected.set(id, { id, motion_prompt: prompt, custom: true, label: c.label });
+    cName.value = ""; cPrompt.value = "";
+    state.key = newKey();
+    renderActions();
+  }
+
+  function renderActions() {
+    grid.innerHTML = "";
+    for (const p of [...presets, ...state.customs]) {
+      const on = state.selected.has(p.id);
+      const box = h("input", { type: "checkbox", checked: on, "aria-label": p.label, "data-action": p.id });
+      const card = h("div", { class: `action-card${on ? " on" : ""}`, "data-action-card": p.id });
+      const toggle = () => {
+        if (state.selected.has(p.id)) state.selected.delete(p.id);
+        else state.selected.set(p.id, { id: p.id, motion_prompt: p.motion_prompt, custom: !!p.custom, label: p.label });
+        state.key = newKey();
+        renderActions();
+      };
+      box.addEventListener("click", (e) => { e.stopPropagation(); toggle(); });
+      const head = h("div", { class: "head", onclick: toggle }, box, h("span", { class: "emoji" }, p.emoji || "✨"),
+        h("span", { class: "name" }, p.label), p.custom ? h("span", { class: "tag" }, "custom") : null, h("span", { class: "secs" }, `${p.seconds}s`));
+      card.append(head);
+      if (on) {
+        const ta = h("textarea", { "aria-label": `${p.label} motion prompt`, maxlength: 800 });
+        ta.value = state.selected.get(p.id).motion_prompt;
+        ta.addEventListener("input", () => { state.selected.get(p.id).motion_prompt = ta.value; state.key = newKey(); });
+        card.append(ta);
+      }
+      grid.append(card);
+    }
+    actCount.textContent = `${state.selected.size} selected`;
+    renderSummary();
+  }
+
+  // ---- 3. platforms ----------------------------------------------------------------------------
+  const platPanel = h("section", { class: "panel", id: "platforms" });
+  platPanel.append(h("div", { class: "step-title" }, h("span", { class: "step-num" }, "3"), h("h2", {}, "Where will you use it?")));
+  const plats = h("div", { class: "platforms" });
+  platPanel.append(plats);
+  wrap.append(platPanel);
+
+  function renderPlatforms() {
+    plats.innerHTML = "";
+    for (const p of platforms) {
+      const on = state.platforms.has(p.id);
+      const box = h("input", { type: "checkbox", checked: on, disabled: !p.implemented, "data-platform": p.id });
+      box.addEventListener("change", () => {
+        if (box.checked) state.platforms.add(p.id); else state.platforms.delete(p.id);
+        state.key = newKey();
+        renderPlatforms();
+      });
+      plats.append(h("label", { class: `platform${on ? " on" : ""}${p.implemented ? "" : " off"}` }, box,
+        h("div", {}, h("div", { class: "name" }, h("b", {}, p.name)),
+          h("div", { class: "meta" }, p.implemented ? `${p.width}×${p.height} · ${p.set_min}–${p.set_max} per set` : "coming soon"))));
+    }
+    renderSummary();
+  }
+
+  // ---- submit ----------------------------------------------------------------------------------
+  const summary = h("span", { class: "summary" });
+  const cost = h("span", { class: "summary cost" }, config.offline ? "Free · runs offline on this machine" : `Cost: ${config.cost_estimate}`);
+  const submit = h("button", { class: "btn primary big", id: "submit", type: "button", onclick: onSubmit }, "Create emoji set");
+  const bar = h("div", { class: "panel submit-bar" }, submit, summary, h("span", { class: "spacer" }), cost);
+  wrap.append(bar);
+
+  function ready() {
+    if (state.source === "upload" && !state.file) return "Add a character image";
+    if (state.source === "prompt" && !state.prompt.trim()) return "Describe your character";
+    if (!state.selected.size) return "Pick at least one action";
+    if (!state.platforms.size) return "Pick a platform";
+    return "";
+  }
+
+  function renderSummary() {
+    const why = ready();
+    submit.disabled = !!why || state.submitting;
+    submit.textContent = state.submitting ? "Starting…" : "Create emoji set";
+    summary.textContent = why || `${state.selected.size} emoji for ${[...state.platforms].join(", ")}`;
+  }
+
+  async function onSubmit() {
+    if (state.submitting || ready()) return;
+    state.submitting = true;
+    renderSummary();
+    const fd = new FormData();
+    if (state.source === "upload") fd.append("image", state.file);
+    else {
+      fd.append("prompt", state.prompt.trim());
+      if (state.reference) fd.append("reference", state.reference);
+    }
+    fd.append("remove_background", state.source === "upload" ? String(state.removeBg) : "true");
+    fd.append("actions", JSON.stringify([...state.selected.values()]));
+    fd.append("platforms", [...state.platforms].join(","));
+    try {
+      // The same key for this exact form: a double click or a retry after a network error returns the same job.
+      const job = await post("/jobs", fd, { headers: { "Idempotency-Key": state.key } });
+      navigate(`/job/${job.id}`);
+    } catch (err) {
+      showError(err);
+      state.submitting = false;
+      renderSummary();
+    }
+  }
+
+  renderCharacter();
+  renderActions();
+  renderPlatforms();
+  return () => urls.forEach((u) => URL.revokeObjectURL(u));
+}
+
+function newKey() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+}

@@ -1,0 +1,203 @@
+// Job: live progress (server-sent events, polling as fallback), per-action cards, retry, cancel,
+// and the choice at awaiting_refinement: refine backgrounds or finish without refining.
+import { API, get, post } from "../api.js";
+import { navigate } from "../app.js";
+import { badge, fmtDuration, h, parseTime, showError, statusLabel, toast } from "../ui.js";
+
+const STAGES = [
+  ["generating_character", "Character"], ["generating_poses", "Poses"], ["animating", "Animate"],
+  ["extracting", "Loop"], ["matting", "Cut out"], ["awaiting_refinement", "Review"], ["exporting", "Export"], ["completed", "Done"],
+];
+const ORDER = ["queued", ...STAGES.map((s) => s[0])];
+const ACTION_PROGRESS = { pending: 5, posing: 20, animating: 45, extracting: 70, matting: 85, done: 100, failed: 100, canceled: 0 };
+
+export async function render(root, jobId) {
+  let job = await get(`/jobs/${jobId}`);
+  let source = null, pollTimer = null, tickTimer = null, refetchTimer = null, closed = false;
+  let finishing = false;
+  let sawExport = false; // an export ran while this page was open: show its results when it ends
+  const logLines = [];
+
+  const wrap = h("div", { class: "wrap" });
+  root.append(wrap);
+  const head = h("div", { class: "page-head" });
+  const trackerPanel = h("section", { class: "panel" });
+  const callout = h("div");
+  const cards = h("div", { class: "cards", id: "action-cards" });
+  const log = h("div", { class: "log" });
+  const logBox = h("section", { class: "activity", hidden: true }, h("h3", { class: "muted small" }, "Activity"), log);
+  wrap.append(h("div", { class: "crumb" }, h("a", { href: "/jobs", "data-link": "" }, "My jobs"), " / ", jobId), head, trackerPanel, callout, cards, logBox);
+
+  function stageIndex(status) {
+    if (status === "completed_with_errors") return ORDER.indexOf("completed");
+    return ORDER.indexOf(status);
+  }
+
+  function renderAll() {
+    const j = job;
+    if (j.status === "exporting" || finishing) sawExport = true;
+    // head
+    head.innerHTML = "";
+    const buttons = [];
+    if (!j.resting && !["exporting"].includes(j.status)) {
+      buttons.push(h("button", { class: "btn danger", id: "cancel", onclick: cancel }, "Cancel"));
+    }
+    if (j.next_step === "resume") buttons.push(h("button", { class: "btn primary", id: "resume", onclick: resume }, "Resume"));
+    if (j.exported.length) buttons.push(h("a", { class: "btn", href: `/results/${j.id}`, "data-link": "" }, "Results"));
+    head.append(h("div", { class: "grow" }, h("h1", {}, j.prompt ? `“${j.prompt.slice(0, 60)}”` : "Your emoji set"),
+      h("div", { class: "row", style: { marginTop: "6px" } }, h("span", { id: "job-status" }, badge(j.status)),
+        h("span", { class: "muted small" }, `${j.actions.length} actions · ${j.platforms.join(", ")}`))), ...buttons);
+
+    // tracker
+    trackerPanel.innerHTML = "";
+    const cur = stageIndex(j.status);
+    const failed = j.status === "failed" || j.status === "canceled";
+    const tracker = h("div", { class: "tracker" });
+    let failAt = -1;
+    if (failed) {
+      const lastLive = Math.max(1, ...j.actions.map((a) => ORDER.indexOf({ pending: "generating_poses", posing: "generating_poses", animating: "animating", extracting: "extracting", matting: "matting", done: "awaiting_refinement" }[a.status] || "generating_poses")));
+      failAt = Math.min(lastLive, ORDER.indexOf("matting"));
+    }
+    STAGES.forEach(([key, label]) => {
+      const i = ORDER.indexOf(key);
+      let cls = "st";
+      if (failed) cls += i < failAt ? " done" : i === failAt ? " fail" : "";
+      else if (i < cur || j.status === "completed" || j.status === "completed_with_errors") cls += " done";
+      else if (i === cur) cls += " now";
+      tracker.append(h("div", { class: cls }, label));
+    });
+    const done = j.actions.filter((a) => a.status === "done").length;
+    const elapsed = h("span", { class: "v", id: "elapsed" }, elapsedText());
+    requestAnimationFrame(() => {
+      // On narrow screens the tracker scrolls: keep the current step in view.
+      const at = tracker.querySelector(".now, .fail") || tracker.lastElementChild;
+      if (at && tracker.scrollWidth > tracker.clientWidth) tracker.scrollLeft = at.offsetLeft - tracker.clientWidth / 2;
+    });
+    trackerPanel.append(tracker, h("div", { class: "stats" },
+      h("div", { class: "stat" }, h("div", { class: "k" }, "Stage"), h("div", { class: "v" }, statusLabel(j.status))),
+      h("div", { class: "stat" }, h("div", { class: "k" }, "Emoji ready"), h("div", { class: "v" }, `${done} / ${j.actions.length}`)),
+      h("div", { class: "stat" }, h("div", { class: "k" }, j.resting ? "Took" : "Elapsed"), elapsed)));
+
+    // callout
+    callout.innerHTML = "";
+    if (j.status === "awaiting_refinement" && !finishing) {
+      callout.append(h("div", { class: "callout", id: "review" },
+        h("div", { class: "grow" }, h("h2", {}, "Your cut-outs are ready"),
+          h("p", {}, "Check the edges and clean up any leftover background with a few clicks, or export straight away.")),
+        h("a", { class: "btn primary big", id: "refine", href: `/refine/${j.id}`, "data-link": "" }, "Refine backgrounds"),
+        h("button", { class: "btn big", id: "finish", onclick: finish }, "Finish without refining")));
+    } else if (j.status === "exporting" || finishing) {
+      callout.append(h("div", { class: "callout" }, h("div", { class: "spinner" }),
+        h("div", { class: "grow" }, h("h2", {}, "Packaging your set…"), h("p", {}, "Encoding, fitting the size budget and validating every file."))));
+    } else if (j.status === "completed" || j.status === "completed_with_errors") {
+      callout.append(h("div", { class: "callout" },
+        h("div", { class: "grow" }, h("h2", {}, j.status === "completed" ? "Your set is ready 🎉" : "Your set is ready, with some errors"),
+          h("p", {}, j.error || "Every file was validated against the platform rules.")),
+        h("a", { class: "btn primary big", id: "see-results", href: `/results/${j.id}`, "data-link": "" }, "See results")));
+    } else if (failed) {
+      callout.append(h("div", { class: "callout bad" },
+        h("div", { class: "grow" }, h("h2", {}, j.status === "failed" ? "This job stopped with an error" : "This job was canceled"),
+          h("p", {}, j.error || "Resume continues from where it stopped; finished work is kept.")),
+        h("button", { class: "btn primary", onclick: resume }, "Resume")));
+    }
+
+    // action cards
+    cards.innerHTML = "";
+    for (const a of j.actions) {
+      const pct = ACTION_PROGRESS[a.status] ?? 0;
+      const running = !["done", "failed", "canceled"].includes(a.status) && !j.resting;
+      const thumb = a.status === "done"
+        ? h("img", { src: `${API}/jobs/${j.id}/actions/${a.index}/frames/0/cutout?v=${encodeURIComponent(j.updated_at || "")}`, alt: a.label, loading: "lazy" })
+        : h("span", { class: "emoji-big" }, a.emoji || "✨");
+      const body = h("div", { class: "body" },
+        h("div", { class: "title" }, h("span", {}, a.emoji || "✨"), h("b", {}, a.label), badge(a.status)),
+        h("div", { class: `bar${running ? "" : ""}` }, h("i", { style: { width: `${pct}%` } })),
+        a.frame_count ? h("div", { class: "muted small" }, `${a.frame_count} frames · ${a.seconds}s loop`) : null,
+        a.error ? h("div", { class: "err" }, a.error) : null,
+        a.status === "failed" || a.status === "canceled"
+          ? h("button", { class: "btn small", "data-retry": a.index, disabled: !j.resting, onclick: () => retry(a.index) }, "Retry this one") : null);
+      cards.append(h("article", { class: "acard", "data-action-index": a.index, "data-status": a.status }, h("div", { class: "thumb" }, thumb), body));
+    }
+    logBox.hidden = !logLines.length;
+    log.textContent = logLines.slice(-30).join("\n");
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function elapsedText() {
+    const start = parseTime(job.created_at);
+    if (!start) return "";
+    const end = job.resting ? parseTime(job.updated_at) : new Date();
+    return fmtDuration((end - start) / 1000);
+  }
+
+  async function refetch() {
+    try {
+      job = await get(`/jobs/${jobId}`);
+      if (finishing && job.status !== "awaiting_refinement") finishing = false;
+      if (closed) return;
+      renderAll();
+      if (job.status === "completed" && job.resting && lastStatus !== null && lastStatus !== "completed") {
+        toast("Set exported", "ok");
+      }
+      lastStatus = job.status;
+      if (job.resting) stopLive();
+    } catch (err) { showError(err); }
+  }
+  let lastStatus = null;
+
+  function scheduleRefetch() {
+    clearTimeout(refetchTimer);
+    refetchTimer = setTimeout(refetch, 120);
+  }
+
+  function startLive() {
+    stopLive();
+    if (!window.EventSource) return startPolling();
+    source = new EventSource(`${API}/jobs/${jobId}/events`);
+    source.addEventListener("snapshot", (e) => { job = JSON.parse(e.data); renderAll(); });
+    for (const kind of ["job", "action", "export"]) source.addEventListener(kind, (e) => { noteEvent(JSON.parse(e.data)); scheduleRefetch(); });
+    source.addEventListener("log", (e) => { noteEvent(JSON.parse(e.data)); scheduleRefetch(); });
+    source.addEventListener("end", () => { stopLive(); refetch(); });
+    source.onerror = () => {
+      // The stream dropped (proxy, sleep, server restart): poll until the job rests.
+      if (source) { source.close(); source = null; }
+      startPolling();
+    };
+  }
+
+  function noteEvent(ev) {
+    if (ev.kind === "log" && (ev.status === "idle" || ev.status === "info")) return;
+    const t = new Date(ev.at * 1000).toLocaleTimeString();
+    const who = ev.action_id ? `${ev.action_id}: ` : "";
+    logLines.push(`${t}  ${ev.kind} ${who}${statusLabel(ev.status)}${ev.message ? " · " + ev.message : ""}`);
+  }
+
+  function startPolling() {
+    clearInterval(pollTimer);
+    pollTimer = setInterval(async () => { await refetch(); if (job.resting) clearInterval(pollTimer); }, 2000);
+  }
+
+  function stopLive() {
+    if (source) { source.close(); source = null; }
+    clearInterval(pollTimer);
+  }
+
+  async function act(fn) {
+    try { job = await fn(); renderAll(); startLive(); } catch (err) { showError(err); refetch(); }
+  }
+  const cancel = () => act(() => post(`/jobs/${jobId}/cancel`));
+  const resume = () => act(() => post(`/jobs/${jobId}/resume`));
+  const retry = (i) => act(() => post(`/jobs/${jobId}/actions/${i}/retry`));
+  const finish = () => { finishing = true; renderAll(); act(() => post(`/jobs/${jobId}/export`, {})); };
+
+  renderAll();
+  lastStatus = job.status;
+  if (!job.resting) startLive();
+  tickTimer = setInterval(() => { const el = document.getElementById("elapsed"); if (el && !job.resting) el.textContent = elapsedText(); }, 1000);
+  // Finished while we watched: go to the results.
+  const watchDone = setInterval(() => {
+    if (job.status.startsWith("completed") && job.resting && job.exported.length && sawExport) navigate(`/results/${jobId}`);
+  }, 500);
+
+  return () => { closed = true; stopLive(); clearInterval(tickTimer); clearInterval(watchDone); clearTimeout(refetchTimer); };
+}

@@ -1,0 +1,317 @@
+// Refine: click to select a region, preview its mask, keep / erase / restore it; undo / redo;
+// step through frames; compare with the original; apply the edits to every frame; then export.
+import { API, get, post } from "../api.js";
+import { navigate } from "../app.js";
+import { SegmentCanvas } from "../segment-canvas.js";
+import { h, showError, toast } from "../ui.js";
+
+const MODES = [["keep", "Keep only"], ["erase", "Erase"], ["restore", "Restore"]];
+
+export async function render(root, jobId) {
+  const job = await get(`/jobs/${jobId}`);
+  const actions = job.actions.filter((a) => a.status === "done");
+  const wrap = h("div", { class: "wrap" });
+  root.append(wrap);
+  wrap.append(h("div", { class: "crumb" }, h("a", { href: "/jobs", "data-link": "" }, "My jobs"), " / ", h("a", { href: `/job/${jobId}`, "data-link": "" }, jobId), " / refine"));
+  if (!actions.length || !["awaiting_refinement", "completed", "completed_with_errors"].includes(job.status)) {
+    wrap.append(h("div", { class: "panel empty" }, h("div", { class: "big-icon" }, "✂️"),
+      h("p", {}, `There is nothing to refine while the job is ${job.status.replaceAll("_", " ")}.`),
+      h("a", { class: "btn primary", href: `/job/${jobId}`, "data-link": "" }, "Back to the job")));
+    return;
+  }
+  const st = { action: actions[0].index, frame: 0, info: null, mode: "erase", backdrop: "checker", version: Date.now(), edit: null, busy: false, predictAbort: null };
+
+  // ---- layout ---------------------------------------------------------------------------
+  const finishBtn = h("button", { class: "btn primary", id: "finish-export", onclick: finish }, "Finish & export");
+  wrap.append(h("div", { class: "page-head" },
+    h("div", { class: "grow" }, h("h1", {}, "Refine backgrounds"),
+      h("p", {}, "Click on what you want to select (right click or the toggle adds a background point), check the coloured preview, then apply.")),
+    finishBtn));
+
+  const alist = h("div", { class: "alist", id: "action-list" });
+  const side = h("aside", { class: "side" }, h("div", { class: "muted small" }, "Emoji"), alist);
+
+  const modeSeg = h("div", { class: "seg modes", role: "group", "aria-label": "Edit mode" },
+    MODES.map(([m, label]) => h("button", { type: "button", "data-mode": m, "aria-pressed": String(m === st.mode), title: `${label} (${m[0].toUpperCase()})`, onclick: () => setMode(m) }, label)));
+  const pointBtn = h("button", { class: "btn small", id: "point-toggle", "aria-pressed": "false", title: "Next clicks are background points (for touch screens)", onclick: togglePoint }, "+ Foreground point");
+  const undoBtn = h("button", { class: "btn small", id: "undo", title: "Undo (Ctrl+Z)", onclick: () => step(-1) }, "↶ Undo");
+  const redoBtn = h("button", { class: "btn small", id: "redo", title: "Redo (Ctrl+Shift+Z)", onclick: () => step(1) }, "↷ Redo");
+  const clearBtn = h("button", { class: "btn small", id: "clear-points", title: "Clear points (Esc)", onclick: clearPoints }, "Clear");
+  const applyBtn = h("button", { class: "btn small primary", id: "apply-edit", title: "Apply (Enter)", onclick: applyEdit, disabled: true }, "Apply edit");
+  const bgSeg = h("div", { class: "seg", role: "group", "aria-label": "Backdrop" },
+    ["checker", "light", "dark"].map((b) => h("button", { type: "button", "data-backdrop": b, "aria-pressed": String(b === st.backdrop), onclick: () => setBackdrop(b) }, b === "checker" ? "▦" : b === "light" ? "☀" : "☾")));
+  const zoomLabel = h("span", { class: "small muted", id: "zoom-label", style: { minWidth: "44px", textAlign: "center" } }, "100%");
+  const zoomGroup = h("div", { class: "row", style: { gap: "4px" } },
+    h("button", { class: "btn small", "aria-label": "Zoom out", onclick: () => zoomBy(0.8) }, "−"), zoomLabel,
+    h("button", { class: "btn small", "aria-label": "Zoom in", onclick: () => zoomBy(1.25) }, "+"),
+    h("button", { class: "btn small", onclick: () => setZoom(1), title: "Real pixel size" }, "1:1"),
+    h("button", { class: "btn small", onclick: () => setZoom(seg.fitZoom()) }, "Fit"));
+  const origToggle = h("button", { class: "btn small only-phone", onclick: () => stage.classList.toggle("show-original") }, "Original");
+  const toolbar = h("div", { class: "toolbar" }, modeSeg, pointBtn, h("span", { class: "sep" }), undoBtn, redoBtn, clearBtn,
+    h("span", { class: "spacer" }), applyBtn);
+
+  const segVp = h("div", { class: "viewport", id: "seg-viewport" });
+  const origVp = h("div", { class: "viewport", id: "orig-viewport" });
+  const maskInfo = h("span", { class: "muted", id: "mask-info" });
+  const frameLabel = h("span", { class: "muted", id: "frame-label" });
+  const stage = h("div", { class: "stage" },
+    h("div", { class: "pane" }, h("div", { class: "phead" }, "Cut-out", frameLabel, h("span", { class: "spacer" }), maskInfo), segVp,
+      h("div", { class: "pfoot" }, bgSeg, h("span", { class: "spacer" }), zoomGroup, origToggle),
+      h("div", { class: "hint" }, "Left click: select · right click: exclude · ", h("span", { class: "kbd" }, "←"), " ", h("span", { class: "kbd" }, "→"), " frames · Ctrl+wheel zoom · middle drag or Space+drag to pan")),
+    h("div", { class: "pane original" }, h("div", { class: "phead" }, "Original frame"), origVp));
+  const thumbs = h("div", { class: "thumbs", id: "thumbs" });
+  const allBar = h("i", { style: { width: "0%" } });
+  const allStatus = h("span", { class: "small muted", id: "apply-all-status" });
+  const applyAllBtn = h("button", { class: "btn", id: "apply-all", onclick: applyAll }, "Apply to all frames");
+  const applybar = h("div", { class: "applybar" }, applyAllBtn, h("div", { class: "bar" }, allBar), allStatus);
+  const main = h("div", {}, toolbar, stage, thumbs, applybar);
+  wrap.append(h("div", { class: "refine" }, side, main));
+
+  const seg = new SegmentCanvas(segVp);
+  const orig = new SegmentCanvas(origVp, { interactive: false });
+  seg.mode = st.mode;
+  let syncing = false;
+  segVp.addEventListener("scroll", () => { if (syncing) return; syncing = true; origVp.scrollLeft = segVp.scrollLeft; origVp.scrollTop = segVp.scrollTop; syncing = false; });
+  seg.addEventListener("points", () => { updateButtons(); predict(); });
+  seg.addEventListener("zoom", (e) => zoomBy(e.detail));
+
+  // ---- data ----------------------------------------------------------------------------
+  function renderActions() {
+    alist.innerHTML = "";
+    for (const a of actions) {
+      alist.append(h("button", { type: "button", "aria-current": String(a.index === st.action), "data-action-index": a.index, onclick: () => openAction(a.index) },
+        h("span", {}, a.emoji || "✨"), h("span", {}, a.label), h("span", { class: "n" }, `${a.frame_count}`)));
+    }
+  }
+
+  async function openAction(index) {
+    st.action = index;
+    st.frame = 0;
+    renderActions();
+    st.info = await get(`/jobs/${jobId}/actions/${index}/frames`);
+    post(`/jobs/${jobId}/segment/prepare`, { action: index, frame: 0 }).catch(() => {}); // warm the embeddings
+    renderThumbs();
+    await openFrame(0, true);
+  }
+
+  function renderThumbs() {
+    thumbs.innerHTML = "";
+    for (let i = 0; i < st.info.frame_count; i++) {
+      const edited = st.info.edited.includes(i);
+      thumbs.append(h("button", { type: "button", "aria-current": String(i === st.frame), "data-frame": i, "aria-label": `Frame ${i + 1}`, onclick: () => openFrame(i) },
+        h("img", { src: frameUrl(i, "cutout"), alt: "", loading: "lazy" }), edited ? h("span", { class: "dot", title: "edited" }) : null, h("span", { class: "fn" }, String(i + 1))));
+    }
+  }
+
+  function frameUrl(i, kind) { return `${API}/jobs/${jobId}/actions/${st.action}/frames/${i}/${kind}?v=${st.version}`; }
+
+  function loadImage(src) {
+    return new Promise((resolve, reject) => {
+      const img = new Image();
+      img.onload = () => resolve(img);
+      img.onerror = () => reject(new Error("could not load the frame"));
+      img.src = src;
+    });
+  }
+
+  async function openFrame(i, fit = false) {
+    st.frame = i;
+    seg.clearPoints();
+    frameLabel.textContent = `frame ${i + 1} / ${st.info.frame_count}`;
+    thumbs.querySelectorAll("button").forEach((b) => b.setAttribute("aria-current", String(Number(b.dataset.frame) === i)));
+    const tb = thumbs.querySelector(`[data-frame="${i}"]`);
+    if (tb) {
+      // Scroll the strip only (scrollIntoView would scroll the whole page too).
+      const left = tb.offsetLeft - thumbs.offsetLeft;
+      if (left < thumbs.scrollLeft) thumbs.scrollLeft = left - 8;
+      else if (left + tb.offsetWidth > thumbs.scrollLeft + thumbs.clientWidth) thumbs.scrollLeft = left + tb.offsetWidth - thumbs.clientWidth + 8;
+    }
+    const [cut, raw] = await Promise.all([loadImage(frameUrl(i, "cutout")), loadImage(frameUrl(i, "raw"))]);
+    if (st.frame !== i) return;
+    seg.setImage(cut);
+    orig.setImage(raw);
+    if (fit) {
+      // Whole pixels when the frame fits (crisp edges to inspect), else shrink to fit.
+      const f = seg.fitZoom();
+      setZoom(f >= 1 ? Math.min(4, Math.floor(f)) : f);
+    }
+    st.edit = await get(`/jobs/${jobId}/segment/state?action=${st.action}&frame=${i}`);
+    updateButtons();
+    maskInfo.textContent = "";
+  }
+
+  async function reloadFrame() {
+    st.version = Date.now();
+    const cut = await loadImage(frameUrl(st.frame, "cutout"));
+    seg.setImage(cut);
+    const t = thumbs.querySelector(`[data-frame="${st.frame}"] img`);
+    if (t) t.src = frameUrl(st.frame, "cutout");
+  }
+
+  // ---- interaction --------------------------------------------------------------------------
+  function setMode(m) {
+    const changed = st.mode !== m;
+    st.mode = m;
+    seg.setMode(m);
+    if (changed && seg.points.length) predict();
+    modeSeg.querySelectorAll("button").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.mode === m)));
+  }
+
+  function togglePoint() {
+    seg.negative = !seg.negative;
+    pointBtn.setAttribute("aria-pressed", String(seg.negative));
+    pointBtn.textContent = seg.negative ? "− Background point" : "+ Foreground point";
+  }
+
+  function setBackdrop(b) {
+    st.backdrop = b;
+    seg.setBackdrop(b);
+    bgSeg.querySelectorAll("button").forEach((x) => x.setAttribute("aria-pressed", String(x.dataset.backdrop === b)));
+  }
+
+  function setZoom(z) {
+    seg.setZoom(z);
+    orig.setZoom(seg.zoom);
+    zoomLabel.textContent = `${Math.round(seg.zoom * 100)}%`;
+  }
+  function zoomBy(f) { setZoom(seg.zoom * f); }
+
+  function clearPoints() {
+    if (st.predictAbort) st.predictAbort.abort();
+    seg.clearPoints();
+    maskInfo.textContent = "";
+    updateButtons();
+  }
+
+  function updateButtons() {
+    const e = st.edit || { can_undo: false, can_redo: false };
+    undoBtn.disabled = !e.can_undo || st.busy;
+    redoBtn.disabled = !e.can_redo || st.busy;
+    applyBtn.disabled = !seg.points.length || st.busy;
+    clearBtn.disabled = !seg.points.length;
+    applyAllBtn.disabled = st.busy || !(e.layers > 0);
+    finishBtn.disabled = st.busy;
+  }
+
+  async function predict() {
+    if (!seg.points.length) return;
+    if (st.predictAbort) st.predictAbort.abort();
+    const ctl = new AbortController();
+    st.predictAbort = ctl;
+    maskInfo.textContent = "computing…";
+    try {
+      const res = await fetch(`${API}/jobs/${jobId}/segment/predict`, {
+        method: "POST", signal: ctl.signal, headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ action: st.action, frame: st.frame, clicks: seg.points, mode: st.mode }),
+      });
+      if (!res.ok) { const b = await res.json().catch(() => ({})); throw new Error(b.detail || res.statusText); }
+      const area = Number(res.headers.get("X-Mask-Area") || 0);
+      const url = URL.createObjectURL(await res.blob());
+      const img = await loadImage(url);
+      URL.revokeObjectURL(url);
+      if (ctl.signal.aborted) return;
+      seg.setMask(img);
+      maskInfo.textContent = `selected ${(area * 100).toFixed(1)}% of the frame`;
+      maskInfo.dataset.ready = "1";
+    } catch (err) {
+      if (err.name !== "AbortError") { maskInfo.textContent = ""; showError(err); }
+    }
+  }
+
+  async function applyEdit() {
+    if (!seg.points.length || st.busy) return;
+    st.busy = true; updateButtons();
+    try {
+      st.edit = await post(`/jobs/${jobId}/segment/apply`, { action: st.action, frame: st.frame, clicks: seg.points, mode: st.mode });
+      seg.clearPoints();
+      maskInfo.textContent = "";
+      await reloadFrame();
+      markEdited(st.edit.layers > 0);
+      toast(`${MODES.find((m) => m[0] === st.mode)[1]}: applied`, "ok");
+    } catch (err) { showError(err); }
+    st.busy = false; updateButtons();
+  }
+
+  function markEdited(on) {
+    const list = new Set(st.info.edited);
+    if (on) list.add(st.frame); else list.delete(st.frame);
+    st.info.edited = [...list];
+    const b = thumbs.querySelector(`[data-frame="${st.frame}"]`);
+    if (b) { b.querySelector(".dot")?.remove(); if (on) b.append(h("span", { class: "dot", title: "edited" })); }
+  }
+
+  async function step(delta) {
+    if (st.busy) return;
+    st.busy = true; updateButtons();
+    try {
+      st.edit = await post(`/jobs/${jobId}/segment/${delta < 0 ? "undo" : "redo"}`, { action: st.action, frame: st.frame });
+      await reloadFrame();
+      markEdited(st.edit.layers > 0);
+    } catch (err) { showError(err); }
+    st.busy = false; updateButtons();
+  }
+
+  async function applyAll() {
+    if (st.busy) return;
+    st.busy = true; updateButtons();
+    allBar.style.width = "0%";
+    allStatus.textContent = "starting…";
+    try {
+      const started = await post(`/jobs/${jobId}/segment/apply-all`, { action: st.action, frame: st.frame });
+      await new Promise((resolve) => {
+        const es = new EventSource(`${API}/jobs/${jobId}/events`);
+        const done = () => { es.close(); resolve(); };
+        es.addEventListener("refine", (e) => {
+          const ev = JSON.parse(e.data);
+          const [n, total] = (ev.message || "0/1").split(" ")[0].split("/").map(Number);
+          allBar.style.width = `${Math.round((100 * n) / Math.max(1, total))}%`;
+          allStatus.textContent = `${n} / ${total} frames`;
+        });
+        es.addEventListener("end", done);
+        es.onerror = () => {
+          // Fall back to polling the job until the work is over.
+          es.close();
+          const t = setInterval(async () => { const j = await get(`/jobs/${jobId}`).catch(() => null); if (j && !j.busy) { clearInterval(t); resolve(); } }, 1000);
+        };
+      });
+      allBar.style.width = "100%";
+      allStatus.textContent = `applied to ${started.frames} more frames`;
+      allStatus.dataset.done = "1";
+      st.info = await get(`/jobs/${jobId}/actions/${st.action}/frames`);
+      st.version = Date.now();
+      renderThumbs();
+      toast("Edits applied to every frame", "ok");
+    } catch (err) { showError(err); allStatus.textContent = ""; }
+    st.busy = false; updateButtons();
+  }
+
+  async function finish() {
+    st.busy = true; updateButtons();
+    try {
+      await post(`/jobs/${jobId}/export`, {});
+      navigate(`/job/${jobId}`);
+    } catch (err) { showError(err); st.busy = false; updateButtons(); }
+  }
+
+  function onKey(e) {
+    if (e.target.closest("input, textarea")) return;
+    if (e.key === " ") { seg.spaceHeld = true; segVp.classList.add("grab"); if (e.target === document.body) e.preventDefault(); return; }
+    if (e.key === "ArrowRight" && st.info) { e.preventDefault(); openFrame(Math.min(st.info.frame_count - 1, st.frame + 1)); }
+    else if (e.key === "ArrowLeft" && st.info) { e.preventDefault(); openFrame(Math.max(0, st.frame - 1)); }
+    else if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "z") { e.preventDefault(); step(e.shiftKey ? 1 : -1); }
+    else if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "y") { e.preventDefault(); step(1); }
+    else if (e.key === "Enter" && seg.points.length) { e.preventDefault(); applyEdit(); }
+    else if (e.key === "Escape") clearPoints();
+    else if (!e.ctrlKey && !e.metaKey && !e.altKey) {
+      const m = { k: "keep", e: "erase", r: "restore" }[e.key.toLowerCase()];
+      if (m) setMode(m);
+    }
+  }
+  function onKeyUp(e) { if (e.key === " ") { seg.spaceHeld = false; segVp.classList.remove("grab"); } }
+  document.addEventListener("keydown", onKey);
+  document.addEventListener("keyup", onKeyUp);
+
+  renderActions();
+  await openAction(st.action);
+  return () => { document.removeEventListener("keydown", onKey); document.removeEventListener("keyup", onKeyUp); };
+}

@@ -1,0 +1,77 @@
+// Results: every emoji animated on a light and a dark chat background, the validator's verdict per
+// file, a full-size preview modal, and downloads per file and per platform ZIP.
+import { get } from "../api.js";
+import { fmtBytes, h, pageHead, showError } from "../ui.js";
+
+export async function render(root, jobId) {
+  const [job, exports] = await Promise.all([get(`/jobs/${jobId}`), get(`/jobs/${jobId}/exports`)]);
+  const wrap = h("div", { class: "wrap" });
+  root.append(wrap);
+  wrap.append(h("div", { class: "crumb" }, h("a", { href: "/jobs", "data-link": "" }, "My jobs"), " / ", h("a", { href: `/job/${jobId}`, "data-link": "" }, jobId), " / results"));
+  const total = exports.reduce((n, e) => n + e.files.length, 0);
+  const valid = exports.reduce((n, e) => n + e.files.filter((f) => f.valid).length, 0);
+  wrap.append(pageHead("Your emoji set", `${total} files · ${valid === total ? "all pass the platform rules" : `${total - valid} need attention`}`,
+    h("a", { class: "btn", href: `/refine/${jobId}`, "data-link": "", hidden: !["completed", "completed_with_errors", "awaiting_refinement"].includes(job.status) }, "Refine again"),
+    h("a", { class: "btn", href: "/create", "data-link": "" }, "New set")));
+
+  if (!exports.length) {
+    wrap.append(h("div", { class: "panel empty" }, h("div", { class: "big-icon" }, "📦"), h("p", {}, "Nothing exported yet."),
+      h("a", { class: "btn primary", href: `/job/${jobId}`, "data-link": "" }, "Back to the job")));
+    return;
+  }
+  const stamp = encodeURIComponent(job.updated_at || "");
+  for (const ex of exports) {
+    const panel = h("section", { class: "panel", "data-platform": ex.platform });
+    panel.append(h("div", { class: "export-head" },
+      h("div", { class: "grow" }, h("h2", { style: { margin: 0 } }, ex.name), h("div", { class: "muted small" }, `${ex.files.length} files · ZIP ${fmtBytes(ex.zip_bytes)}`)),
+      h("a", { class: "btn primary", href: ex.zip_url, download: "", id: `zip-${ex.platform}` }, "⬇ Download ZIP")));
+    if (ex.warnings.length) panel.append(h("div", { class: "warnings" }, h("b", {}, "Before you submit"), h("ul", {}, ex.warnings.map((w) => h("li", {}, w)))));
+    const grid = h("div", { class: "emoji-grid" });
+    for (const f of [...ex.files, ...ex.extra_images]) {
+      const src = `${f.url}?v=${stamp}`;
+      const card = h("article", { class: `ecard${f.valid ? "" : " invalid"}`, "data-file": f.name },
+        h("div", { class: "pair", role: "button", tabindex: "0", "aria-label": `Preview ${f.name}`, onclick: () => openModal(f, src, ex.name) },
+          h("div", { class: "chat-light" }, h("img", { src, alt: f.label || f.name })),
+          h("div", { class: "chat-dark" }, h("img", { src, alt: "" }))),
+        h("div", { class: "info" },
+          h("div", { class: "top" }, h("b", {}, f.name), f.label ? h("span", { class: "muted" }, f.label) : null,
+            verdict(f)),
+          h("div", { class: "muted small" }, [f.frames ? `${f.frames} frames` : null, f.seconds ? `${f.seconds}s × ${f.loops || "∞"}` : null, fmtBytes(f.bytes)].filter(Boolean).join(" · ")),
+          f.problems.length ? h("div", { class: "err" }, f.problems.join("; ")) : null,
+          h("div", { class: "row" }, h("a", { class: "btn small", href: f.url, download: f.name }, "Download"))));
+      card.querySelector(".pair").addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); openModal(f, src, ex.name); } });
+      grid.append(card);
+    }
+    panel.append(grid);
+    wrap.append(panel);
+  }
+
+  function verdict(f) {
+    if (!f.action_id) return h("span", { class: "badge", title: "Shown in the emoji keyboard tab" }, "Tab image");
+    return f.valid ? h("span", { class: "badge ok", "data-verdict": "valid", title: "Passes every platform rule" }, "Valid")
+      : h("span", { class: "badge bad", "data-verdict": "invalid" }, "Invalid");
+  }
+
+  let modal = null;
+  function onKey(e) { if (e.key === "Escape") closeModal(); }
+  function closeModal() {
+    if (!modal) return;
+    modal.remove();
+    modal = null;
+    document.removeEventListener("keydown", onKey);
+  }
+  function openModal(f, src, platformName) {
+    closeModal();
+    const close = h("button", { class: "btn ghost close-x", "aria-label": "Close", id: "modal-close", onclick: closeModal }, "×");
+    modal = h("div", { class: "modal-back", id: "preview-modal", onclick: (e) => { if (e.target === modal) closeModal(); } },
+      h("div", { class: "modal", role: "dialog", "aria-modal": "true", "aria-label": f.name },
+        h("div", { class: "mhead" }, h("h2", {}, `${f.name}${f.label ? " · " + f.label : ""}`), verdict(f), close),
+        h("div", { class: "mbody" }, h("div", { class: "chat-light" }, h("img", { src, alt: f.name })), h("div", { class: "chat-dark" }, h("img", { src, alt: "" }))),
+        h("div", { class: "mfoot" }, h("span", {}, platformName), h("span", {}, fmtBytes(f.bytes)), f.problems.length ? h("span", { class: "err" }, f.problems.join("; ")) : h("span", {}, "Passes every rule"),
+          h("span", { class: "spacer" }), h("a", { class: "btn small", href: f.url, download: f.name }, "Download"))));
+    document.body.append(modal);
+    document.addEventListener("keydown", onKey);
+    close.focus();
+  }
+  return () => { try { closeModal(); } catch (err) { showError(err); } };
+}

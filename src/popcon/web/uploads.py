@@ -1,0 +1,35 @@
+"""Reading uploads within the byte limit, before anything is decoded or stored."""
+
+from __future__ import annotations
+
+from fastapi import UploadFile
+from PIL import Image
+
+from popcon.domain.errors import InvalidInput, TooLarge
+from popcon.media.images import load_image
+
+CHUNK = 1 << 20
+
+
+async def read_limited(upload: UploadFile, max_bytes: int) -> bytes:
+    """The whole upload, or TooLarge as soon as it passes `max_bytes` (never buffers more)."""
+    parts: list[bytes] = []
+    total = 0
+    while chunk := await upload.read(CHUNK):
+        total += len(chunk)
+        if total > max_bytes:
+            raise TooLarge(f"{_name(upload)} is over the {max_bytes / 1e6:.0f} MB upload limit")
+        parts.append(chunk)
+    if total == 0:
+        raise InvalidInput(f"{_name(upload)} is empty")
+    return b"".join(parts)
+
+
+async def read_image(upload: UploadFile, max_bytes: int, max_pixels: int) -> tuple[bytes, Image.Image]:
+    data = await read_limited(upload, max_bytes)
+    return data, load_image(data, max_bytes=max_bytes, max_pixels=max_pixels)
+
+
+def _name(upload: UploadFile) -> str:
+    name = (upload.filename or "upload").rsplit("/", 1)[-1]
+    return name[:60] or "upload"

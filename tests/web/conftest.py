@@ -1,0 +1,116 @@
+"""Fixtures of the web tests: an app on a real SQLite store, a live uvicorn server, headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from popcon.settings import Settings
+from popcon.web import create_app
+
+from ..conftest import REPO, SAMPLES
+
+FOX = SAMPLES / "fox_on_white.jpg"
+SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
+CHROMIUM = Path("/usr/bin/chromium")
+THREE = json.dumps([{"id": "wave"}, {"id": "jump"}, {"id": "laugh"}])
+
+
+def web_settings(data_dir: Path) -> Settings:
+    return Settings(data_dir=data_dir, clip_size=256, retry_base_delay=0.01, workers=2)
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    app = create_app(web_settings(tmp_path / "data"))
+    with TestClient(app) as c:
+        yield c
+
+
+def wait_job(client: TestClient, job_id: str, *, rest: bool = True, timeout: float = 90.0) -> dict:
+    """Poll until the job rests (nothing runs for it) and return it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        job = client.get(f"/api/v1/jobs/{job_id}").json()
+        if job["resting"] or time.monotonic() > deadline:
+            return job
+        time.sleep(0.2)
+
+
+def create_job(client: TestClient, actions: str = THREE, **headers: str) -> dict:
+    r = client.post(
+        "/api/v1/jobs",
+        files={"image": ("fox.jpg", FOX.read_bytes(), "image/jpeg")},
+        data={"actions": actions, "platforms": "line-emoji"},
+        headers=headers,
+    )
+    assert r.status_code in (200, 201), r.text
+    return r.json()
+
+
+@pytest.fixture(scope="module")
+def ready_job(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, dict]]:
+    """One job at awaiting_refinement, shared by the tests that read or refine frames."""
+    app = create_app(web_settings(tmp_path_factory.mktemp("ready") / "data"))
+    with TestClient(app) as c:
+        job = create_job(c, json.dumps([{"id": "wave"}, {"id": "jump"}]))
+        job = wait_job(c, job["id"])
+        assert job["status"] == "awaiting_refinement", job
+        yield c, job
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real app under uvicorn on 127.0.0.1 and a free port, in a thread of this process."""
+    import uvicorn
+
+    data = tmp_path_factory.mktemp("live") / "data"
+    port = free_port()
+    config = uvicorn.Config(create_app(web_settings(data)), host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True, name="uvicorn-test")
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():  # type: ignore[no-untyped-def]
+    sync_api = pytest.importorskip("playwright.sync_api")
+    exe = CHROMIUM if CHROMIUM.exists() else (Path(p) if (p := shutil.which("chromium")) else None)
+    if exe is None:
+        pytest.skip("no Chromium found (apt-get install chromium)")
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(
+            executable_path=str(exe),
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def screenshots() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
