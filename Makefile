@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+EXTRAS := $(VENV)/.installed-extras
 
 # Debian packages the tests need (browser tests, Celery broker, PostgreSQL) and the export benchmark's
 # reference tools. Installed only when missing; root or sudo is needed the first time.
@@ -31,8 +32,13 @@ bench-deps:
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev,sam,gemini,celery]"
+	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
+
+# The optional extras (SAM 2.1 through torch + ultralytics, Gemini SDK, Celery) for the full test suite.
+$(EXTRAS): $(STAMP)
+	$(BIN)/pip install --quiet -e ".[dev,sam,gemini,celery]"
+	touch $(EXTRAS)
 
 demo: install
 	$(BIN)/popcon make --sample \
@@ -46,10 +52,10 @@ lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 
-test: lint system-deps
+test: lint system-deps $(EXTRAS)
 	$(BIN)/pytest
 
-bench: install bench-deps
+bench: $(EXTRAS) bench-deps
 	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/matte.py
 	$(BIN)/python bench/clicks.py

@@ -30,7 +30,9 @@ def probe(path: Path) -> ClipInfo:
                 raise InvalidInput(f"{path.name} has no video stream")
             s = c.streams.video[0]
             rate = float(s.average_rate or s.guessed_rate or 24)
-            n = s.frames or int(round(float(s.duration * s.time_base) * rate)) if s.duration else s.frames
+            n = s.frames
+            if not n and s.duration and s.time_base:
+                n = round(float(s.duration * s.time_base) * rate)
             return ClipInfo(s.codec_context.width, s.codec_context.height, rate, int(n or 0))
     except av.FFmpegError as e:
         raise InvalidInput(f"cannot read video {path.name}: {e}") from e
