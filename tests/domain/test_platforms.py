@@ -23,9 +23,15 @@ def test_all_presets_load_and_line_emoji_is_complete() -> None:
     assert not p.allow_scale
 
 
-def test_planned_presets_are_marked() -> None:
-    assert not get_platform("telegram-emoji").implemented
+def test_presets_are_implemented_and_gif_edges_have_a_colour() -> None:
+    assert get_platform("telegram-emoji").implemented
     assert get_platform("line-sticker").set.sizes == [8, 16, 24]
+    assert get_platform("discord-emoji").edge_colour() == (0x31, 0x33, 0x38)
+    assert get_platform("kakao-emoticon").alpha == "none"
+    raw = get_platform("slack-emoji").model_dump(by_alias=True)
+    raw["matte"] = "blue-ish"
+    with pytest.raises(ValueError, match="colour"):
+        PlatformPreset.model_validate(raw)
 
 
 def test_unknown_preset_lists_known_ids() -> None:

@@ -29,11 +29,12 @@ err = Console(stderr=True)
 
 def _register_commands() -> None:
     """Commands that live in their own modules (one per concern); imported lazily inside each."""
-    from popcon.cli import providers, segment, serve, worker
+    from popcon.cli import providers, segment, serve, validate, worker
 
     providers.register(app)
     segment.register(app)
     serve.register(app)
+    validate.register(app)
     worker.register(app)
 
 

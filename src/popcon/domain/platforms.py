@@ -44,7 +44,8 @@ class TimingRule(_Strict):
     loops_max: int = Field(default=0, ge=0)
     max_total_seconds: float | None = None
     max_fps: float | None = None
-    delay_unit_ms: int = 1
+    delay_unit_ms: int = 1  # GIF counts in 1/100 s
+    min_delay_ms: int = 1  # GIF: browsers replace 0-10 ms delays by 100 ms, so 20 ms is the floor
 
 
 class SetRule(_Strict):
@@ -76,7 +77,8 @@ class PlatformPreset(_Strict):
     max_bytes: int = Field(gt=0)
     colour_types: list[Literal["rgb", "rgba", "indexed", "gray", "gray_alpha"]] = Field(default_factory=list)
     allow_scale: bool = False
-    alpha: Literal["full", "binary"] = "full"
+    alpha: Literal["full", "binary", "none"] = "full"  # none: flattened onto `background`
+    matte: str | None = None  # chat background that soft edges blend into for binary alpha
     background: str | None = None
     set: SetRule
     file_name: str
@@ -94,7 +96,14 @@ class PlatformPreset(_Strict):
             raise ValueError(f"{self.id}: timing.loops_min > loops_max")
         if self.canvas.min_long_side > max(self.canvas.width, self.canvas.height):
             raise ValueError(f"{self.id}: canvas.min_long_side exceeds the canvas")
+        for colour in (self.matte, self.background):
+            if colour is not None:
+                parse_colour(colour)
         return self
+
+    def edge_colour(self) -> tuple[int, int, int]:
+        """The colour transparent edges are blended into (GIF): matte, else background, else white."""
+        return parse_colour(self.matte or self.background or "#ffffff")
 
     @property
     def implemented(self) -> bool:
@@ -113,6 +122,18 @@ class PlatformPreset(_Strict):
         if t.max_total_seconds:
             loops = min(loops, int(t.max_total_seconds // seconds))
         return max(loops, t.loops_min)
+
+
+def parse_colour(text: str) -> tuple[int, int, int]:
+    """`#rrggbb` (or `white` / `black`) as an RGB tuple; ValueError otherwise."""
+    named = {"white": "#ffffff", "black": "#000000"}
+    t = named.get(text.strip().lower(), text.strip())
+    if len(t) != 7 or not t.startswith("#"):
+        raise ValueError(f"colour must be #rrggbb, got {text!r}")
+    try:
+        return int(t[1:3], 16), int(t[3:5], 16), int(t[5:7], 16)
+    except ValueError:
+        raise ValueError(f"colour must be #rrggbb, got {text!r}") from None
 
 
 @cache

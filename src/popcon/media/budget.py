@@ -5,6 +5,8 @@ palette colours first (256 -> 32: banding in gradients is hardly visible at 180 
 frame count (motion gets choppier but loop timing stays exact whole seconds), then scale
 (only where the preset's canvas is not fixed). Everything is encoded in memory; the first
 result that fits at the best knob setting is kept. Nothing ever silently exceeds the budget.
+The same search drives APNG and GIF (the preset's format picks the writer); WebM has its own
+knob (CRF) in popcon.media.webm but reuses the frame-count helpers here.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from popcon.domain.errors import PopconError
 from popcon.domain.platforms import PlatformPreset
 from popcon.media.apng import encode_apng, frame_delays_ms
 from popcon.media.canvas import fit_frames, resize_premultiplied
+from popcon.media.gif import encode_gif, flatten_alpha, frame_delays_cs, max_frames
 from popcon.media.palette import Quantized, quantize
-from popcon.media.validate import failures, validate_apng
+from popcon.media.validate import failures, validate_bytes
 
 COLOUR_STEPS: tuple[int, ...] = (256, 192, 128, 96, 64, 48, 32)
 SCALE_STEPS: tuple[float, ...] = (1.0, 0.9, 0.8, 0.7)
@@ -62,9 +65,19 @@ def select_frames(n_src: int, n_out: int) -> list[int]:
     return [(i * n_src) // n_out for i in range(n_out)]
 
 
-def frame_count_steps(n_src: int, preset: PlatformPreset) -> list[int]:
-    """Frame counts to try, best first: as many as allowed, then ~3/4, ~1/2, the minimum."""
+def frame_count_steps(n_src: int, preset: PlatformPreset, seconds: float | None = None) -> list[int]:
+    """Frame counts to try, best first: as many as allowed, then ~3/4, ~1/2, the minimum.
+
+    With `seconds`, the count is also capped by the preset's fps limit and shortest delay.
+    """
     lo, hi = preset.frames.min, preset.frames.max
+    t = preset.timing
+    if seconds:
+        if t.max_fps:
+            hi = min(hi, int(t.max_fps * seconds + 1e-9))
+        if t.min_delay_ms > 1:
+            hi = min(hi, max_frames(seconds, t.min_delay_ms) if t.delay_unit_ms == 10 else hi)
+        hi = max(hi, lo)
     start = min(max(n_src, lo), hi)
     steps = [start, round(start * 0.75), round(start * 0.5), lo]
     out: list[int] = []
@@ -95,10 +108,11 @@ def fit_budget(
     max_bytes: int | None = None,
     colour_steps: Sequence[int] = COLOUR_STEPS,
 ) -> FitResult:
-    """Encode canvas-sized RGBA `frames` (one loop lasting `seconds`) as the best APNG within budget.
+    """Encode canvas-sized RGBA `frames` (one loop lasting `seconds`) as the best APNG/GIF within budget.
 
     Raises BudgetExceeded (with the smallest size reached) when no knob setting fits.
     """
+    gif = preset.format == "gif"
     budget = max_bytes or preset.max_bytes
     plays = preset.loops_for(seconds) if loops is None else loops
     h, w = frames[0].shape[:2]
@@ -108,16 +122,29 @@ def fit_budget(
 
     for scale, size in _scale_steps(preset, (w, h)):
         scaled = list(frames) if scale == 1.0 else [resize_premultiplied(f, size) for f in frames]
-        for n in frame_count_steps(len(frames), preset):
+        if gif:
+            scaled = flatten_alpha(scaled, preset.edge_colour(), preset.alpha)
+        for n in frame_count_steps(len(frames), preset, seconds):
             picks = select_frames(len(frames), n)
             clip = [scaled[i] for i in picks]
-            delays = frame_delays_ms(n, seconds)
+            if gif:
+                cs = frame_delays_cs(n, seconds, max(1, preset.timing.min_delay_ms // 10))
+                delays = [d * 10 for d in cs]
+            else:
+                delays = frame_delays_ms(n, seconds)
             cache: dict[int, tuple[bytes, Quantized]] = {}
 
             def encode(c: int, clip=clip, delays=delays, cache=cache, n=n, scale=scale) -> int:
                 if c not in cache:
                     q = quantize(clip, c)
-                    cache[c] = (encode_apng(q.palette, q.indices, delays, plays), q)
+                    if gif:
+                        cs_ = [d // 10 for d in delays]
+                        data_ = encode_gif(
+                            q.palette, q.indices, cs_, plays, transparent=preset.alpha != "none"
+                        )
+                    else:
+                        data_ = encode_apng(q.palette, q.indices, delays, plays)
+                    cache[c] = (data_, q)
                 size_ = len(cache[c][0])
                 attempts.append((Knobs(c, n, scale), size_))
                 nonlocal smallest
@@ -152,15 +179,22 @@ def ensure_compliant(data: bytes, preset: PlatformPreset, seconds: int | None = 
     """Return `data` untouched when it already passes every rule; otherwise re-fit it from its frames.
 
     Skipping the re-encode keeps hand-made files bit-exact when nothing needs changing.
+    APNG and GIF are refitted here; WebM through popcon.media.webm.ensure_compliant_webm.
     """
-    if not failures(validate_apng(data, preset)):
+    if not failures(validate_bytes(data, preset)):
         return data
+    if preset.format == "webm":
+        from popcon.media.webm import ensure_compliant_webm
+
+        return ensure_compliant_webm(data, preset)
     with Image.open(io.BytesIO(data)) as im:
         frames, total_ms = [], 0
         for i in range(getattr(im, "n_frames", 1)):
             im.seek(i)
             frames.append(np.asarray(im.convert("RGBA")).copy())
             total_ms += int(im.info.get("duration", 0) or 0)
-    secs = seconds or min(preset.timing.loop_seconds or [1], key=lambda s: abs(s * 1000 - total_ms))
+    if seconds is None and preset.timing.loop_seconds:
+        seconds = min(preset.timing.loop_seconds, key=lambda s: abs(s * 1000 - total_ms))
+    secs = seconds or max(1, round(total_ms / 1000))
     canvas = fit_frames(frames, preset.canvas, preset.margin_px)
     return fit_budget(canvas, secs, preset).data

@@ -38,11 +38,17 @@ def write_preview_html(path: Path, items: Sequence[PreviewItem], title: str) -> 
     for it in items:
         src = html.escape(it.file_name, quote=True)
         badge = "ok" if it.ok else "invalid"
+        if it.file_name.lower().endswith(".webm"):  # browsers play VP9 alpha WebM in <video>, not <img>
+            tag = f'<video src="{src}" autoplay loop muted playsinline></video>'
+            first = tag
+        else:
+            tag = f'<img src="{src}" alt="">'
+            first = f'<img src="{src}" alt="{html.escape(it.label)}">'
         cards.append(
             f'<figure class="card {badge}"><div class="pair">'
-            f'<div class="bg light"><img src="{src}" alt="{html.escape(it.label)}"></div>'
-            f'<div class="bg chat"><img src="{src}" alt=""></div>'
-            f'<div class="bg dark"><img src="{src}" alt=""></div></div>'
+            f'<div class="bg light">{first}</div>'
+            f'<div class="bg chat">{tag}</div>'
+            f'<div class="bg dark">{tag}</div></div>'
             f"<figcaption><b>{html.escape(it.file_name)}</b> {html.escape(it.label)}"
             f"<br><small>{html.escape(it.detail)}</small></figcaption></figure>"
         )
@@ -56,7 +62,7 @@ body{{font-family:system-ui,sans-serif;margin:16px;background:#fafafa;color:#222
 .pair{{display:flex;gap:4px}}
 .bg{{padding:6px;border-radius:6px;line-height:0}}
 .light{{background:rgb{LIGHT_BG}}} .chat{{background:{CHAT_LIGHT}}} .dark{{background:rgb{DARK_BG}}}
-img{{image-rendering:auto}}
+img,video{{image-rendering:auto;max-width:180px;max-height:180px}}
 figcaption{{font-size:13px;margin-top:6px}}
 </style></head><body>
 <h1>{html.escape(title)}</h1>
@@ -67,7 +73,8 @@ figcaption{{font-size:13px;margin-top:6px}}
 </div>
 <script>
 function replay(){{const t=Date.now();document.querySelectorAll('img').forEach(i=>{{
-const s=i.getAttribute('src').split('?')[0];i.src=s+'?t='+t;}});}}
+const s=i.getAttribute('src').split('?')[0];i.src=s+'?t='+t;}});
+document.querySelectorAll('video').forEach(v=>{{v.currentTime=0;v.play();}});}}
 </script>
 </body></html>
 """
@@ -77,6 +84,19 @@ const s=i.getAttribute('src').split('?')[0];i.src=s+'?t='+t;}});}}
 
 def _decode(data: bytes) -> tuple[list[Image.Image], list[int]]:
     frames, durations = [], []
+    if data[:4] == b"\x1a\x45\xdf\xa3":  # WebM: Pillow cannot read it; libvpx keeps the alpha
+        from popcon.media.validate import parse_webm
+
+        p = parse_webm(data)
+        total = round((p.duration or 1.0) * 1000)
+        times = [round(t * 1000) for t in p.pts_seconds] or [0]
+        if len(times) != len(p.frames):
+            times = [i * total // max(1, len(p.frames)) for i in range(len(p.frames))]
+        for i, f in enumerate(p.frames):
+            frames.append(Image.fromarray(f, "RGBA"))
+            nxt = times[i + 1] if i + 1 < len(times) else total
+            durations.append(max(1, nxt - times[i]))
+        return frames, durations
     with Image.open(io.BytesIO(data)) as im:
         for i in range(getattr(im, "n_frames", 1)):
             im.seek(i)

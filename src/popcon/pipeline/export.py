@@ -1,9 +1,16 @@
 """Export stage: cut-out clips in, a validated, packaged platform set out.
 
-Per action: fit the canvas, fit the byte budget, encode, validate. Then the tab image, the
-previews, a manifest of everything measured, and the ZIP the platform accepts. Everything is
-written into a staging folder beside the target and swapped in at the end, so a failed or
-interrupted export never leaves a half-written set where the previous good one was.
+Per action: fit the canvas, fit the byte budget, encode (APNG, GIF or WebM by preset), validate.
+Then the extra images (tab, LINE main), the previews, a manifest of everything measured, and
+the ZIP the platform accepts. Everything is written into a staging folder beside the target and
+swapped in at the end, so a failed or interrupted export never leaves a half-written set where
+the previous good one was.
+
+Failure policy: an action that cannot fit its byte budget (BudgetExceeded) is left out, listed
+under "failed" in the manifest and in the warnings, and the rest of the set is still packaged
+and numbered contiguously (LINE numbers must have no gaps); a person can simplify and retry
+that one action. The export fails as a whole when no action fits, and whenever a written file
+breaks a rule (InvalidExport naming the file and rule): that is a bug, never packaged.
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 import time
 import uuid
@@ -24,12 +32,13 @@ import numpy as np
 from PIL import Image
 
 from popcon.domain.errors import InvalidInput
-from popcon.domain.platforms import PlatformPreset, get_platform
-from popcon.media.budget import fit_budget
+from popcon.domain.platforms import CanvasRule, PlatformPreset, get_platform
+from popcon.media.budget import BudgetExceeded, fit_budget
 from popcon.media.canvas import fit_frames
 from popcon.media.palette import psnr
 from popcon.media.preview import PreviewItem, preview_gif, write_preview_html
-from popcon.media.validate import InvalidExport, RuleResult, failures, require_valid, validate_apng
+from popcon.media.validate import InvalidExport, RuleResult, failures, require_valid, validate_bytes
+from popcon.media.webm import fit_webm
 
 Progress = Callable[[int, int, str], None]  # (done, total, message)
 
@@ -75,6 +84,7 @@ class ExportReport:
     extra_images: dict[str, Path]
     files: list[ExportedFile]
     warnings: list[str] = field(default_factory=list)
+    failed: list[dict[str, str]] = field(default_factory=list)  # actions left out: id, label, error
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -84,7 +94,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 
 def _check_inputs(actions: Sequence[ExportInput], preset: PlatformPreset) -> list[str]:
-    if not preset.implemented or preset.format != "apng":
+    if not preset.implemented:
         raise InvalidInput(f"export to {preset.id} is not implemented yet ({preset.format})")
     if not actions:
         raise InvalidInput("nothing to export: no actions")
@@ -96,7 +106,15 @@ def _check_inputs(actions: Sequence[ExportInput], preset: PlatformPreset) -> lis
             raise InvalidInput(f"action {a.action_id!r} has no frames")
         if allowed and a.seconds not in allowed:
             raise InvalidInput(f"action {a.action_id!r} lasts {a.seconds} s; {preset.name} allows {allowed}")
+        if a.seconds <= 0:
+            raise InvalidInput(f"action {a.action_id!r} lasts {a.seconds} s")
     warnings = []
+    limit = preset.timing.max_total_seconds
+    for a in actions:
+        if not allowed and limit and a.seconds > limit:
+            warnings.append(
+                f"{a.action_id}: the {a.seconds} s loop plays faster, in {limit:g} s ({preset.name} limit)"
+            )
     if len(actions) < preset.set.min:
         warnings.append(
             f"set has {len(actions)} items; {preset.name} needs at least {preset.set.min} to be submitted"
@@ -106,12 +124,35 @@ def _check_inputs(actions: Sequence[ExportInput], preset: PlatformPreset) -> lis
     return warnings
 
 
-def _encode_action(
+def play_seconds(a: ExportInput, preset: PlatformPreset) -> float:
+    """Loop length on the platform: the action's own, sped up to fit a limit (Telegram: 3 s)."""
+    limit = preset.timing.max_total_seconds
+    if not preset.timing.loop_seconds and limit and a.seconds > limit:
+        return float(limit)
+    return float(a.seconds)
+
+
+def encode_action(
     a: ExportInput, preset: PlatformPreset
 ) -> tuple[bytes, dict[str, Any], float | None, float]:
+    """One action as the preset's file bytes: (data, knobs chosen, PSNR or None, seconds spent)."""
     t0 = time.perf_counter()
     canvas = fit_frames(a.frames, preset.canvas, preset.margin_px)
-    fit = fit_budget(canvas, a.seconds, preset)
+    seconds = play_seconds(a, preset)
+    if preset.format == "webm":
+        wfit = fit_webm(canvas, seconds, preset)
+        knobs = {
+            "crf": wfit.knobs.crf,
+            "frames": wfit.knobs.frames,
+            "scale": wfit.knobs.scale,
+            "loops": 0,
+            "seconds": seconds,
+            "delays_ms": wfit.delays_ms,
+            "source_frames": wfit.source_frames,
+            "attempts": [[asdict(k), size] for k, size in wfit.attempts],
+        }
+        return wfit.data, knobs, None, time.perf_counter() - t0
+    fit = fit_budget(canvas, seconds if seconds != int(seconds) else int(seconds), preset)
     elapsed = time.perf_counter() - t0
     score = None
     if fit.quantized is not None and fit.knobs.scale == 1.0:
@@ -122,6 +163,7 @@ def _encode_action(
         "frames": fit.knobs.frames,
         "scale": fit.knobs.scale,
         "loops": fit.loops,
+        "seconds": seconds,
         "delays_ms": fit.delays_ms,
         "source_frames": fit.source_frames,
         "attempts": [[asdict(k), size] for k, size in fit.attempts],
@@ -140,6 +182,25 @@ def _extra_png(first_frame: np.ndarray, preset: PlatformPreset, width: int, heig
     return buf.getvalue()
 
 
+def extra_preset(preset: PlatformPreset, width: int, height: int) -> PlatformPreset:
+    """The preset's rules at an extra image's exact size (LINE main.png: an APNG at 240x240)."""
+    canvas = CanvasRule(width=width, height=height, mode="exact")
+    return preset.model_copy(update={"canvas": canvas, "allow_scale": False})
+
+
+def _extra_apng(
+    a: ExportInput, preset: PlatformPreset, width: int, height: int
+) -> tuple[bytes, PlatformPreset]:
+    rules = extra_preset(preset, width, height)
+    canvas = fit_frames(a.frames, rules.canvas, preset.margin_px * min(width, height) // 270)
+    return fit_budget(canvas, a.seconds, rules).data, rules
+
+
+def safe_label(text: str) -> str:
+    """A file-name-safe form of an action id ({label} in file name patterns)."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", text).strip("_") or "item"
+
+
 def export_set(
     actions: Sequence[ExportInput],
     preset_id: str,
@@ -149,8 +210,9 @@ def export_set(
 ) -> ExportReport:
     """Write `out_dir/<preset>/` (files, extra images, previews, manifest.json) and `out_dir/<preset>.zip`.
 
-    Raises InvalidInput for unusable input, BudgetExceeded when a clip cannot fit, InvalidExport
-    (naming the file and rule) when a written file breaks the rules; nothing is swapped in then.
+    Raises InvalidInput for unusable input, BudgetExceeded when no clip fits (single misfits are
+    left out and listed in the manifest), InvalidExport (naming the file and rule) when a written
+    file breaks the rules; nothing is swapped in then.
     """
     preset = get_platform(preset_id)
     warnings = _check_inputs(actions, preset)
@@ -165,12 +227,18 @@ def export_set(
     try:
         files: list[ExportedFile] = []
         blobs: list[bytes] = []
-        for i, a in enumerate(actions, start=1):
+        failed: list[dict[str, str]] = []
+        for k, a in enumerate(actions):
             if progress:
-                progress(i - 1, total, f"encoding {a.label}")
-            name = preset.file_name_for(i, a.action_id)
-            data, knobs, score, secs = _encode_action(a, preset)
-            results = validate_apng(data, preset)
+                progress(k, total, f"encoding {a.label}")
+            try:
+                data, knobs, score, secs = encode_action(a, preset)
+            except BudgetExceeded as e:
+                failed.append({"action_id": a.action_id, "label": a.label, "error": str(e)})
+                warnings.append(f"{a.action_id} left out of the set: {e}")
+                continue
+            name = preset.file_name_for(len(files) + 1, safe_label(a.action_id))
+            results = validate_bytes(data, preset)
             _write_atomic(stage / name, data)
             blobs.append(data)
             files.append(
@@ -194,14 +262,26 @@ def export_set(
                     warnings.append(f"{name}: {r.message or r.rule} (measured {r.measured}, want {r.limit})")
         for f in files:
             require_valid(f.results, f.file_name)
+        if not files:
+            raise BudgetExceeded(
+                f"no action fits {preset.name}: "
+                + "; ".join(f"{x['action_id']}: {x['error']}" for x in failed)
+            )
 
         if progress:
             progress(len(actions), total, "extra images and previews")
         extras: dict[str, Path] = {}
+        extra_results: dict[str, list[RuleResult]] = {}
+        packaged = [a for a in actions if a.action_id in {f.action_id for f in files}]
         for extra in preset.extra_images:
-            if extra.format != "png":
+            if extra.format == "apng":
+                png, rules = _extra_apng(packaged[0], preset, extra.width, extra.height)
+                extra_results[extra.name] = validate_bytes(png, rules)
+                require_valid(extra_results[extra.name], extra.name)
+            elif extra.format == "png":
+                png = _extra_png(packaged[0].frames[0], preset, extra.width, extra.height)
+            else:
                 raise InvalidInput(f"{extra.name} ({extra.format}) is not implemented yet")
-            png = _extra_png(actions[0].frames[0], preset, extra.width, extra.height)
             with Image.open(io.BytesIO(png)) as im:
                 if im.size != (extra.width, extra.height):
                     raise InvalidExport(f"{extra.name}: {im.size} is not {extra.width}x{extra.height}")
@@ -219,6 +299,8 @@ def export_set(
             "zip": final_zip.name,
             "warnings": warnings,
             "extra_images": sorted(extras),
+            "extra_rules": {k: [r.to_dict() for r in v] for k, v in extra_results.items()},
+            "failed": failed,
             "files": [
                 {
                     **{k: v for k, v in asdict(f).items() if k not in ("path", "results")},
@@ -258,6 +340,7 @@ def export_set(
         extra_images=extras,
         files=files,
         warnings=warnings,
+        failed=failed,
     )
 
 

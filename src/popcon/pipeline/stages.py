@@ -208,4 +208,5 @@ def export_platform(ctx: StageContext, job: Job, platform: str) -> dict[str, Any
             for f in report.files
         ],
         "warnings": list(report.warnings),
+        "failed": list(report.failed),
     }

@@ -77,3 +77,15 @@ def test_random_weights_load_through_settings(sam_weights: Path, tmp_path: Path)
 
     with pytest.raises(PopconError, match="cannot load"):
         Sam2Segmenter(corrupt).prepare(np.zeros((32, 32, 3), np.uint8))
+
+
+def test_loading_ultralytics_keeps_pillows_own_errors():
+    """ultralytics patches PIL.Image.open on import; uploads must still fail with our clear error."""
+    pytest.importorskip("ultralytics")
+    from popcon.domain.errors import UnsupportedFormat
+    from popcon.media.images import load_image
+    from popcon.vision.segment.sam2 import _offline_ultralytics
+
+    _offline_ultralytics()
+    with pytest.raises(UnsupportedFormat):
+        load_image(b"definitely not an image")

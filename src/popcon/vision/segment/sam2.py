@@ -10,6 +10,7 @@ no asset download) and keeps its settings file in a directory of ours.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import tempfile
@@ -42,6 +43,22 @@ STD = np.array([58.395, 57.12, 57.375], np.float32)
 _import_lock = threading.Lock()
 
 
+def _restore_pillow_open() -> None:
+    """Undo ultralytics' process-wide patch of PIL.Image.open.
+
+    Its wrapper tries to install a HEIF plugin when Pillow cannot identify a file, which turns our
+    clear "not an image" upload error into a missing-module crash.
+    """
+    from PIL import Image
+
+    with contextlib.suppress(ImportError):
+        from ultralytics.utils import patches
+
+        original = getattr(patches, "_image_open", None)
+        if original is not None and Image.open is getattr(patches, "image_open", None):
+            Image.open = original
+
+
 def _offline_ultralytics() -> Any:
     """Import ultralytics' SAM builders with every network path switched off."""
     if importlib.util.find_spec("torch") is None or importlib.util.find_spec("ultralytics") is None:
@@ -56,6 +73,8 @@ def _offline_ultralytics() -> Any:
         os.environ.setdefault("YOLO_CONFIG_DIR", str(Path(tempfile.gettempdir()) / "popcon-ultralytics"))
         from ultralytics.models.sam import build
         from ultralytics.utils import SETTINGS
+
+        _restore_pillow_open()
 
         if SETTINGS.get("sync", False):
             SETTINGS.update(sync=False)
