@@ -23,7 +23,8 @@ import shutil
 import time
 import uuid
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -201,6 +202,21 @@ def safe_label(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "_", text).strip("_") or "item"
 
 
+def _encode_all(
+    actions: Sequence[ExportInput], preset: PlatformPreset
+) -> Iterator[tuple[bytes, dict[str, Any], float | None, float] | BudgetExceeded]:
+    """Encode the actions on all cores (quantising and zlib release the GIL), yielding in order."""
+
+    def one(a: ExportInput) -> tuple[bytes, dict[str, Any], float | None, float] | BudgetExceeded:
+        try:
+            return encode_action(a, preset)
+        except BudgetExceeded as e:
+            return e
+
+    with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1, len(actions)))) as pool:
+        yield from pool.map(one, actions)
+
+
 def export_set(
     actions: Sequence[ExportInput],
     preset_id: str,
@@ -228,15 +244,14 @@ def export_set(
         files: list[ExportedFile] = []
         blobs: list[bytes] = []
         failed: list[dict[str, str]] = []
-        for k, a in enumerate(actions):
+        for k, (a, encoded) in enumerate(zip(actions, _encode_all(actions, preset), strict=True)):
             if progress:
-                progress(k, total, f"encoding {a.label}")
-            try:
-                data, knobs, score, secs = encode_action(a, preset)
-            except BudgetExceeded as e:
-                failed.append({"action_id": a.action_id, "label": a.label, "error": str(e)})
-                warnings.append(f"{a.action_id} left out of the set: {e}")
+                progress(k, total, f"encoded {a.label}")
+            if isinstance(encoded, BudgetExceeded):
+                failed.append({"action_id": a.action_id, "label": a.label, "error": str(encoded)})
+                warnings.append(f"{a.action_id} left out of the set: {encoded}")
                 continue
+            data, knobs, score, secs = encoded
             name = preset.file_name_for(len(files) + 1, safe_label(a.action_id))
             results = validate_bytes(data, preset)
             _write_atomic(stage / name, data)
