@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
+from pydantic import SecretStr
 
 from popcon.domain.actions import load_presets
 from popcon.domain.status import ActionStatus
@@ -354,3 +355,23 @@ def test_startup_resumes_jobs_left_active(tmp_path: Path) -> None:
 @pytest.mark.parametrize("path", ["/api/v1/nothing", "/static/nothing.js"])
 def test_unknown_routes_are_json_404(client: TestClient, path: str) -> None:
     assert_error(client.get(path), 404)
+
+
+def test_estimate_is_free_offline_and_priced_with_a_paid_provider(client: TestClient, tmp_path: Path) -> None:
+    free = client.get(f"{API}/estimate", params={"actions": 4}).json()
+    assert free["offline"] is True and free["lines"] == [] and "Free" in free["text"]
+    assert_error(client.get(f"{API}/estimate", params={"actions": -1}), 422)
+
+    paid = web_settings(tmp_path / "paid").model_copy(
+        update={
+            "video_provider": "dashscope",
+            "dashscope_resolution": "480P",
+            "dashscope_api_key": SecretStr("sk-test-not-real"),
+        }
+    )
+    with TestClient(create_app(paid)) as c:
+        est = c.get(f"{API}/estimate", params={"actions": 8}).json()
+    assert est["offline"] is False and "estimate" in est["text"]
+    video = next(line for line in est["lines"] if line["unit"] == "second")
+    assert video["provider"] == "dashscope" and video["quantity"] >= 8  # at least a second per clip
+    assert est["totals"]  # the price table lists wan2.2-i2v-flash at 480P

@@ -163,6 +163,18 @@ def make(
         console.print(
             "[dim]character: drawn by the offline procedural generator (no image API key set)[/dim]"
         )
+    if not (runner.images.offline and runner.video.offline):
+        from popcon.cli.providers import render_estimate
+
+        render_estimate(
+            s,
+            len(presets),
+            prompt is not None,
+            console,
+            image_provider=runner.images.name,
+            video_provider=runner.video.name,
+            imported_clips=len(clips),
+        )
     console.print(f"job [bold]{job.id}[/bold]: {len(presets)} actions -> {', '.join(platforms)}")
     job = run_with_progress(runner, job.id, console)
     _finish(job, out, s)

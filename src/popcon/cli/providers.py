@@ -96,11 +96,29 @@ def render(settings: Settings, console: Console) -> None:
     console.print("Models without a row have no known price: their cost is shown as unknown.")
 
 
-def render_estimate(settings: Settings, n_actions: int, from_prompt: bool, console: Console) -> None:
+def render_estimate(
+    settings: Settings,
+    n_actions: int,
+    from_prompt: bool,
+    console: Console,
+    *,
+    image_provider: str | None = None,
+    video_provider: str | None = None,
+    imported_clips: int = 0,
+) -> None:
     from popcon.providers.cloud.prices import estimate_job_cost
 
-    rows = estimate_job_cost(settings, n_actions, character_from_prompt=from_prompt)
-    what = f"{n_actions} action(s) with images={settings.image_provider}, video={settings.video_provider}"
+    images = image_provider or settings.image_provider
+    video = video_provider or settings.video_provider
+    rows = estimate_job_cost(
+        settings,
+        n_actions,
+        character_from_prompt=from_prompt,
+        image_provider=images,
+        video_provider=video,
+        imported_clips=imported_clips,
+    )
+    what = f"{n_actions} action(s) with images={images}, video={video}"
     if not rows:
         console.print(f"Estimate for {what}: nothing billed (offline providers).")
         return

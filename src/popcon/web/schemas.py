@@ -81,6 +81,24 @@ class ConfigOut(BaseModel):
     max_actions: int
 
 
+class EstimateLine(BaseModel):
+    provider: str
+    model: str
+    unit: str
+    quantity: float
+    cost: float | None = Field(description="None when the price table has no price for this model.")
+    currency: str | None
+
+
+class EstimateOut(BaseModel):
+    """What a set would likely cost with the configured providers (an estimate, from the price table)."""
+
+    offline: bool
+    lines: list[EstimateLine]
+    totals: dict[str, float]
+    text: str
+
+
 class ActionOut(BaseModel):
     index: int
     action_id: str

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from popcon.domain.actions import load_presets
 from popcon.domain.platforms import load_platforms
 from popcon.web.deps import Svc
-from popcon.web.schemas import ActionPresetOut, ConfigOut, PlatformOut
+from popcon.web.schemas import ActionPresetOut, ConfigOut, EstimateLine, EstimateOut, PlatformOut
 
 router = APIRouter(tags=["actions"])
 MAX_ACTIONS = 40
@@ -31,7 +31,50 @@ def config(svc: Svc) -> ConfigOut:
         image_provider=svc.settings.image_provider,
         video_provider=svc.settings.video_provider,
         offline=offline,
-        cost_estimate=None if offline else "billed by the provider per image and per clip",
+        cost_estimate=None if offline else "estimated per set from the price table",
         max_upload_bytes=svc.settings.max_upload_bytes,
         max_actions=MAX_ACTIONS,
+    )
+
+
+@router.get("/estimate", response_model=EstimateOut)
+def estimate(
+    svc: Svc,
+    actions: int = Query(ge=0, le=MAX_ACTIONS, description="How many actions the set has."),
+    from_prompt: bool = Query(False, description="The character is generated from a prompt."),
+) -> EstimateOut:
+    """The cost of a set before it runs, so a user sees it before pressing Create."""
+    from popcon.providers.cloud.prices import estimate_job_cost
+
+    usages = estimate_job_cost(svc.settings, actions, character_from_prompt=from_prompt)
+    totals: dict[str, float] = {}
+    unknown = False
+    for u in usages:
+        if u.cost is None or not u.currency:
+            unknown = True
+            continue
+        totals[u.currency] = totals.get(u.currency, 0.0) + u.cost
+    if not usages:
+        text = "Free · runs offline on this machine"
+    else:
+        parts = [f"{cur} {amount:.2f}" for cur, amount in sorted(totals.items())]
+        text = "about " + " + ".join(parts) if parts else "price unknown"
+        if unknown and parts:
+            text += " + models without a listed price"
+        text += " (estimate)"
+    return EstimateOut(
+        offline=not usages,
+        lines=[
+            EstimateLine(
+                provider=u.provider,
+                model=u.model,
+                unit=u.unit,
+                quantity=u.quantity,
+                cost=u.cost,
+                currency=u.currency,
+            )
+            for u in usages
+        ],
+        totals={k: round(v, 4) for k, v in totals.items()},
+        text=text,
     )

@@ -231,6 +231,21 @@ export async function render(root) {
     submit.disabled = !!why || state.submitting;
     submit.textContent = state.submitting ? "Starting…" : "Create emoji set";
     summary.textContent = why || `${state.selected.size} emoji for ${[...state.platforms].join(", ")}`;
+    if (!config.offline) refreshEstimate();
+  }
+
+  // A paid provider is configured: show what this set would cost before it is created.
+  let estimateFor = "";
+  async function refreshEstimate() {
+    const key = `${state.selected.size}:${state.source === "prompt"}`;
+    if (key === estimateFor) return;
+    estimateFor = key;
+    try {
+      const est = await get(`/estimate?actions=${state.selected.size}&from_prompt=${state.source === "prompt"}`);
+      if (key === estimateFor) cost.textContent = `Cost: ${est.text}`;
+    } catch (e) {
+      cost.textContent = "Cost: estimate unavailable";
+    }
   }
 
   async function onSubmit() {
