@@ -197,12 +197,7 @@ class RefineService:
     def _save_and_compose(self, k: FrameKey, stack: LayerStack) -> None:
         stack.save(self._stack_dir(k))
         auto = read_png(self._auto_path(k))
-        out = stack.compose(self._rgb(k), matte=auto)
-        # Where the automatic matte showed the character, keep its decontaminated colour even under a
-        # restore layer: the pristine pixels there still carry the key colour (a coloured fringe).
-        shown = (auto[..., 3] > 12)[..., None]
-        out[..., :3] = np.where(shown, auto[..., :3], out[..., :3])
-        write_png(self.cutout_path(k), out)
+        write_png(self.cutout_path(k), stack.compose(self._rgb(k), matte=auto))
 
     # ---- apply to all frames ---------------------------------------------------------------
     def apply_all(

@@ -57,15 +57,26 @@ def test_keep_erase_restore_exact() -> None:
     assert out[..., 3][region].tolist() == [153] * int(region.sum())
 
 
-def test_restore_uses_original_pixels_inside_the_matte_too() -> None:
+def test_restore_inside_the_matte_keeps_its_decontaminated_colours() -> None:
+    """Erase then restore part of the character: it comes back as the matte showed it, so the rim
+    does not bring back the background colour that the original pixels still carry there."""
     original, matte = _frame()
     s = LayerStack((H, W))
     s.erase(_mask(10, 30, 10, 40))
     s.restore(_mask(15, 20, 15, 20))
     out = s.compose(original, matte)
-    np.testing.assert_array_equal(out[15:20, 15:20, :3], original[15:20, 15:20])
+    np.testing.assert_array_equal(out[15:20, 15:20, :3], matte[15:20, 15:20, :3])
     assert (out[15:20, 15:20, 3] == 255).all()
     assert (out[25:30, 10:40, 3] == 0).all()
+
+
+def test_restore_outside_the_matte_uses_original_pixels() -> None:
+    original, matte = _frame()
+    s = LayerStack((H, W))
+    s.restore(_mask(2, 8, 2, 8))  # the matte had cleared this corner
+    out = s.compose(original, matte)
+    np.testing.assert_array_equal(out[2:8, 2:8, :3], original[2:8, 2:8])
+    assert (out[2:8, 2:8, 3] == 255).all()
 
 
 def test_undo_redo() -> None:

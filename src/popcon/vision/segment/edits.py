@@ -126,18 +126,21 @@ class LayerStack:
             raise InvalidInput("original frame does not match the edit layers")
         rgb = np.ascontiguousarray(original[..., :3]).copy()
         base_alpha = None
+        shown = np.zeros(self.shape, bool)
         if matte is not None:
             if matte.shape[:2] != self.shape:
                 raise InvalidInput("matte does not match the edit layers")
             if matte.ndim == 3 and matte.shape[2] == 4:
                 base_alpha = matte[..., 3]
-                shown = matte[..., 3] > 0
-                rgb[shown] = matte[..., :3][shown]
+                # Where the matte shows the character (beyond a faint edge), its colours are the
+                # decontaminated ones: the original there still carries the background at the rim.
+                shown = matte[..., 3] > 12
+                rgb[matte[..., 3] > 0] = matte[..., :3][matte[..., 3] > 0]
             else:
                 base_alpha = matte
         for layer in self.layers:
             if layer.op == "restore":
-                back = layer.mask > 0
+                back = (layer.mask > 0) & ~shown
                 rgb[back] = original[..., :3][back]
         a = self.alpha(base_alpha)
         return np.dstack([rgb, np.round(a * 255).astype(np.uint8)])
