@@ -124,7 +124,8 @@ def make(
     for p in platforms:
         get_platform(p)
     customs = dict(_pair(c, "--custom") for c in custom or [])
-    names = [n for n in actions.split(",") if n.strip()] + [n for n in customs if n not in actions]
+    chosen = [n.strip().lower() for n in actions.split(",") if n.strip()]
+    names = chosen + [n for n in customs if n not in chosen]
     presets = resolve_actions(names, customs)
     clips = dict(_pair(c, "--clip") for c in clip or [])
     ids = {p.id for p in presets}
