@@ -168,16 +168,15 @@ def test_cli_validate_fails_on_a_broken_file(tmp_path: Path) -> None:
 
 
 def test_an_action_over_budget_is_listed_and_the_rest_is_packaged(tmp_path: Path, monkeypatch) -> None:
-    real = export_mod.fit_budget
-    calls = {"n": 0}
+    real = export_mod.encode_action
 
-    def flaky(canvas, seconds, preset, **kw):  # type: ignore[no-untyped-def]
-        calls["n"] += 1
-        if calls["n"] == 2:
+    def flaky(a, preset):  # type: ignore[no-untyped-def]
+        # actions are encoded concurrently: fail one by name, not by call order
+        if a.action_id == "act1":
             raise BudgetExceeded("cannot fit: the smallest encoding was 999999 bytes")
-        return real(canvas, seconds, preset, **kw)
+        return real(a, preset)
 
-    monkeypatch.setattr(export_mod, "fit_budget", flaky)
+    monkeypatch.setattr(export_mod, "encode_action", flaky)
     rep = export_set(_actions(3), "line-emoji", tmp_path)
     assert [f.action_id for f in rep.files] == ["act0", "act2"]
     assert [f.file_name for f in rep.files] == ["001.png", "002.png"]  # no gap in LINE numbering
