@@ -113,7 +113,9 @@ def download_file(svc: Svc, job: JobDep, platform: str, name: str) -> FileRespon
     path = folder / match
     if not path.exists():
         raise NotFound(f"{match} is missing")
-    media = {"png": "image/png", "gif": "image/gif", "json": "application/json"}.get(match.rsplit(".", 1)[-1])
+    media = {"png": "image/png", "gif": "image/gif", "webm": "video/webm", "json": "application/json"}.get(
+        match.rsplit(".", 1)[-1]
+    )
     return FileResponse(
         path,
         media_type=media or "application/octet-stream",

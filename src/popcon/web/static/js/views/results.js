@@ -31,8 +31,8 @@ export async function render(root, jobId) {
       const src = `${f.url}?v=${stamp}`;
       const card = h("article", { class: `ecard${f.valid ? "" : " invalid"}`, "data-file": f.name },
         h("div", { class: "pair", role: "button", tabindex: "0", "aria-label": `Preview ${f.name}`, onclick: () => openModal(f, src, ex.name) },
-          h("div", { class: "chat-light" }, h("img", { src, alt: f.label || f.name })),
-          h("div", { class: "chat-dark" }, h("img", { src, alt: "" }))),
+          h("div", { class: "chat-light" }, media(f.name, src, f.label || f.name)),
+          h("div", { class: "chat-dark" }, media(f.name, src, ""))),
         h("div", { class: "info" },
           h("div", { class: "top" }, h("b", {}, f.name), f.label ? h("span", { class: "muted" }, f.label) : null,
             verdict(f)),
@@ -44,6 +44,16 @@ export async function render(root, jobId) {
     }
     panel.append(grid);
     wrap.append(panel);
+  }
+
+  // Telegram files are VP9 WebM with alpha: a looping muted video, not an image.
+  function media(name, src, alt) {
+    if (name.endsWith(".webm")) {
+      const v = h("video", { src, autoplay: "", loop: "", muted: "", playsinline: "", "aria-label": alt });
+      v.muted = true; // the property, not only the attribute, lets browsers autoplay it
+      return v;
+    }
+    return h("img", { src, alt });
   }
 
   function verdict(f) {
@@ -66,7 +76,7 @@ export async function render(root, jobId) {
     modal = h("div", { class: "modal-back", id: "preview-modal", onclick: (e) => { if (e.target === modal) closeModal(); } },
       h("div", { class: "modal", role: "dialog", "aria-modal": "true", "aria-label": f.name },
         h("div", { class: "mhead" }, h("h2", {}, `${f.name}${f.label ? " · " + f.label : ""}`), verdict(f), close),
-        h("div", { class: "mbody" }, h("div", { class: "chat-light" }, h("img", { src, alt: f.name })), h("div", { class: "chat-dark" }, h("img", { src, alt: "" }))),
+        h("div", { class: "mbody" }, h("div", { class: "chat-light" }, media(f.name, src, f.name)), h("div", { class: "chat-dark" }, media(f.name, src, ""))),
         h("div", { class: "mfoot" }, h("span", {}, platformName), h("span", {}, fmtBytes(f.bytes)), f.problems.length ? h("span", { class: "err" }, f.problems.join("; ")) : h("span", {}, "Passes every rule"),
           h("span", { class: "spacer" }), h("a", { class: "btn small", href: f.url, download: f.name }, "Download"))));
     document.body.append(modal);
