@@ -215,6 +215,8 @@ def _finish(job, out: Path, s: Settings) -> None:  # type: ignore[no-untyped-def
         preview = dst_dir / "preview.html"
         if preview.exists():
             console.print(f"  preview: {preview}")
+        for warning in job.exports[platform].get("warnings", []):
+            console.print(f"  [yellow]note:[/yellow] {warning}", highlight=False)
     if job.status.value == "completed_with_errors":
         console.print(
             f"[yellow]finished with errors[/yellow]: {job.error}. Retry: popcon jobs resume {job.id}"
