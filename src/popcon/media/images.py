@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from popcon.atomic import write_bytes_atomic
 from popcon.domain.errors import InvalidInput, TooLarge, UnsupportedFormat
 
 READABLE_FORMATS = {"PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF", "MPO"}
@@ -61,7 +62,6 @@ def has_transparency(im: Image.Image) -> bool:
 
 def write_png(path: Path, arr: np.ndarray) -> Path:
     """Fast lossless PNG (RGB or RGBA array), written atomically: a crash never leaves half a frame."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     if arr.ndim == 3 and arr.shape[2] == 4:
         bgr = cv2.cvtColor(arr, cv2.COLOR_RGBA2BGRA)
     elif arr.ndim == 3:
@@ -71,10 +71,7 @@ def write_png(path: Path, arr: np.ndarray) -> Path:
     ok, buf = cv2.imencode(".png", bgr, [cv2.IMWRITE_PNG_COMPRESSION, 1])
     if not ok:
         raise OSError(f"PNG encoding failed for {path}")
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_bytes(buf.tobytes())
-    tmp.replace(path)
-    return path
+    return write_bytes_atomic(path, buf.tobytes())
 
 
 def read_png(path: Path) -> np.ndarray:

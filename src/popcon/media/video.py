@@ -10,6 +10,7 @@ from pathlib import Path
 import av
 import numpy as np
 
+from popcon.atomic import atomic_path
 from popcon.domain.errors import InvalidInput
 
 MAX_DECODE_FRAMES = 24 * 60  # a minute at 24 fps: longer imports are trimmed, not loaded whole
@@ -70,26 +71,24 @@ def encode_mp4(frames: Iterable[np.ndarray], path: Path, fps: int, crf: int = 18
 
     Writes to a temporary name and renames, so a crash never leaves a half file under `path`.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    container = av.open(str(tmp), mode="w", format="mp4")
-    try:
-        stream = None
-        for frame in frames:
+    with atomic_path(path) as tmp:
+        container = av.open(str(tmp), mode="w", format="mp4")
+        try:
+            stream = None
+            for frame in frames:
+                if stream is None:
+                    h, w = frame.shape[:2]
+                    stream = container.add_stream("libx264", rate=Fraction(fps, 1))
+                    stream.width, stream.height = w - w % 2, h - h % 2
+                    stream.pix_fmt = "yuv420p"
+                    stream.options = {"crf": str(crf), "preset": "veryfast"}
+                rgb = np.ascontiguousarray(frame[: stream.height, : stream.width, :3])
+                for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
+                    container.mux(packet)
             if stream is None:
-                h, w = frame.shape[:2]
-                stream = container.add_stream("libx264", rate=Fraction(fps, 1))
-                stream.width, stream.height = w - w % 2, h - h % 2
-                stream.pix_fmt = "yuv420p"
-                stream.options = {"crf": str(crf), "preset": "veryfast"}
-            rgb = np.ascontiguousarray(frame[: stream.height, : stream.width, :3])
-            for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
+                raise InvalidInput("cannot encode a clip with no frames")
+            for packet in stream.encode():
                 container.mux(packet)
-        if stream is None:
-            raise InvalidInput("cannot encode a clip with no frames")
-        for packet in stream.encode():
-            container.mux(packet)
-    finally:
-        container.close()
-    tmp.replace(path)
+        finally:
+            container.close()
     return path

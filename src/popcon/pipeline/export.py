@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from popcon.atomic import write_bytes_atomic
 from popcon.domain.errors import InvalidInput
 from popcon.domain.platforms import CanvasRule, PlatformPreset, get_platform
 from popcon.media.budget import BudgetExceeded, fit_budget
@@ -86,12 +87,6 @@ class ExportReport:
     files: list[ExportedFile]
     warnings: list[str] = field(default_factory=list)
     failed: list[dict[str, str]] = field(default_factory=list)  # actions left out: id, label, error
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def _check_inputs(actions: Sequence[ExportInput], preset: PlatformPreset) -> list[str]:
@@ -254,7 +249,7 @@ def export_set(
             data, knobs, score, secs = encoded
             name = preset.file_name_for(len(files) + 1, safe_label(a.action_id))
             results = validate_bytes(data, preset)
-            _write_atomic(stage / name, data)
+            write_bytes_atomic(stage / name, data)
             blobs.append(data)
             files.append(
                 ExportedFile(
@@ -300,12 +295,12 @@ def export_set(
             with Image.open(io.BytesIO(png)) as im:
                 if im.size != (extra.width, extra.height):
                     raise InvalidExport(f"{extra.name}: {im.size} is not {extra.width}x{extra.height}")
-            _write_atomic(stage / extra.name, png)
+            write_bytes_atomic(stage / extra.name, png)
             extras[extra.name] = final_dir / extra.name
 
         items = [PreviewItem(f.file_name, f.label, _detail(f), f.valid) for f in files]
         write_preview_html(stage / "preview.html", items, f"{preset.name}: {len(files)} items")
-        _write_atomic(stage / "preview.gif", preview_gif(blobs, [f.label for f in files]))
+        write_bytes_atomic(stage / "preview.gif", preview_gif(blobs, [f.label for f in files]))
 
         manifest = {
             "preset": preset.id,
@@ -325,7 +320,7 @@ def export_set(
                 for f in files
             ],
         }
-        _write_atomic(stage / "manifest.json", json.dumps(manifest, indent=2, default=str).encode())
+        write_bytes_atomic(stage / "manifest.json", json.dumps(manifest, indent=2, default=str).encode())
 
         if progress:
             progress(len(actions) + 1, total, "packaging")

@@ -6,7 +6,6 @@ on disk returns at once, so resuming after a crash redoes only what had not fini
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from popcon.atomic import atomic_path, copy_atomic
 from popcon.domain.errors import InvalidInput
 from popcon.domain.models import ActionClip, Job
 from popcon.media.images import has_transparency, load_image
@@ -45,10 +45,8 @@ class StageContext:
 
 
 def _save_rgba(path: Path, im: Image.Image) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    im.convert("RGBA").save(tmp, format="PNG")
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        im.convert("RGBA").save(tmp, format="PNG")
 
 
 def _cut_out(ctx: StageContext, im: Image.Image, key_color: tuple[int, int, int] | None) -> Image.Image:
@@ -119,12 +117,7 @@ def make_clip(ctx: StageContext, job: Job, action: ActionClip) -> Path:
     if path.exists():
         return path
     if action.imported_clip:
-        src = files.input_dir / action.imported_clip
-        tmp = path.with_name(path.name + ".part")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(src, tmp)
-        tmp.replace(path)
-        return path
+        return copy_atomic(files.input_dir / action.imported_clip, path)
     pose = Image.open(files.pose(action.index, action.action_id)).convert("RGBA")
     assert job.key_color is not None
     ctx.video.animate(pose, action.preset, job.key_color, path, ctx.check_cancel, ctx.usage_sink(job, action))

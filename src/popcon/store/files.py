@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from popcon.atomic import write_bytes_atomic
 from popcon.media.images import read_png, write_png
 from popcon.store.db import check_job_id
 
@@ -66,10 +67,7 @@ class JobFiles:
         path = self.input_dir / safe
         if path.exists():
             path = self.input_dir / f"{uuid.uuid4().hex[:8]}-{safe}"
-        tmp = path.with_name(path.name + ".part")
-        tmp.write_bytes(data)
-        tmp.replace(path)
-        return path
+        return write_bytes_atomic(path, data)
 
 
 @contextmanager

@@ -16,7 +16,6 @@ original frame. "Apply to all frames" uses vision.segment.propagate (flow-carrie
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -27,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from popcon.atomic import copy_atomic
 from popcon.domain.errors import InvalidInput, NotFound
 from popcon.domain.models import ActionClip, Job
 from popcon.domain.status import ActionStatus, JobStatus
@@ -163,10 +163,7 @@ class RefineService:
         so a cut-out the matte stage rewrote since (a retried action) is the new base."""
         auto = self._auto_path(k)
         if not auto.exists() or not (stack.can_undo or stack.can_redo):
-            auto.parent.mkdir(parents=True, exist_ok=True)
-            tmp = auto.with_name(auto.name + ".part")
-            shutil.copyfile(self.cutout_path(k), tmp)
-            tmp.replace(auto)
+            copy_atomic(self.cutout_path(k), auto)
 
     def describe(self, k: FrameKey) -> dict[str, Any]:
         stack = self._stack(k)

@@ -17,6 +17,7 @@ from typing import Literal
 import numpy as np
 from PIL import Image
 
+from popcon.atomic import write_bytes_atomic
 from popcon.domain.errors import InvalidInput
 from popcon.vision.segment.base import Click
 
@@ -165,11 +166,7 @@ class LayerStack:
                     }
                 )
         doc = {"format": FORMAT, "height": self.shape[0], "width": self.shape[1], "layers": entries}
-        path = folder / "layers.json"
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(doc, indent=1))
-        tmp.replace(path)
-        return path
+        return write_bytes_atomic(folder / "layers.json", json.dumps(doc, indent=1).encode())
 
     @classmethod
     def load(cls, folder: Path) -> LayerStack:

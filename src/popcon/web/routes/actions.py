@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from fastapi import APIRouter, Query
 
 from popcon.domain.actions import load_presets
@@ -64,17 +66,7 @@ def estimate(
         text += " (estimate)"
     return EstimateOut(
         offline=not usages,
-        lines=[
-            EstimateLine(
-                provider=u.provider,
-                model=u.model,
-                unit=u.unit,
-                quantity=u.quantity,
-                cost=u.cost,
-                currency=u.currency,
-            )
-            for u in usages
-        ],
+        lines=[EstimateLine.model_validate(asdict(u)) for u in usages],
         totals={k: round(v, 4) for k, v in totals.items()},
         text=text,
     )
