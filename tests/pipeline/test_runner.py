@@ -197,3 +197,14 @@ def test_imported_clip_skips_posing_and_animating(settings, store, tmp_path: Pat
     assert done.status == JobStatus.COMPLETED, done.error
     assert not files.pose(0, "dance").exists()
     assert files.clip(0, "dance").read_bytes() == clip.read_bytes()
+
+
+def test_a_cancel_before_the_job_starts_is_not_undone(settings, store):
+    """The pool may start a job after the user canceled it: running it must not resume it."""
+    job = _upload_job(settings, store, ["wave"])
+    runner = Runner(settings, store)
+    runner.cancel(job.id)
+    assert runner.run_job(job.id).status == JobStatus.CANCELED
+    resumed = runner.run_job(job.id, resume=True)  # an explicit resume does bring it back
+    runner.close()
+    assert resumed.status == JobStatus.COMPLETED

@@ -293,7 +293,7 @@ def jobs_resume(
 
     store, runner = _services()
     store.get_job(job_id)
-    job = run_with_progress(runner, job_id, console)
+    job = run_with_progress(runner, job_id, console, resume=True)
     _finish(job, out, settings())
 
 

@@ -25,8 +25,8 @@ _WORDS = {
 }
 
 
-def run_with_progress(runner: Runner, job_id: str, console: Console) -> Job:
-    """Run the job in the worker pool and render its events until it ends."""
+def run_with_progress(runner: Runner, job_id: str, console: Console, *, resume: bool = False) -> Job:
+    """Run the job in the worker pool and render its events until it ends (`resume`: see Runner)."""
     events: queue.Queue[Event] = queue.Queue()
     unsubscribe = runner.bus.subscribe(lambda e: events.put(e) if e.job_id == job_id else None)
     job = runner.store.get_job(job_id)
@@ -49,7 +49,7 @@ def run_with_progress(runner: Runner, job_id: str, console: Console) -> Job:
                 completed=_STEPS.get(a.status.value, 0),
                 stage=_WORDS.get(a.status.value, a.status.value),
             )
-        future = runner.submit(job_id)
+        future = runner.submit(job_id, resume=resume)
         started = time.monotonic()
         while True:
             try:

@@ -124,17 +124,16 @@ class JobEngine:
 
     # ---- the three calls ----------------------------------------------------------------
     def start_job(self, job_id: str, *, clean: bool = True) -> list[int] | None:
-        """Resume or start the job and make its character; the indices of the actions left to run.
+        """Start (or continue) the job and make its character; the indices of the actions left to run.
 
         None when nothing is left for actions (the job failed, was canceled or is already at
         rest); an empty list when only `finish_job` remains (an export that was interrupted).
+        A failed or canceled job stays so: only an explicit resume (`requeue`) brings it back, so a
+        cancel that lands before the job's turn in the pool is not undone.
         """
         job = self.store.get_job(job_id)
         if clean:  # only the job's owner may sweep the whole job folder (nobody else writes there)
             clean_partials(JobFiles(self.settings.data_dir, job_id).root)
-        if job.status in (JobStatus.FAILED, JobStatus.CANCELED):
-            self.requeue(job_id)
-            job = self.store.get_job(job_id)
         if job.status == JobStatus.QUEUED:
             self._set_job(job_id, JobStatus.GENERATING_CHARACTER)
             job = self.store.get_job(job_id)
@@ -451,16 +450,21 @@ class Runner:
         self.owner = self.engine.owner
 
     # ---- public API -------------------------------------------------------------------
-    def submit(self, job_id: str) -> Future[Job]:
-        return self.pool.submit_job(self.run_job, job_id)
+    def submit(self, job_id: str, *, resume: bool = False) -> Future[Job]:
+        return self.pool.submit_job(self.run_job, job_id, resume=resume)
 
     def cancel(self, job_id: str) -> Job:
         return self.engine.cancel(job_id)
 
-    def run_job(self, job_id: str) -> Job:
-        """Take the job from wherever it stands to its end (or to awaiting_refinement)."""
+    def run_job(self, job_id: str, *, resume: bool = False) -> Job:
+        """Take the job from wherever it stands to its end (or to awaiting_refinement).
+
+        `resume` brings a failed or canceled job back first (the user asked for it).
+        """
         let_go = self.engine.hold_job(job_id)
         try:
+            if resume:
+                self.engine.requeue(job_id)
             live = self.engine.start_job(job_id)
             if live is None:
                 return self.store.get_job(job_id)

@@ -85,15 +85,18 @@ class CeleryRunner:
         return self._bus
 
     # ---- Runner surface -------------------------------------------------------------------
-    def submit(self, job_id: str) -> Future[Job]:
+    def submit(self, job_id: str, *, resume: bool = False) -> Future[Job]:
         self._start_relay()
-        return self.pool.submit_job(self.run_job, job_id)
+        return self.pool.submit_job(self.run_job, job_id, resume=resume)
 
-    def run_job(self, job_id: str, timeout: float | None = None) -> Job:
-        """Enqueue the job (from wherever it stands) and wait until it comes to rest."""
+    def run_job(self, job_id: str, timeout: float | None = None, *, resume: bool = False) -> Job:
+        """Enqueue the job (from wherever it stands) and wait until it comes to rest.
+
+        `resume` brings a failed or canceled job back first (the user asked for it).
+        """
         self._start_relay()
         job = self.store.get_job(job_id)
-        if job.status in (JobStatus.FAILED, JobStatus.CANCELED):
+        if resume and job.status in (JobStatus.FAILED, JobStatus.CANCELED):
             let_go = self.engine.hold_job(job_id)
             try:
                 self.engine.requeue(job_id)

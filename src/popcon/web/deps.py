@@ -60,12 +60,12 @@ class Services:
         with self._work_lock:
             return any(not f.done() for f in self._work.get(job_id, []))
 
-    def run_job(self, job_id: str) -> None:
+    def run_job(self, job_id: str, resume: bool = False) -> None:
         """Run the job, waiting out the lease a previous (crashed) process may still hold."""
         deadline = time.monotonic() + 45.0
         while True:
             try:
-                self.runner.run_job(job_id)
+                self.runner.run_job(job_id, resume=resume)
                 return
             except JobBusy:
                 if time.monotonic() > deadline:

@@ -193,7 +193,7 @@ def resume_job(svc: Svc, job: JobDep) -> JobOut:
         raise Conflict(f"job {job.id} is running")
     if not (job.status.active or job.status in (JobStatus.FAILED, JobStatus.CANCELED)):
         raise Conflict(f"job {job.id} is {job.status}: nothing to resume")
-    svc.start(job.id, svc.run_job, job.id)
+    svc.start(job.id, svc.run_job, job.id, True)
     return job_out(svc, svc.store.get_job(job.id))
 
 
@@ -212,7 +212,7 @@ def retry_action(svc: Svc, job: JobDep, index: int) -> JobOut:
         svc.store.set_job_status(job.id, JobStatus.GENERATING_POSES)
     elif job.status not in (JobStatus.FAILED, JobStatus.CANCELED):
         raise Conflict(f"job {job.id} is {job.status}")
-    svc.start(job.id, svc.run_job, job.id)
+    svc.start(job.id, svc.run_job, job.id, True)
     return job_out(svc, svc.store.get_job(job.id))
 
 
