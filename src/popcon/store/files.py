@@ -4,6 +4,7 @@ Layout under `<data_dir>/jobs/<job_id>/`:
 ```
 input/        the upload and imported clips, exactly as received (never modified)
 character.png the character cut-out (RGBA)
+rig.json      the character's rig (popcon.domain.rig), made once; rig-layers/<part>.png when drawn in layers
 actions/<NN>-<action>/pose.png     start pose
                       clip.mp4     the clip (generated or a copy of the import)
                       frames/      extracted loop frames, RGB PNG (the pristine originals)
@@ -40,6 +41,14 @@ class JobFiles:
     @property
     def character(self) -> Path:
         return self.root / "character.png"
+
+    @property
+    def rig(self) -> Path:
+        return self.root / "rig.json"
+
+    @property
+    def rig_layers_dir(self) -> Path:
+        return self.root / "rig-layers"
 
     @property
     def exports_dir(self) -> Path:
