@@ -48,9 +48,11 @@ demo: install
 serve: install
 	$(BIN)/popcon serve
 
+# ruff for style and mistakes, mypy (config in pyproject.toml) for types, protocol drift included.
 lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
 
 test: lint system-deps $(EXTRAS)
 	$(BIN)/pytest

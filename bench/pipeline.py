@@ -17,8 +17,8 @@ from collections import defaultdict
 from pathlib import Path
 
 from popcon.domain.actions import resolve_actions
-from popcon.pipeline.events import Event
-from popcon.pipeline.runner import Runner
+from popcon.domain.events import Event
+from popcon.queue.embedded import EmbeddedRunner
 from popcon.settings import Settings
 from popcon.store.db import JobStore
 from popcon.store.files import JobFiles
@@ -41,7 +41,7 @@ def run_once(image: Path | None, actions: list[str], workers: int) -> dict[str, 
             name = JobFiles(settings.data_dir, job.id).save_input(image.name, image.read_bytes()).name
             store.update_job(job.id, options={"upload": name})
         events: list[Event] = []
-        runner = Runner(settings, store)
+        runner = EmbeddedRunner(settings, store)
         runner.bus.subscribe(events.append)
         t0 = time.time()
         done = runner.run_job(job.id)

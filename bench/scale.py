@@ -140,13 +140,13 @@ def bench_celery(n: int, args: argparse.Namespace, redis_url: str, folder: Path)
 
 
 def bench_embedded(n: int, args: argparse.Namespace, folder: Path) -> float:
-    from popcon.pipeline.runner import Runner
+    from popcon.queue.embedded import EmbeddedRunner
 
     data = folder / f"embedded-{n}"
     data.mkdir()
     settings = Settings(data_dir=data, clip_size=args.clip_size, workers=n)
     store = JobStore(settings.db_url)
-    runner = Runner(settings, store)
+    runner = EmbeddedRunner(settings, store)
     try:
         return time_sets(runner, store, new_jobs(store, args.sets, args.actions.split(",")))
     finally:

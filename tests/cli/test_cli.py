@@ -17,10 +17,17 @@ from popcon.media.validate import validate_apng
 from ..conftest import BENCH, SAMPLES
 
 
-def popcon(*args: str, data: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+def popcon(
+    *args: str, data: Path, check: bool = True, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "POPCON_DATA_DIR": str(data), "COLUMNS": "120"}
     run = subprocess.run(
-        [sys.executable, "-m", "popcon", *args], capture_output=True, text=True, env=env, timeout=600
+        [sys.executable, "-m", "popcon", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        input=stdin,
     )
     if check and run.returncode != 0:
         raise AssertionError(f"popcon {' '.join(args)} exited {run.returncode}:\n{run.stdout}\n{run.stderr}")
@@ -90,6 +97,13 @@ def test_make_with_an_imported_clip_then_jobs_commands(tmp_path):
     job_id = next(line.split()[1] for line in listing.splitlines() if "completed" in line)
     show = popcon("jobs", "show", job_id, data=data).stdout
     assert "wave" in show and "jump" in show and "done" in show
+
+    kept = popcon("jobs", "delete", job_id, data=data, check=False, stdin="n\n")
+    assert kept.returncode == 1 and job_id in popcon("jobs", "list", data=data).stdout
+    assert (data / "jobs" / job_id).is_dir()
+    popcon("jobs", "delete", job_id, "--yes", data=data)
+    assert job_id not in popcon("jobs", "list", data=data).stdout
+    assert not (data / "jobs" / job_id).exists()
 
 
 def test_actions_lists_the_presets(tmp_path):

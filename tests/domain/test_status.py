@@ -59,3 +59,12 @@ def test_job_path_walks_each_stage():
         JobStatus.EXTRACTING,
         JobStatus.MATTING,
     ]
+
+
+def test_status_predicates() -> None:
+    from popcon.domain.status import JobStatus as S
+
+    cut_out = {S.AWAITING_REFINEMENT, S.COMPLETED, S.COMPLETED_WITH_ERRORS}
+    assert {s for s in S if s.exportable} == cut_out == {s for s in S if s.editable}
+    assert {s for s in S if s.at_rest} == cut_out | {S.FAILED, S.CANCELED}
+    assert all(s.at_rest != s.active for s in S)

@@ -12,7 +12,7 @@ from popcon.media.apng import encode_apng, frame_delays_ms
 from popcon.media.canvas import fit_frames
 from popcon.media.palette import quantize
 from popcon.media.validate import parse_apng
-from tests.media.test_canvas import disc_clip
+from tests.helpers.clips import disc_clip
 
 PRESET = get_platform("line-emoji")
 

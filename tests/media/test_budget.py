@@ -13,7 +13,7 @@ from popcon.media.budget import (
 )
 from popcon.media.canvas import fit_frames
 from popcon.media.validate import failures, validate_apng
-from tests.media.test_canvas import disc_clip, sample_clip
+from tests.helpers.clips import disc_clip, sample_clip
 
 PRESET = get_platform("line-emoji")
 

@@ -13,7 +13,7 @@ from popcon.media.canvas import fit_frames
 from popcon.media.gif import encode_gif, flatten_alpha, frame_delays_cs
 from popcon.media.palette import quantize
 from popcon.media.validate import failures, parse_gif, validate_gif
-from tests.media.test_canvas import disc_clip, sample_clip
+from tests.helpers.clips import disc_clip, sample_clip
 
 DISCORD = get_platform("discord-emoji")
 DARK = np.array(DISCORD.edge_colour(), np.float32)

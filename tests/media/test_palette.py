@@ -7,7 +7,7 @@ from popcon.domain.errors import InvalidInput
 from popcon.domain.platforms import get_platform
 from popcon.media.canvas import fit_frames
 from popcon.media.palette import apply_palette, build_palette, psnr, quantize
-from tests.media.test_canvas import disc_clip
+from tests.helpers.clips import disc_clip
 
 PRESET = get_platform("line-emoji")
 

@@ -11,7 +11,7 @@ from popcon.domain.platforms import get_platform
 from popcon.media.canvas import fit_frames
 from popcon.media.validate import failures, validate_webm
 from popcon.media.webm import CRF_STEPS, bleed_colour, encode_webm, fit_webm
-from tests.media.test_canvas import disc_clip
+from tests.helpers.clips import disc_clip
 
 EMOJI = get_platform("telegram-emoji")
 VIDEO = get_platform("telegram-video-sticker")

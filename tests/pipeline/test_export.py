@@ -17,7 +17,7 @@ from popcon.domain.platforms import load_platforms
 from popcon.media.budget import BudgetExceeded
 from popcon.media.validate import InvalidExport, RuleResult, failures, validate_file
 from popcon.pipeline.export import ExportInput, export_set
-from tests.media.test_canvas import disc_clip, sample_clip
+from tests.helpers.clips import disc_clip, sample_clip
 
 
 def _actions(n: int = 3, frames: int = 6) -> list[ExportInput]:

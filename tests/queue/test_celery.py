@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import inspect, text
 
 from popcon.domain.actions import resolve_actions
+from popcon.domain.events import Event
 from popcon.domain.status import ActionStatus, JobStatus
-from popcon.pipeline.events import Event
 from popcon.queue.dispatch import CeleryRunner, make_runner
 from popcon.store.db import JobStore
 from popcon.store.files import JobFiles, frame_paths
@@ -254,7 +254,7 @@ def test_provider_limit_holds_across_clients_and_expires(redis_url, redis_client
 
 
 def test_make_runner_keeps_the_embedded_default(settings, store):
-    from popcon.pipeline.runner import Runner
+    from popcon.queue.embedded import EmbeddedRunner
 
-    assert isinstance(make_runner(settings, store), Runner)
+    assert isinstance(make_runner(settings, store), EmbeddedRunner)
     assert settings.queue == "embedded"

@@ -13,19 +13,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from popcon.settings import Settings
 from popcon.web import create_app
+from tests.conftest import REPO
+from tests.helpers.web import create_job, wait_job, web_settings
 
-from ..conftest import REPO, SAMPLES
-
-FOX = SAMPLES / "fox_on_white.jpg"
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
 CHROMIUM = Path("/usr/bin/chromium")
-THREE = json.dumps([{"id": "wave"}, {"id": "jump"}, {"id": "laugh"}])
-
-
-def web_settings(data_dir: Path) -> Settings:
-    return Settings(data_dir=data_dir, clip_size=256, retry_base_delay=0.01, workers=2)
 
 
 @pytest.fixture
@@ -33,27 +26,6 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
     app = create_app(web_settings(tmp_path / "data"))
     with TestClient(app) as c:
         yield c
-
-
-def wait_job(client: TestClient, job_id: str, *, rest: bool = True, timeout: float = 90.0) -> dict:
-    """Poll until the job rests (nothing runs for it) and return it."""
-    deadline = time.monotonic() + timeout
-    while True:
-        job = client.get(f"/api/v1/jobs/{job_id}").json()
-        if job["resting"] or time.monotonic() > deadline:
-            return job
-        time.sleep(0.2)
-
-
-def create_job(client: TestClient, actions: str = THREE, **headers: str) -> dict:
-    r = client.post(
-        "/api/v1/jobs",
-        files={"image": ("fox.jpg", FOX.read_bytes(), "image/jpeg")},
-        data={"actions": actions, "platforms": "line-emoji"},
-        headers=headers,
-    )
-    assert r.status_code in (200, 201), r.text
-    return r.json()
 
 
 @pytest.fixture(scope="module")

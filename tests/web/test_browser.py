@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from .conftest import FOX
+from tests.helpers.web import FOX
 
 pytestmark = pytest.mark.slow
 ID = re.compile(r"/job/([0-9a-f]{12})$")

@@ -1,18 +1,22 @@
-"""The `popcon` command line: a thin shell that parses, calls the pipeline and renders."""
+"""The `popcon` command line: a thin shell that parses, calls one use case and renders."""
 
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from popcon.cli.context import CliContext, cli_context
 from popcon.domain.errors import InvalidInput, PopconError
-from popcon.settings import Settings
+from popcon.domain.models import Job
+from popcon.domain.platforms import platform_choices
+
+if TYPE_CHECKING:
+    from popcon.usecases.context import AppContext
 
 app = typer.Typer(
     name="popcon",
@@ -21,14 +25,15 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-jobs_app = typer.Typer(help="List, inspect, resume and cancel jobs.", no_args_is_help=True)
+jobs_app = typer.Typer(help="List, inspect, resume, cancel and delete jobs.", no_args_is_help=True)
 app.add_typer(jobs_app, name="jobs")
 console = Console()
 err = Console(stderr=True)
+PLATFORM_HELP = f"Target preset (repeatable): {platform_choices()}."
 
 
 def _register_commands() -> None:
-    """Commands that live in their own modules (one per concern); imported lazily inside each."""
+    """Commands that live in their own modules (one per concern)."""
     from popcon.cli import providers, segment, serve, validate, worker
 
     providers.register(app)
@@ -38,40 +43,19 @@ def _register_commands() -> None:
     worker.register(app)
 
 
-class State:
-    settings: Settings | None = None
-
-
-def settings() -> Settings:
-    if State.settings is None:
-        State.settings = Settings()
-    return State.settings
-
-
 @app.callback()
 def _root(
+    ctx: typer.Context,
     data_dir: Annotated[
         Path | None, typer.Option("--data-dir", help="Where jobs live (env POPCON_DATA_DIR).")
     ] = None,
 ) -> None:
-    State.settings = Settings(data_dir=data_dir) if data_dir else Settings()
-
-
-def _services(image_provider: str | None = None, video_provider: str | None = None):  # type: ignore[no-untyped-def]
-    from popcon.providers.registry import image_provider as make_images
-    from popcon.providers.registry import video_provider as make_video
-    from popcon.queue.dispatch import make_runner
-    from popcon.store.db import JobStore
-
-    s = settings()
-    s.data_dir.mkdir(parents=True, exist_ok=True)
-    store = JobStore(s.db_url)
-    runner = make_runner(s, store, images=make_images(s, image_provider), video=make_video(s, video_provider))
-    return store, runner
+    ctx.obj = CliContext(data_dir=data_dir)
 
 
 @app.command()
 def make(
+    ctx: typer.Context,
     image: Annotated[
         Path | None, typer.Argument(help="The character (PNG, JPEG, WebP, GIF, BMP, TIFF).")
     ] = None,
@@ -88,9 +72,7 @@ def make(
     clip: Annotated[
         list[str] | None, typer.Option("--clip", help="Use your own clip for an action: ACTION=clip.mp4.")
     ] = None,
-    platform: Annotated[
-        list[str] | None, typer.Option("--platform", help="Target preset (repeatable).")
-    ] = None,
+    platform: Annotated[list[str] | None, typer.Option("--platform", help=PLATFORM_HELP)] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Where the sets are written.")] = Path("out"),
     remove_background: Annotated[
         bool,
@@ -110,75 +92,45 @@ def make(
 ) -> None:
     """Make a set: character -> start poses -> clips -> frames -> cut-outs -> platform files."""
     from popcon.cli.progress import run_with_progress
-    from popcon.domain.actions import resolve_actions
-    from popcon.domain.platforms import get_platform
-    from popcon.media.images import load_image
-    from popcon.media.video import probe
-    from popcon.store.files import JobFiles
+    from popcon.usecases.jobs import NewJob, Upload, actions_from_names, create_job
 
-    s = settings()
+    cli = cli_context(ctx)
     sources = [x for x in (image is not None, prompt is not None, sample) if x]
     if len(sources) != 1:
         raise InvalidInput("give exactly one of: an IMAGE, --prompt TEXT, or --sample")
-    platforms = list(dict.fromkeys(platform or ["line-emoji"]))
-    for p in platforms:
-        get_platform(p)
     customs = dict(_pair(c, "--custom") for c in custom or [])
-    chosen = [n.strip().lower() for n in actions.split(",") if n.strip()]
-    names = chosen + [n for n in customs if n not in chosen]
-    presets = resolve_actions(names, customs)
-    clips = dict(_pair(c, "--clip") for c in clip or [])
-    ids = {p.id for p in presets}
-    for name, path in clips.items():
-        if name not in ids:
-            raise InvalidInput(f"--clip {name}=...: {name} is not one of the chosen actions")
-        probe(Path(path))
-    upload: bytes | None = None
-    if image is not None:
-        load_image(image, max_bytes=s.max_upload_bytes, max_pixels=s.max_image_pixels)
-        upload = image.read_bytes()
-
-    store, runner = _services(image_provider, video_provider)
-    from popcon.store.db import new_job_id
-
-    job_id = new_job_id()
-    files = JobFiles(s.data_dir, job_id)
-    options: dict[str, str] = {}
-    if upload is not None and image is not None:
-        options["upload"] = files.save_input(image.name, upload).name
-    imported = {
-        n: files.save_input(f"clip-{n}{Path(p).suffix}", Path(p).read_bytes()).name for n, p in clips.items()
-    }
-    job = store.create_job(
-        job_id=job_id,
-        source="upload" if image else ("prompt" if prompt else "sample"),
+    clips = {name: Path(path) for name, path in (_pair(c, "--clip") for c in clip or [])}
+    request = NewJob(
+        presets=actions_from_names(actions.split(","), customs),
+        platforms=platform or ["line-emoji"],
+        image=Upload(image.name, path=image) if image is not None else None,
         prompt=prompt,
-        actions=presets,
-        platforms=platforms,
+        sample=sample,
         remove_background=remove_background,
         auto_export=not refine,
-        options=options,
-        imported_clips=imported,
+        clips=clips,
     )
-    if prompt and runner.images.offline:
+    svc = cli.open(image_provider, video_provider)
+    job, _ = create_job(svc, request, start=False)
+    if prompt and svc.runner.images.offline:
         console.print(
             "[dim]character: drawn by the offline procedural generator (no image API key set)[/dim]"
         )
-    if not (runner.images.offline and runner.video.offline):
+    if not svc.offline:
         from popcon.cli.providers import render_estimate
 
         render_estimate(
-            s,
-            len(presets),
+            cli.settings,
+            len(job.actions),
             prompt is not None,
             console,
-            image_provider=runner.images.name,
-            video_provider=runner.video.name,
+            image_provider=svc.runner.images.name,
+            video_provider=svc.runner.video.name,
             imported_clips=len(clips),
         )
-    console.print(f"job [bold]{job.id}[/bold]: {len(presets)} actions -> {', '.join(platforms)}")
-    job = run_with_progress(runner, job.id, console)
-    _finish(job, out, s)
+    console.print(f"job [bold]{job.id}[/bold]: {len(job.actions)} actions -> {', '.join(job.platforms)}")
+    job = run_with_progress(svc, job.id, console)
+    _finish(svc, job, out)
 
 
 def _pair(text: str, flag: str) -> tuple[str, str]:
@@ -188,34 +140,24 @@ def _pair(text: str, flag: str) -> tuple[str, str]:
     return name.strip().lower(), value.strip()
 
 
-def _finish(job, out: Path, s: Settings) -> None:  # type: ignore[no-untyped-def]
-    from popcon.store.files import JobFiles
+def _finish(svc: AppContext, job: Job, out: Path) -> None:
+    from popcon.usecases.exports import copy_exports
 
-    files = JobFiles(s.data_dir, job.id)
     for a in job.actions:
         if a.error:
             err.print(f"[red]{a.action_id} failed:[/red] {a.error}")
     if job.status.value == "awaiting_refinement":
-        console.print(f"frames are cut out and wait for refinement: {files.root}")
+        console.print(f"frames are cut out and wait for refinement: {svc.files(job.id).root}")
         console.print(f"export them with: popcon export {job.id} --platform line-emoji")
         return
     if not job.exports:
         err.print(f"[red]job {job.id} {job.status}:[/red] {job.error or ''}")
         raise typer.Exit(1)
-    out.mkdir(parents=True, exist_ok=True)
-    for platform in job.exports:
-        src_dir, src_zip = files.exports_dir / platform, files.exports_dir / f"{platform}.zip"
-        dst_dir, dst_zip = out / platform, out / f"{platform}.zip"
-        if dst_dir.exists():
-            shutil.rmtree(dst_dir)
-        shutil.copytree(src_dir, dst_dir)
-        if src_zip.exists():
-            shutil.copyfile(src_zip, dst_zip)
-        console.print(f"[green]{platform}[/green]: {dst_dir}/ and {dst_zip}")
-        preview = dst_dir / "preview.html"
-        if preview.exists():
-            console.print(f"  preview: {preview}")
-        for warning in job.exports[platform].get("warnings", []):
+    for copied in copy_exports(svc, job, out):
+        console.print(f"[green]{copied.platform}[/green]: {copied.folder}/ and {copied.zip}")
+        if copied.preview is not None:
+            console.print(f"  preview: {copied.preview}")
+        for warning in copied.warnings:
             console.print(f"  [yellow]note:[/yellow] {warning}", highlight=False)
     if job.status.value == "completed_with_errors":
         console.print(
@@ -238,11 +180,13 @@ def list_actions() -> None:
 
 
 @jobs_app.command("list")
-def jobs_list(limit: Annotated[int, typer.Option(help="How many, newest first.")] = 30) -> None:
+def jobs_list(
+    ctx: typer.Context, limit: Annotated[int, typer.Option(help="How many, newest first.")] = 30
+) -> None:
     """Past jobs, newest first."""
-    store, _ = _services()
+    svc = cli_context(ctx).open()
     table = Table("id", "status", "source", "actions", "platforms", "created")
-    for j in store.list_jobs(limit):
+    for j in svc.list_jobs(limit):
         done = len(j.done_actions)
         table.add_row(
             j.id,
@@ -256,10 +200,9 @@ def jobs_list(limit: Annotated[int, typer.Option(help="How many, newest first.")
 
 
 @jobs_app.command("show")
-def jobs_show(job_id: str) -> None:
+def jobs_show(ctx: typer.Context, job_id: str) -> None:
     """One job with each action's status."""
-    store, _ = _services()
-    j = store.get_job(job_id)
+    j = cli_context(ctx).open().get_job(job_id)
     console.print(
         f"job [bold]{j.id}[/bold]  {j.status.value}  ({j.source}{': ' + j.prompt if j.prompt else ''})"
     )
@@ -285,40 +228,59 @@ def jobs_show(job_id: str) -> None:
 
 @jobs_app.command("resume")
 def jobs_resume(
+    ctx: typer.Context,
     job_id: str,
     out: Annotated[Path, typer.Option("--out", "-o", help="Where the sets are written.")] = Path("out"),
 ) -> None:
     """Continue a job from where it stopped (after a crash, a cancel or failures)."""
     from popcon.cli.progress import run_with_progress
 
-    store, runner = _services()
-    store.get_job(job_id)
-    job = run_with_progress(runner, job_id, console, resume=True)
-    _finish(job, out, settings())
+    svc = cli_context(ctx).open()
+    svc.get_job(job_id)
+    job = run_with_progress(svc, job_id, console, resume=True)
+    _finish(svc, job, out)
 
 
 @jobs_app.command("cancel")
-def jobs_cancel(job_id: str) -> None:
+def jobs_cancel(ctx: typer.Context, job_id: str) -> None:
     """Stop a job; a running runner notices within a fraction of a second."""
-    _, runner = _services()
-    job = runner.cancel(job_id)
+    from popcon.usecases.jobs import cancel_job
+
+    job = cancel_job(cli_context(ctx).open(), job_id)
     console.print(f"job {job.id} {job.status.value}")
+
+
+@jobs_app.command("delete")
+def jobs_delete(
+    ctx: typer.Context,
+    job_id: str,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Delete without asking.")] = False,
+) -> None:
+    """Delete a job that is not running: its record and every file it wrote (exports included)."""
+    from popcon.usecases.jobs import delete_job
+
+    svc = cli_context(ctx).open()
+    job = svc.get_job(job_id)
+    if not yes and not typer.confirm(f"delete job {job.id} ({job.status.value}) and all its files?"):
+        err.print("nothing deleted")
+        raise typer.Exit(1)
+    delete_job(svc, job.id)
+    console.print(f"job {job.id} deleted")
 
 
 @app.command()
 def export(
+    ctx: typer.Context,
     job_id: str,
-    platform: Annotated[list[str], typer.Option("--platform", help="Target preset (repeatable).")],
+    platform: Annotated[list[str], typer.Option("--platform", help=PLATFORM_HELP)],
     out: Annotated[Path, typer.Option("--out", "-o")] = Path("out"),
 ) -> None:
     """Export a job's cut-outs for one or more platforms."""
-    from popcon.domain.platforms import get_platform
+    from popcon.usecases.jobs import export_job
 
-    for p in platform:
-        get_platform(p)
-    _, runner = _services()
-    job = runner.export(job_id, list(dict.fromkeys(platform)))
-    _finish(job, out, settings())
+    svc = cli_context(ctx).open()
+    job = export_job(svc, job_id, platform)
+    _finish(svc, job, out)
 
 
 @app.command()
@@ -327,18 +289,10 @@ def matte(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for one RGBA PNG per frame.")],
 ) -> None:
     """Decode a clip and cut out every frame (automatic matte only)."""
-    from concurrent.futures import ThreadPoolExecutor
+    from popcon.usecases.tools import matte_clip
 
-    from popcon.media.images import write_png
-    from popcon.media.video import decode_frames
-    from popcon.vision.matte import matte_frames
-
-    frames, _ = decode_frames(video)
-    cutouts = matte_frames(frames)
-    out.mkdir(parents=True, exist_ok=True)
-    with ThreadPoolExecutor(max_workers=2) as ex:
-        list(ex.map(lambda ia: write_png(out / f"{ia[0]:05d}.png", ia[1]), enumerate(cutouts)))
-    console.print(f"{len(cutouts)} frames cut out into {out}")
+    count = matte_clip(video, out)
+    console.print(f"{count} frames cut out into {out}")
 
 
 @app.command()

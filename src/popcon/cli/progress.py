@@ -8,9 +8,10 @@ import time
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
+from popcon.domain.events import Event
 from popcon.domain.models import Job
-from popcon.pipeline.events import Event
-from popcon.pipeline.runner import Runner
+from popcon.usecases.context import AppContext
+from popcon.usecases.jobs import run_job
 
 _STEPS = {"pending": 0, "posing": 1, "animating": 2, "extracting": 3, "matting": 4, "done": 5}
 _WORDS = {
@@ -25,11 +26,11 @@ _WORDS = {
 }
 
 
-def run_with_progress(runner: Runner, job_id: str, console: Console, *, resume: bool = False) -> Job:
-    """Run the job in the worker pool and render its events until it ends (`resume`: see Runner)."""
+def run_with_progress(svc: AppContext, job_id: str, console: Console, *, resume: bool = False) -> Job:
+    """Run the job and render its events until it ends (`resume`: bring a failed/canceled job back)."""
     events: queue.Queue[Event] = queue.Queue()
-    unsubscribe = runner.bus.subscribe(lambda e: events.put(e) if e.job_id == job_id else None)
-    job = runner.store.get_job(job_id)
+    unsubscribe = svc.subscribe(lambda e: events.put(e) if e.job_id == job_id else None)
+    job = svc.get_job(job_id)
     progress = Progress(
         SpinnerColumn(),
         TextColumn("{task.description:<22}"),
@@ -49,7 +50,7 @@ def run_with_progress(runner: Runner, job_id: str, console: Console, *, resume: 
                 completed=_STEPS.get(a.status.value, 0),
                 stage=_WORDS.get(a.status.value, a.status.value),
             )
-        future = runner.submit(job_id, resume=resume)
+        future = run_job(svc, job_id, resume=resume)
         started = time.monotonic()
         while True:
             try:

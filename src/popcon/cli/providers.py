@@ -6,7 +6,6 @@ Keys are shown only as set / not set, never in any form.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Annotated
 
 import typer
@@ -14,59 +13,10 @@ from rich.console import Console
 from rich.table import Table
 
 from popcon.settings import Settings
-
-
-@dataclass(frozen=True)
-class ProviderInfo:
-    name: str
-    stages: str
-    models: dict[str, str]
-    key_env: str  # the environment names that hold its key, "" for none
-    key_set: bool | None  # None: needs no key
-    selected: str  # the models the settings pick
-
-
-def provider_infos(settings: Settings) -> list[ProviderInfo]:
-    """Every provider, from settings only (no network, no key check against the service)."""
-    from popcon.providers.cloud.dashscope import IMAGE_MODELS, VIDEO_MODELS
-    from popcon.providers.cloud.gemini import IMAGE_MODELS as GEMINI_MODELS
-
-    def is_set(secret: object) -> bool:
-        return secret is not None and bool(secret.get_secret_value())  # type: ignore[attr-defined]
-
-    return [
-        ProviderInfo(
-            "offline",
-            "image, video",
-            {"procedural": "no key, no network, deterministic"},
-            "",
-            None,
-            "procedural",
-        ),
-        ProviderInfo(
-            "dashscope",
-            "image, video",
-            {**VIDEO_MODELS, **IMAGE_MODELS},
-            "DASHSCOPE_API_KEY",
-            is_set(settings.dashscope_api_key),
-            f"{settings.dashscope_video_model} {settings.dashscope_resolution}, "
-            f"{settings.dashscope_t2i_model}, {settings.dashscope_edit_model} "
-            f"@ {settings.dashscope_base_url}",
-        ),
-        ProviderInfo(
-            "gemini",
-            "image",
-            GEMINI_MODELS,
-            "GEMINI_API_KEY / GOOGLE_API_KEY",
-            is_set(settings.gemini_api_key),
-            f"{settings.gemini_image_model} via {settings.gemini_transport} @ {settings.gemini_base_url}",
-        ),
-    ]
+from popcon.usecases.providers import estimate_cost, price_rows, provider_infos, with_providers
 
 
 def render(settings: Settings, console: Console) -> None:
-    from popcon.providers.cloud.prices import load_prices
-
     chosen = {"image": settings.image_provider, "video": settings.video_provider}
     table = Table(title="Providers")
     for col in ("provider", "stages", "models", "selected", "key"):
@@ -82,7 +32,7 @@ def render(settings: Settings, console: Console) -> None:
     prices = Table(title="Prices (estimates; edit popcon/data/prices.toml)")
     for col in ("provider", "model", "variant", "price", "unit", "read", "source"):
         prices.add_column(col)
-    for row in load_prices():
+    for row in price_rows():
         prices.add_row(
             row.provider,
             row.model,
@@ -106,14 +56,12 @@ def render_estimate(
     video_provider: str | None = None,
     imported_clips: int = 0,
 ) -> None:
-    from popcon.providers.cloud.prices import estimate_job_cost
-
     images = image_provider or settings.image_provider
     video = video_provider or settings.video_provider
-    rows = estimate_job_cost(
+    rows = estimate_cost(
         settings,
         n_actions,
-        character_from_prompt=from_prompt,
+        from_prompt=from_prompt,
         image_provider=images,
         video_provider=video,
         imported_clips=imported_clips,
@@ -136,6 +84,7 @@ def register(app: typer.Typer, get_settings: Callable[[], Settings] | None = Non
 
     @app.command("providers")
     def providers(
+        ctx: typer.Context,
         estimate: Annotated[
             int | None, typer.Option("--estimate", min=1, help="Also estimate the cost of N actions.")
         ] = None,
@@ -150,24 +99,10 @@ def register(app: typer.Typer, get_settings: Callable[[], Settings] | None = Non
         ] = None,
     ) -> None:
         """List the generation providers, their models, whether their key is set, and prices."""
-        if get_settings is not None:
-            s = get_settings()
-        else:
-            from popcon.cli.app import settings as app_settings
+        from popcon.cli.context import cli_context
 
-            s = app_settings()
-        update = {
-            k: v for k, v in (("image_provider", image_provider), ("video_provider", video_provider)) if v
-        }
-        if update:
-            from popcon.domain.errors import InvalidInput
-            from popcon.providers.registry import IMAGE_PROVIDERS, VIDEO_PROVIDERS
-
-            if update.get("image_provider", "offline") not in IMAGE_PROVIDERS:
-                raise InvalidInput(f"unknown image provider (available: {', '.join(IMAGE_PROVIDERS)})")
-            if update.get("video_provider", "offline") not in VIDEO_PROVIDERS:
-                raise InvalidInput(f"unknown video provider (available: {', '.join(VIDEO_PROVIDERS)})")
-            s = s.model_copy(update=update)
+        s = get_settings() if get_settings is not None else cli_context(ctx).settings
+        s = with_providers(s, image_provider, video_provider)
         console = Console()
         render(s, console)
         if estimate:

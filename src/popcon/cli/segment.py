@@ -10,10 +10,9 @@ import typer
 __all__ = ["parse_click", "register"]
 
 
-def parse_click(text: str):  # type: ignore[no-untyped-def]
-    """'X,Y,fg' or 'X,Y,bg' (also +/-, 1/0, pos/neg) -> Click."""
+def parse_click(text: str) -> tuple[float, float, bool]:
+    """'X,Y,fg' or 'X,Y,bg' (also +/-, 1/0, pos/neg) -> (x, y, foreground?)."""
     from popcon.domain.errors import InvalidInput
-    from popcon.vision.segment.base import Click
 
     parts = [p.strip().lower() for p in text.split(",")]
     if len(parts) == 2:
@@ -25,9 +24,9 @@ def parse_click(text: str):  # type: ignore[no-untyped-def]
     except ValueError as e:
         raise InvalidInput(f"click {text!r}: X and Y must be numbers") from e
     if parts[2] in ("fg", "+", "1", "pos", "positive", "keep"):
-        return Click(x, y, True)
+        return (x, y, True)
     if parts[2] in ("bg", "-", "0", "neg", "negative"):
-        return Click(x, y, False)
+        return (x, y, False)
     raise InvalidInput(f"click {text!r}: label must be fg or bg")
 
 
@@ -36,6 +35,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def segment(
+        ctx: typer.Context,
         image: Annotated[Path, typer.Argument(help="The image to cut out (PNG, JPEG, WebP, ...).")],
         click: Annotated[
             list[str],
@@ -53,41 +53,19 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Cut out the object the clicks point at and write it as an RGBA PNG."""
-        import numpy as np
-        from PIL import Image
         from rich.console import Console
 
-        from popcon.cli.app import settings
-        from popcon.domain.errors import InvalidInput, PopconError
-        from popcon.media.images import load_image
-        from popcon.vision.segment.registry import get_segmenter
+        from popcon.cli.context import cli_context
+        from popcon.domain.errors import PopconError
+        from popcon.usecases.tools import segment_image
 
         err = Console(stderr=True)
         try:
-            s = settings()
-            rgba = np.asarray(load_image(image, max_bytes=s.max_upload_bytes, max_pixels=s.max_image_pixels))
-            rgb = np.ascontiguousarray(rgba[..., :3])
             clicks = [parse_click(c) for c in click]
-            prior_mask = None
-            if prior is not None:
-                if not prior.is_file():
-                    raise InvalidInput(f"no such mask: {prior}")
-                pm = Image.open(prior)
-                prior_mask = np.asarray(pm.getchannel("A") if pm.mode in ("RGBA", "LA") else pm.convert("L"))
-                if prior_mask.shape != rgb.shape[:2]:
-                    raise InvalidInput(
-                        f"prior {prior.name} is {prior_mask.shape[1]}x{prior_mask.shape[0]}, "
-                        f"image is {rgb.shape[1]}x{rgb.shape[0]}"
-                    )
-            seg = get_segmenter(s, backend)
-            mask = seg.predict(seg.prepare(rgb), clicks, prior=prior_mask)
-            alpha = np.round(np.clip(mask, 0, 1) * 255).astype(np.uint8)
-            out.parent.mkdir(parents=True, exist_ok=True)
-            Image.fromarray(np.dstack([rgb, alpha]), mode="RGBA").save(out)
-            if mask_out is not None:
-                Image.fromarray(alpha, mode="L").save(mask_out)
+            done = segment_image(
+                cli_context(ctx).settings, image, clicks, out, backend=backend, prior=prior, mask_out=mask_out
+            )
         except PopconError as e:
             err.print(f"[red]error:[/red] {e}")
             raise typer.Exit(2) from e
-        cover = float((alpha > 127).mean())
-        typer.echo(f"{out}  ({seg.name}, {len(clicks)} clicks, {100 * cover:.1f}% of the image kept)")
+        typer.echo(f"{out}  ({done.backend}, {done.clicks} clicks, {100 * done.kept:.1f}% of the image kept)")

@@ -10,6 +10,7 @@ import typer
 def register(app: typer.Typer) -> None:
     @app.command()
     def serve(
+        ctx: typer.Context,
         host: Annotated[str, typer.Option(help="Interface to bind; keep 127.0.0.1 unless you know why.")] = (
             "127.0.0.1"
         ),
@@ -18,9 +19,9 @@ def register(app: typer.Typer) -> None:
         """Start the web app (UI + API + workers) at http://HOST:PORT; jobs left running are resumed."""
         import uvicorn
 
-        from popcon.cli.app import settings
+        from popcon.cli.context import cli_context
         from popcon.web import create_app
 
-        app_ = create_app(settings())
+        app_ = create_app(cli_context(ctx).settings)
         typer.echo(f"PopCon on http://{host}:{port}  (API docs: /docs, stop: Ctrl-C)")
         uvicorn.run(app_, host=host, port=port, log_level="info", access_log=False)

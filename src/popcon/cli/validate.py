@@ -15,8 +15,8 @@ from rich.console import Console
 from rich.table import Table
 
 from popcon.domain.errors import InvalidInput
-from popcon.domain.platforms import get_platform, load_platforms
-from popcon.media.validate import RuleResult, failures, validate_file
+from popcon.domain.platforms import get_platform, platform_choices
+from popcon.usecases.tools import RuleCheck, check_file
 
 
 def _fmt(value: object, width: int = 60) -> str:
@@ -24,7 +24,7 @@ def _fmt(value: object, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
-def _status(r: RuleResult) -> str:
+def _status(r: RuleCheck) -> str:
     if r.passed:
         return "[green]pass[/green]"
     return "[yellow]warn[/yellow]" if r.severity == "warning" else "[red]FAIL[/red]"
@@ -32,9 +32,7 @@ def _status(r: RuleResult) -> str:
 
 def validate_command(
     files: Annotated[list[Path], typer.Argument(help="Exported files (APNG .png, .gif, .webm).")],
-    platform: Annotated[
-        str, typer.Option("--platform", "-p", help=f"Preset id: {', '.join(sorted(load_platforms()))}.")
-    ],
+    platform: Annotated[str, typer.Option("--platform", "-p", help=f"Preset id: {platform_choices()}.")],
 ) -> None:
     """Print every rule of PLATFORM for each FILE with pass/fail and the measured value."""
     console = Console()
@@ -48,8 +46,7 @@ def validate_command(
         if not path.is_file():
             console.print(f"[red]error:[/red] {path} is not a file")
             raise typer.Exit(2)
-        results = validate_file(path, preset)
-        bad = failures(results)
+        results, bad = check_file(preset.id, path)
         any_failed |= bool(bad)
         table = Table(title=f"{path} ({preset.id})", title_justify="left")
         for col in ("rule", "result", "measured", "limit"):
@@ -57,7 +54,7 @@ def validate_command(
         for r in results:
             table.add_row(r.rule, _status(r), _fmt(r.measured), _fmt(r.limit))
         console.print(table)
-        verdict = "[red]FAIL[/red] " + ", ".join(r.rule for r in bad) if bad else "[green]ok[/green]"
+        verdict = "[red]FAIL[/red] " + ", ".join(bad) if bad else "[green]ok[/green]"
         console.print(f"{path.name}: {verdict}")
     raise typer.Exit(1 if any_failed else 0)
 

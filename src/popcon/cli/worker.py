@@ -10,6 +10,7 @@ import typer
 def register(app: typer.Typer) -> None:
     @app.command()
     def worker(
+        ctx: typer.Context,
         concurrency: Annotated[
             int | None,
             typer.Option("--concurrency", "-c", help="Tasks at once (default: POPCON_WORKERS)."),
@@ -26,19 +27,15 @@ def register(app: typer.Typer) -> None:
         Needs POPCON_REDIS_URL and POPCON_DATABASE_URL (PostgreSQL, or a SQLite file every worker
         on this machine reaches); the web app and the CLI enqueue when POPCON_QUEUE=celery.
         """
-        from popcon.cli.app import settings
-        from popcon.queue.celery_app import QUEUE, make_celery
-        from popcon.store.db import JobStore
+        from popcon.cli.context import cli_context
+        from popcon.usecases.worker import run_worker
 
-        s = settings()
-        s.data_dir.mkdir(parents=True, exist_ok=True)
-        JobStore(s.db_url).close()  # create or migrate the schema once, before any task runs
+        s = cli_context(ctx).settings
         argv = [
             "worker",
             f"--concurrency={concurrency or s.workers}",
             f"--pool={pool}",
             f"--loglevel={loglevel}",
-            f"--queues={QUEUE}",
             "--without-gossip",
             "--without-mingle",
         ]
@@ -46,7 +43,7 @@ def register(app: typer.Typer) -> None:
             argv.append(f"--hostname={hostname}")
         if logfile:
             argv.append(f"--logfile={logfile}")
-        make_celery(s).worker_main(argv)
+        run_worker(s, argv)
 
 
 def main() -> None:

@@ -21,6 +21,14 @@ class NotFound(PopconError):
     """An id that names nothing."""
 
 
+class Conflict(PopconError):
+    """The job is in a state where this request makes no sense (retry a running job, export too early)."""
+
+
+class JobBusy(Conflict):
+    """Another live process (or this one) is running the job."""
+
+
 class IllegalTransition(PopconError):
     """A status change the state machine does not allow."""
 

@@ -7,6 +7,7 @@ without code changes; this module gives them a type and checks that they are sel
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 from typing import Literal
@@ -113,7 +114,7 @@ class PlatformPreset(_Strict):
         """Platform file name of the `index`-th (1-based) item, e.g. 001.png for LINE emoji."""
         return self.file_name.format(index=index, label=label)
 
-    def loops_for(self, seconds: int) -> int:
+    def loops_for(self, seconds: float) -> int:
         """Most loops the rules allow for a clip of `seconds` (0 = infinite where that is the rule)."""
         t = self.timing
         if t.loops_max == 0:
@@ -157,3 +158,27 @@ def get_platform(preset_id: str) -> PlatformPreset:
         raise InvalidInput(
             f"unknown platform preset {preset_id!r}; known: {', '.join(sorted(presets))}"
         ) from None
+
+
+def resolve_platforms(names: Iterable[str]) -> list[PlatformPreset]:
+    """The presets a user asked to export to, in order, once each; every one must be implemented.
+
+    The one place a platform name becomes a preset for the shells (CLI flags, web form, export
+    requests), so both refuse the same names with the same message.
+    """
+    out: dict[str, PlatformPreset] = {}
+    for name in (n.strip() for n in names):
+        if not name:
+            continue
+        preset = get_platform(name)
+        if not preset.implemented:
+            raise InvalidInput(f"export to {preset.id} is not available yet")
+        out.setdefault(preset.id, preset)
+    if not out:
+        raise InvalidInput("choose at least one platform")
+    return list(out.values())
+
+
+def platform_choices() -> str:
+    """The preset ids a shell offers, for help texts: the implemented ones (the rest marked)."""
+    return ", ".join(p.id if p.implemented else f"{p.id} (not yet)" for p in load_platforms().values())

@@ -35,6 +35,21 @@ class JobStatus(StrEnum):
         """Work is scheduled or running (the runner owns the job)."""
         return self in JOB_WORK_STAGES or self in (JobStatus.QUEUED, JobStatus.EXPORTING)
 
+    @property
+    def at_rest(self) -> bool:
+        """Nothing is left for the runner: finished, failed, canceled, or waiting for the user."""
+        return self.terminal or self == JobStatus.AWAITING_REFINEMENT
+
+    @property
+    def exportable(self) -> bool:
+        """The frames are cut out, so the set can be (re-)exported."""
+        return self in _JOB_HAS_CUTOUTS
+
+    @property
+    def editable(self) -> bool:
+        """The cut-outs exist and no stage writes them: the user may refine frames."""
+        return self in _JOB_HAS_CUTOUTS
+
 
 class ActionStatus(StrEnum):
     PENDING = "pending"
@@ -61,6 +76,11 @@ JOB_WORK_STAGES: tuple[JobStatus, ...] = (
 )
 _JOB_TERMINAL = frozenset(
     {JobStatus.COMPLETED, JobStatus.COMPLETED_WITH_ERRORS, JobStatus.FAILED, JobStatus.CANCELED}
+)
+
+# The frames are cut out and the runner is not writing them: export and refinement are allowed.
+_JOB_HAS_CUTOUTS = frozenset(
+    {JobStatus.AWAITING_REFINEMENT, JobStatus.COMPLETED, JobStatus.COMPLETED_WITH_ERRORS}
 )
 
 # Which job stage an action in a given status belongs to.

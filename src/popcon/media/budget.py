@@ -101,7 +101,7 @@ def _scale_steps(preset: PlatformPreset, size: tuple[int, int]) -> list[tuple[fl
 
 def fit_budget(
     frames: Sequence[np.ndarray],
-    seconds: int,
+    seconds: float,
     preset: PlatformPreset,
     *,
     loops: int | None = None,
@@ -134,7 +134,14 @@ def fit_budget(
                 delays = frame_delays_ms(n, seconds)
             cache: dict[int, tuple[bytes, Quantized]] = {}
 
-            def encode(c: int, clip=clip, delays=delays, cache=cache, n=n, scale=scale) -> int:
+            def encode(
+                c: int,
+                clip: list[np.ndarray] = clip,
+                delays: list[int] = delays,
+                cache: dict[int, tuple[bytes, Quantized]] = cache,
+                n: int = n,
+                scale: float = scale,
+            ) -> int:
                 if c not in cache:
                     q = quantize(clip, c)
                     if gif:

@@ -36,7 +36,7 @@ def load_image(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            im = Image.open(io.BytesIO(data))
+            im: Image.Image = Image.open(io.BytesIO(data))
             if im.format not in READABLE_FORMATS:
                 raise UnsupportedFormat(f"{name} is {im.format}; use PNG, JPEG, WebP, GIF, BMP or TIFF")
             if im.width * im.height > max_pixels:

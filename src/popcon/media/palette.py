@@ -86,7 +86,7 @@ def build_palette(
     data = _features(pick)
     cv2.setRNGSeed(seed)
     criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_MAX_ITER, 16, 0.5)
-    _, _, centres = cv2.kmeans(data, colours - 1, None, criteria, 1, cv2.KMEANS_PP_CENTERS)
+    _, _, centres = cv2.kmeans(data, colours - 1, None, criteria, 1, cv2.KMEANS_PP_CENTERS)  # type: ignore[call-overload]  # OpenCV takes None for an output array; its stubs do not
     centres = _refine((uniq, counts), centres)
     pal = _unpremultiply(centres)
     pal = pal[pal[:, 3] > 0]  # a cluster of near-invisible pixels is the transparent entry's job

@@ -17,7 +17,7 @@ import zlib
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 from PIL import Image
@@ -434,15 +434,17 @@ def frame_rgba(frame: Any) -> np.ndarray:
 def parse_webm(data: bytes, decode: bool = True) -> ParsedWebm:
     """Streams and timing through PyAV; every frame decoded with libvpx-vp9 (it keeps alpha)."""
     import av
+    from av.video.codeccontext import VideoCodecContext
+    from av.video.stream import VideoStream
 
     p = ParsedWebm(doctype=_ebml_doctype(data))
     try:
-        with av.open(io.BytesIO(data)) as c:
+        with av.open(io.BytesIO(data), mode="r") as c:
             if c.duration is not None:
                 p.duration = c.duration / 1_000_000
-            video = None
+            video: VideoStream | None = None
             for st in c.streams:
-                if st.type == "video":
+                if isinstance(st, VideoStream):
                     p.video_streams += 1
                     video = video or st
                 else:
@@ -455,7 +457,9 @@ def parse_webm(data: bytes, decode: bool = True) -> ParsedWebm:
             p.alpha_mode = str(video.metadata.get("alpha_mode", ""))
             if not decode:
                 return p
-            dec = av.CodecContext.create("libvpx-vp9" if p.codec == "vp9" else p.codec, "r")
+            dec = cast(
+                VideoCodecContext, av.CodecContext.create("libvpx-vp9" if p.codec == "vp9" else p.codec, "r")
+            )
             tb = video.time_base
             for pkt in c.demux(video):
                 for fr in dec.decode(pkt if pkt.size else None):

@@ -47,13 +47,23 @@ class ImageProvider(Protocol):
     offline: bool
 
     def character(
-        self, prompt: str, reference: Image.Image | None, key_color: tuple[int, int, int]
+        self,
+        prompt: str,
+        reference: Image.Image | None,
+        key_color: tuple[int, int, int],
+        on_usage: UsageSink = ignore_usage,
     ) -> Image.Image:
-        """The character, full body; RGBA, or RGB on the flat `key_color` (cloud models have no alpha)."""
+        """The character, full body; RGBA, or RGB on the flat `key_color` (cloud models have no alpha).
+
+        Each billed call is reported to `on_usage`."""
         ...
 
     def start_pose(
-        self, character: Image.Image, action: ActionPreset, key_color: tuple[int, int, int]
+        self,
+        character: Image.Image,
+        action: ActionPreset,
+        key_color: tuple[int, int, int],
+        on_usage: UsageSink = ignore_usage,
     ) -> Image.Image:
         """The first frame of the action: the same character, full body, centred."""
         ...

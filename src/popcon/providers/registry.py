@@ -1,42 +1,28 @@
-"""Provider choice by settings, never by probing the network."""
+"""Provider choice by settings, never by probing the network. Each provider class registers itself
+(`@IMAGE_PROVIDERS.register(name)`); its constructor takes the settings."""
 
 from __future__ import annotations
 
-from popcon.domain.errors import InvalidInput
+from collections.abc import Callable
+
 from popcon.providers.base import ImageProvider, VideoProvider
+from popcon.registry import Registry
 from popcon.settings import Settings
 
-IMAGE_PROVIDERS = ("offline", "dashscope", "gemini")
-VIDEO_PROVIDERS = ("offline", "dashscope")
+_MODULES = (
+    "popcon.providers.offline.provider",
+    "popcon.providers.cloud.dashscope",
+    "popcon.providers.cloud.gemini",
+)
+IMAGE_PROVIDERS: Registry[Callable[[Settings], ImageProvider]] = Registry("image provider", _MODULES)
+VIDEO_PROVIDERS: Registry[Callable[[Settings], VideoProvider]] = Registry("video provider", _MODULES)
 
 
 def image_provider(settings: Settings, name: str | None = None) -> ImageProvider:
     """The image provider `name` (default: the settings' choice); a cloud one needs its key."""
-    name = name or settings.image_provider
-    if name == "offline":
-        from popcon.providers.offline.provider import OfflineImageProvider
-
-        return OfflineImageProvider(settings)
-    if name == "dashscope":
-        from popcon.providers.cloud.dashscope import DashScopeImageProvider
-
-        return DashScopeImageProvider(settings)
-    if name == "gemini":
-        from popcon.providers.cloud.gemini import GeminiImageProvider
-
-        return GeminiImageProvider(settings)
-    raise InvalidInput(f"unknown image provider {name!r} (available: {', '.join(IMAGE_PROVIDERS)})")
+    return IMAGE_PROVIDERS.get(name or settings.image_provider)(settings)
 
 
 def video_provider(settings: Settings, name: str | None = None) -> VideoProvider:
     """The video provider `name` (default: the settings' choice); a cloud one needs its key."""
-    name = name or settings.video_provider
-    if name == "offline":
-        from popcon.providers.offline.provider import OfflineVideoProvider
-
-        return OfflineVideoProvider(settings)
-    if name == "dashscope":
-        from popcon.providers.cloud.dashscope import DashScopeVideoProvider
-
-        return DashScopeVideoProvider(settings)
-    raise InvalidInput(f"unknown video provider {name!r} (available: {', '.join(VIDEO_PROVIDERS)})")
+    return VIDEO_PROVIDERS.get(name or settings.video_provider)(settings)

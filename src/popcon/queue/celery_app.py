@@ -44,7 +44,7 @@ def make_celery(settings: Settings) -> Celery:
         worker_send_task_events=False,
         enable_utc=True,
     )
-    app.popcon_settings = settings  # type: ignore[attr-defined]
+    app.popcon_settings = settings
     from popcon.queue import tasks
 
     tasks.register(app)

@@ -1,8 +1,8 @@
-"""`make_runner`: the one place the CLI and the web app choose between running jobs here and
-enqueueing them for Celery workers (`POPCON_QUEUE=celery`).
+"""`make_runner`: the one place (called by `popcon.usecases.context.open_context`) that chooses between
+running jobs here and enqueueing them for Celery workers (`POPCON_QUEUE=celery`).
 
-`CeleryRunner` has the Runner's surface (`submit`, `run_job`, `cancel`, `export`, `bus`, `store`,
-`images`, `video`, `pool`, `close`), so the shells do not know which mode they are in: `submit`
+`CeleryRunner` and `EmbeddedRunner` both implement `popcon.pipeline.jobrunner.JobRunner`, so the
+use cases and shells do not know which mode they are in: `submit`
 enqueues and returns a future that resolves when the job comes to rest (read from the shared
 database), and the workers' progress events reach `bus` through a Redis channel.
 """
@@ -11,17 +11,23 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
+from typing import Any, TypeVar
 
 from popcon.domain.errors import InvalidInput
+from popcon.domain.events import EventBus
 from popcon.domain.models import Job
 from popcon.domain.status import JobStatus
-from popcon.pipeline.events import EventBus
-from popcon.pipeline.runner import JobEngine, Runner, check_exportable
+from popcon.pipeline.engine import JobEngine
+from popcon.pipeline.jobrunner import JobRunner
 from popcon.providers.base import ImageProvider, VideoProvider
+from popcon.queue.embedded import EmbeddedRunner
 from popcon.queue.pool import WorkerPool
 from popcon.settings import Settings
 from popcon.store.db import JobStore
+
+T = TypeVar("T")
 
 
 def make_runner(
@@ -30,15 +36,15 @@ def make_runner(
     *,
     images: ImageProvider | None = None,
     video: VideoProvider | None = None,
-) -> Runner | CeleryRunner:
+) -> JobRunner:
     """The runner the settings ask for: the embedded pool (default) or the Celery queue."""
     if settings.queue == "celery":
         return CeleryRunner(settings, store, images=images, video=video)
-    return Runner(settings, store, images=images, video=video)
+    return EmbeddedRunner(settings, store, images=images, video=video)
 
 
 def at_rest(job: Job) -> bool:
-    return job.status.terminal or job.status == JobStatus.AWAITING_REFINEMENT
+    return job.status.at_rest
 
 
 class CeleryRunner:
@@ -84,7 +90,7 @@ class CeleryRunner:
         self._start_relay()
         return self._bus
 
-    # ---- Runner surface -------------------------------------------------------------------
+    # ---- JobRunner surface ----------------------------------------------------------------
     def submit(self, job_id: str, *, resume: bool = False) -> Future[Job]:
         self._start_relay()
         return self.pool.submit_job(self.run_job, job_id, resume=resume)
@@ -111,18 +117,16 @@ class CeleryRunner:
         return self.engine.cancel(job_id)
 
     def export(self, job_id: str, platforms: list[str], timeout: float | None = None) -> Job:
-        check_exportable(self.store.get_job(job_id))
         if not platforms:
             raise InvalidInput("name at least one platform to export")
-        let_go = self.engine.hold_job(job_id)
-        try:
-            self.engine._set_job(job_id, JobStatus.EXPORTING)
-        finally:
-            let_go()
+        self.engine.mark_exporting(job_id)
         self.send("popcon.export_job", job_id, list(platforms))
         return self._wait(job_id, lambda j: j.status != JobStatus.EXPORTING, timeout)
 
-    def close(self) -> None:
+    def background(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        return self.pool.submit_job(fn, *args)
+
+    def close(self, wait: bool = True) -> None:
         self._stop.set()
         if self._relay is not None:
             self._relay.join(timeout=2)
@@ -133,7 +137,7 @@ class CeleryRunner:
     def send(self, task: str, *args: object) -> None:
         self.celery.send_task(task, args=list(args))
 
-    def _wait(self, job_id: str, done, timeout: float | None) -> Job:  # type: ignore[no-untyped-def]
+    def _wait(self, job_id: str, done: Callable[[Job], bool], timeout: float | None) -> Job:
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             job = self.store.get_job(job_id)

@@ -14,20 +14,14 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
-from typing import Any, Protocol
+from contextlib import contextmanager
+from typing import Any
 
 CancelCheck = Callable[[], None]
 
 
 def _never() -> None:
     return None
-
-
-class Limiter(Protocol):
-    def slot(self, key: str, limit: int, check_cancel: CancelCheck = _never) -> AbstractContextManager[None]:
-        """Wait for one of `limit` slots named `key` (calling `check_cancel` while waiting)."""
-        ...
 
 
 # Take (or renew) a slot: drop expired holders, then add ours if there is room. Time comes from the
@@ -47,7 +41,8 @@ return 0
 
 
 class RedisLimiter:
-    """Slots shared by every worker that reaches the same Redis; each slot expires unless renewed."""
+    """A `popcon.pipeline.jobrunner.Limiter`: slots shared by every worker that reaches the same Redis;
+    each slot expires unless renewed."""
 
     def __init__(
         self, client: Any, *, ttl: float = 60.0, poll: float = 0.25, prefix: str = "popcon:limit:"

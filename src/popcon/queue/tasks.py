@@ -26,9 +26,10 @@ from typing import Any
 
 from celery import Celery, Task
 
+from popcon.domain.errors import JobBusy
+from popcon.domain.events import Event, EventBus
 from popcon.domain.status import JobStatus
-from popcon.pipeline.events import Event, EventBus
-from popcon.pipeline.runner import JobBusy, JobEngine
+from popcon.pipeline.engine import JobEngine
 from popcon.settings import Settings
 from popcon.store.db import JobStore
 
@@ -57,7 +58,7 @@ def worker_context(app: Celery) -> WorkerContext:
     global _ctx
     with _ctx_lock:
         if _ctx is None or _ctx.pid != os.getpid():  # a forked child makes its own connections
-            _ctx = _build(app.popcon_settings)  # type: ignore[attr-defined]
+            _ctx = _build(app.popcon_settings)
         return _ctx
 
 
@@ -72,7 +73,11 @@ def _build(settings: Settings) -> WorkerContext:
     client = redis.Redis.from_url(settings.redis_url, socket_timeout=10, socket_connect_timeout=5)
     store = JobStore(settings.db_url)
     bus = EventBus()
-    bus.subscribe(lambda e: client.publish(EVENTS_CHANNEL, json.dumps(e.to_dict())))
+
+    def publish(e: Event) -> None:
+        client.publish(EVENTS_CHANNEL, json.dumps(e.to_dict()))
+
+    bus.subscribe(publish)
     engine = JobEngine(
         settings,
         store,

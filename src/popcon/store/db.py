@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -28,7 +28,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 
 from popcon.domain.actions import ActionPreset
@@ -37,6 +37,11 @@ from popcon.domain.models import ActionClip, Job
 from popcon.domain.status import ActionStatus, JobStatus, check_action_transition, check_job_transition
 
 JOB_ID = re.compile(r"^[0-9a-f]{12}$")
+
+
+def _rowcount(result: Result[Any]) -> int:
+    """Rows an UPDATE matched (a compare-and-set that matched none lost the race)."""
+    return cast(CursorResult[Any], result).rowcount
 
 
 def now() -> datetime:
@@ -229,6 +234,11 @@ class JobStore:
             rows = s.scalars(select(JobRow).order_by(JobRow.created_at.desc()).limit(limit)).all()
             return [_to_job(r) for r in rows]
 
+    def delete_job(self, job_id: str) -> None:
+        """Remove the job and its actions (NotFound when there is none)."""
+        with self.session() as s:
+            s.delete(self._row(s, job_id))
+
     def set_job_status(self, job_id: str, new: JobStatus, *, error: str | None = None) -> Job:
         with self.session() as s:
             row = self._row(s, job_id)
@@ -241,7 +251,7 @@ class JobStore:
                 .where(JobRow.id == job_id, JobRow.status == current.value)
                 .values(status=new.value, error=error, updated_at=now())
             )
-            if done.rowcount != 1:
+            if _rowcount(done) != 1:
                 raise IllegalTransition(f"job {job_id} changed status while moving to {new}")
         return self.get_job(job_id)
 
@@ -278,7 +288,7 @@ class JobStore:
                 )
                 .values(lease_owner=owner, lease_until=t + timedelta(seconds=ttl))
             )
-            return res.rowcount == 1
+            return _rowcount(res) == 1
 
     def take_over(self, job_id: str, owner: str, dead_owner: str, ttl: float = 30.0) -> bool:
         """Take the lease of an owner known to be dead before it runs out; False if it changed hands."""
@@ -289,7 +299,7 @@ class JobStore:
                 .where(JobRow.id == job_id, JobRow.lease_owner == dead_owner)
                 .values(lease_owner=owner, lease_until=now() + timedelta(seconds=ttl))
             )
-            return res.rowcount == 1
+            return _rowcount(res) == 1
 
     def release(self, job_id: str, owner: str) -> None:
         with self.session() as s:
@@ -333,7 +343,7 @@ class JobStore:
                 )
                 .values(**values)
             )
-            if done.rowcount != 1:
+            if _rowcount(done) != 1:
                 raise IllegalTransition(f"action #{index} of job {job_id} changed status concurrently")
         return self.get_action(job_id, index)
 
@@ -366,7 +376,7 @@ class JobStore:
                 )
                 .values(lease_owner=owner, lease_until=t + timedelta(seconds=ttl))
             )
-            return res.rowcount == 1
+            return _rowcount(res) == 1
 
     def take_over_action(
         self, job_id: str, index: int, owner: str, dead_owner: str, ttl: float = 30.0
@@ -380,7 +390,7 @@ class JobStore:
                 )
                 .values(lease_owner=owner, lease_until=now() + timedelta(seconds=ttl))
             )
-            return res.rowcount == 1
+            return _rowcount(res) == 1
 
     def release_action(self, job_id: str, index: int, owner: str) -> None:
         with self.session() as s:

@@ -17,22 +17,19 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from popcon import __version__
-from popcon.queue.dispatch import make_runner
 from popcon.settings import Settings
-from popcon.store.db import JobStore
-from popcon.web.deps import Services
+from popcon.usecases.context import AppContext, open_context
 from popcon.web.errors import install_error_handlers
 from popcon.web.hub import EventHub
-from popcon.web.refine import RefineService
 
 log = logging.getLogger("popcon.web")
 STATIC = Path(str(resources.files("popcon.web").joinpath("static")))
 PAGES = ("create", "jobs", "job", "refine", "results")
 
 
-def recover(svc: Services) -> list[str]:
+def recover(svc: AppContext) -> list[str]:
     """Resubmit every job a previous server left active; returns their ids."""
-    ids = [j.id for j in svc.store.list_jobs(limit=500) if j.status.active]
+    ids = [j.id for j in svc.list_jobs(limit=500) if j.status.active]
     for job_id in ids:
         svc.start(job_id, svc.run_job, job_id)
     if ids:
@@ -45,21 +42,16 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        store = JobStore(settings.db_url)
-        runner = make_runner(settings, store)  # embedded pool, or Celery workers with POPCON_QUEUE=celery
-        svc = Services(settings=settings, store=store, runner=runner, hub=EventHub(runner.bus))
+        svc = open_context(settings)  # embedded pool, or Celery workers with POPCON_QUEUE=celery
         app.state.services = svc
-        app.state.refine = RefineService(settings)
+        app.state.hub = hub = EventHub(svc.subscribe)
         if recover_jobs and settings.queue == "embedded":  # Celery workers recover their own jobs
             recover(svc)
         try:
             yield
         finally:
-            svc.hub.close()
-            app.state.refine.close()
-            runner.pool.shutdown(wait=False)
-            store.close()
+            hub.close()
+            svc.close(wait=False)
 
     app = FastAPI(
         title="PopCon",

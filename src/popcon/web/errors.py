@@ -8,28 +8,24 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from popcon.domain.errors import (
+    Conflict,
     IllegalTransition,
     InvalidInput,
+    JobBusy,
     NotFound,
     PopconError,
     TooLarge,
     UnsupportedFormat,
 )
-from popcon.pipeline.runner import JobBusy
 
-
-class Conflict(PopconError):
-    """The job is in a state where this request makes no sense (409)."""
-
-
-# Most specific first: TooLarge and UnsupportedFormat are InvalidInput too.
+# Most specific first: TooLarge and UnsupportedFormat are InvalidInput too; JobBusy is a Conflict.
 _STATUS: tuple[tuple[type[PopconError], int, str], ...] = (
     (TooLarge, 413, "too_large"),
     (UnsupportedFormat, 415, "unsupported_format"),
     (NotFound, 404, "not_found"),
     (IllegalTransition, 409, "conflict"),
-    (Conflict, 409, "conflict"),
     (JobBusy, 409, "busy"),
+    (Conflict, 409, "conflict"),
     (InvalidInput, 400, "invalid_input"),
 )
 

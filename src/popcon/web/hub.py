@@ -1,4 +1,4 @@
-"""Bridges the runner's thread-side EventBus to asyncio listeners (one queue per SSE connection)."""
+"""Bridges the runner's thread-side events to asyncio listeners (one queue per SSE connection)."""
 
 from __future__ import annotations
 
@@ -6,16 +6,15 @@ import asyncio
 import threading
 from collections.abc import Callable
 
-from popcon.pipeline.events import Event, EventBus
+from popcon.domain.events import Event, Listener
 
 
 class EventHub:
-    def __init__(self, bus: EventBus) -> None:
-        self.bus = bus
+    def __init__(self, subscribe: Callable[[Listener], Callable[[], None]]) -> None:
         self._subs: dict[int, tuple[str, asyncio.AbstractEventLoop, asyncio.Queue[Event]]] = {}
         self._lock = threading.Lock()
         self._next = 0
-        self._unsubscribe: Callable[[], None] = bus.subscribe(self._on_event)
+        self._unsubscribe: Callable[[], None] = subscribe(self._on_event)
 
     def _on_event(self, event: Event) -> None:
         with self._lock:
@@ -36,19 +35,6 @@ class EventHub:
     def stop(self, token: int) -> None:
         with self._lock:
             self._subs.pop(token, None)
-
-    def log(self, job_id: str, message: str, status: str = "info", kind: str = "log") -> None:
-        self.bus.emit(Event(job_id=job_id, kind=kind, status=status, message=message))
-
-    def progress(self, job_id: str, kind: str, done: int, total: int, message: str = "") -> None:
-        self.bus.emit(
-            Event(
-                job_id=job_id,
-                kind=kind,
-                status="done" if done >= total else "running",
-                message=f"{done}/{total}" + (f" {message}" if message else ""),
-            )
-        )
 
     def close(self) -> None:
         self._unsubscribe()

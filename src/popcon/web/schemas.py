@@ -170,7 +170,7 @@ class JobOut(BaseModel):
 
     @classmethod
     def of(cls, job: Job, busy: bool = False) -> JobOut:
-        resting = not busy and not job.status.active
+        resting = not busy and job.status.at_rest
         if job.status in (JobStatus.FAILED, JobStatus.CANCELED):
             step = "resume"
         elif job.status == JobStatus.AWAITING_REFINEMENT:

@@ -1,12 +1,11 @@
-"""Reading uploads within the byte limit, before anything is decoded or stored."""
+"""Reading uploads within the byte limit, before anything is decoded or stored (the use cases decode)."""
 
 from __future__ import annotations
 
 from fastapi import UploadFile
-from PIL import Image
 
 from popcon.domain.errors import InvalidInput, TooLarge
-from popcon.media.images import load_image
+from popcon.usecases.jobs import Upload
 
 CHUNK = 1 << 20
 
@@ -25,9 +24,9 @@ async def read_limited(upload: UploadFile, max_bytes: int) -> bytes:
     return b"".join(parts)
 
 
-async def read_image(upload: UploadFile, max_bytes: int, max_pixels: int) -> tuple[bytes, Image.Image]:
-    data = await read_limited(upload, max_bytes)
-    return data, load_image(data, max_bytes=max_bytes, max_pixels=max_pixels)
+async def read_upload(upload: UploadFile, max_bytes: int, default_name: str) -> Upload:
+    """The upload's bytes under the name to keep; the use case checks it is an image it reads."""
+    return Upload(upload.filename or default_name, data=await read_limited(upload, max_bytes))
 
 
 def _name(upload: UploadFile) -> str:

@@ -48,10 +48,10 @@ def test_video_provider_honours_cancel(video, fox, fox_key, tmp_path):
 
 def test_image_provider_makes_a_character_and_poses(images, fox, fox_key):
     usage: list[Usage] = []
-    character = images.character("a red fox with a white tail", None, fox_key, usage.append)  # type: ignore[call-arg]
+    character = images.character("a red fox with a white tail", None, fox_key, usage.append)
     assert isinstance(character, Image.Image) and min(character.size) >= 256
     assert character.mode in ("RGB", "RGBA")
-    pose = images.start_pose(fox, WAVE, fox_key, usage.append)  # type: ignore[call-arg]
+    pose = images.start_pose(fox, WAVE, fox_key, usage.append)
     assert isinstance(pose, Image.Image) and pose.width == pose.height and pose.width >= 256
     if character.mode == "RGB":  # no alpha: the background must be the flat key colour
         assert character.getpixel((0, 0)) == fox_key
@@ -60,5 +60,5 @@ def test_image_provider_makes_a_character_and_poses(images, fox, fox_key):
 
 
 def test_image_provider_accepts_a_reference(images, fox, fox_key):
-    character = images.character("this fox, smiling", fox, fox_key, lambda u: None)  # type: ignore[call-arg]
+    character = images.character("this fox, smiling", fox, fox_key, lambda u: None)
     assert isinstance(character, Image.Image) and min(character.size) >= 256

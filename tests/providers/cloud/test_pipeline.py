@@ -11,8 +11,8 @@ import pytest
 
 from popcon.domain.actions import resolve_actions
 from popcon.domain.status import ActionStatus, JobStatus
-from popcon.pipeline.runner import Runner
 from popcon.providers.registry import image_provider, video_provider
+from popcon.queue.embedded import EmbeddedRunner
 from popcon.store.db import JobStore
 from popcon.store.files import JobFiles, frame_paths
 
@@ -51,7 +51,7 @@ def test_a_cloud_video_job_reaches_refinement_with_the_servers_frames(
     caplog.set_level(logging.DEBUG)
     settings = cloud_settings.model_copy(update={"video_provider": "dashscope"})
     job = _job(settings, cloud_store, ["wave"], auto_export=False)
-    runner = Runner(settings, cloud_store)
+    runner = EmbeddedRunner(settings, cloud_store)
     assert runner.video.name == "dashscope"
     done = runner.run_job(job.id)
     runner.close()
@@ -74,7 +74,7 @@ def test_a_failed_task_fails_only_its_action(cloud, cloud_settings, cloud_store,
     cloud.fail_prompts = (cry.motion_prompt.strip()[:60],)
     settings = cloud_settings.model_copy(update={"video_provider": "dashscope"})
     job = _job(settings, cloud_store, ["wave", "cry"], auto_export=False)
-    runner = Runner(settings, cloud_store)
+    runner = EmbeddedRunner(settings, cloud_store)
     done = runner.run_job(job.id)
     runner.close()
     assert done.status == JobStatus.AWAITING_REFINEMENT, done.error
@@ -98,7 +98,7 @@ def test_a_wrong_key_fails_the_actions_with_a_clear_message(cloud, cloud_setting
         }
     )
     job = _job(settings, cloud_store, ["wave"], auto_export=False)
-    runner = Runner(settings, cloud_store)
+    runner = EmbeddedRunner(settings, cloud_store)
     done = runner.run_job(job.id)
     runner.close()
     assert done.status == JobStatus.FAILED
@@ -114,7 +114,9 @@ def test_cloud_images_and_video_make_a_complete_set(cloud, cloud_settings, cloud
     job = cloud_store.create_job(
         source="prompt", prompt="a red fox", actions=resolve_actions(["wave"]), platforms=["line-emoji"]
     )
-    runner = Runner(settings, cloud_store, images=image_provider(settings), video=video_provider(settings))
+    runner = EmbeddedRunner(
+        settings, cloud_store, images=image_provider(settings), video=video_provider(settings)
+    )
     done = runner.run_job(job.id)
     runner.close()
     assert done.status == JobStatus.COMPLETED, (done.error, [a.error for a in done.actions])
@@ -128,7 +130,7 @@ def test_canceling_the_job_cancels_the_pending_cloud_task(cloud, cloud_settings,
     cloud.hold = True  # the task stays PENDING until canceled
     settings = cloud_settings.model_copy(update={"video_provider": "dashscope"})
     job = _job(settings, cloud_store, ["wave"])
-    runner = Runner(settings, cloud_store)
+    runner = EmbeddedRunner(settings, cloud_store)
     future = runner.submit(job.id)
     deadline = time.monotonic() + 30
     while not cloud.tasks and time.monotonic() < deadline:

@@ -29,6 +29,7 @@ from popcon.providers.cloud.http import (
 )
 from popcon.providers.cloud.images import data_uri, decode_image, flatten_on_key, square_on_key
 from popcon.providers.cloud.prices import clip_seconds, priced_usage
+from popcon.providers.registry import IMAGE_PROVIDERS, VIDEO_PROVIDERS
 from popcon.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -155,6 +156,7 @@ class DashScopeClient:
         return TaskFailed(f"{NAME}: the {what} task ended {status}{detail}")
 
 
+@VIDEO_PROVIDERS.register(NAME)
 class DashScopeVideoProvider:
     """Wan image-to-video; the start pose is sent composited on the flat key colour."""
 
@@ -249,6 +251,7 @@ def _check_video(path: Path) -> None:
         raise ProviderError(f"{NAME}: the downloaded clip has no picture")
 
 
+@IMAGE_PROVIDERS.register(NAME)
 class DashScopeImageProvider:
     """Characters from a prompt (Wan text-to-image, or Qwen edit of a reference) and start poses (edit)."""
 

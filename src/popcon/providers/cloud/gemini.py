@@ -32,6 +32,7 @@ from popcon.providers.cloud.http import (
 )
 from popcon.providers.cloud.images import decode_image, flatten_on_key, png_b64, square_on_key
 from popcon.providers.cloud.prices import priced_usage
+from popcon.providers.registry import IMAGE_PROVIDERS
 from popcon.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ def _api_key(settings: Settings) -> str:
     return settings.gemini_api_key.get_secret_value()
 
 
+@IMAGE_PROVIDERS.register(NAME)
 class GeminiImageProvider:
     """Character and start poses from `generateContent` with an image-only response."""
 

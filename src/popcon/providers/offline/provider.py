@@ -9,9 +9,11 @@ from PIL import Image
 
 from popcon.domain.actions import ActionPreset
 from popcon.providers.base import CancelCheck, UsageSink, ignore_usage, never_canceled
+from popcon.providers.registry import IMAGE_PROVIDERS, VIDEO_PROVIDERS
 from popcon.settings import Settings
 
 
+@IMAGE_PROVIDERS.register("offline")
 class OfflineImageProvider:
     """Draws a procedural mascot from the prompt's words; the start pose is the character itself."""
 
@@ -44,6 +46,7 @@ class OfflineImageProvider:
         return frame_full_body(character, size=max(character.size))
 
 
+@VIDEO_PROVIDERS.register("offline")
 class OfflineVideoProvider:
     """Renders the action's procedural motion recipe as an H.264 clip on the key colour."""
 

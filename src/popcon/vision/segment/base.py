@@ -16,6 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from popcon.domain.errors import InvalidInput
+from popcon.settings import Settings
 
 __all__ = [
     "Click",
@@ -54,6 +55,11 @@ class Segmenter(Protocol):
     """Prepare an image once, then predict a soft mask from all the clicks of one object."""
 
     name: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Segmenter:
+        """The segmenter as the settings configure it (weights, device)."""
+        ...
 
     def prepare(self, image: np.ndarray, key: str | None = None) -> Prepared:
         """Expensive per-image work, cached by `key` when given. `image` is RGB uint8 HxWx3."""

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from popcon.settings import Settings
 from popcon.vision.segment.base import (
     Click,
     LRUCache,
@@ -26,6 +27,7 @@ from popcon.vision.segment.base import (
     click_arrays,
     normalize_prior,
 )
+from popcon.vision.segment.registry import SEGMENTERS
 
 __all__ = ["ClassicalSegmenter"]
 
@@ -40,10 +42,15 @@ class _Frame:
     fgd: np.ndarray
 
 
+@SEGMENTERS.register("classical")
 class ClassicalSegmenter:
     """GrabCut + edge-band alpha. Thread-safe: predict never mutates the prepared frame."""
 
     name = "classical"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ClassicalSegmenter:
+        return cls()
 
     def __init__(
         self,
@@ -77,7 +84,7 @@ class ClassicalSegmenter:
             )
             _border(labels, cv2.GC_BGD, 2)
             bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
-            cv2.grabCut(small, labels, None, bgd, fgd, 2, cv2.GC_INIT_WITH_MASK)
+            cv2.grabCut(small, labels, None, bgd, fgd, 2, cv2.GC_INIT_WITH_MASK)  # type: ignore[call-overload]  # OpenCV takes None for an output array; its stubs do not
             frame = _Frame(rgb.copy(), small, scale, labels, bgd, fgd)
             return Prepared(self.name, (h, w), frame, time.perf_counter() - t0)
 
@@ -117,7 +124,7 @@ class ClassicalSegmenter:
             return np.zeros((h, w), np.float32)
         bgd, fgd = f.bgd.copy(), f.fgd.copy()
         mode = cv2.GC_INIT_WITH_MASK if p is not None else cv2.GC_EVAL
-        cv2.grabCut(f.small, labels, None, bgd, fgd, self.iterations, mode)
+        cv2.grabCut(f.small, labels, None, bgd, fgd, self.iterations, mode)  # type: ignore[call-overload]  # OpenCV takes None for an output array; its stubs do not
         fg = ((labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)).astype(np.uint8)
         fg, from_prior = _select(fg, sxy, pos, p_small)
         alpha = _refine(f.rgb, f.small, fg)

@@ -29,7 +29,7 @@ def _grey_small(rgb: np.ndarray, scale: float) -> np.ndarray:
 
 def _flow(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Dense flow a -> b (pixels of the small copy)."""
-    return cv2.calcOpticalFlowFarneback(a, b, None, 0.5, 3, 21, 3, 5, 1.1, 0)
+    return cv2.calcOpticalFlowFarneback(a, b, None, 0.5, 3, 21, 3, 5, 1.1, 0)  # type: ignore[call-overload]  # OpenCV takes None for an output array; its stubs do not
 
 
 def _warp_mask(mask: np.ndarray, back_flow: np.ndarray, scale: float) -> np.ndarray:

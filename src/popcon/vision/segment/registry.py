@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import threading
 
-from popcon.domain.errors import InvalidInput
+from popcon.registry import Registry
 from popcon.settings import Settings
 from popcon.vision.segment.base import Segmenter
 
-__all__ = ["BACKENDS", "get_segmenter"]
+__all__ = ["SEGMENTERS", "get_segmenter"]
 
-BACKENDS = ("classical", "sam2")
+SEGMENTERS: Registry[type[Segmenter]] = Registry(
+    "segmentation backend", ("popcon.vision.segment.classical", "popcon.vision.segment.sam2")
+)
 _lock = threading.Lock()
 _instances: dict[tuple[str, str], Segmenter] = {}
 
@@ -22,19 +24,10 @@ def get_segmenter(settings: Settings, backend: str | None = None) -> Segmenter:
     the same backend and weights reuses one object instead of rebuilding it.
     """
     name = (backend or ("sam2" if settings.sam_weights else "classical")).lower()
-    if name not in BACKENDS:
-        raise InvalidInput(f"unknown segmentation backend {name!r}; choose one of {', '.join(BACKENDS)}")
+    cls = SEGMENTERS.get(name)
     key = (name, str(settings.sam_weights or ""))
     with _lock:
         seg = _instances.get(key)
         if seg is None:
-            if name == "classical":
-                from popcon.vision.segment.classical import ClassicalSegmenter
-
-                seg = ClassicalSegmenter()
-            else:
-                from popcon.vision.segment.sam2 import Sam2Segmenter
-
-                seg = Sam2Segmenter(settings.sam_weights)
-            _instances[key] = seg
+            seg = _instances[key] = cls.from_settings(settings)
     return seg

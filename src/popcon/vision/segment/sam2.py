@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 
 from popcon.domain.errors import PopconError
+from popcon.settings import Settings
 from popcon.vision.segment.base import (
     Click,
     LRUCache,
@@ -33,6 +34,7 @@ from popcon.vision.segment.base import (
     merge_prior,
     normalize_prior,
 )
+from popcon.vision.segment.registry import SEGMENTERS
 
 __all__ = ["MODEL_NAMES", "Sam2Segmenter", "write_random_weights"]
 
@@ -118,10 +120,15 @@ def write_random_weights(path: Path, size: str = "t") -> Path:
     return path
 
 
+@SEGMENTERS.register("sam2")
 class Sam2Segmenter:
     """SAM 2.1 image predictor: embeddings per frame in an LRU, prompts decoded on each click."""
 
     name = "sam2"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Sam2Segmenter:
+        return cls(settings.sam_weights)
 
     def __init__(self, weights: Path | str | None, device: str = "cpu", cache_size: int = 8) -> None:
         if weights is None or str(weights) == "":

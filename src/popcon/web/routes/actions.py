@@ -8,11 +8,12 @@ from fastapi import APIRouter, Query
 
 from popcon.domain.actions import load_presets
 from popcon.domain.platforms import load_platforms
+from popcon.usecases.jobs import MAX_ACTIONS
+from popcon.usecases.providers import estimate_cost
 from popcon.web.deps import Svc
 from popcon.web.schemas import ActionPresetOut, ConfigOut, EstimateLine, EstimateOut, PlatformOut
 
 router = APIRouter(tags=["actions"])
-MAX_ACTIONS = 40
 
 
 @router.get("/actions", response_model=list[ActionPresetOut])
@@ -27,8 +28,7 @@ def list_platforms() -> list[PlatformOut]:
 
 @router.get("/config", response_model=ConfigOut)
 def config(svc: Svc) -> ConfigOut:
-    r = svc.runner
-    offline = bool(getattr(r.images, "offline", True) and getattr(r.video, "offline", True))
+    offline = svc.offline
     return ConfigOut(
         image_provider=svc.settings.image_provider,
         video_provider=svc.settings.video_provider,
@@ -46,9 +46,7 @@ def estimate(
     from_prompt: bool = Query(False, description="The character is generated from a prompt."),
 ) -> EstimateOut:
     """The cost of a set before it runs, so a user sees it before pressing Create."""
-    from popcon.providers.cloud.prices import estimate_job_cost
-
-    usages = estimate_job_cost(svc.settings, actions, character_from_prompt=from_prompt)
+    usages = estimate_cost(svc.settings, actions, from_prompt=from_prompt)
     totals: dict[str, float] = {}
     unknown = False
     for u in usages:

@@ -15,8 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
-from popcon.web.deps import JobDep, Svc
-from popcon.web.routes.jobs import job_out
+from popcon.web.deps import Hub, JobDep, Svc, job_out
 
 router = APIRouter(tags=["events"])
 HEARTBEAT_S = 10.0
@@ -31,13 +30,13 @@ def _sse(event: str, data: object) -> bytes:
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {}}}},
 )
-async def job_events(request: Request, svc: Svc, job: JobDep) -> StreamingResponse:
-    token, queue = svc.hub.listen(job.id)  # listen first: nothing emitted after the snapshot is lost
+async def job_events(request: Request, svc: Svc, hub: Hub, job: JobDep) -> StreamingResponse:
+    token, queue = hub.listen(job.id)  # listen first: nothing emitted after the snapshot is lost
 
     async def stream() -> AsyncIterator[bytes]:
         try:
             yield b"retry: 2000\n\n"
-            snap = job_out(svc, await run_in_threadpool(svc.store.get_job, job.id))
+            snap = job_out(svc, await run_in_threadpool(svc.get_job, job.id))
             yield _sse("snapshot", snap.model_dump(mode="json"))
             if snap.resting:
                 yield _sse("end", {"status": snap.status})
@@ -54,13 +53,13 @@ async def job_events(request: Request, svc: Svc, job: JobDep) -> StreamingRespon
                     yield _sse(event.kind, event.to_dict())
                 # Rest check after each event and heartbeat; the snapshot keeps the client exact.
                 if event is None or event.kind in ("job", "log", "export"):
-                    snap = job_out(svc, await run_in_threadpool(svc.store.get_job, job.id))
+                    snap = job_out(svc, await run_in_threadpool(svc.get_job, job.id))
                     if snap.resting:
                         yield _sse("snapshot", snap.model_dump(mode="json"))
                         yield _sse("end", {"status": snap.status})
                         return
         finally:
-            svc.hub.stop(token)
+            hub.stop(token)
 
     return StreamingResponse(
         stream(),

@@ -5,14 +5,13 @@ from __future__ import annotations
 import io
 
 import numpy as np
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from fastapi.concurrency import run_in_threadpool
 from PIL import Image
 
-from popcon.vision.segment.base import Click
+from popcon.domain.errors import Conflict
+from popcon.usecases.refine import Click, RefineService, clicks_of, require_editable
 from popcon.web.deps import JobDep, Svc
-from popcon.web.errors import Conflict
-from popcon.web.refine import RefineService, require_editable
 from popcon.web.schemas import (
     ApplyAllRequest,
     ApplyAllStarted,
@@ -25,18 +24,18 @@ from popcon.web.schemas import (
 router = APIRouter(tags=["segment"])
 
 
-def _refine(request: Request) -> RefineService:
-    return request.app.state.refine
+def _refine(svc: Svc) -> RefineService:
+    return svc.refine
 
 
 def _clicks(req: PredictRequest) -> list[Click]:
-    return [Click(c.x, c.y, c.positive) for c in req.clicks]
+    return clicks_of([(c.x, c.y, c.positive) for c in req.clicks])
 
 
 @router.post("/jobs/{job_id}/segment/prepare", status_code=202)
-def prepare(request: Request, job: JobDep, body: FrameRef) -> dict[str, int]:
+def prepare(svc: Svc, job: JobDep, body: FrameRef) -> dict[str, int]:
     """Start computing every frame's embedding of the action in the background."""
-    return {"queued": _refine(request).prepare_action(job, body.action)}
+    return {"queued": _refine(svc).prepare_action(job, body.action)}
 
 
 @router.post(
@@ -44,9 +43,9 @@ def prepare(request: Request, job: JobDep, body: FrameRef) -> dict[str, int]:
     response_class=Response,
     responses={200: {"content": {"image/png": {}}, "description": "mask in the alpha channel"}},
 )
-async def predict(request: Request, job: JobDep, body: PredictRequest) -> Response:
+async def predict(svc: Svc, job: JobDep, body: PredictRequest) -> Response:
     """The mask the clicks select, as a PNG whose alpha is the mask (white elsewhere): ready to tint."""
-    refine = _refine(request)
+    refine = _refine(svc)
     k = refine.key(job, body.action, body.frame)
     mask = await run_in_threadpool(refine.predict, k, _clicks(body), body.mode)
 
@@ -66,35 +65,35 @@ async def predict(request: Request, job: JobDep, body: PredictRequest) -> Respon
 
 
 @router.post("/jobs/{job_id}/segment/apply", response_model=EditState)
-async def apply(request: Request, job: JobDep, body: ApplyRequest) -> EditState:
+async def apply(svc: Svc, job: JobDep, body: ApplyRequest) -> EditState:
     require_editable(job)
-    refine = _refine(request)
+    refine = _refine(svc)
     k = refine.key(job, body.action, body.frame)
     return EditState(**await run_in_threadpool(refine.apply, k, _clicks(body), body.mode))
 
 
 @router.get("/jobs/{job_id}/segment/state", response_model=EditState)
-def state(request: Request, job: JobDep, action: int, frame: int) -> EditState:
-    refine = _refine(request)
+def state(svc: Svc, job: JobDep, action: int, frame: int) -> EditState:
+    refine = _refine(svc)
     return EditState(**refine.describe(refine.key(job, action, frame)))
 
 
 @router.post("/jobs/{job_id}/segment/undo", response_model=EditState)
-async def undo(request: Request, job: JobDep, body: FrameRef) -> EditState:
+async def undo(svc: Svc, job: JobDep, body: FrameRef) -> EditState:
     require_editable(job)
-    refine = _refine(request)
+    refine = _refine(svc)
     return EditState(**await run_in_threadpool(refine.step, refine.key(job, body.action, body.frame), -1))
 
 
 @router.post("/jobs/{job_id}/segment/redo", response_model=EditState)
-async def redo(request: Request, job: JobDep, body: FrameRef) -> EditState:
+async def redo(svc: Svc, job: JobDep, body: FrameRef) -> EditState:
     require_editable(job)
-    refine = _refine(request)
+    refine = _refine(svc)
     return EditState(**await run_in_threadpool(refine.step, refine.key(job, body.action, body.frame), 1))
 
 
 @router.post("/jobs/{job_id}/segment/apply-all", response_model=ApplyAllStarted, status_code=202)
-def apply_all(request: Request, svc: Svc, job: JobDep, body: ApplyAllRequest) -> ApplyAllStarted:
+def apply_all(svc: Svc, job: JobDep, body: ApplyAllRequest) -> ApplyAllStarted:
     """Replay this frame's edits on every frame of the action, in the background.
 
     Progress streams as `refine` events on the job's event stream (which stays open while it runs);
@@ -103,14 +102,14 @@ def apply_all(request: Request, svc: Svc, job: JobDep, body: ApplyAllRequest) ->
     require_editable(job)
     if svc.busy(job.id):
         raise Conflict(f"job {job.id} is busy; try again when it stops")
-    refine = _refine(request)
+    refine = _refine(svc)
     k = refine.key(job, body.action, body.frame)
     if not refine.describe(k)["layers"]:
         raise Conflict("this frame has no edits to apply; click on it and apply an edit first")
     total = next(a.frame_count for a in job.actions if a.index == body.action) - 1
 
     def progress(done: int, total: int) -> None:
-        svc.hub.progress(job.id, "refine", done, total, "frames")
+        svc.progress(job.id, "refine", done, total, "frames")
 
     svc.start(job.id, refine.apply_all, job, body.action, body.frame, progress)
     return ApplyAllStarted(action=body.action, frames=total)

@@ -1,39 +1,36 @@
-"""Runs jobs: schedules each action's stages on the worker pool, retries transient errors,
-isolates failures to their action, honours cancel, and emits progress events.
+"""The job engine: the stages of one job as calls any scheduler can make.
 
 State lives in the store, never only in memory: a runner that dies mid-job leaves statuses
-that name the stage each action was in, and `run_job` on any later runner continues from there.
+that name the stage each action was in, and any later runner continues from there.
 
-The work itself is in `JobEngine`, as three calls (`start_job`, `run_action`, `finish_job`) that
-both the embedded pool (`Runner`) and the Celery tasks (`popcon.queue.tasks`) make; only who
-schedules the calls differs.
+`start_job`, `run_action` and `finish_job` are made by both schedulers (the embedded pool and the
+Celery tasks, in `popcon.queue`); only who schedules the calls differs. The engine retries
+transient errors, isolates failures to their action, honours cancel and emits progress events.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import os
 import random
-import re
-import socket
 import threading
 import time
-import uuid
 from collections.abc import Callable
-from concurrent.futures import Future, wait
-from pathlib import Path
 from typing import Any, TypeVar
 
-from popcon.domain.errors import Canceled, IllegalTransition, InvalidInput, PopconError, TransientError
+from popcon.domain.errors import (
+    Canceled,
+    IllegalTransition,
+    InvalidInput,
+    JobBusy,
+    PopconError,
+    TransientError,
+)
+from popcon.domain.events import Event, EventBus
 from popcon.domain.models import ActionClip, Job
 from popcon.domain.status import ACTION_STAGE, JOB_WORK_STAGES, ActionStatus, JobStatus, job_path
 from popcon.pipeline import stages
-from popcon.pipeline.events import Event, EventBus
+from popcon.pipeline.jobrunner import Limiter
+from popcon.pipeline.leases import heartbeat, new_owner, owner_is_dead
 from popcon.providers.base import ImageProvider, VideoProvider
-from popcon.providers.registry import image_provider, video_provider
-from popcon.queue.limits import Limiter
-from popcon.queue.pool import WorkerPool
 from popcon.settings import Settings
 from popcon.store.db import JobStore
 from popcon.store.files import JobFiles, clean_partials
@@ -42,52 +39,8 @@ _STAGE_ORDER = (JobStatus.QUEUED, *JOB_WORK_STAGES)
 T = TypeVar("T")
 
 
-class JobBusy(PopconError):
-    """Another live process is running this job."""
-
-
 class _LeaseLost(Exception):
     """This worker's lease on an action ran out and another worker took the action over."""
-
-
-def _machine_id() -> str:
-    """Same value for processes that can see each other's pids: one host, one boot, one pid namespace."""
-    parts = [socket.gethostname()]
-    with contextlib.suppress(OSError):
-        parts.append(Path("/proc/sys/kernel/random/boot_id").read_text().strip())
-    with contextlib.suppress(OSError):
-        parts.append(str(os.stat("/proc/self/ns/pid").st_ino))
-    return hashlib.sha1("|".join(parts).encode()).hexdigest()[:8]
-
-
-_MACHINE = _machine_id()
-_OWNER = re.compile(r".*\.([0-9a-f]{8})-(\d+)-[0-9a-f]{6}")
-
-
-def new_owner() -> str:
-    """A lease owner name: the host (for operators), where its pid means something, pid, and a nonce."""
-    return f"{socket.gethostname()[:24]}.{_MACHINE}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-
-
-def owner_is_dead(owner: str) -> bool:
-    """True only when `owner` is provably gone: a process of this machine that no longer runs.
-
-    A crashed runner's lease would otherwise block `popcon jobs resume` (or a restarted worker)
-    until it runs out; anything not provable (another machine, a name we did not make) stays live.
-    """
-    m = _OWNER.fullmatch(owner)
-    if not m or m.group(1) != _MACHINE or int(m.group(2)) == os.getpid():
-        return False
-    pid = int(m.group(2))
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    with contextlib.suppress(OSError, IndexError):  # a zombie: killed, not reaped yet
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
-    return False
 
 
 class JobEngine:
@@ -188,7 +141,7 @@ class JobEngine:
             if not self.store.claim_action(job_id, index, self.owner, ttl=ttl):
                 lost.set()
 
-        stop = _heartbeat(renew, ttl / 3, f"lease-{job_id}-{index}")
+        stop = heartbeat(renew, ttl / 3, f"lease-{job_id}-{index}")
         try:
             action = self.store.get_action(job_id, index)
             if not action.status.terminal:
@@ -243,6 +196,25 @@ class JobEngine:
         self._set_job(job_id, final, error=message)
         return self.store.get_job(job_id)
 
+    def mark_exporting(self, job_id: str) -> None:
+        """Move an exportable job to exporting under its lease (a scheduler then runs `export`)."""
+        check_exportable(self.store.get_job(job_id))
+        let_go = self.hold_job(job_id)
+        try:
+            self._set_job(job_id, JobStatus.EXPORTING)
+        finally:
+            let_go()
+
+    def export_now(self, job_id: str, platforms: list[str]) -> Job:
+        """Export here and now under the job's lease (JobBusy when another process holds it)."""
+        check_exportable(self.store.get_job(job_id))
+        if not self.store.claim(job_id, self.owner):
+            raise JobBusy(f"job {job_id} is being run by another process")
+        try:
+            return self.export(job_id, platforms)
+        finally:
+            self.store.release(job_id, self.owner)
+
     def cancel(self, job_id: str) -> Job:
         job = self.store.get_job(job_id)
         if job.status.terminal:
@@ -257,7 +229,7 @@ class JobEngine:
             holder = self.store.lease_holder(job_id)
             if not (holder and owner_is_dead(holder) and self.store.take_over(job_id, self.owner, holder)):
                 raise JobBusy(f"job {job_id} is being run by another process ({holder})")
-        stop = _heartbeat(lambda: self.store.claim(job_id, self.owner), 10.0, f"lease-{job_id}")
+        stop = heartbeat(lambda: self.store.claim(job_id, self.owner), 10.0, f"lease-{job_id}")
 
         def let_go() -> None:
             stop()
@@ -425,90 +397,10 @@ class JobEngine:
         self.bus.emit(Event(job_id=job_id, kind=kind, status=str(status), **kw))
 
 
-class Runner:
-    """The embedded runner: a job's actions on this process's thread pool, under one job lease."""
-
-    def __init__(
-        self,
-        settings: Settings,
-        store: JobStore,
-        *,
-        pool: WorkerPool | None = None,
-        bus: EventBus | None = None,
-        images: ImageProvider | None = None,
-        video: VideoProvider | None = None,
-    ) -> None:
-        self.settings = settings
-        self.store = store
-        self.pool = pool or WorkerPool(settings.workers)
-        self.bus = bus or EventBus()
-        self.images = images or image_provider(settings)
-        self.video = video or video_provider(settings)
-        self.engine = JobEngine(
-            settings, store, bus=self.bus, images=self.images, video=self.video, owner=new_owner()
-        )
-        self.owner = self.engine.owner
-
-    # ---- public API -------------------------------------------------------------------
-    def submit(self, job_id: str, *, resume: bool = False) -> Future[Job]:
-        return self.pool.submit_job(self.run_job, job_id, resume=resume)
-
-    def cancel(self, job_id: str) -> Job:
-        return self.engine.cancel(job_id)
-
-    def run_job(self, job_id: str, *, resume: bool = False) -> Job:
-        """Take the job from wherever it stands to its end (or to awaiting_refinement).
-
-        `resume` brings a failed or canceled job back first (the user asked for it).
-        """
-        let_go = self.engine.hold_job(job_id)
-        try:
-            if resume:
-                self.engine.requeue(job_id)
-            live = self.engine.start_job(job_id)
-            if live is None:
-                return self.store.get_job(job_id)
-            wait([self.pool.submit_stage(self.engine.run_action, job_id, i) for i in live])
-            return self.engine.finish_job(job_id)
-        finally:
-            let_go()
-
-    def export(self, job_id: str, platforms: list[str]) -> Job:
-        """Export a finished (or awaiting refinement) job again, for these platforms."""
-        check_exportable(self.store.get_job(job_id))
-        if not self.store.claim(job_id, self.owner):
-            raise JobBusy(f"job {job_id} is being run by another process")
-        try:
-            return self.engine.export(job_id, platforms)
-        finally:
-            self.store.release(job_id, self.owner)
-
-    def close(self) -> None:
-        self.pool.shutdown()
-
-
 def check_exportable(job: Job) -> None:
-    if job.status not in (
-        JobStatus.AWAITING_REFINEMENT,
-        JobStatus.COMPLETED,
-        JobStatus.COMPLETED_WITH_ERRORS,
-    ):
+    """Export needs cut-out frames; what a runner checks before it starts one."""
+    if not job.status.exportable:
         raise InvalidInput(f"job {job.id} is {job.status}; it can be exported once its frames are cut out")
-
-
-def _heartbeat(renew: Callable[[], Any], every: float, name: str) -> Callable[[], None]:
-    """Call `renew` every `every` seconds on a daemon thread until the returned stop is called."""
-    stop = threading.Event()
-
-    def beat() -> None:
-        while not stop.wait(every):
-            try:
-                renew()
-            except Exception:  # a database hiccup: the next beat tries again before the lease ends
-                continue
-
-    threading.Thread(target=beat, daemon=True, name=name).start()
-    return stop.set
 
 
 def _message(e: BaseException) -> str:

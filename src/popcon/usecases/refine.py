@@ -1,8 +1,8 @@
-"""Server side of the refine page: click masks, keep / erase / restore layers, undo / redo, apply to all.
+"""Refine a job's cut-outs: click masks, keep / erase / restore layers, undo / redo, apply to all.
 
-Why an adapter: the routes speak frames of a job (action index, frame index); the segmentation engine
+Why a use case: the shells speak frames of a job (action index, frame index); the segmentation engine
 speaks images and clicks. This module owns the mapping and the on-disk edit state, so the routes stay
-thin and the engine can change underneath.
+thin and the engine can change underneath. It raises domain errors (Conflict, NotFound), never web ones.
 
 Edits never destroy anything. Per action, under `<job>/refine/<NN-action>/`:
   auto/NNN.png     the automatic cut-out as the matte stage wrote it (saved before the first edit)
@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 
 from popcon.atomic import copy_atomic
-from popcon.domain.errors import InvalidInput, NotFound
+from popcon.domain.errors import Conflict, InvalidInput, NotFound
 from popcon.domain.models import ActionClip, Job
-from popcon.domain.status import ActionStatus, JobStatus
+from popcon.domain.status import ActionStatus
 from popcon.media.images import read_png, write_png
 from popcon.settings import Settings
 from popcon.store.files import JobFiles
@@ -37,9 +37,14 @@ from popcon.vision.segment.base import Click, Segmenter
 from popcon.vision.segment.edits import OPS, LayerStack
 from popcon.vision.segment.propagate import propagate
 from popcon.vision.segment.registry import get_segmenter
-from popcon.web.errors import Conflict
 
-EDITABLE = (JobStatus.AWAITING_REFINEMENT, JobStatus.COMPLETED, JobStatus.COMPLETED_WITH_ERRORS)
+__all__ = ["Click", "ClickIn", "FrameKey", "RefineService", "clicks_of", "done_action", "require_editable"]
+
+ClickIn = tuple[float, float, bool]  # x, y in frame pixels; True: foreground
+
+
+def clicks_of(raw: Sequence[ClickIn]) -> list[Click]:
+    return [Click(x, y, positive) for x, y, positive in raw]
 
 
 @dataclass(frozen=True)
@@ -55,7 +60,7 @@ class FrameKey:
 
 
 def require_editable(job: Job) -> None:
-    if job.status not in EDITABLE:
+    if not job.status.editable:
         raise Conflict(f"job {job.id} is {job.status}; frames can be refined once they are cut out")
 
 
@@ -102,6 +107,11 @@ class RefineService:
         with self._locks_guard:
             return self._locks.setdefault(k.cache_key, threading.Lock())
 
+    def frame_size(self, job: Job, action_index: int) -> tuple[int, int]:
+        """Width and height of the action's frames."""
+        h, w = read_png(self.original_path(self.key(job, action_index, 0))).shape[:2]
+        return int(w), int(h)
+
     def edited_frames(self, job: Job, action_index: int) -> list[int]:
         action = done_action(job, action_index)
         folder = self._dir(FrameKey(job.id, action.index, action.action_id, 0)) / "edits"
@@ -129,8 +139,11 @@ class RefineService:
         keys = [FrameKey(job.id, action.index, action.action_id, f) for f in range(action.frame_count)]
         seg = self._segmenter()
         for k in keys:
-            self._prepare_pool.submit(lambda k=k: seg.prepare(self._rgb(k), key=k.cache_key))
+            self._prepare_pool.submit(self._prepare_one, seg, k)
         return len(keys)
+
+    def _prepare_one(self, seg: Segmenter, k: FrameKey) -> None:
+        seg.prepare(self._rgb(k), key=k.cache_key)
 
     def predict(self, k: FrameKey, clicks: Sequence[Click], mode: str = "erase") -> np.ndarray:
         """Soft mask (float32 0..1) of what the clicks select on this frame.
@@ -169,7 +182,9 @@ class RefineService:
         stack = self._stack(k)
         return _describe(k, stack)
 
-    def apply(self, k: FrameKey, clicks: Sequence[Click], mode: str, mask: np.ndarray | None = None) -> dict:
+    def apply(
+        self, k: FrameKey, clicks: Sequence[Click], mode: str, mask: np.ndarray | None = None
+    ) -> dict[str, Any]:
         """Add one layer (the clicks' mask in `mode`) on top of the frame's active layers."""
         if mode not in OPS:
             raise InvalidInput(f"mode must be one of {', '.join(OPS)}")
@@ -182,7 +197,7 @@ class RefineService:
             self._save_and_compose(k, stack)
         return _describe(k, stack)
 
-    def step(self, k: FrameKey, delta: int) -> dict:
+    def step(self, k: FrameKey, delta: int) -> dict[str, Any]:
         """Undo (-1) or redo (+1) one layer."""
         with self._lock(k):
             stack = self._stack(k)
@@ -222,7 +237,7 @@ class RefineService:
                 layer.clicks,
                 layer.alpha,
                 keys=[k.cache_key for k in keys],
-                progress=lambda done, _n, li=li: progress(li * n + done, total),
+                progress=_offset(progress, li * n, total),
             )
             per_layer.append(masks)
         for k in keys:
@@ -238,6 +253,15 @@ class RefineService:
 
     def close(self) -> None:
         self._prepare_pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _offset(progress: Callable[[int, int], None], base: int, total: int) -> Callable[[int, int], None]:
+    """Report one layer's propagation as part of the whole apply-all run."""
+
+    def report(done: int, _n: int) -> None:
+        progress(base + done, total)
+
+    return report
 
 
 def _describe(k: FrameKey, stack: LayerStack) -> dict[str, Any]:

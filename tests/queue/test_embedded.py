@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 
 from popcon.domain.actions import resolve_actions
-from popcon.domain.errors import InvalidInput, TransientError
+from popcon.domain.errors import InvalidInput, JobBusy, TransientError
+from popcon.domain.events import Event
 from popcon.domain.platforms import get_platform
 from popcon.domain.status import ActionStatus, JobStatus
 from popcon.media.validate import validate_apng
-from popcon.pipeline.events import Event
-from popcon.pipeline.runner import JobBusy, Runner
 from popcon.providers.base import Usage
 from popcon.providers.offline.provider import OfflineVideoProvider
+from popcon.queue.embedded import EmbeddedRunner
 from popcon.store.files import JobFiles
 
 from ..conftest import SAMPLES
@@ -65,7 +65,7 @@ def _upload_job(settings, store, actions, **kw):
 def test_a_job_runs_to_a_valid_line_set(settings, store):
     job = _upload_job(settings, store, ["wave", "jump"])
     events: list[Event] = []
-    runner = Runner(settings, store)
+    runner = EmbeddedRunner(settings, store)
     runner.bus.subscribe(events.append)
     done = runner.run_job(job.id)
     runner.close()
@@ -87,7 +87,7 @@ def test_a_job_runs_to_a_valid_line_set(settings, store):
 def test_one_failing_action_does_not_sink_the_set(settings, store):
     job = _upload_job(settings, store, ["wave", "cry", "jump"])
     video = FlakyVideo(settings, fail={"cry"})
-    runner = Runner(settings, store, video=video)
+    runner = EmbeddedRunner(settings, store, video=video)
     done = runner.run_job(job.id)
     assert done.status == JobStatus.COMPLETED_WITH_ERRORS
     by_id = {a.action_id: a for a in done.actions}
@@ -112,7 +112,7 @@ def test_one_failing_action_does_not_sink_the_set(settings, store):
 def test_transient_errors_are_retried_with_backoff(settings, store):
     job = _upload_job(settings, store, ["nod"])
     video = FlakyVideo(settings, transient={"nod": 2})
-    runner = Runner(settings, store, video=video)
+    runner = EmbeddedRunner(settings, store, video=video)
     done = runner.run_job(job.id)
     runner.close()
     assert done.status == JobStatus.COMPLETED
@@ -124,7 +124,7 @@ def test_transient_errors_are_retried_with_backoff(settings, store):
 def test_transient_errors_give_up_after_the_limit(settings, store):
     job = _upload_job(settings, store, ["nod", "wave"])
     video = FlakyVideo(settings, transient={"nod": 99})
-    runner = Runner(settings, store, video=video)
+    runner = EmbeddedRunner(settings, store, video=video)
     done = runner.run_job(job.id)
     runner.close()
     assert video.calls["nod"] == settings.max_retries + 1
@@ -135,7 +135,7 @@ def test_transient_errors_give_up_after_the_limit(settings, store):
 def test_cancel_stops_work_promptly(settings, store):
     job = _upload_job(settings, store, ["wave", "jump"])
     started = threading.Event()
-    runner = Runner(settings, store, video=FlakyVideo(settings, block=started))
+    runner = EmbeddedRunner(settings, store, video=FlakyVideo(settings, block=started))
     future = runner.submit(job.id)
     assert started.wait(30)
     runner.cancel(job.id)
@@ -151,7 +151,7 @@ def test_a_job_held_by_another_runner_is_refused(settings, store):
     job = _upload_job(settings, store, ["wave"])
     assert store.claim(job.id, "someone-else")
     with pytest.raises(JobBusy):
-        Runner(settings, store).run_job(job.id)
+        EmbeddedRunner(settings, store).run_job(job.id)
 
 
 def test_bad_upload_fails_the_job_with_a_clear_reason(settings, store):
@@ -159,13 +159,13 @@ def test_bad_upload_fails_the_job_with_a_clear_reason(settings, store):
     files = JobFiles(settings.data_dir, job.id)
     name = files.save_input("broken.png", b"\x89PNG\r\n\x1a\n garbage").name
     store.update_job(job.id, options={"upload": name})
-    done = Runner(settings, store).run_job(job.id)
+    done = EmbeddedRunner(settings, store).run_job(job.id)
     assert done.status == JobStatus.FAILED and "character" in done.error
 
 
 def test_refine_mode_stops_before_export_and_exports_later(settings, store):
     job = _upload_job(settings, store, ["love"], auto_export=False)
-    runner = Runner(settings, store)
+    runner = EmbeddedRunner(settings, store)
     done = runner.run_job(job.id)
     assert done.status == JobStatus.AWAITING_REFINEMENT and not done.exports
     exported = runner.export(job.id, ["line-emoji"])
@@ -193,7 +193,7 @@ def test_imported_clip_skips_posing_and_animating(settings, store, tmp_path: Pat
     shutil.copyfile(clip, files.input_dir.mkdir(parents=True) or files.input_dir / "clip-dance.mp4")
     name = files.save_input("frog.png", (SAMPLES / "frog.png").read_bytes()).name
     store.update_job(job.id, options={"upload": name})
-    done = Runner(settings, store).run_job(job.id)
+    done = EmbeddedRunner(settings, store).run_job(job.id)
     assert done.status == JobStatus.COMPLETED, done.error
     assert not files.pose(0, "dance").exists()
     assert files.clip(0, "dance").read_bytes() == clip.read_bytes()
@@ -202,7 +202,7 @@ def test_imported_clip_skips_posing_and_animating(settings, store, tmp_path: Pat
 def test_a_cancel_before_the_job_starts_is_not_undone(settings, store):
     """The pool may start a job after the user canceled it: running it must not resume it."""
     job = _upload_job(settings, store, ["wave"])
-    runner = Runner(settings, store)
+    runner = EmbeddedRunner(settings, store)
     runner.cancel(job.id)
     assert runner.run_job(job.id).status == JobStatus.CANCELED
     resumed = runner.run_job(job.id, resume=True)  # an explicit resume does bring it back

@@ -1,4 +1,4 @@
-from popcon.pipeline.events import Event, EventBus
+from popcon.domain.events import Event, EventBus
 
 
 def test_listeners_get_events_and_can_leave():

@@ -1,4 +1,7 @@
-"""Progress events the runner emits; the CLI renders them now, the web UI streams them later."""
+"""Progress events the runner emits; the CLI renders them, the web app streams them.
+
+Pure data and an in-memory fan-out, so every layer (pipeline emits, shells listen) can share it.
+"""
 
 from __future__ import annotations
 

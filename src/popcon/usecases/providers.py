@@ -1,0 +1,108 @@
+"""What can generate, with which models, whether its key is set, at what price, and what a set costs.
+
+From settings only: no network, no key check against the service. Keys are reported only as set / not set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import SecretStr
+
+from popcon.domain.errors import InvalidInput
+from popcon.providers.base import Usage
+from popcon.providers.cloud.prices import Price, estimate_job_cost, load_prices
+from popcon.providers.registry import IMAGE_PROVIDERS, VIDEO_PROVIDERS
+from popcon.settings import Settings
+
+__all__ = [
+    "Price",
+    "ProviderInfo",
+    "Usage",
+    "estimate_cost",
+    "price_rows",
+    "provider_infos",
+    "with_providers",
+]
+
+
+@dataclass(frozen=True)
+class ProviderInfo:
+    name: str
+    stages: str
+    models: dict[str, str]
+    key_env: str  # the environment names that hold its key, "" for none
+    key_set: bool | None  # None: needs no key
+    selected: str  # the models the settings pick
+
+
+def provider_infos(settings: Settings) -> list[ProviderInfo]:
+    """Every provider, from settings only (no network, no key check against the service)."""
+    from popcon.providers.cloud.dashscope import IMAGE_MODELS, VIDEO_MODELS
+    from popcon.providers.cloud.gemini import IMAGE_MODELS as GEMINI_MODELS
+
+    def is_set(secret: SecretStr | None) -> bool:
+        return secret is not None and bool(secret.get_secret_value())
+
+    return [
+        ProviderInfo(
+            "offline",
+            "image, video",
+            {"procedural": "no key, no network, deterministic"},
+            "",
+            None,
+            "procedural",
+        ),
+        ProviderInfo(
+            "dashscope",
+            "image, video",
+            {**VIDEO_MODELS, **IMAGE_MODELS},
+            "DASHSCOPE_API_KEY",
+            is_set(settings.dashscope_api_key),
+            f"{settings.dashscope_video_model} {settings.dashscope_resolution}, "
+            f"{settings.dashscope_t2i_model}, {settings.dashscope_edit_model} "
+            f"@ {settings.dashscope_base_url}",
+        ),
+        ProviderInfo(
+            "gemini",
+            "image",
+            GEMINI_MODELS,
+            "GEMINI_API_KEY / GOOGLE_API_KEY",
+            is_set(settings.gemini_api_key),
+            f"{settings.gemini_image_model} via {settings.gemini_transport} @ {settings.gemini_base_url}",
+        ),
+    ]
+
+
+def price_rows() -> list[Price]:
+    return list(load_prices())
+
+
+def estimate_cost(
+    settings: Settings,
+    n_actions: int,
+    *,
+    from_prompt: bool = False,
+    image_provider: str | None = None,
+    video_provider: str | None = None,
+    imported_clips: int = 0,
+) -> list[Usage]:
+    """The billed calls a set of `n_actions` would make, priced from the table (empty: offline)."""
+    return estimate_job_cost(
+        settings,
+        n_actions,
+        character_from_prompt=from_prompt,
+        image_provider=image_provider or settings.image_provider,
+        video_provider=video_provider or settings.video_provider,
+        imported_clips=imported_clips,
+    )
+
+
+def with_providers(settings: Settings, image_provider: str | None, video_provider: str | None) -> Settings:
+    """The settings with these providers chosen (each must be a registered one)."""
+    update = {k: v for k, v in (("image_provider", image_provider), ("video_provider", video_provider)) if v}
+    if "image_provider" in update and update["image_provider"] not in IMAGE_PROVIDERS.names():
+        raise InvalidInput(f"unknown image provider (available: {', '.join(IMAGE_PROVIDERS.names())})")
+    if "video_provider" in update and update["video_provider"] not in VIDEO_PROVIDERS.names():
+        raise InvalidInput(f"unknown video provider (available: {', '.join(VIDEO_PROVIDERS.names())})")
+    return settings.model_copy(update=update) if update else settings

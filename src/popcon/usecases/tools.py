@@ -1,0 +1,115 @@
+"""One-shot tools that need no job: cut out a clip or an image, validate files against a platform."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from popcon.domain.errors import InvalidInput
+from popcon.domain.platforms import get_platform
+from popcon.settings import Settings
+
+PREVIEW_SIDE = 512
+
+
+def matte_clip(video: Path, out: Path) -> int:
+    """Decode a clip, cut out every frame into `out` as RGBA PNGs; how many were written."""
+    from popcon.media.images import write_png
+    from popcon.media.video import decode_frames
+    from popcon.vision.matte import matte_frames
+
+    frames, _ = decode_frames(video)
+    cutouts = matte_frames(frames)
+    out.mkdir(parents=True, exist_ok=True)
+    with ThreadPoolExecutor(max_workers=2) as ex:
+        list(ex.map(lambda ia: write_png(out / f"{ia[0]:05d}.png", ia[1]), enumerate(cutouts)))
+    return len(cutouts)
+
+
+def cutout_preview(settings: Settings, data: bytes) -> bytes:
+    """The image with its background removed as a job would cut it, scaled down, as PNG bytes."""
+    from popcon.media.images import has_transparency, load_image
+    from popcon.vision.matte import matte_image
+
+    small = load_image(data, max_bytes=settings.max_upload_bytes, max_pixels=settings.max_image_pixels)
+    small = small.copy()
+    small.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
+    if not has_transparency(small):
+        small = Image.fromarray(matte_image(np.asarray(small.convert("RGB"))), "RGBA")
+    buf = io.BytesIO()
+    small.save(buf, "PNG")
+    return buf.getvalue()
+
+
+@dataclass(frozen=True)
+class Segmented:
+    backend: str
+    clicks: int
+    kept: float  # share of the image kept
+
+
+def segment_image(
+    settings: Settings,
+    image: Path,
+    clicks: Sequence[tuple[float, float, bool]],
+    out: Path,
+    *,
+    backend: str | None = None,
+    prior: Path | None = None,
+    mask_out: Path | None = None,
+) -> Segmented:
+    """Cut out the object the clicks (x, y, foreground?) point at and write it as an RGBA PNG."""
+    from popcon.media.images import load_image
+    from popcon.vision.segment.base import Click
+    from popcon.vision.segment.registry import get_segmenter
+
+    rgba = np.asarray(
+        load_image(image, max_bytes=settings.max_upload_bytes, max_pixels=settings.max_image_pixels)
+    )
+    rgb = np.ascontiguousarray(rgba[..., :3])
+    prior_mask = None
+    if prior is not None:
+        if not prior.is_file():
+            raise InvalidInput(f"no such mask: {prior}")
+        pm = Image.open(prior)
+        prior_mask = np.asarray(pm.getchannel("A") if pm.mode in ("RGBA", "LA") else pm.convert("L"))
+        if prior_mask.shape != rgb.shape[:2]:
+            raise InvalidInput(
+                f"prior {prior.name} is {prior_mask.shape[1]}x{prior_mask.shape[0]}, "
+                f"image is {rgb.shape[1]}x{rgb.shape[0]}"
+            )
+    seg = get_segmenter(settings, backend)
+    mask = seg.predict(seg.prepare(rgb), [Click(x, y, fg) for x, y, fg in clicks], prior=prior_mask)
+    alpha = np.round(np.clip(mask, 0, 1) * 255).astype(np.uint8)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.dstack([rgb, alpha]), mode="RGBA").save(out)
+    if mask_out is not None:
+        Image.fromarray(alpha, mode="L").save(mask_out)
+    return Segmented(seg.name, len(clicks), float((alpha > 127).mean()))
+
+
+@dataclass(frozen=True)
+class RuleCheck:
+    rule: str
+    passed: bool
+    severity: str
+    measured: object
+    limit: object
+
+
+def check_file(platform: str, path: Path) -> tuple[list[RuleCheck], list[str]]:
+    """Every rule of the platform for the file: the checks and the names of the failed ones."""
+    from popcon.media.validate import failures, validate_file
+
+    preset = get_platform(platform)
+    if not path.is_file():
+        raise InvalidInput(f"{path} is not a file")
+    results = validate_file(path, preset)
+    checks = [RuleCheck(r.rule, r.passed, r.severity, r.measured, r.limit) for r in results]
+    return checks, [r.rule for r in failures(results)]

@@ -1,0 +1,58 @@
+"""What the web tests share besides fixtures: the API prefix, a job to submit, polling, error checks."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from popcon.settings import Settings
+from tests.conftest import SAMPLES
+
+API = "/api/v1"
+UNKNOWN = "0123456789ab"
+FOX = SAMPLES / "fox_on_white.jpg"
+THREE = json.dumps([{"id": "wave"}, {"id": "jump"}, {"id": "laugh"}])
+
+
+def web_settings(data_dir: Path) -> Settings:
+    return Settings(data_dir=data_dir, clip_size=256, retry_base_delay=0.01, workers=2)
+
+
+def wait_job(client: TestClient, job_id: str, *, rest: bool = True, timeout: float = 90.0) -> dict:
+    """Poll until the job rests (nothing runs for it) and return it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        job = client.get(f"/api/v1/jobs/{job_id}").json()
+        if job["resting"] or time.monotonic() > deadline:
+            return job
+        time.sleep(0.2)
+
+
+def create_job(client: TestClient, actions: str = THREE, **headers: str) -> dict:
+    r = client.post(
+        "/api/v1/jobs",
+        files={"image": ("fox.jpg", FOX.read_bytes(), "image/jpeg")},
+        data={"actions": actions, "platforms": "line-emoji"},
+        headers=headers,
+    )
+    assert r.status_code in (200, 201), r.text
+    return r.json()
+
+
+def assert_error(r, status: int) -> dict:  # type: ignore[no-untyped-def]
+    assert r.status_code == status, r.text
+    body = r.json()
+    assert isinstance(body["detail"], str) and body["detail"], body
+    assert body["code"]
+    return body
+
+
+def png_bytes(size: tuple[int, int] = (64, 64)) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", size, (250, 250, 250)).save(buf, "PNG")
+    return buf.getvalue()

@@ -1,0 +1,64 @@
+"""Click segmentation on a frame: predict, apply, undo / redo, apply to all."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from tests.helpers.web import (
+    API,
+    assert_error,
+    wait_job,
+)
+
+
+def _alpha(c: TestClient, job_id: str, frame: int = 0) -> float:
+    r = c.get(f"{API}/jobs/{job_id}/actions/0/frames/{frame}/cutout")
+    return float(np.asarray(Image.open(io.BytesIO(r.content)).convert("RGBA"))[..., 3].sum()) / 255
+
+
+def test_segment_predict_apply_undo_redo(ready_job: tuple[TestClient, dict]) -> None:
+    c, job = ready_job
+    jid = job["id"]
+    url = f"{API}/jobs/{jid}/segment"
+    before = _alpha(c, jid)
+    assert c.post(f"{url}/prepare", json={"action": 0, "frame": 0}).json()["queued"] > 0
+    clicks = [{"x": 128, "y": 150, "positive": True}]
+    r = c.post(f"{url}/predict", json={"action": 0, "frame": 0, "clicks": clicks})
+    assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+    assert 0.05 < float(r.headers["X-Mask-Area"]) < 0.9
+    assert_error(c.post(f"{url}/predict", json={"action": 0, "frame": 0, "clicks": []}), 400)
+    assert_error(c.post(f"{url}/predict", json={"action": 0, "frame": 0}), 422)
+    assert_error(
+        c.post(f"{url}/apply", json={"action": 0, "frame": 0, "clicks": clicks, "mode": "blur"}), 422
+    )
+    assert_error(c.post(f"{url}/undo", json={"action": 0, "frame": 0}), 409)
+    assert_error(c.post(f"{url}/apply-all", json={"action": 0, "frame": 0}), 409)
+
+    s = c.post(f"{url}/apply", json={"action": 0, "frame": 0, "clicks": clicks, "mode": "erase"}).json()
+    assert s["layers"] == 1 and s["can_undo"] and not s["can_redo"]
+    erased = _alpha(c, jid)
+    assert erased < 0.5 * before
+    s = c.post(f"{url}/apply", json={"action": 0, "frame": 0, "clicks": clicks, "mode": "restore"}).json()
+    assert s["layers"] == 2 and _alpha(c, jid) > 0.9 * before
+    s = c.post(f"{url}/undo", json={"action": 0, "frame": 0}).json()
+    assert s["layers"] == 1 and s["can_redo"] and abs(_alpha(c, jid) - erased) < 1
+    s = c.post(f"{url}/redo", json={"action": 0, "frame": 0}).json()
+    assert s["layers"] == 2 and not s["can_redo"]
+    c.post(f"{url}/undo", json={"action": 0, "frame": 0})  # leave frame 0 erased
+    assert_error(c.post(f"{url}/redo", json={"action": 1, "frame": 0}), 409)
+
+    # The original frames are never touched.
+    raw = c.get(f"{API}/jobs/{jid}/actions/0/frames/0/raw").content
+    assert Image.open(io.BytesIO(raw)).mode == "RGB"
+
+    other_before = _alpha(c, jid, 3)
+    r = c.post(f"{url}/apply-all", json={"action": 0, "frame": 0})
+    assert r.status_code == 202 and r.json()["frames"] > 0
+    wait_job(c, jid)
+    info = c.get(f"{API}/jobs/{jid}/actions/0/frames").json()
+    assert info["edited"] == list(range(info["frame_count"]))
+    assert _alpha(c, jid, 3) < 0.5 * other_before
