@@ -375,3 +375,65 @@ def test_estimate_is_free_offline_and_priced_with_a_paid_provider(client: TestCl
     video = next(line for line in est["lines"] if line["unit"] == "second")
     assert video["provider"] == "dashscope" and video["quantity"] >= 8  # at least a second per clip
     assert est["totals"]  # the price table lists wan2.2-i2v-flash at 480P
+
+
+# ---- hardening: what a fault test hit ---------------------------------------------------------------
+def test_clicks_must_land_on_the_frame_and_be_numbers(ready_job: tuple[TestClient, dict]) -> None:
+    c, job = ready_job
+    url = f"{API}/jobs/{job['id']}/segment"
+    outside = [{"x": 5000, "y": 10, "positive": True}]
+    body = assert_error(c.post(f"{url}/predict", json={"action": 0, "frame": 0, "clicks": outside}), 422)
+    assert "outside" in body["detail"]
+    layers = c.get(f"{url}/state", params={"action": 1, "frame": 2}).json()["layers"]
+    apply = {"action": 1, "frame": 2, "clicks": outside, "mode": "erase"}
+    assert_error(c.post(f"{url}/apply", json=apply), 422)
+    assert (
+        c.get(f"{url}/state", params={"action": 1, "frame": 2}).json()["layers"] == layers
+    )  # nothing applied
+    nan = b'{"action": 0, "frame": 0, "clicks": [{"x": NaN, "y": 3}]}'
+    body = assert_error(
+        c.post(f"{url}/predict", content=nan, headers={"content-type": "application/json"}), 422
+    )
+    assert "finite" in body["detail"]
+
+
+def test_json_bodies_are_capped(client: TestClient) -> None:
+    huge = json.dumps({"platforms": ["x" * 400_000]})
+    body = assert_error(
+        client.post(
+            f"{API}/jobs/{UNKNOWN}/export", content=huge, headers={"content-type": "application/json"}
+        ),
+        413,
+    )
+    assert body["code"] == "too_large"
+
+
+def test_upload_field_without_a_file_name_and_degenerate_images(client: TestClient) -> None:
+    body = assert_error(
+        client.post(
+            f"{API}/jobs", files={"image": ("", FOX.read_bytes(), "image/jpeg")}, data={"actions": THREE}
+        ),
+        400,
+    )
+    assert "file name" in body["detail"] and "Expected UploadFile" not in body["detail"]
+    strip = io.BytesIO()
+    Image.new("RGB", (8000, 10), (200, 40, 40)).save(strip, "PNG")
+    for route, data in ((f"{API}/jobs", {"actions": THREE}), (f"{API}/cutout", {})):
+        body = assert_error(
+            client.post(route, files={"image": ("strip.png", strip.getvalue(), "image/png")}, data=data), 400
+        )
+        assert "8000x10" in body["detail"]
+    assert client.get(f"{API}/jobs").json()["jobs"] == []
+
+
+def test_a_read_only_data_folder_is_a_json_503(small_disk, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    (small_disk.path / "data").mkdir()
+    small_disk.remount("ro")  # the files folder is read-only; the database lives elsewhere
+    settings = web_settings(small_disk.path / "data").model_copy(
+        update={"database_url": f"sqlite:///{tmp_path / 'jobs.db'}"}
+    )
+    with TestClient(create_app(settings)) as c:
+        fox = {"image": ("fox.jpg", FOX.read_bytes(), "image/jpeg")}
+        body = assert_error(c.post(f"{API}/jobs", files=fox, data={"actions": THREE}), 503)
+        assert body["code"] == "storage_unavailable" and "cannot be written" in body["detail"]
+        assert c.get(f"{API}/jobs").json()["jobs"] == []  # nothing half-recorded

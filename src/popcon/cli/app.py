@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from popcon.domain.errors import InvalidInput, PopconError
+from popcon.domain.errors import InvalidInput, PopconError, StorageError, as_storage_error
 from popcon.settings import Settings
 
 app = typer.Typer(
@@ -112,7 +112,7 @@ def make(
     from popcon.cli.progress import run_with_progress
     from popcon.domain.actions import resolve_actions
     from popcon.domain.platforms import get_platform
-    from popcon.media.images import load_image
+    from popcon.media.images import check_character_image, load_image
     from popcon.media.video import probe
     from popcon.store.files import JobFiles
 
@@ -135,7 +135,9 @@ def make(
         probe(Path(path))
     upload: bytes | None = None
     if image is not None:
-        load_image(image, max_bytes=s.max_upload_bytes, max_pixels=s.max_image_pixels)
+        check_character_image(
+            load_image(image, max_bytes=s.max_upload_bytes, max_pixels=s.max_image_pixels), image.name
+        )
         upload = image.read_bytes()
 
     store, runner = _services(image_provider, video_provider)
@@ -238,7 +240,9 @@ def list_actions() -> None:
 
 
 @jobs_app.command("list")
-def jobs_list(limit: Annotated[int, typer.Option(help="How many, newest first.")] = 30) -> None:
+def jobs_list(
+    limit: Annotated[int, typer.Option(help="How many, newest first.", min=1, max=10_000)] = 30,
+) -> None:
     """Past jobs, newest first."""
     store, _ = _services()
     table = Table("id", "status", "source", "actions", "platforms", "created")
@@ -355,9 +359,18 @@ _register_commands()
 def main() -> None:
     try:
         app()
+    except StorageError as e:  # the environment, not the input: exit 1, and resume finishes the job later
+        err.print(f"[red]error:[/red] {e}")
+        raise SystemExit(1) from e
     except PopconError as e:
         err.print(f"[red]error:[/red] {e}")
         raise SystemExit(2) from e
+    except Exception as e:
+        storage = as_storage_error(e)
+        if storage is None:
+            raise
+        err.print(f"[red]error:[/red] {storage}")
+        raise SystemExit(1) from e
     except KeyboardInterrupt:
         err.print("interrupted: the job keeps what it finished; continue it with `popcon jobs resume ID`")
         os._exit(130)

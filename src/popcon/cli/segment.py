@@ -60,6 +60,7 @@ def register(app: typer.Typer) -> None:
         from popcon.cli.app import settings
         from popcon.domain.errors import InvalidInput, PopconError
         from popcon.media.images import load_image
+        from popcon.vision.segment.base import check_clicks
         from popcon.vision.segment.registry import get_segmenter
 
         err = Console(stderr=True)
@@ -68,6 +69,7 @@ def register(app: typer.Typer) -> None:
             rgba = np.asarray(load_image(image, max_bytes=s.max_upload_bytes, max_pixels=s.max_image_pixels))
             rgb = np.ascontiguousarray(rgba[..., :3])
             clicks = [parse_click(c) for c in click]
+            check_clicks(clicks, rgb.shape[:2])
             prior_mask = None
             if prior is not None:
                 if not prior.is_file():

@@ -18,9 +18,12 @@ def register(app: typer.Typer) -> None:
         """Start the web app (UI + API + workers) at http://HOST:PORT; jobs left running are resumed."""
         import uvicorn
 
+        from popcon.atomic import ensure_writable
         from popcon.cli.app import settings
         from popcon.web import create_app
 
-        app_ = create_app(settings())
+        s = settings()
+        ensure_writable(s.data_dir)  # a read-only data folder is one clear line, not a startup traceback
+        app_ = create_app(s)
         typer.echo(f"PopCon on http://{host}:{port}  (API docs: /docs, stop: Ctrl-C)")
         uvicorn.run(app_, host=host, port=port, log_level="info", access_log=False)

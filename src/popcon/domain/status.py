@@ -35,6 +35,11 @@ class JobStatus(StrEnum):
         """Work is scheduled or running (the runner owns the job)."""
         return self in JOB_WORK_STAGES or self in (JobStatus.QUEUED, JobStatus.EXPORTING)
 
+    @property
+    def resumable(self) -> bool:
+        """Resume has something to do: continue, or retry what failed (a set finished with errors)."""
+        return self.active or self in (JobStatus.FAILED, JobStatus.CANCELED, JobStatus.COMPLETED_WITH_ERRORS)
+
 
 class ActionStatus(StrEnum):
     PENDING = "pending"

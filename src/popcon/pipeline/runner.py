@@ -25,7 +25,14 @@ from concurrent.futures import Future, wait
 from pathlib import Path
 from typing import Any, TypeVar
 
-from popcon.domain.errors import Canceled, IllegalTransition, InvalidInput, PopconError, TransientError
+from popcon.domain.errors import (
+    Canceled,
+    IllegalTransition,
+    InvalidInput,
+    PopconError,
+    StorageError,
+    TransientError,
+)
 from popcon.domain.models import ActionClip, Job
 from popcon.domain.status import ACTION_STAGE, JOB_WORK_STAGES, ActionStatus, JobStatus, job_path
 from popcon.pipeline import stages
@@ -36,7 +43,7 @@ from popcon.queue.limits import Limiter
 from popcon.queue.pool import WorkerPool
 from popcon.settings import Settings
 from popcon.store.db import JobStore
-from popcon.store.files import JobFiles, clean_partials
+from popcon.store.files import JobFiles, clean_exports, clean_partials
 
 _STAGE_ORDER = (JobStatus.QUEUED, *JOB_WORK_STAGES)
 T = TypeVar("T")
@@ -147,6 +154,8 @@ class JobEngine:
                 )
             except Canceled:
                 return None
+            except StorageError:
+                raise  # the disk, not the job: the job stays where it is and resume continues it
             except Exception as e:  # the character failing fails the job, with its reason
                 self._fail_job(job_id, f"character: {_message(e)}")
                 return None
@@ -159,14 +168,21 @@ class JobEngine:
         return [a.index for a in job.actions if not a.status.terminal]
 
     def requeue(self, job_id: str) -> None:
-        """Resume a failed or canceled job: what was stopped goes on; what had failed gets another try."""
+        """Resume a job at rest: what was stopped goes on; what had failed gets another try.
+
+        A set that finished with errors retries its failed actions (then exports again), or, when
+        only an export failed, exports again.
+        """
         job = self.store.get_job(job_id)
-        if job.status not in (JobStatus.FAILED, JobStatus.CANCELED):
+        if job.status not in (JobStatus.FAILED, JobStatus.CANCELED, JobStatus.COMPLETED_WITH_ERRORS):
             return
-        for a in job.actions:
-            if a.status in (ActionStatus.FAILED, ActionStatus.CANCELED):
-                self.store.set_action_status(job_id, a.index, ActionStatus.PENDING)
-        self._set_job(job_id, JobStatus.QUEUED)
+        retry = [a for a in job.actions if a.status in (ActionStatus.FAILED, ActionStatus.CANCELED)]
+        for a in retry:
+            self.store.set_action_status(job_id, a.index, ActionStatus.PENDING)
+        if job.status != JobStatus.COMPLETED_WITH_ERRORS:
+            self._set_job(job_id, JobStatus.QUEUED)
+        else:
+            self._set_job(job_id, JobStatus.GENERATING_POSES if retry else JobStatus.EXPORTING)
 
     def run_action(self, job_id: str, index: int) -> bool:
         """Take one action through its stages; False when another live worker holds it (try later)."""
@@ -221,12 +237,16 @@ class JobEngine:
         """Encode and package the done actions for each platform; one failing does not lose the others."""
         self._set_job(job_id, JobStatus.EXPORTING)
         ctx = self._context(job_id)
+        clean_exports(ctx.files(self.store.get_job(job_id)).exports_dir)  # staging left by a killed export
         errors: list[str] = []
         for platform in platforms:
             job = self.store.get_job(job_id)
             self._emit(job_id, "export", "running", message=platform)
             try:
                 summary = stages.export_platform(ctx, job, platform)
+            except Canceled:  # the user canceled: nothing more is published, the job stays canceled
+                self._emit(job_id, "export", "canceled", message=platform)
+                return self.store.get_job(job_id)
             except Exception as e:  # one platform failing does not lose the others
                 errors.append(f"{platform}: {_message(e)}")
                 self._emit(job_id, "export", "failed", message=f"{platform}: {_message(e)}")
@@ -287,6 +307,8 @@ class JobEngine:
             return  # the worker that took the action over records its outcome
         except Canceled:
             self._set_action(job_id, index, ActionStatus.CANCELED)
+        except StorageError:
+            raise  # the disk, not the action: it stays in its stage for resume, and the job stops
         except Exception as e:  # isolate: this action fails, the set goes on
             if not still_mine():
                 return
@@ -468,7 +490,11 @@ class Runner:
             live = self.engine.start_job(job_id)
             if live is None:
                 return self.store.get_job(job_id)
-            wait([self.pool.submit_stage(self.engine.run_action, job_id, i) for i in live])
+            futures = [self.pool.submit_stage(self.engine.run_action, job_id, i) for i in live]
+            wait(futures)
+            for f in futures:  # a storage failure stops the job as it stands; resume continues it
+                if isinstance(f.exception(), StorageError):
+                    raise f.exception()  # type: ignore[misc]
             return self.engine.finish_job(job_id)
         finally:
             let_go()

@@ -20,6 +20,7 @@ from popcon import __version__
 from popcon.queue.dispatch import make_runner
 from popcon.settings import Settings
 from popcon.store.db import JobStore
+from popcon.web.body_limit import JsonBodyLimit
 from popcon.web.deps import Services
 from popcon.web.errors import install_error_handlers
 from popcon.web.hub import EventHub
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
         openapi_url="/api/v1/openapi.json",
     )
     install_error_handlers(app)
+    app.add_middleware(JsonBodyLimit, max_bytes=settings.max_json_bytes)
 
     from popcon.web.routes import actions, events, exports, frames, health, jobs, segment
 

@@ -6,7 +6,9 @@ from fastapi import UploadFile
 from PIL import Image
 
 from popcon.domain.errors import InvalidInput, TooLarge
-from popcon.media.images import load_image
+from popcon.media.images import check_character_image, load_image, megabytes
+
+__all__ = ["check_character_image", "file_field", "read_image", "read_limited"]
 
 CHUNK = 1 << 20
 
@@ -18,7 +20,7 @@ async def read_limited(upload: UploadFile, max_bytes: int) -> bytes:
     while chunk := await upload.read(CHUNK):
         total += len(chunk)
         if total > max_bytes:
-            raise TooLarge(f"{_name(upload)} is over the {max_bytes / 1e6:.0f} MB upload limit")
+            raise TooLarge(f"{_name(upload)} is over the {megabytes(max_bytes)} upload limit")
         parts.append(chunk)
     if total == 0:
         raise InvalidInput(f"{_name(upload)} is empty")
@@ -28,6 +30,21 @@ async def read_limited(upload: UploadFile, max_bytes: int) -> bytes:
 async def read_image(upload: UploadFile, max_bytes: int, max_pixels: int) -> tuple[bytes, Image.Image]:
     data = await read_limited(upload, max_bytes)
     return data, load_image(data, max_bytes=max_bytes, max_pixels=max_pixels)
+
+
+def file_field(value: UploadFile | str | None, field: str) -> UploadFile | None:
+    """A multipart file field, or None when the form left it empty.
+
+    A part sent without a file name arrives as text, not as a file: say what to send instead of
+    the framework's "Expected UploadFile" message.
+    """
+    if isinstance(value, str):
+        if value == "":
+            return None
+        raise InvalidInput(f"{field}: send the image as a file (a multipart part with a file name)")
+    if value is not None and not value.filename and value.size == 0:
+        return None
+    return value
 
 
 def _name(upload: UploadFile) -> str:

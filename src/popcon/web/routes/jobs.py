@@ -24,7 +24,7 @@ from popcon.web.deps import JobDep, Svc
 from popcon.web.errors import Conflict
 from popcon.web.routes.actions import MAX_ACTIONS
 from popcon.web.schemas import JobList, JobOut
-from popcon.web.uploads import read_image
+from popcon.web.uploads import check_character_image, file_field, read_image
 
 router = APIRouter(tags=["jobs"])
 DUPLICATE_WINDOW_S = 15.0  # the same content submitted again within this window is the same job
@@ -89,9 +89,9 @@ async def create_job(
     response: Response,
     actions: Annotated[str, Form(description='JSON list: [{"id": "wave", "motion_prompt": "..."}]')],
     platforms: Annotated[str, Form(description="Comma-separated platform preset ids")] = "line-emoji",
-    image: Annotated[UploadFile | None, File(description="The character image")] = None,
+    image: Annotated[UploadFile | str | None, File(description="The character image")] = None,
     prompt: Annotated[str | None, Form(max_length=2000)] = None,
-    reference: Annotated[UploadFile | None, File(description="Reference for a prompt")] = None,
+    reference: Annotated[UploadFile | str | None, File(description="Reference for a prompt")] = None,
     remove_background: Annotated[bool, Form()] = True,
     idempotency_key: Annotated[str | None, Form(max_length=100)] = None,
     idempotency_header: Annotated[str | None, Header(alias="Idempotency-Key", max_length=100)] = None,
@@ -101,19 +101,20 @@ async def create_job(
     s = svc.settings
     key = (idempotency_header or idempotency_key or "").strip() or None
     prompt = (prompt or "").strip() or None
-    if image is not None and not image.filename and image.size == 0:
-        image = None
-    if reference is not None and not reference.filename and reference.size == 0:
-        reference = None
-    if (image is None) == (prompt is None):
-        raise InvalidInput("give either a character image or a prompt (not both)")
+    image = file_field(image, "image")
+    reference = file_field(reference, "reference")
+    if image is None and prompt is None:
+        raise InvalidInput("give a character image or a prompt")
+    if image is not None and prompt is not None:
+        raise InvalidInput("give either a character image or a prompt, not both")
     if reference is not None and prompt is None:
         raise InvalidInput("a reference image goes with a prompt")
     presets = _parse_actions(actions)
     targets = _parse_platforms(platforms)
     upload = ref = None
     if image is not None:
-        upload, _ = await read_image(image, s.max_upload_bytes, s.max_image_pixels)
+        upload, character = await read_image(image, s.max_upload_bytes, s.max_image_pixels)
+        check_character_image(character, image.filename or "the image")
     if reference is not None:
         ref, _ = await read_image(reference, s.max_upload_bytes, s.max_image_pixels)
 
@@ -188,10 +189,10 @@ def cancel_job(svc: Svc, job: JobDep) -> JobOut:
 
 @router.post("/jobs/{job_id}/resume", response_model=JobOut, status_code=202)
 def resume_job(svc: Svc, job: JobDep) -> JobOut:
-    """Continue a failed, canceled or interrupted job from where it stopped."""
+    """Continue a failed, canceled or interrupted job; a set finished with errors retries what failed."""
     if svc.busy(job.id):
         raise Conflict(f"job {job.id} is running")
-    if not (job.status.active or job.status in (JobStatus.FAILED, JobStatus.CANCELED)):
+    if not job.status.resumable:
         raise Conflict(f"job {job.id} is {job.status}: nothing to resume")
     svc.start(job.id, svc.run_job, job.id, True)
     return job_out(svc, svc.store.get_job(job.id))
@@ -228,6 +229,7 @@ def character(svc: Svc, job: JobDep) -> FileResponse:
 async def cutout_preview(svc: Svc, image: Annotated[UploadFile, File()]) -> Response:
     """The character with its background removed, as the job would cut it (scaled preview)."""
     _, im = await read_image(image, svc.settings.max_upload_bytes, svc.settings.max_image_pixels)
+    check_character_image(im, image.filename or "the image")
 
     def cut() -> bytes:
         from popcon.media.images import has_transparency
