@@ -6,22 +6,36 @@ leftover `*.part` from a killed process is cleaned by `popcon.store.files.clean_
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
+
+from popcon.domain.errors import as_storage_error
+
+
+@contextmanager
+def storage_errors() -> Iterator[None]:
+    """Turn a full disk or a read-only folder met inside the block into one clear StorageError."""
+    try:
+        yield
+    except OSError as e:
+        raise (as_storage_error(e) or e) from e
 
 
 @contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
     """Yield a temporary sibling of `path` to write; it replaces `path` only if the block succeeds."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")
     try:
-        yield tmp
-        tmp.replace(path)
+        with storage_errors():  # disk full / read-only: one clear error, not an errno deep in a stage
+            path.parent.mkdir(parents=True, exist_ok=True)
+            yield tmp
+            tmp.replace(path)
     finally:
-        tmp.unlink(missing_ok=True)
+        with suppress(OSError):
+            tmp.unlink(missing_ok=True)
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> Path:
@@ -34,3 +48,14 @@ def copy_atomic(src: Path, dest: Path) -> Path:
     with atomic_path(dest) as tmp:
         shutil.copyfile(src, tmp)
     return dest
+
+
+def ensure_writable(folder: Path) -> Path:
+    """Create `folder` if needed and prove it takes a write, so a read-only or full data folder is
+    reported once, up front, instead of as a traceback from whichever stage writes first."""
+    probe = folder / f".write-probe-{os.getpid()}"
+    with storage_errors():
+        folder.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"ok")
+        probe.unlink()
+    return folder

@@ -30,6 +30,7 @@ class Settings(BaseSettings):
 
     max_upload_bytes: int = Field(default=30 * 1024 * 1024, ge=1024)
     max_image_pixels: int = Field(default=40_000_000, ge=10_000)
+    max_json_bytes: int = Field(default=256 * 1024, ge=1024)  # JSON request bodies (clicks, exports)
 
     clip_fps: int = Field(default=24, ge=8, le=60, description="Frame rate of procedural clips.")
     clip_size: int = Field(default=512, ge=256, le=2048, description="Side of procedural clips in px.")

@@ -148,3 +148,29 @@ def test_corrupt_image_is_refused_before_a_job_exists(tmp_path):
     run = popcon("make", str(bad), data=tmp_path / "d", check=False)
     assert run.returncode == 2 and "damaged" in run.stderr
     assert "completed" not in popcon("jobs", "list", data=tmp_path / "d").stdout
+
+
+@pytest.mark.parametrize("limit", ["99999999999999999999999", "-5", "0"])
+def test_jobs_list_limit_is_bounded(tmp_path: Path, limit: str) -> None:
+    run = popcon("jobs", "list", "--limit", limit, data=tmp_path / "data", check=False)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert "--limit" in run.stderr
+
+
+def test_a_degenerate_image_is_refused_before_any_work(tmp_path: Path) -> None:
+    from PIL import Image
+
+    strip = tmp_path / "strip.png"
+    Image.new("RGB", (8000, 10), (200, 40, 40)).save(strip)
+    run = popcon(
+        "make",
+        str(strip),
+        "--actions",
+        "wave",
+        "--out",
+        str(tmp_path / "o"),
+        data=tmp_path / "d",
+        check=False,
+    )
+    assert run.returncode == 2 and "8000x10" in run.stderr
+    assert not (tmp_path / "d" / "jobs").exists() or not any((tmp_path / "d" / "jobs").iterdir())

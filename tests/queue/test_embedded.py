@@ -208,3 +208,33 @@ def test_a_cancel_before_the_job_starts_is_not_undone(settings, store):
     resumed = runner.run_job(job.id, resume=True)  # an explicit resume does bring it back
     runner.close()
     assert resumed.status == JobStatus.COMPLETED
+
+
+def test_resume_retries_the_failed_actions_of_a_set_finished_with_errors(settings, store):
+    job = _upload_job(settings, store, ["wave", "cry"])
+    video = FlakyVideo(settings, fail={"cry"})
+    runner = EmbeddedRunner(settings, store, video=video)
+    assert runner.run_job(job.id).status == JobStatus.COMPLETED_WITH_ERRORS
+    video.fail.clear()
+    again = runner.run_job(job.id, resume=True)  # what `popcon jobs resume` and the web resume do
+    runner.close()
+    assert again.status == JobStatus.COMPLETED, again.error
+    assert video.calls == {"wave": 1, "cry": 2}
+    files = JobFiles(settings.data_dir, job.id)
+    assert sorted(p.name for p in (files.exports_dir / "line-emoji").glob("0*.png")) == ["001.png", "002.png"]
+
+
+def test_cancel_during_export_publishes_nothing(settings, store):
+    job = _upload_job(settings, store, ["wave", "jump"])
+    runner = EmbeddedRunner(settings, store)
+
+    def cancel_once_export_runs(e: Event) -> None:
+        if e.kind == "export" and e.status == "running":
+            runner.cancel(job.id)
+
+    runner.bus.subscribe(cancel_once_export_runs)
+    done = runner.run_job(job.id)
+    runner.close()
+    assert done.status == JobStatus.CANCELED
+    exports = JobFiles(settings.data_dir, job.id).exports_dir
+    assert not exports.exists() or list(exports.iterdir()) == []  # no set, no ZIP, no staging left

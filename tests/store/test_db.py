@@ -86,3 +86,15 @@ def test_concurrent_status_moves_only_one_wins(store):
         t.join()
     assert store.get_action(job.id, 0).status == ActionStatus.POSING
     assert "ok" in results
+
+
+def test_an_id_with_a_trailing_newline_is_refused(store):
+    job = store.create_job(source="sample", actions=resolve_actions(["wave"]), platforms=["line-emoji"])
+    with pytest.raises(InvalidInput):
+        store.get_job(job.id + "\n")
+
+
+@pytest.mark.parametrize("limit", [0, -5, 10**23])
+def test_list_limits_are_bounded(store, limit):
+    with pytest.raises(InvalidInput, match="limit"):
+        store.list_jobs(limit)

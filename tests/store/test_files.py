@@ -43,3 +43,19 @@ def test_clean_partials_removes_only_leftovers(tmp_path):
 def test_job_files_refuse_bad_ids(tmp_path):
     with pytest.raises(InvalidInput):
         JobFiles(tmp_path, "../other")
+
+
+def test_clean_partials_removes_a_killed_exports_staging_and_restores_a_set_moved_aside(tmp_path):
+    exports = tmp_path / "exports"
+    (exports / "line-emoji").mkdir(parents=True)
+    (exports / "line-emoji" / "001.png").write_bytes(b"published")
+    (exports / ".line-emoji.staging-1a2b3c4d").mkdir()
+    (exports / ".line-emoji.staging-1a2b3c4d" / "001.png").write_bytes(b"half")
+    (exports / ".line-emoji.zip.tmp-1a2b3c4d").write_bytes(b"half a zip")
+    # killed between moving the old sticker set aside and moving the new one in
+    (exports / ".line-sticker.old-99887766").mkdir()
+    (exports / ".line-sticker.old-99887766" / "01.png").write_bytes(b"previous")
+    clean_partials(tmp_path)
+    assert sorted(p.name for p in exports.iterdir()) == ["line-emoji", "line-sticker"]
+    assert (exports / "line-emoji" / "001.png").read_bytes() == b"published"
+    assert (exports / "line-sticker" / "01.png").read_bytes() == b"previous"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from popcon.store.db import JobStore
 from popcon.web import create_app
 from tests.helpers.web import (
     API,
+    FOX,
+    THREE,
     UNKNOWN,
     assert_error,
     web_settings,
@@ -47,3 +50,27 @@ def test_startup_resumes_jobs_left_active(tmp_path: Path) -> None:
 @pytest.mark.parametrize("path", ["/api/v1/nothing", "/static/nothing.js"])
 def test_unknown_routes_are_json_404(client: TestClient, path: str) -> None:
     assert_error(client.get(path), 404)
+
+
+def test_json_bodies_are_capped(client: TestClient) -> None:
+    huge = json.dumps({"platforms": ["x" * 400_000]})
+    body = assert_error(
+        client.post(
+            f"{API}/jobs/{UNKNOWN}/export", content=huge, headers={"content-type": "application/json"}
+        ),
+        413,
+    )
+    assert body["code"] == "too_large"
+
+
+def test_a_read_only_data_folder_is_a_json_503(small_disk, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    (small_disk.path / "data").mkdir()
+    small_disk.remount("ro")  # the files folder is read-only; the database lives elsewhere
+    settings = web_settings(small_disk.path / "data").model_copy(
+        update={"database_url": f"sqlite:///{tmp_path / 'jobs.db'}"}
+    )
+    with TestClient(create_app(settings)) as c:
+        fox = {"image": ("fox.jpg", FOX.read_bytes(), "image/jpeg")}
+        body = assert_error(c.post(f"{API}/jobs", files=fox, data={"actions": THREE}), 503)
+        assert body["code"] == "storage_unavailable" and "cannot be written" in body["detail"]
+        assert c.get(f"{API}/jobs").json()["jobs"] == []  # nothing half-recorded

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from popcon.cli.context import CliContext, cli_context
-from popcon.domain.errors import InvalidInput, PopconError
+from popcon.domain.errors import InvalidInput, PopconError, StorageError, as_storage_error
 from popcon.domain.models import Job
 from popcon.domain.platforms import platform_choices
 
@@ -181,7 +181,8 @@ def list_actions() -> None:
 
 @jobs_app.command("list")
 def jobs_list(
-    ctx: typer.Context, limit: Annotated[int, typer.Option(help="How many, newest first.")] = 30
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option(help="How many, newest first.", min=1, max=10_000)] = 30,
 ) -> None:
     """Past jobs, newest first."""
     svc = cli_context(ctx).open()
@@ -309,9 +310,18 @@ _register_commands()
 def main() -> None:
     try:
         app()
+    except StorageError as e:  # the environment, not the input: exit 1, and resume finishes the job later
+        err.print(f"[red]error:[/red] {e}")
+        raise SystemExit(1) from e
     except PopconError as e:
         err.print(f"[red]error:[/red] {e}")
         raise SystemExit(2) from e
+    except Exception as e:
+        storage = as_storage_error(e)
+        if storage is None:
+            raise
+        err.print(f"[red]error:[/red] {storage}")
+        raise SystemExit(1) from e
     except KeyboardInterrupt:
         err.print("interrupted: the job keeps what it finished; continue it with `popcon jobs resume ID`")
         os._exit(130)

@@ -20,8 +20,11 @@ def register(app: typer.Typer) -> None:
         import uvicorn
 
         from popcon.cli.context import cli_context
+        from popcon.usecases.context import check_data_dir
         from popcon.web import create_app
 
-        app_ = create_app(cli_context(ctx).settings)
+        s = cli_context(ctx).settings
+        check_data_dir(s)
+        app_ = create_app(s)
         typer.echo(f"PopCon on http://{host}:{port}  (API docs: /docs, stop: Ctrl-C)")
         uvicorn.run(app_, host=host, port=port, log_level="info", access_log=False)

@@ -39,7 +39,7 @@ class ActionPreset(BaseModel):
     @field_validator("id")
     @classmethod
     def _valid_id(cls, v: str) -> str:
-        if not ACTION_ID.match(v):
+        if not ACTION_ID.fullmatch(v):
             raise ValueError(f"action id {v!r} must be lowercase letters, digits, '-' or '_' (max 32)")
         return v
 

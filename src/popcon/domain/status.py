@@ -50,6 +50,11 @@ class JobStatus(StrEnum):
         """The cut-outs exist and no stage writes them: the user may refine frames."""
         return self in _JOB_HAS_CUTOUTS
 
+    @property
+    def resumable(self) -> bool:
+        """Resume has something to do: continue, or retry what failed (a set finished with errors)."""
+        return self.active or self in (JobStatus.FAILED, JobStatus.CANCELED, JobStatus.COMPLETED_WITH_ERRORS)
+
 
 class ActionStatus(StrEnum):
     PENDING = "pending"

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import warnings
 from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from popcon.atomic import write_bytes_atomic
 from popcon.domain.errors import InvalidInput, TooLarge, UnsupportedFormat
+from popcon.domain.units import megabytes
 
 READABLE_FORMATS = {"PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF", "MPO"}
 
@@ -29,7 +31,7 @@ def load_image(
         size = len(source)
         name = "upload"
     if size > max_bytes:
-        raise TooLarge(f"{name} is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB")
+        raise TooLarge(f"{name} is {megabytes(size)}; the limit is {megabytes(max_bytes)}")
     if size == 0:
         raise InvalidInput(f"{name} is empty")
     data = source.read_bytes() if isinstance(source, Path) else source
@@ -49,10 +51,42 @@ def load_image(
         raise TooLarge(f"{name} is too large to decode safely") from e
     except (OSError, SyntaxError, ValueError) as e:
         raise InvalidInput(f"{name} is damaged or truncated: {e}") from e
+    # A phone photo stores its rotation in EXIF: show it the way the camera held it. A damaged EXIF
+    # block is no reason to refuse the pixels.
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        im = ImageOps.exif_transpose(im) or im
     if im.mode in ("I;16", "I", "F"):
         arr = np.asarray(im, dtype=np.float32)
         im = Image.fromarray((255 * arr / max(float(arr.max()), 1.0)).astype(np.uint8))
     return im.convert("RGBA")
+
+
+MIN_CHARACTER_SIDE = 32
+MAX_CHARACTER_ASPECT = 6.0
+
+
+def check_character_image(im: Image.Image, name: str = "the image") -> None:
+    """Refuse, before any work starts, an image no character can come out of.
+
+    An 8000x10 strip or a blank canvas would run every stage and fail only at export; the rules
+    here are the ones no emoji can pass: too small, too thin, nothing visible, one flat colour.
+    """
+    w, h = im.size
+    if min(w, h) < MIN_CHARACTER_SIDE:
+        raise InvalidInput(
+            f"{name} is {w}x{h}; a character needs at least {MIN_CHARACTER_SIDE} px on each side"
+        )
+    if max(w, h) / min(w, h) > MAX_CHARACTER_ASPECT:
+        raise InvalidInput(
+            f"{name} is {w}x{h}, over {MAX_CHARACTER_ASPECT:g}:1; crop it closer to the character"
+        )
+    small = np.asarray(im.convert("RGBA").resize((min(w, 256), min(h, 256)), Image.Resampling.BOX))
+    alpha = small[..., 3]
+    if int(alpha.max()) < 16:
+        raise InvalidInput(f"{name} is fully transparent: there is no character to animate")
+    visible = small[..., :3][alpha >= 16].astype(np.int16)
+    if int(np.ptp(visible, axis=0).max()) <= 6 and alpha.min() >= 16:
+        raise InvalidInput(f"{name} is a single flat colour: there is no character to animate")
 
 
 def has_transparency(im: Image.Image) -> bool:

@@ -22,6 +22,7 @@ from popcon.domain.errors import (
     InvalidInput,
     JobBusy,
     PopconError,
+    StorageError,
     TransientError,
 )
 from popcon.domain.events import Event, EventBus
@@ -33,7 +34,7 @@ from popcon.pipeline.leases import heartbeat, new_owner, owner_is_dead
 from popcon.providers.base import ImageProvider, VideoProvider
 from popcon.settings import Settings
 from popcon.store.db import JobStore
-from popcon.store.files import JobFiles, clean_partials
+from popcon.store.files import JobFiles, clean_exports, clean_partials
 
 _STAGE_ORDER = (JobStatus.QUEUED, *JOB_WORK_STAGES)
 T = TypeVar("T")
@@ -100,6 +101,8 @@ class JobEngine:
                 )
             except Canceled:
                 return None
+            except StorageError:
+                raise  # the disk, not the job: the job stays where it is and resume continues it
             except Exception as e:  # the character failing fails the job, with its reason
                 self._fail_job(job_id, f"character: {_message(e)}")
                 return None
@@ -112,14 +115,21 @@ class JobEngine:
         return [a.index for a in job.actions if not a.status.terminal]
 
     def requeue(self, job_id: str) -> None:
-        """Resume a failed or canceled job: what was stopped goes on; what had failed gets another try."""
+        """Resume a job at rest: what was stopped goes on; what had failed gets another try.
+
+        A set that finished with errors retries its failed actions (then exports again), or, when
+        only an export failed, exports again.
+        """
         job = self.store.get_job(job_id)
-        if job.status not in (JobStatus.FAILED, JobStatus.CANCELED):
+        if job.status not in (JobStatus.FAILED, JobStatus.CANCELED, JobStatus.COMPLETED_WITH_ERRORS):
             return
-        for a in job.actions:
-            if a.status in (ActionStatus.FAILED, ActionStatus.CANCELED):
-                self.store.set_action_status(job_id, a.index, ActionStatus.PENDING)
-        self._set_job(job_id, JobStatus.QUEUED)
+        retry = [a for a in job.actions if a.status in (ActionStatus.FAILED, ActionStatus.CANCELED)]
+        for a in retry:
+            self.store.set_action_status(job_id, a.index, ActionStatus.PENDING)
+        if job.status != JobStatus.COMPLETED_WITH_ERRORS:
+            self._set_job(job_id, JobStatus.QUEUED)
+        else:
+            self._set_job(job_id, JobStatus.GENERATING_POSES if retry else JobStatus.EXPORTING)
 
     def run_action(self, job_id: str, index: int) -> bool:
         """Take one action through its stages; False when another live worker holds it (try later)."""
@@ -174,12 +184,16 @@ class JobEngine:
         """Encode and package the done actions for each platform; one failing does not lose the others."""
         self._set_job(job_id, JobStatus.EXPORTING)
         ctx = self._context(job_id)
+        clean_exports(ctx.files(self.store.get_job(job_id)).exports_dir)  # staging left by a killed export
         errors: list[str] = []
         for platform in platforms:
             job = self.store.get_job(job_id)
             self._emit(job_id, "export", "running", message=platform)
             try:
                 summary = stages.export_platform(ctx, job, platform)
+            except Canceled:  # the user canceled: nothing more is published, the job stays canceled
+                self._emit(job_id, "export", "canceled", message=platform)
+                return self.store.get_job(job_id)
             except Exception as e:  # one platform failing does not lose the others
                 errors.append(f"{platform}: {_message(e)}")
                 self._emit(job_id, "export", "failed", message=f"{platform}: {_message(e)}")
@@ -216,10 +230,16 @@ class JobEngine:
             self.store.release(job_id, self.owner)
 
     def cancel(self, job_id: str) -> Job:
-        job = self.store.get_job(job_id)
-        if job.status.terminal:
-            raise InvalidInput(f"job {job_id} is already {job.status}")
-        job = self.store.set_job_status(job_id, JobStatus.CANCELED, error="canceled by the user")
+        for attempt in range(5):
+            job = self.store.get_job(job_id)
+            if job.status.terminal:
+                raise InvalidInput(f"job {job_id} is already {job.status}")
+            try:
+                job = self.store.set_job_status(job_id, JobStatus.CANCELED, error="canceled by the user")
+                break
+            except IllegalTransition:
+                if attempt == 4:  # the runner moved the job between our read and our write: read again
+                    raise
         self._emit(job_id, "job", JobStatus.CANCELED)
         return job
 
@@ -259,6 +279,8 @@ class JobEngine:
             return  # the worker that took the action over records its outcome
         except Canceled:
             self._set_action(job_id, index, ActionStatus.CANCELED)
+        except StorageError:
+            raise  # the disk, not the action: it stays in its stage for resume, and the job stops
         except Exception as e:  # isolate: this action fails, the set goes on
             if not still_mine():
                 return

@@ -25,6 +25,7 @@ import uuid
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -198,18 +199,33 @@ def safe_label(text: str) -> str:
 
 
 def _encode_all(
-    actions: Sequence[ExportInput], preset: PlatformPreset
+    actions: Sequence[ExportInput], preset: PlatformPreset, check_cancel: Callable[[], None]
 ) -> Iterator[tuple[bytes, dict[str, Any], float | None, float] | BudgetExceeded]:
-    """Encode the actions on all cores (quantising and zlib release the GIL), yielding in order."""
+    """Encode the actions on all cores (quantising and zlib release the GIL), yielding in order.
+
+    A cancel stops the work promptly: encodes not yet started are dropped, not waited for.
+    """
 
     def one(a: ExportInput) -> tuple[bytes, dict[str, Any], float | None, float] | BudgetExceeded:
+        check_cancel()
         try:
             return encode_action(a, preset)
         except BudgetExceeded as e:
             return e
 
-    with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1, len(actions)))) as pool:
-        yield from pool.map(one, actions)
+    pool = ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1, len(actions))))
+    try:
+        futures = [pool.submit(one, a) for a in actions]
+        for f in futures:
+            while True:
+                check_cancel()
+                try:
+                    yield f.result(timeout=0.25)
+                    break
+                except FutureTimeout:
+                    continue
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def export_set(
@@ -218,12 +234,14 @@ def export_set(
     out_dir: Path,
     *,
     progress: Progress | None = None,
+    check_cancel: Callable[[], None] = lambda: None,
 ) -> ExportReport:
     """Write `out_dir/<preset>/` (files, extra images, previews, manifest.json) and `out_dir/<preset>.zip`.
 
     Raises InvalidInput for unusable input, BudgetExceeded when no clip fits (single misfits are
     left out and listed in the manifest), InvalidExport (naming the file and rule) when a written
-    file breaks the rules; nothing is swapped in then.
+    file breaks the rules; nothing is swapped in then. `check_cancel` raises to stop (a canceled
+    job): the staging folder goes and the previous export stays as it was.
     """
     preset = get_platform(preset_id)
     warnings = _check_inputs(actions, preset)
@@ -239,7 +257,8 @@ def export_set(
         files: list[ExportedFile] = []
         blobs: list[bytes] = []
         failed: list[dict[str, str]] = []
-        for k, (a, encoded) in enumerate(zip(actions, _encode_all(actions, preset), strict=True)):
+        encodes = _encode_all(actions, preset, check_cancel)
+        for k, (a, encoded) in enumerate(zip(actions, encodes, strict=True)):
             if progress:
                 progress(k, total, f"encoded {a.label}")
             if isinstance(encoded, BudgetExceeded):
@@ -332,6 +351,7 @@ def export_set(
         zip_size = zip_tmp.stat().st_size
         if preset.zip_max_bytes and zip_size > preset.zip_max_bytes:
             raise InvalidExport(f"{final_zip.name} is {zip_size} bytes; the limit is {preset.zip_max_bytes}")
+        check_cancel()  # the last moment a cancel can keep this set from being published
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         zip_tmp.unlink(missing_ok=True)

@@ -182,7 +182,7 @@ def export_platform(ctx: StageContext, job: Job, platform: str) -> dict[str, Any
     ]
     if not inputs:
         raise InvalidInput("no finished action to export")
-    report = export_set(inputs, platform, files.exports_dir)
+    report = export_set(inputs, platform, files.exports_dir, check_cancel=ctx.check_cancel)
     return {
         "dir": str(report.directory),
         "zip": str(report.zip_path),

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, wait
 from typing import Any, TypeVar
 
+from popcon.domain.errors import StorageError
 from popcon.domain.events import EventBus
 from popcon.domain.models import Job
 from popcon.pipeline.engine import JobEngine
@@ -66,7 +67,12 @@ class EmbeddedRunner:
             live = self.engine.start_job(job_id)
             if live is None:
                 return self.store.get_job(job_id)
-            wait([self.pool.submit_stage(self.engine.run_action, job_id, i) for i in live])
+            futures = [self.pool.submit_stage(self.engine.run_action, job_id, i) for i in live]
+            wait(futures)
+            for f in futures:  # a storage failure stops the job as it stands; resume continues it
+                error = f.exception()
+                if isinstance(error, StorageError):
+                    raise error
             return self.engine.finish_job(job_id)
         finally:
             let_go()

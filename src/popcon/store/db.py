@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -29,10 +31,11 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import CursorResult, Engine, Result
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 
 from popcon.domain.actions import ActionPreset
-from popcon.domain.errors import IllegalTransition, InvalidInput, NotFound
+from popcon.domain.errors import IllegalTransition, InvalidInput, NotFound, StorageError, as_storage_error
 from popcon.domain.models import ActionClip, Job
 from popcon.domain.status import ActionStatus, JobStatus, check_action_transition, check_job_transition
 
@@ -53,7 +56,7 @@ def new_job_id() -> str:
 
 
 def check_job_id(job_id: str) -> str:
-    if not isinstance(job_id, str) or not JOB_ID.match(job_id):
+    if not isinstance(job_id, str) or not JOB_ID.fullmatch(job_id):
         raise InvalidInput(f"{job_id!r} is not a job id (12 hex digits)")
     return job_id
 
@@ -166,13 +169,31 @@ class JobStore:
         from popcon.store.migrations import upgrade_schema
 
         self.engine = make_engine(url)
-        upgrade_schema(self.engine)  # a fresh database gets every table; an older one is brought up to date
+        self._folder = Path(url.split("///", 1)[1]).parent if url.startswith("sqlite:///") else None
+        try:  # a fresh database gets every table; an older one is brought up to date
+            upgrade_schema(self.engine)
+        except (OperationalError, OSError) as e:
+            raise self._storage_error(e) from e
         self._session = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        with self._session() as s, s.begin():
-            yield s
+        try:
+            with self._session() as s, s.begin():
+                yield s
+        except OperationalError as e:  # disk full, read-only, locked out: say so, do not dump SQL
+            raise self._storage_error(e) from e
+
+    def _storage_error(self, e: Exception) -> Exception:
+        """SQLite reports a full disk as a plain I/O error at times: the free space tells them apart."""
+        found = as_storage_error(e)
+        if found is None:
+            return e
+        if not found.full and self._folder is not None:
+            with suppress(OSError):
+                if shutil.disk_usage(self._folder).free < (1 << 20):
+                    return StorageError("the disk is full: free some space, then resume the job", full=True)
+        return found
 
     def close(self) -> None:
         self.engine.dispose()
@@ -230,6 +251,8 @@ class JobStore:
             return _to_job(self._row(s, job_id))
 
     def list_jobs(self, limit: int = 50) -> list[Job]:
+        if not 1 <= limit <= 10_000:
+            raise InvalidInput(f"limit must be between 1 and 10000, not {limit}")
         with self.session() as s:
             rows = s.scalars(select(JobRow).order_by(JobRow.created_at.desc()).limit(limit)).all()
             return [_to_job(r) for r in rows]

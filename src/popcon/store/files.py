@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from popcon.atomic import write_bytes_atomic
+from popcon.atomic import storage_errors, write_bytes_atomic
 from popcon.media.images import read_png, write_png
 from popcon.store.db import check_job_id
 
@@ -71,7 +71,8 @@ class JobFiles:
 
     def save_input(self, name: str, data: bytes) -> Path:
         """Keep an upload under a fresh name; an existing input is never replaced."""
-        self.input_dir.mkdir(parents=True, exist_ok=True)
+        with storage_errors():
+            self.input_dir.mkdir(parents=True, exist_ok=True)
         safe = "".join(c for c in Path(name).name if c.isalnum() or c in "._-")[-80:] or "upload"
         path = self.input_dir / safe
         if path.exists():
@@ -82,9 +83,10 @@ class JobFiles:
 @contextmanager
 def publish_dir(target: Path) -> Iterator[Path]:
     """Yield a temporary folder; on success it replaces `target` in one rename."""
-    target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
-    tmp.mkdir()
+    with storage_errors():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp.mkdir()
     try:
         yield tmp
     except BaseException:
@@ -119,7 +121,27 @@ def clean_partials(root: Path) -> None:
     if not root.exists():
         return
     for p in list(root.rglob("*.part")) + list(root.rglob(".*.part")) + list(root.rglob(".*.old")):
-        if p.is_dir():
-            shutil.rmtree(p, ignore_errors=True)
+        _remove(p)
+    clean_exports(root / "exports")
+
+
+def clean_exports(exports: Path) -> None:
+    """Remove what a killed export left beside the published sets: staging folders, half-written
+    ZIPs, and the previous set moved aside mid-swap (put back when its replacement never landed)."""
+    if not exports.is_dir():
+        return
+    for p in exports.glob(".*.old-*"):
+        final = exports / p.name[1:].rsplit(".old-", 1)[0]
+        if final.exists():
+            _remove(p)
         else:
-            p.unlink(missing_ok=True)
+            p.replace(final)
+    for p in [*exports.glob(".*.staging-*"), *exports.glob(".*.zip.tmp-*")]:
+        _remove(p)
+
+
+def _remove(p: Path) -> None:
+    if p.is_dir():
+        shutil.rmtree(p, ignore_errors=True)
+    else:
+        p.unlink(missing_ok=True)

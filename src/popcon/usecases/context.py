@@ -133,3 +133,11 @@ def open_context(
     images = make_images(settings, image_provider) if image_provider else None
     video = make_video(settings, video_provider) if video_provider else None
     return AppContext(settings, store, make_runner(settings, store, images=images, video=video))
+
+
+def check_data_dir(settings: Settings) -> None:
+    """Prove the data folder takes a write before a server starts, so a read-only or full disk is one
+    clear line up front instead of a traceback from whichever stage writes first."""
+    from popcon.atomic import ensure_writable
+
+    ensure_writable(settings.data_dir)

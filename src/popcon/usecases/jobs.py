@@ -18,7 +18,7 @@ from popcon.domain.errors import Conflict, InvalidInput, NotFound
 from popcon.domain.models import Job
 from popcon.domain.platforms import resolve_platforms
 from popcon.domain.status import ActionStatus, JobStatus
-from popcon.media.images import load_image
+from popcon.media.images import check_character_image, load_image
 from popcon.media.video import probe
 from popcon.store.db import new_job_id
 from popcon.usecases.context import AppContext
@@ -35,15 +35,20 @@ class Upload:
     data: bytes | None = None
     path: Path | None = None
 
-    def read(self, max_bytes: int, max_pixels: int) -> bytes:
-        """The bytes, checked to be an image we read within the limits (a clear error otherwise)."""
+    def read(self, max_bytes: int, max_pixels: int, *, character: bool = True) -> bytes:
+        """The bytes, checked to be an image we read within the limits and, for a `character`, one
+        there is something to animate in (not blank, a single colour or a sliver)."""
+        source: Path | bytes
         if self.path is not None:
-            load_image(self.path, max_bytes=max_bytes, max_pixels=max_pixels)
-            return self.path.read_bytes()
-        if self.data is None:
+            source = self.path  # checked by size before it is read
+        elif self.data is not None:
+            source = self.data
+        else:
             raise InvalidInput(f"{self.name} is empty")
-        load_image(self.data, max_bytes=max_bytes, max_pixels=max_pixels)
-        return self.data
+        image = load_image(source, max_bytes=max_bytes, max_pixels=max_pixels)
+        if character:  # a reference for a prompt may be anything the model can read
+            check_character_image(image, self.name)
+        return source.read_bytes() if isinstance(source, Path) else source
 
 
 @dataclass
@@ -134,7 +139,9 @@ def create_job(ctx: AppContext, req: NewJob, *, start: bool = True) -> tuple[Job
             raise InvalidInput(f"--clip {name}=...: {name} is not one of the chosen actions")
         probe(Path(path))
     upload = req.image.read(s.max_upload_bytes, s.max_image_pixels) if req.image else None
-    ref = req.reference.read(s.max_upload_bytes, s.max_image_pixels) if req.reference else None
+    ref = None
+    if req.reference is not None:
+        ref = req.reference.read(s.max_upload_bytes, s.max_image_pixels, character=False)
     key = (req.idempotency_key or "").strip() or None
     content_hash = _content_hash(req, upload, ref, prompt, targets)
 
@@ -201,11 +208,12 @@ def run_job(ctx: AppContext, job_id: str, *, resume: bool = False) -> Future[Job
 
 
 def resume_job(ctx: AppContext, job_id: str) -> Job:
-    """Continue a failed, canceled or interrupted job from where it stopped, in the background."""
+    """Continue a failed, canceled or interrupted job in the background; a set finished with errors
+    retries what failed."""
     job = ctx.get_job(job_id)
     if ctx.busy(job.id):
         raise Conflict(f"job {job.id} is running")
-    if not (job.status.active or job.status in (JobStatus.FAILED, JobStatus.CANCELED)):
+    if not job.status.resumable:
         raise Conflict(f"job {job.id} is {job.status}: nothing to resume")
     ctx.start(job.id, ctx.run_job, job.id, True)
     return ctx.get_job(job.id)

@@ -33,7 +33,7 @@ from popcon.domain.status import ActionStatus
 from popcon.media.images import read_png, write_png
 from popcon.settings import Settings
 from popcon.store.files import JobFiles
-from popcon.vision.segment.base import Click, Segmenter
+from popcon.vision.segment.base import Click, Segmenter, check_clicks
 from popcon.vision.segment.edits import OPS, LayerStack
 from popcon.vision.segment.propagate import propagate
 from popcon.vision.segment.registry import get_segmenter
@@ -155,6 +155,7 @@ class RefineService:
             raise InvalidInput("click on the frame at least once")
         seg = self._segmenter()
         prepared = seg.prepare(self._rgb(k), key=k.cache_key)
+        check_clicks(clicks, prepared.shape)
         prior = self._alpha(k)
         if mode == "restore" and self._auto_path(k).exists():
             prior = read_png(self._auto_path(k))[..., 3]

@@ -34,10 +34,11 @@ def matte_clip(video: Path, out: Path) -> int:
 
 def cutout_preview(settings: Settings, data: bytes) -> bytes:
     """The image with its background removed as a job would cut it, scaled down, as PNG bytes."""
-    from popcon.media.images import has_transparency, load_image
+    from popcon.media.images import check_character_image, has_transparency, load_image
     from popcon.vision.matte import matte_image
 
     small = load_image(data, max_bytes=settings.max_upload_bytes, max_pixels=settings.max_image_pixels)
+    check_character_image(small, "the image")
     small = small.copy()
     small.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
     if not has_transparency(small):
@@ -66,13 +67,15 @@ def segment_image(
 ) -> Segmented:
     """Cut out the object the clicks (x, y, foreground?) point at and write it as an RGBA PNG."""
     from popcon.media.images import load_image
-    from popcon.vision.segment.base import Click
+    from popcon.vision.segment.base import Click, check_clicks
     from popcon.vision.segment.registry import get_segmenter
 
     rgba = np.asarray(
         load_image(image, max_bytes=settings.max_upload_bytes, max_pixels=settings.max_image_pixels)
     )
     rgb = np.ascontiguousarray(rgba[..., :3])
+    points = [Click(x, y, fg) for x, y, fg in clicks]
+    check_clicks(points, (rgb.shape[0], rgb.shape[1]))
     prior_mask = None
     if prior is not None:
         if not prior.is_file():
@@ -85,7 +88,7 @@ def segment_image(
                 f"image is {rgb.shape[1]}x{rgb.shape[0]}"
             )
     seg = get_segmenter(settings, backend)
-    mask = seg.predict(seg.prepare(rgb), [Click(x, y, fg) for x, y, fg in clicks], prior=prior_mask)
+    mask = seg.predict(seg.prepare(rgb), points, prior=prior_mask)
     alpha = np.round(np.clip(mask, 0, 1) * 255).astype(np.uint8)
     out.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(np.dstack([rgb, alpha]), mode="RGBA").save(out)

@@ -19,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from popcon import __version__
 from popcon.settings import Settings
 from popcon.usecases.context import AppContext, open_context
+from popcon.web.body_limit import JsonBodyLimit
 from popcon.web.errors import install_error_handlers
 from popcon.web.hub import EventHub
 
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
         openapi_url="/api/v1/openapi.json",
     )
     install_error_handlers(app)
+    app.add_middleware(JsonBodyLimit, max_bytes=settings.max_json_bytes)
 
     from popcon.web.routes import actions, events, exports, frames, health, jobs, segment
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -13,15 +15,21 @@ from popcon.domain.errors import (
     InvalidInput,
     JobBusy,
     NotFound,
+    OutOfRange,
     PopconError,
+    StorageError,
     TooLarge,
     UnsupportedFormat,
+    as_storage_error,
 )
+
+log = logging.getLogger("popcon.web")
 
 # Most specific first: TooLarge and UnsupportedFormat are InvalidInput too; JobBusy is a Conflict.
 _STATUS: tuple[tuple[type[PopconError], int, str], ...] = (
     (TooLarge, 413, "too_large"),
     (UnsupportedFormat, 415, "unsupported_format"),
+    (OutOfRange, 422, "out_of_range"),
     (NotFound, 404, "not_found"),
     (IllegalTransition, 409, "conflict"),
     (JobBusy, 409, "busy"),
@@ -38,13 +46,23 @@ _HTTP_CODES = {
 }
 
 
-def error_response(status: int, code: str, message: str, **extra: object) -> JSONResponse:
-    return JSONResponse({"detail": message, "code": code, **extra}, status_code=status)
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None, **extra: object
+) -> JSONResponse:
+    return JSONResponse({"detail": message, "code": code, **extra}, status_code=status, headers=headers)
+
+
+def _storage_response(exc: StorageError) -> JSONResponse:
+    if exc.full:
+        return error_response(507, "storage_full", str(exc))
+    return error_response(503, "storage_unavailable", str(exc), headers={"Retry-After": "60"})
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(PopconError)
     async def _popcon(_request: Request, exc: PopconError) -> JSONResponse:
+        if isinstance(exc, StorageError):
+            return _storage_response(exc)
         for cls, status, code in _STATUS:
             if isinstance(exc, cls):
                 return error_response(status, code, str(exc))
@@ -60,6 +78,16 @@ def install_error_handlers(app: FastAPI) -> None:
         message = "; ".join(parts) or "invalid request"
         safe = [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in errors]
         return error_response(422, "validation_error", message, errors=safe)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        storage = as_storage_error(exc)
+        if storage is not None:
+            return _storage_response(storage)
+        log.exception("unexpected error", exc_info=exc)
+        return error_response(
+            500, "internal_error", "something went wrong on the server; the job keeps its work"
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -217,8 +217,8 @@ class FrameInfo(BaseModel):
 
 
 class ClickIn(BaseModel):
-    x: float = Field(ge=-1, le=10_000)
-    y: float = Field(ge=-1, le=10_000)
+    x: float = Field(ge=0, le=20_000, allow_inf_nan=False)
+    y: float = Field(ge=0, le=20_000, allow_inf_nan=False)
     positive: bool = True
 
 

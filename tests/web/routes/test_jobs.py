@@ -196,3 +196,21 @@ def test_delete_removes_a_stopped_job_and_its_files(client: TestClient) -> None:
     assert not folder.exists()
     assert job["id"] not in {j["id"] for j in client.get(f"{API}/jobs").json()["jobs"]}
     assert_error(client.delete(f"{API}/jobs/{UNKNOWN}"), 404)
+
+
+def test_upload_field_without_a_file_name_and_degenerate_images(client: TestClient) -> None:
+    body = assert_error(
+        client.post(
+            f"{API}/jobs", files={"image": ("", FOX.read_bytes(), "image/jpeg")}, data={"actions": THREE}
+        ),
+        400,
+    )
+    assert "file name" in body["detail"] and "Expected UploadFile" not in body["detail"]
+    strip = io.BytesIO()
+    Image.new("RGB", (8000, 10), (200, 40, 40)).save(strip, "PNG")
+    for route, data in ((f"{API}/jobs", {"actions": THREE}), (f"{API}/cutout", {})):
+        body = assert_error(
+            client.post(route, files={"image": ("strip.png", strip.getvalue(), "image/png")}, data=data), 400
+        )
+        assert "8000x10" in body["detail"]
+    assert client.get(f"{API}/jobs").json()["jobs"] == []

@@ -62,3 +62,22 @@ def test_segment_predict_apply_undo_redo(ready_job: tuple[TestClient, dict]) -> 
     info = c.get(f"{API}/jobs/{jid}/actions/0/frames").json()
     assert info["edited"] == list(range(info["frame_count"]))
     assert _alpha(c, jid, 3) < 0.5 * other_before
+
+
+def test_clicks_must_land_on_the_frame_and_be_numbers(ready_job: tuple[TestClient, dict]) -> None:
+    c, job = ready_job
+    url = f"{API}/jobs/{job['id']}/segment"
+    outside = [{"x": 5000, "y": 10, "positive": True}]
+    body = assert_error(c.post(f"{url}/predict", json={"action": 0, "frame": 0, "clicks": outside}), 422)
+    assert "outside" in body["detail"]
+    layers = c.get(f"{url}/state", params={"action": 1, "frame": 2}).json()["layers"]
+    apply = {"action": 1, "frame": 2, "clicks": outside, "mode": "erase"}
+    assert_error(c.post(f"{url}/apply", json=apply), 422)
+    assert (
+        c.get(f"{url}/state", params={"action": 1, "frame": 2}).json()["layers"] == layers
+    )  # nothing applied
+    nan = b'{"action": 0, "frame": 0, "clicks": [{"x": NaN, "y": 3}]}'
+    body = assert_error(
+        c.post(f"{url}/predict", content=nan, headers={"content-type": "application/json"}), 422
+    )
+    assert "finite" in body["detail"]

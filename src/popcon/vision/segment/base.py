@@ -7,6 +7,7 @@ click, so `prepare` results are cached per key (frame id) in a small thread-safe
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -15,7 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from popcon.domain.errors import InvalidInput
+from popcon.domain.errors import InvalidInput, OutOfRange
 from popcon.settings import Settings
 
 __all__ = [
@@ -95,6 +96,16 @@ def normalize_prior(prior: np.ndarray | None, shape: tuple[int, int]) -> np.ndar
     if p.dtype == np.uint8:
         return p.astype(np.float32) / 255.0
     return np.clip(p.astype(np.float32), 0.0, 1.0)
+
+
+def check_clicks(points: Sequence[Click], shape: tuple[int, int]) -> None:
+    """User clicks must land on the image: one outside it is a mistake to report, not to clip."""
+    h, w = shape
+    for i, p in enumerate(points):
+        if not (math.isfinite(p.x) and math.isfinite(p.y)):
+            raise OutOfRange(f"click {i + 1}: coordinates must be finite numbers")
+        if not (0 <= p.x < w and 0 <= p.y < h):
+            raise OutOfRange(f"click {i + 1} at ({p.x:g}, {p.y:g}) is outside the {w}x{h} frame")
 
 
 def click_arrays(points: Sequence[Click], shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:

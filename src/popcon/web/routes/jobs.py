@@ -15,7 +15,7 @@ from popcon.usecases.exports import character_path
 from popcon.usecases.tools import cutout_preview
 from popcon.web.deps import JobDep, Svc, job_out
 from popcon.web.schemas import JobList, JobOut
-from popcon.web.uploads import read_limited, read_upload
+from popcon.web.uploads import file_field, read_limited, read_upload
 
 router = APIRouter(tags=["jobs"])
 DUPLICATE_WINDOW_S = 15.0  # the same content submitted again within this window is the same job
@@ -32,9 +32,9 @@ async def create_job(
     response: Response,
     actions: Annotated[str, Form(description='JSON list: [{"id": "wave", "motion_prompt": "..."}]')],
     platforms: Annotated[str, Form(description="Comma-separated platform preset ids")] = "line-emoji",
-    image: Annotated[UploadFile | None, File(description="The character image")] = None,
+    image: Annotated[UploadFile | str | None, File(description="The character image")] = None,
     prompt: Annotated[str | None, Form(max_length=2000)] = None,
-    reference: Annotated[UploadFile | None, File(description="Reference for a prompt")] = None,
+    reference: Annotated[UploadFile | str | None, File(description="Reference for a prompt")] = None,
     remove_background: Annotated[bool, Form()] = True,
     idempotency_key: Annotated[str | None, Form(max_length=100)] = None,
     idempotency_header: Annotated[str | None, Header(alias="Idempotency-Key", max_length=100)] = None,
@@ -43,12 +43,12 @@ async def create_job(
     returns the job already created (200) instead of starting a second one."""
     s = svc.settings
     prompt = (prompt or "").strip() or None
-    if image is not None and not image.filename and image.size == 0:
-        image = None
-    if reference is not None and not reference.filename and reference.size == 0:
-        reference = None
-    if (image is None) == (prompt is None):
-        raise InvalidInput("give either a character image or a prompt (not both)")
+    image = file_field(image, "image")
+    reference = file_field(reference, "reference")
+    if image is None and prompt is None:
+        raise InvalidInput("give a character image or a prompt")
+    if image is not None and prompt is not None:
+        raise InvalidInput("give either a character image or a prompt, not both")
     if reference is not None and prompt is None:
         raise InvalidInput("a reference image goes with a prompt")
     try:
