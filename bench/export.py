@@ -37,7 +37,8 @@ sys.path.insert(0, str(REPO / "src"))
 from popcon.domain.platforms import PlatformPreset, load_platforms  # noqa: E402
 from popcon.media.budget import select_frames  # noqa: E402
 from popcon.media.canvas import fit_frames, resize_premultiplied  # noqa: E402
-from popcon.media.validate import failures, parse_webm, validate_bytes  # noqa: E402
+from popcon.media.formats import validate_bytes  # noqa: E402
+from popcon.media.validate import failures, parse_webm  # noqa: E402
 from popcon.pipeline.export import ExportInput, encode_action  # noqa: E402
 
 TRUTH = REPO.parent / "shared" / "bench" / "matte" / "truth"

@@ -16,7 +16,8 @@ from rich.table import Table
 
 from popcon.domain.errors import InvalidInput
 from popcon.domain.platforms import get_platform, load_platforms
-from popcon.media.validate import RuleResult, failures, validate_file
+from popcon.media.formats import validate_file
+from popcon.media.validate import RuleResult, failures
 
 
 def _fmt(value: object, width: int = 60) -> str:

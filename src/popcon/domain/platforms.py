@@ -113,7 +113,7 @@ class PlatformPreset(_Strict):
         """Platform file name of the `index`-th (1-based) item, e.g. 001.png for LINE emoji."""
         return self.file_name.format(index=index, label=label)
 
-    def loops_for(self, seconds: int) -> int:
+    def loops_for(self, seconds: float) -> int:
         """Most loops the rules allow for a clip of `seconds` (0 = infinite where that is the rule)."""
         t = self.timing
         if t.loops_max == 0:

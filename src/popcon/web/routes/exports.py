@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
 from popcon.domain.errors import NotFound
+from popcon.domain.exports import ExportedFile
 from popcon.domain.models import Job
 from popcon.domain.platforms import get_platform
 from popcon.domain.status import JobStatus
@@ -48,24 +49,22 @@ def _manifest(svc: Svc, job: Job, platform: str) -> tuple[Path, dict[str, Any]]:
     return folder, json.loads(path.read_text("utf-8"))
 
 
-def _file_out(job: Job, platform: str, entry: dict[str, Any], folder: Path) -> ExportFileOut:
-    name = entry["file_name"] if "file_name" in entry else entry["name"]
-    problems = [
-        r.get("message") or r.get("rule", "")
-        for r in entry.get("rules", [])
-        if not r.get("passed", True) and r.get("severity") != "info"
-    ]
+def _files(manifest: dict[str, Any]) -> list[ExportedFile]:
+    return [ExportedFile.from_manifest(e) for e in manifest.get("files", [])]
+
+
+def _file_out(job: Job, platform: str, f: ExportedFile, folder: Path) -> ExportFileOut:
     return ExportFileOut(
-        name=name,
-        action_id=entry.get("action_id"),
-        label=entry.get("label"),
-        bytes=entry.get("bytes") or (folder / name).stat().st_size,
-        frames=entry.get("frames"),
-        seconds=entry.get("seconds"),
-        loops=entry.get("loops"),
-        valid=entry.get("valid", True),
-        problems=[p for p in problems if p],
-        url=f"/api/v1/jobs/{job.id}/exports/{platform}/files/{name}",
+        name=f.file_name,
+        action_id=f.action_id,
+        label=f.label,
+        bytes=f.bytes or (folder / f.file_name).stat().st_size,
+        frames=f.frames,
+        seconds=f.seconds,
+        loops=f.loops,
+        valid=f.valid,
+        problems=f.problems,
+        url=f"/api/v1/jobs/{job.id}/exports/{platform}/files/{f.file_name}",
     )
 
 
@@ -82,9 +81,9 @@ def list_exports(svc: Svc, job: JobDep) -> list[ExportOut]:
                 zip_url=f"/api/v1/jobs/{job.id}/exports/{platform}/zip",
                 zip_bytes=zip_path.stat().st_size if zip_path.exists() else 0,
                 warnings=list(manifest.get("warnings", [])),
-                files=[_file_out(job, platform, f, folder) for f in manifest.get("files", [])],
+                files=[_file_out(job, platform, f, folder) for f in _files(manifest)],
                 extra_images=[
-                    _file_out(job, platform, {"name": n, "valid": True}, folder)
+                    _file_out(job, platform, ExportedFile(file_name=n), folder)
                     for n in manifest.get("extra_images", [])
                 ],
             )
@@ -105,7 +104,7 @@ def download_zip(svc: Svc, job: JobDep, platform: str) -> FileResponse:
 def download_file(svc: Svc, job: JobDep, platform: str, name: str) -> FileResponse:
     """One file of the set; only names the manifest lists are served (never a path from the URL)."""
     folder, manifest = _manifest(svc, job, platform)
-    known = {f.get("file_name") for f in manifest.get("files", [])} | set(manifest.get("extra_images", []))
+    known = {f.file_name for f in _files(manifest)} | set(manifest.get("extra_images", []))
     known |= {"preview.gif", "manifest.json"}
     match = next((n for n in known if n and n == name), None)
     if match is None:

@@ -1,4 +1,4 @@
-"""VP9 WebM with alpha (Telegram video stickers and custom emoji) through PyAV.
+"""WebM codec: VP9 with alpha (Telegram video stickers and custom emoji) through PyAV.
 
 FFmpeg's libvpx-vp9 encodes the alpha plane as a second VP9 stream carried in Matroska
 BlockAdditions (`alpha_mode=1`), from `yuva420p` frames. The byte budget is met by searching
@@ -13,42 +13,21 @@ from __future__ import annotations
 import io
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from fractions import Fraction
 
 import cv2
 import numpy as np
 
+from popcon.domain.exports import RuleResult
 from popcon.domain.platforms import PlatformPreset
-from popcon.media.budget import BudgetExceeded, frame_count_steps, select_frames
-from popcon.media.canvas import fit_frames
+from popcon.media.budget import BudgetExceeded, Fit, Knobs, budget_exceeded, frame_count_steps, select_frames
+from popcon.media.validate import parse_webm, validate_webm
 
 CRF_STEPS: tuple[int, ...] = (10, 14, 18, 24, 30, 36, 42, 50, 58, 63)  # best quality first
 # libvpx speed settings: the CRF search runs at realtime speed (3x faster, ~15 % bigger files at the
 # same CRF); the chosen CRF is then encoded once at "good" quality, which is smaller still.
 SEARCH_SPEED = ("realtime", 8)
 FINAL_SPEED = ("good", 4)
-
-
-@dataclass(frozen=True)
-class WebmKnobs:
-    crf: int
-    frames: int
-    scale: float = 1.0
-
-
-@dataclass(frozen=True)
-class WebmFit:
-    data: bytes
-    knobs: WebmKnobs
-    source_frames: list[int]
-    delays_ms: list[int]
-    loops: int = 0
-    attempts: list[tuple[WebmKnobs, int]] = field(default_factory=list)
-
-    @property
-    def size(self) -> int:
-        return len(self.data)
 
 
 def bleed_colour(rgba: np.ndarray, radius: int = 4) -> np.ndarray:
@@ -135,7 +114,7 @@ def fit_webm(
     *,
     max_bytes: int | None = None,
     crf_steps: Sequence[int] = CRF_STEPS,
-) -> WebmFit:
+) -> Fit:
     """Best WebM within budget: lowest CRF that fits at the most frames the fps limit allows.
 
     CRF is binary-searched with fast encodes, then the winner is re-encoded at full effort (kept
@@ -144,8 +123,8 @@ def fit_webm(
     """
     budget = max_bytes or preset.max_bytes
     steps = sorted(set(crf_steps))
-    attempts: list[tuple[WebmKnobs, int]] = []
-    smallest: tuple[int, WebmKnobs] | None = None
+    attempts: list[tuple[Knobs, int]] = []
+    smallest: tuple[int, Knobs] | None = None
     for n in frame_count_steps(len(frames), preset, seconds):
         picks = select_frames(len(frames), n)
         clip = prepare_frames([frames[i] for i in picks])
@@ -158,9 +137,9 @@ def fit_webm(
             if crf not in cache:
                 cache[crf] = encode_webm(clip, seconds, crf, speed=SEARCH_SPEED, prepared=True)
             size = len(cache[crf])
-            attempts.append((WebmKnobs(crf, n), size))
+            attempts.append((Knobs(frames=n, crf=crf), size))
             if smallest is None or size < smallest[0]:
-                smallest = (size, WebmKnobs(crf, n))
+                smallest = (size, Knobs(frames=n, crf=crf))
             return size
 
         lo, hi = -1, len(steps)  # smallest index that fits lies in (lo, hi]; hi = len: none fits
@@ -175,38 +154,53 @@ def fit_webm(
         best = steps[hi]
         data = cache[best]
         final = encode_webm(clip, seconds, best, speed=FINAL_SPEED, prepared=True)
-        attempts.append((WebmKnobs(best, n), len(final)))
+        attempts.append((Knobs(frames=n, crf=best), len(final)))
         if len(final) <= budget:
             data = final
             if hi > 0 and len(final) < 0.8 * budget:  # full effort left room: one step better
                 better = encode_webm(clip, seconds, steps[hi - 1], speed=FINAL_SPEED, prepared=True)
-                attempts.append((WebmKnobs(steps[hi - 1], n), len(better)))
+                attempts.append((Knobs(frames=n, crf=steps[hi - 1]), len(better)))
                 if len(better) <= budget:
                     data, best = better, steps[hi - 1]
         times = [*pts_ms(n, seconds), round(seconds * 1000)]
         delays = [b - a for a, b in itertools.pairwise(times)]
-        return WebmFit(data, WebmKnobs(best, n), picks, delays, 0, attempts)
-    got = f"{smallest[0]} bytes at {smallest[1]}" if smallest else "nothing encoded"
-    raise BudgetExceeded(
-        f"cannot fit {preset.name} budget of {budget} bytes: the smallest encoding was {got}; "
-        "simplify the animation (less detail or motion) or shorten it"
+        return Fit(data, Knobs(frames=n, crf=best), picks, delays, 0, attempts)
+    raise budget_exceeded(
+        preset, budget, smallest, "simplify the animation (less detail or motion) or shorten it"
     )
 
 
 def decode_webm(data: bytes) -> tuple[list[np.ndarray], float]:
     """RGBA frames (alpha kept: libvpx-vp9 decoder) and the duration in seconds."""
-    from popcon.media.validate import parse_webm
-
     p = parse_webm(data)
     return p.frames, p.duration or 0.0
 
 
-def ensure_compliant_webm(data: bytes, preset: PlatformPreset) -> bytes:
-    """Re-fit a non-compliant WebM from its decoded frames (callers skip compliant files)."""
-    frames, duration = decode_webm(data)
-    if not frames:
-        raise BudgetExceeded("the WebM could not be decoded; nothing to re-encode")
-    limit = preset.timing.max_total_seconds or duration
-    seconds = min(duration or limit, limit)
-    canvas = fit_frames(frames, preset.canvas, preset.margin_px)
-    return fit_webm(canvas, seconds, preset).data
+class WebmCodec:
+    """WebM (Telegram video stickers and emoji): VP9 + alpha, fitted by CRF then frame count."""
+
+    name = "webm"
+
+    def fit(
+        self,
+        frames: Sequence[np.ndarray],
+        seconds: float,
+        preset: PlatformPreset,
+        *,
+        max_bytes: int | None = None,
+        loops: int | None = None,
+    ) -> Fit:
+        return fit_webm(frames, seconds, preset, max_bytes=max_bytes)
+
+    def validate(self, data: bytes, preset: PlatformPreset) -> list[RuleResult]:
+        return validate_webm(data, preset)
+
+    def decode(self, data: bytes, preset: PlatformPreset) -> tuple[list[np.ndarray], float]:
+        frames, duration = decode_webm(data)
+        if not frames:
+            raise BudgetExceeded("the WebM could not be decoded; nothing to re-encode")
+        limit = preset.timing.max_total_seconds or duration
+        return frames, min(duration or limit, limit)
+
+
+CODEC = WebmCodec()

@@ -9,8 +9,8 @@ import pytest
 
 from popcon.domain.platforms import get_platform
 from popcon.media.canvas import fit_frames
+from popcon.media.formats.webm import CRF_STEPS, bleed_colour, encode_webm, fit_webm
 from popcon.media.validate import failures, validate_webm
-from popcon.media.webm import CRF_STEPS, bleed_colour, encode_webm, fit_webm
 from tests.media.test_canvas import disc_clip
 
 EMOJI = get_platform("telegram-emoji")
@@ -126,7 +126,7 @@ def test_webm_validator_rejections() -> None:
 
 
 def test_compliant_webm_is_not_reencoded_and_a_long_one_is_refitted() -> None:
-    from popcon.media.budget import ensure_compliant
+    from popcon.media.formats import ensure_compliant
 
     clip = _clip(6)
     good = encode_webm(clip, 1, 30)
