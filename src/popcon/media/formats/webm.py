@@ -2,17 +2,20 @@
 
 FFmpeg's libvpx-vp9 encodes the alpha plane as a second VP9 stream carried in Matroska
 BlockAdditions (`alpha_mode=1`), from `yuva420p` frames. The byte budget is met by searching
-CRF (constant quality, `b:v 0`) first, then the frame rate; the canvas stays as the platform
-demands (one side 512, or 100x100). Colour under fully transparent pixels is filled from the
-nearby visible colour: 4:2:0 chroma is shared by 2x2 pixels, and black there would bleed a
-dark fringe into the edge.
+every integer CRF (constant quality, `b:v 0`) first, then the frame rate; the canvas stays as the
+platform demands (one side 512, or 100x100).
+
+Before encoding, alpha at or below ALPHA_FLOOR becomes 0: mattes leave faint noise there that
+nobody sees but VP9 spends up to a fifth of the file on, and plays back as specks on dark chat
+backgrounds. Colour under fully transparent pixels is filled from the nearby visible colour:
+4:2:0 chroma is shared by 2x2 pixels, and black there would bleed a dark fringe into the edge.
 """
 
 from __future__ import annotations
 
 import io
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 
 import cv2
@@ -23,11 +26,13 @@ from popcon.domain.platforms import PlatformPreset
 from popcon.media.budget import BudgetExceeded, Fit, Knobs, budget_exceeded, frame_count_steps, select_frames
 from popcon.media.validate import parse_webm, validate_webm
 
-CRF_STEPS: tuple[int, ...] = (10, 14, 18, 24, 30, 36, 42, 50, 58, 63)  # best quality first
-# libvpx speed settings: the CRF search runs at realtime speed (3x faster, ~15 % bigger files at the
-# same CRF); the chosen CRF is then encoded once at "good" quality, which is smaller still.
+CRF_BEST, CRF_WORST = 4, 63  # the CRF range searched (lower is better quality, bigger files)
+ALPHA_FLOOR = 20  # alpha at or below this (8 %) is cleared before encoding
+# libvpx speed settings: the CRF search runs at realtime speed (several times faster, 15-30 % bigger
+# files at the same CRF); the last few steps run at "good" quality, which is what is kept.
 SEARCH_SPEED = ("realtime", 8)
-FINAL_SPEED = ("good", 4)
+FILL = 0.98  # a full-effort file this close to the budget is not worth another encode
+FINAL_SPEED = ("good", 2)
 
 
 def bleed_colour(rgba: np.ndarray, radius: int = 4) -> np.ndarray:
@@ -59,9 +64,16 @@ def _even(frames: Sequence[np.ndarray]) -> list[np.ndarray]:
     return [np.pad(f, ((0, ph), (0, pw), (0, 0))) for f in frames]
 
 
+def clamp_alpha(rgba: np.ndarray, floor: int = ALPHA_FLOOR) -> np.ndarray:
+    """Copy with alpha at or below `floor` cleared (invisible matte noise, not character)."""
+    out = rgba.copy()
+    out[..., 3][out[..., 3] <= floor] = 0
+    return out
+
+
 def prepare_frames(frames: Sequence[np.ndarray]) -> list[np.ndarray]:
-    """Even-sized frames with the colour under invisible pixels filled (done once per clip)."""
-    return [np.ascontiguousarray(bleed_colour(f)) for f in _even(frames)]
+    """Even-sized frames, near-zero alpha cleared, colour under invisible pixels filled (once per clip)."""
+    return [np.ascontiguousarray(bleed_colour(clamp_alpha(f))) for f in _even(frames)]
 
 
 def encode_webm(
@@ -107,64 +119,90 @@ def encode_webm(
     return buf.getvalue()
 
 
+def _fit_crf(
+    clip: list[np.ndarray], seconds: float, budget: int, record: Callable[[int, int], None]
+) -> tuple[int, bytes] | None:
+    """The lowest CRF whose full-effort encode fits `budget`, with its bytes (None: nothing fits).
+
+    Fast encodes bisect the whole CRF range first; then two or three full-effort encodes confirm
+    the prediction (see below), so the search costs about three full encodes.
+    """
+    fast: dict[int, int] = {}
+
+    def fast_size(crf: int) -> int:
+        if crf not in fast:
+            fast[crf] = len(encode_webm(clip, seconds, crf, speed=SEARCH_SPEED, prepared=True))
+            record(crf, fast[crf])
+        return fast[crf]
+
+    good: dict[int, bytes] = {}
+
+    def good_size(crf: int) -> int:
+        if crf not in good:
+            good[crf] = encode_webm(clip, seconds, crf, speed=FINAL_SPEED, prepared=True)
+            record(crf, len(good[crf]))
+        return len(good[crf])
+
+    lo, hi = CRF_BEST - 1, CRF_WORST  # fast: the lowest fitting CRF lies in (lo, hi]
+    if fast_size(CRF_WORST) <= budget:
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if fast_size(mid) <= budget:
+                hi = mid
+            else:
+                lo = mid
+    if good_size(hi) > budget:  # full effort did not fit where the fast encode did: walk up
+        up = next((c for c in range(hi + 1, CRF_WORST + 1) if good_size(c) <= budget), None)
+        return None if up is None else (up, good[up])
+    # Full effort fits at `hi`; lower CRFs may fit too. Full effort is smaller than the fast encode
+    # by a ratio that holds across nearby CRFs: bisect fast encodes against the budget over that
+    # ratio (cheap) to predict the answer, then confirm it and the CRF below with full effort.
+    ratio = len(good[hi]) / fast_size(hi)
+    lo = max((c for c, n in fast.items() if c < hi and n * ratio > budget), default=CRF_BEST - 1)
+    pred = hi
+    while pred - lo > 1:
+        mid = (lo + pred) // 2
+        if fast_size(mid) * ratio <= budget:
+            pred = mid
+        else:
+            lo = mid
+    while pred < hi and good_size(pred) > budget:  # predicted too low: step back up
+        pred += 1
+    hi = pred
+    # Predicted too high: step down while a finer CRF could still fit (one CRF is ~4-8 % of size).
+    while hi > CRF_BEST and good_size(hi) < FILL * budget and good_size(hi - 1) <= budget:
+        hi -= 1
+    return hi, good[hi]
+
+
 def fit_webm(
     frames: Sequence[np.ndarray],
     seconds: float,
     preset: PlatformPreset,
     *,
     max_bytes: int | None = None,
-    crf_steps: Sequence[int] = CRF_STEPS,
 ) -> Fit:
-    """Best WebM within budget: lowest CRF that fits at the most frames the fps limit allows.
+    """Best WebM within budget: the lowest CRF that fits at the most frames the fps limit allows.
 
-    CRF is binary-searched with fast encodes, then the winner is re-encoded at full effort (kept
-    only if it still fits, which it does in practice: slower libvpx is smaller at equal CRF).
     Raises BudgetExceeded with the smallest size reached when even the worst setting is too big.
     """
     budget = max_bytes or preset.max_bytes
-    steps = sorted(set(crf_steps))
     attempts: list[tuple[Knobs, int]] = []
-    smallest: tuple[int, Knobs] | None = None
     for n in frame_count_steps(len(frames), preset, seconds):
         picks = select_frames(len(frames), n)
         clip = prepare_frames([frames[i] for i in picks])
-        cache: dict[int, bytes] = {}
 
-        def encode(
-            crf: int, clip: list[np.ndarray] = clip, cache: dict[int, bytes] = cache, n: int = n
-        ) -> int:
-            nonlocal smallest
-            if crf not in cache:
-                cache[crf] = encode_webm(clip, seconds, crf, speed=SEARCH_SPEED, prepared=True)
-            size = len(cache[crf])
+        def record(crf: int, size: int, n: int = n) -> None:
             attempts.append((Knobs(frames=n, crf=crf), size))
-            if smallest is None or size < smallest[0]:
-                smallest = (size, Knobs(frames=n, crf=crf))
-            return size
 
-        lo, hi = -1, len(steps)  # smallest index that fits lies in (lo, hi]; hi = len: none fits
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            if encode(steps[mid]) <= budget:
-                hi = mid
-            else:
-                lo = mid
-        if hi == len(steps):
+        found = _fit_crf(clip, seconds, budget, record)
+        if found is None:
             continue
-        best = steps[hi]
-        data = cache[best]
-        final = encode_webm(clip, seconds, best, speed=FINAL_SPEED, prepared=True)
-        attempts.append((Knobs(frames=n, crf=best), len(final)))
-        if len(final) <= budget:
-            data = final
-            if hi > 0 and len(final) < 0.8 * budget:  # full effort left room: one step better
-                better = encode_webm(clip, seconds, steps[hi - 1], speed=FINAL_SPEED, prepared=True)
-                attempts.append((Knobs(frames=n, crf=steps[hi - 1]), len(better)))
-                if len(better) <= budget:
-                    data, best = better, steps[hi - 1]
+        crf, data = found
         times = [*pts_ms(n, seconds), round(seconds * 1000)]
         delays = [b - a for a, b in itertools.pairwise(times)]
-        return Fit(data, Knobs(frames=n, crf=best), picks, delays, 0, attempts)
+        return Fit(data, Knobs(frames=n, crf=crf), picks, delays, 0, attempts)
+    smallest = min(((size, k) for k, size in attempts), default=None, key=lambda t: t[0])
     raise budget_exceeded(
         preset, budget, smallest, "simplify the animation (less detail or motion) or shorten it"
     )
