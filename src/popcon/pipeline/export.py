@@ -257,9 +257,13 @@ def export_set(
             write_bytes_atomic(stage / extra.name, png)
             extras[extra.name] = final_dir / extra.name
 
-        items = [PreviewItem(f.file_name, f.label, _detail(f), f.valid) for f in files]
+        labels = [f.label or f.file_name for f in files]
+        items = [
+            PreviewItem(f.file_name, label, _detail(f), f.valid)
+            for f, label in zip(files, labels, strict=True)
+        ]
         write_preview_html(stage / "preview.html", items, f"{preset.name}: {len(files)} items")
-        write_bytes_atomic(stage / "preview.gif", preview_gif(blobs, [f.label for f in files]))
+        write_bytes_atomic(stage / "preview.gif", preview_gif(blobs, labels))
 
         manifest = {
             "preset": preset.id,
