@@ -5,7 +5,11 @@ Why: issue 4 item 6. For each preset it prints file size, encode time and qualit
 SSIM of every exported frame composited on white and on #1e1e1e, against the source cut-out at
 the same size, same frames). For LINE (emoji and sticker) it also runs what a practitioner does
 with Debian tools: pngquant on each frame, apngasm to assemble, fewer colours until the file is
-under the 300 KB budget; our files must be at least as good (PSNR) and no larger.
+under the 300 KB budget; our files must be at least as good (PSNR) and no larger. For Telegram
+(WebM) it encodes the same frames with FFmpeg's libvpx-vp9 at its default settings (through PyAV,
+as `ffmpeg -c:v libvpx-vp9 -b:v RATE` would), the rate tuned until the file is as large as ours but
+not larger; ours must be at least as good there too. It also counts background alpha specks:
+pixels transparent in the source but visible (alpha > 0) in the decoded file.
 
 Frames come from the matte benchmark's ground truth (`../shared/bench/matte/truth/*.npz`, read
 as shared/bench/score.py does) or from a folder of RGBA PNGs (`--frames DIR`, e.g. a job's cut-outs).
@@ -25,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from fractions import Fraction
 from pathlib import Path
 
 import cv2
@@ -37,13 +42,15 @@ sys.path.insert(0, str(REPO / "src"))
 from popcon.domain.platforms import PlatformPreset, load_platforms  # noqa: E402
 from popcon.media.budget import select_frames  # noqa: E402
 from popcon.media.canvas import fit_frames, resize_premultiplied  # noqa: E402
-from popcon.media.validate import failures, parse_webm, validate_bytes  # noqa: E402
+from popcon.media.formats import validate_bytes  # noqa: E402
+from popcon.media.validate import failures, parse_webm  # noqa: E402
 from popcon.pipeline.export import ExportInput, encode_action  # noqa: E402
 
 TRUTH = REPO.parent / "shared" / "bench" / "matte" / "truth"
 WHITE, DARK = (255.0, 255.0, 255.0), (30.0, 30.0, 30.0)  # #1e1e1e
 DEFAULT_CLIPS = "1f600,1f47b,1f525"
 LINE_IDS = ("line-emoji", "line-sticker")
+WEBM_IDS = ("telegram-video-sticker", "telegram-emoji")
 
 
 def truth_cutout(path: Path) -> list[np.ndarray]:
@@ -106,6 +113,17 @@ def quality(out: list[np.ndarray], ref: list[np.ndarray]) -> dict[str, float]:
     return {k: round(float(np.mean(v)), 3 if k.startswith("ssim") else 2) for k, v in vals.items()}
 
 
+def specks(out: list[np.ndarray], ref: list[np.ndarray]) -> tuple[float, int]:
+    """Mean visible pixels per frame where the source is fully transparent, and their highest alpha."""
+    counts, peak = [], 0
+    for o, r in zip(out, ref, strict=False):
+        o = o[: r.shape[0], : r.shape[1]]
+        bg = (r[..., 3] == 0) & (o[..., 3] > 0)
+        counts.append(int(bg.sum()))
+        peak = max(peak, int(o[..., 3][bg].max()) if bg.any() else 0)
+    return round(float(np.mean(counts)), 1) if counts else 0.0, peak
+
+
 def reference(frames: list[np.ndarray], preset: PlatformPreset, knobs: dict, size: tuple[int, int]) -> list:
     canvas = fit_frames(frames, preset.canvas, preset.margin_px)
     picks = [canvas[i] for i in knobs["source_frames"]]
@@ -125,6 +143,7 @@ def ours(frames: list[np.ndarray], preset: PlatformPreset, seconds: int) -> dict
     ref = reference(frames, preset, knobs, (out[0].shape[1], out[0].shape[0]))
     valid = not failures(validate_bytes(data, preset))
     knob = f"crf {knobs['crf']}" if "crf" in knobs else f"{knobs['colours']} col"
+    speck_px, speck_max = specks(out, ref)
     if knobs.get("scale", 1.0) != 1.0:
         knob += f" x{knobs['scale']}"
     return {
@@ -134,6 +153,65 @@ def ours(frames: list[np.ndarray], preset: PlatformPreset, seconds: int) -> dict
         "frames": len(out),
         "knob": knob,
         "valid": valid,
+        "specks": f"{speck_px}/{speck_max}",
+        "ref": ref,
+        "picks_seconds": knobs["seconds"],
+        **quality(out, ref),
+    }
+
+
+def ffmpeg_vp9(clip: list[np.ndarray], seconds: float, rate: int) -> bytes:
+    """FFmpeg's libvpx-vp9 with its default settings at bit rate `rate`, yuva420p, same timestamps."""
+    import av
+
+    buf = io.BytesIO()
+    n = len(clip)
+    with av.open(buf, "w", format="webm") as out:
+        st = out.add_stream("libvpx-vp9", rate=Fraction(n * 1000, round(seconds * 1000)))
+        st.height, st.width = clip[0].shape[:2]
+        st.pix_fmt = "yuva420p"
+        st.bit_rate = rate
+        st.codec_context.time_base = Fraction(1, 1000)
+        for i, f in enumerate(clip):
+            vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(f), format="rgba").reformat(
+                format="yuva420p"
+            )
+            vf.pts, vf.time_base = i * round(seconds * 1000) // n, Fraction(1, 1000)
+            for pkt in st.encode(vf):
+                out.mux(pkt)
+        for pkt in st.encode():
+            out.mux(pkt)
+    return buf.getvalue()
+
+
+def ffmpeg_route(ref: list[np.ndarray], preset: PlatformPreset, seconds: float, target: int) -> dict:
+    """The same frames through FFmpeg's VP9 at the largest rate whose file is not larger than `target`."""
+    t0 = time.perf_counter()
+    even = [np.pad(f, ((0, f.shape[0] % 2), (0, f.shape[1] % 2), (0, 0))) for f in ref]
+    rate = int(target * 8 / seconds)
+    best: bytes | None = None
+    smallest: bytes | None = None
+    for _ in range(5):
+        data = ffmpeg_vp9(even, seconds, rate)
+        if smallest is None or len(data) < len(smallest):
+            smallest = data
+        if len(data) <= target and (best is None or len(data) > len(best)):
+            best = data
+        if best is not None and len(best) >= 0.98 * target:
+            break
+        rate = int(rate * (0.99 * target / len(data)))
+    data = best or smallest
+    assert data is not None
+    out = decode_any(data)
+    speck_px, speck_max = specks(out, ref)
+    return {
+        "route": "ffmpeg libvpx-vp9",
+        "bytes": len(data),
+        "seconds": round(time.perf_counter() - t0, 2),
+        "frames": len(out),
+        "knob": f"{rate // 1000} kbit/s",
+        "valid": not failures(validate_bytes(data, preset)),
+        "specks": f"{speck_px}/{speck_max}",
         **quality(out, ref),
     }
 
@@ -178,6 +256,7 @@ def debian_route(frames: list[np.ndarray], preset: PlatformPreset, seconds: int,
         "frames": len(out),
         "knob": f"{colours} col",
         "valid": not failures(results),
+        "specks": "-",
         "broken_rules": [r.rule for r in failures(results)],
         **quality(out, clip[: len(out)] if len(out) == len(clip) else clip),
     }
@@ -194,6 +273,9 @@ def main(argv: list[str] | None = None) -> int:
         "--seconds", type=int, default=1, help="loop length (the truth clips are 24 frames = 1 s)"
     )
     ap.add_argument("--json", type=Path, help="keep every number in this JSON file")
+    ap.add_argument(
+        "--no-ffmpeg", action="store_true", help="skip the FFmpeg VP9 comparison (slow at 512 px)"
+    )
     a = ap.parse_args(argv)
     presets = load_platforms()
     ids = [p for p in a.presets.split(",") if p] or list(presets)
@@ -210,13 +292,18 @@ def main(argv: list[str] | None = None) -> int:
         for clip_id, frames in sources.items():
             for pid in ids:
                 r = ours(frames, presets[pid], a.seconds)
+                ref, secs = r.pop("ref"), r.pop("picks_seconds")
                 rows.append({"clip": clip_id, "preset": pid, **r})
                 print(f"  {clip_id} {pid}: {r['bytes']} B in {r['seconds']} s", file=sys.stderr, flush=True)
+                if pid in WEBM_IDS and not a.no_ffmpeg:
+                    rows.append(
+                        {"clip": clip_id, "preset": pid, **ffmpeg_route(ref, presets[pid], secs, r["bytes"])}
+                    )
                 if pid in LINE_IDS and have_tools:
                     d = debian_route(frames, presets[pid], a.seconds, Path(tmp))
                     rows.append({"clip": clip_id, "preset": pid, **d})
     cols = ["clip", "preset", "route", "knob", "frames", "bytes", "seconds"]
-    cols += ["psnr_white", "psnr_dark", "ssim_white", "ssim_dark", "valid"]
+    cols += ["psnr_white", "psnr_dark", "ssim_white", "ssim_dark", "specks", "valid"]
     widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in cols}
     print(" | ".join(c.ljust(widths[c]) for c in cols))
     print("-|-".join("-" * widths[c] for c in cols))
@@ -241,6 +328,22 @@ def main(argv: list[str] | None = None) -> int:
                 f"pngquant+apngasm {them['bytes']} B, PSNR {them['psnr_white']}/{them['psnr_dark']} dB"
                 f"{'' if them['valid'] else ' (theirs breaks: ' + ', '.join(them['broken_rules']) + ')'}"
                 f" -> {'OK' if ok and q_ok else 'WORSE'}"
+            )
+    for clip_id in sources:
+        for pid in WEBM_IDS:
+            pair = [r for r in rows if r["clip"] == clip_id and r["preset"] == pid]
+            if len(pair) != 2:
+                continue
+            us, them = pair
+            q_ok = min(us["psnr_white"] - them["psnr_white"], us["psnr_dark"] - them["psnr_dark"]) >= 0
+            ok = us["valid"] and q_ok and us["bytes"] <= presets[pid].max_bytes
+            verdicts.append(ok)
+            used = us["bytes"] / presets[pid].max_bytes
+            print(
+                f"{clip_id} {pid}: popcon {us['bytes']} B ({used:.0%} of budget), "
+                f"PSNR {us['psnr_white']}/{us['psnr_dark']} dB, specks {us['specks']} vs ffmpeg VP9 "
+                f"{them['bytes']} B, PSNR {them['psnr_white']}/{them['psnr_dark']} dB, "
+                f"specks {them['specks']} -> {'OK' if ok else 'WORSE'}"
             )
     if a.json:
         a.json.write_text(json.dumps(rows, indent=2))

@@ -4,14 +4,9 @@ import numpy as np
 import pytest
 
 from popcon.domain.platforms import get_platform
-from popcon.media.budget import (
-    BudgetExceeded,
-    ensure_compliant,
-    fit_budget,
-    frame_count_steps,
-    select_frames,
-)
+from popcon.media.budget import BudgetExceeded, frame_count_steps, select_frames
 from popcon.media.canvas import fit_frames
+from popcon.media.formats import ensure_compliant, fit_budget
 from popcon.media.validate import failures, validate_apng
 from tests.helpers.clips import disc_clip, sample_clip
 

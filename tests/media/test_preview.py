@@ -6,8 +6,8 @@ from pathlib import Path
 from PIL import Image
 
 from popcon.domain.platforms import get_platform
-from popcon.media.budget import fit_budget
 from popcon.media.canvas import fit_frames
+from popcon.media.formats import fit_budget
 from popcon.media.preview import LIGHT_BG, PreviewItem, preview_gif, write_preview_html
 from tests.helpers.clips import disc_clip
 

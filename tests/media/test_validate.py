@@ -8,8 +8,8 @@ import pytest
 from PIL import Image
 
 from popcon.domain.platforms import CanvasRule, get_platform
-from popcon.media.apng import encode_apng, frame_delays_ms
 from popcon.media.canvas import fit_frames
+from popcon.media.formats.apng import encode_apng, frame_delays_ms
 from popcon.media.palette import quantize
 from popcon.media.validate import InvalidExport, failures, require_valid, validate_apng
 from tests.helpers.clips import disc_clip

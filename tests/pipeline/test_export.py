@@ -15,7 +15,8 @@ from popcon.cli.validate import register
 from popcon.domain.errors import InvalidInput
 from popcon.domain.platforms import load_platforms
 from popcon.media.budget import BudgetExceeded
-from popcon.media.validate import InvalidExport, RuleResult, failures, validate_file
+from popcon.media.formats import CODECS, validate_file
+from popcon.media.validate import InvalidExport, RuleResult, failures
 from popcon.pipeline.export import ExportInput, export_set
 from tests.helpers.clips import disc_clip, sample_clip
 
@@ -72,7 +73,7 @@ def test_invalid_file_blocks_packaging_and_keeps_previous_export(tmp_path: Path,
     def broken(data: bytes, preset) -> list[RuleResult]:
         return [RuleResult("file_size", False, len(data), 10)]
 
-    monkeypatch.setattr(export_mod, "validate_bytes", broken)
+    monkeypatch.setattr(CODECS["apng"], "validate", broken)
     with pytest.raises(InvalidExport, match=r"001\.png.*file_size"):
         export_set(_actions(3), "line-emoji", tmp_path)
     assert (first.directory / "001.png").read_bytes() == before
@@ -187,6 +188,6 @@ def test_an_action_over_budget_is_listed_and_the_rest_is_packaged(tmp_path: Path
     def never(*a, **kw):  # type: ignore[no-untyped-def]
         raise BudgetExceeded("cannot fit")
 
-    monkeypatch.setattr(export_mod, "fit_budget", never)
+    monkeypatch.setattr(CODECS["apng"], "fit", never)
     with pytest.raises(BudgetExceeded, match="no action fits"):
         export_set(_actions(2), "line-emoji", tmp_path / "x")

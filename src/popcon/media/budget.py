@@ -1,30 +1,30 @@
-"""Fit an animation into a platform's byte budget.
+"""Fit an animation into a platform's byte budget: the shared vocabulary and the palette search.
 
-A search over quality knobs ordered by how much each one hurts a small character animation:
-palette colours first (256 -> 32: banding in gradients is hardly visible at 180 px), then
-frame count (motion gets choppier but loop timing stays exact whole seconds), then scale
-(only where the preset's canvas is not fixed). Everything is encoded in memory; the first
-result that fits at the best knob setting is kept. Nothing ever silently exceeds the budget.
-The same search drives APNG and GIF (the preset's format picks the writer); WebM has its own
-knob (CRF) in popcon.media.webm but reuses the frame-count helpers here.
+Every codec (popcon.media.formats) answers with the same `Fit` and `Knobs`, picks frame counts
+with `frame_count_steps` and `select_frames`, and raises `BudgetExceeded` when nothing fits.
+
+The palette search (APNG and GIF; the codec passes its writer) orders the knobs by how much
+each one hurts a small character animation: palette colours first (256 -> 32: banding in
+gradients is hardly visible at 180 px), then frame count (motion gets choppier but loop timing
+stays exact whole seconds), then scale (only where the preset's canvas is not fixed). Everything
+is encoded in memory; the first result that fits at the best knob setting is kept. Nothing ever
+silently exceeds the budget.
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 from PIL import Image
 
 from popcon.domain.errors import PopconError
 from popcon.domain.platforms import PlatformPreset
-from popcon.media.apng import encode_apng, frame_delays_ms
-from popcon.media.canvas import fit_frames, resize_premultiplied
-from popcon.media.gif import encode_gif, flatten_alpha, frame_delays_cs, max_frames
-from popcon.media.palette import Quantized, quantize
-from popcon.media.validate import failures, validate_bytes
+from popcon.media.canvas import resize_premultiplied
+from popcon.media.palette import Quantized, psnr, quantize
 
 COLOUR_STEPS: tuple[int, ...] = (256, 192, 128, 96, 64, 48, 32)
 SCALE_STEPS: tuple[float, ...] = (1.0, 0.9, 0.8, 0.7)
@@ -36,20 +36,31 @@ class BudgetExceeded(PopconError):
 
 @dataclass(frozen=True)
 class Knobs:
-    colours: int
+    """The quality settings a fit chose: frame count and scale, plus the format's own knob."""
+
     frames: int
     scale: float = 1.0
+    colours: int | None = None  # palette formats
+    crf: int | None = None  # WebM
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+    def __str__(self) -> str:
+        return ", ".join(f"{k} {v}" for k, v in self.to_dict().items())
 
 
 @dataclass(frozen=True)
-class FitResult:
+class Fit:
+    """The encoding a codec chose for a clip, with the search that led to it."""
+
     data: bytes
     knobs: Knobs
     source_frames: list[int]  # which input frames were kept, in order
     delays_ms: list[int]
-    loops: int
+    loops: int  # plays (0 = forever)
     attempts: list[tuple[Knobs, int]] = field(default_factory=list)  # (knobs, bytes) in search order
-    quantized: Quantized | None = None
+    psnr_db: float | None = None  # against the input frames, where the codec measures it cheaply
 
     @property
     def size(self) -> int:
@@ -63,6 +74,11 @@ def select_frames(n_src: int, n_out: int) -> list[int]:
     because the delays are recomputed for the new count.
     """
     return [(i * n_src) // n_out for i in range(n_out)]
+
+
+def max_frames(seconds: float, min_delay_ms: int) -> int:
+    """Most frames a loop of `seconds` can hold when no delay may be shorter than `min_delay_ms` (1/100 s)."""
+    return max(1, round(seconds * 100) // max(1, -(-min_delay_ms // 10)))
 
 
 def frame_count_steps(n_src: int, preset: PlatformPreset, seconds: float | None = None) -> list[int]:
@@ -88,6 +104,25 @@ def frame_count_steps(n_src: int, preset: PlatformPreset, seconds: float | None 
     return out
 
 
+def budget_exceeded(
+    preset: PlatformPreset, budget: int, smallest: tuple[int, Knobs] | None, hint: str
+) -> BudgetExceeded:
+    got = f"{smallest[0]} bytes at {smallest[1]}" if smallest else "nothing encoded"
+    return BudgetExceeded(
+        f"cannot fit {preset.name} budget of {budget} bytes: the smallest encoding was {got}; {hint}"
+    )
+
+
+class PaletteWriter(Protocol):
+    """What a palette format adds to the search: its frame preparation, timing and container."""
+
+    def prepare(self, frames: list[np.ndarray], preset: PlatformPreset) -> list[np.ndarray]: ...
+
+    def delays_ms(self, n: int, seconds: float, preset: PlatformPreset) -> list[int]: ...
+
+    def write(self, q: Quantized, delays_ms: list[int], loops: int, preset: PlatformPreset) -> bytes: ...
+
+
 def _scale_steps(preset: PlatformPreset, size: tuple[int, int]) -> list[tuple[float, tuple[int, int]]]:
     if not preset.allow_scale:
         return [(1.0, size)]
@@ -99,20 +134,20 @@ def _scale_steps(preset: PlatformPreset, size: tuple[int, int]) -> list[tuple[fl
     return out or [(1.0, size)]
 
 
-def fit_budget(
+def fit_palette(
     frames: Sequence[np.ndarray],
     seconds: float,
     preset: PlatformPreset,
+    writer: PaletteWriter,
     *,
     loops: int | None = None,
     max_bytes: int | None = None,
     colour_steps: Sequence[int] = COLOUR_STEPS,
-) -> FitResult:
-    """Encode canvas-sized RGBA `frames` (one loop lasting `seconds`) as the best APNG/GIF within budget.
+) -> Fit:
+    """Encode canvas-sized RGBA `frames` (one loop lasting `seconds`) as the best palette file within budget.
 
     Raises BudgetExceeded (with the smallest size reached) when no knob setting fits.
     """
-    gif = preset.format == "gif"
     budget = max_bytes or preset.max_bytes
     plays = preset.loops_for(seconds) if loops is None else loops
     h, w = frames[0].shape[:2]
@@ -122,16 +157,11 @@ def fit_budget(
 
     for scale, size in _scale_steps(preset, (w, h)):
         scaled = list(frames) if scale == 1.0 else [resize_premultiplied(f, size) for f in frames]
-        if gif:
-            scaled = flatten_alpha(scaled, preset.edge_colour(), preset.alpha)
+        scaled = writer.prepare(scaled, preset)
         for n in frame_count_steps(len(frames), preset, seconds):
             picks = select_frames(len(frames), n)
             clip = [scaled[i] for i in picks]
-            if gif:
-                cs = frame_delays_cs(n, seconds, max(1, preset.timing.min_delay_ms // 10))
-                delays = [d * 10 for d in cs]
-            else:
-                delays = frame_delays_ms(n, seconds)
+            delays = writer.delays_ms(n, seconds, preset)
             cache: dict[int, tuple[bytes, Quantized]] = {}
 
             def encode(
@@ -142,21 +172,15 @@ def fit_budget(
                 n: int = n,
                 scale: float = scale,
             ) -> int:
+                nonlocal smallest
                 if c not in cache:
                     q = quantize(clip, c)
-                    if gif:
-                        cs_ = [d // 10 for d in delays]
-                        data_ = encode_gif(
-                            q.palette, q.indices, cs_, plays, transparent=preset.alpha != "none"
-                        )
-                    else:
-                        data_ = encode_apng(q.palette, q.indices, delays, plays)
-                    cache[c] = (data_, q)
+                    cache[c] = (writer.write(q, delays, plays, preset), q)
                 size_ = len(cache[c][0])
-                attempts.append((Knobs(c, n, scale), size_))
-                nonlocal smallest
+                knobs = Knobs(frames=n, scale=scale, colours=c)
+                attempts.append((knobs, size_))
                 if smallest is None or size_ < smallest[0]:
-                    smallest = (size_, Knobs(c, n, scale))
+                    smallest = (size_, knobs)
                 return size_
 
             # Best first; if the worst palette does not fit this frame count, none will.
@@ -174,34 +198,28 @@ def fit_budget(
                         lo = mid
                 best = steps[hi]
             data, q = cache[best]
-            return FitResult(data, Knobs(best, n, scale), picks, delays, plays, attempts, q)
-    got = f"{smallest[0]} bytes at {smallest[1]}" if smallest else "nothing encoded"
-    raise BudgetExceeded(
-        f"cannot fit {preset.name} budget of {budget} bytes: the smallest encoding was {got}; "
-        "simplify the animation (less detail or motion) or use fewer frames"
+            score = None
+            if scale == 1.0:
+                vals = [psnr(frames[s], q.to_rgba(i)) for i, s in enumerate(picks)]
+                score = round(float(np.mean([min(v, 99.0) for v in vals])), 2)
+            knobs = Knobs(frames=n, scale=scale, colours=best)
+            return Fit(data, knobs, picks, delays, plays, attempts, score)
+    raise budget_exceeded(
+        preset, budget, smallest, "simplify the animation (less detail or motion) or use fewer frames"
     )
 
 
-def ensure_compliant(data: bytes, preset: PlatformPreset, seconds: int | None = None) -> bytes:
-    """Return `data` untouched when it already passes every rule; otherwise re-fit it from its frames.
+def decode_palette_file(data: bytes, preset: PlatformPreset) -> tuple[list[np.ndarray], float]:
+    """RGBA frames of an APNG/GIF (Pillow composites disposal) and the loop length to refit it to.
 
-    Skipping the re-encode keeps hand-made files bit-exact when nothing needs changing.
-    APNG and GIF are refitted here; WebM through popcon.media.webm.ensure_compliant_webm.
+    The length snaps to the nearest one the preset allows (LINE: 1-4 s), else whole seconds.
     """
-    if not failures(validate_bytes(data, preset)):
-        return data
-    if preset.format == "webm":
-        from popcon.media.webm import ensure_compliant_webm
-
-        return ensure_compliant_webm(data, preset)
     with Image.open(io.BytesIO(data)) as im:
         frames, total_ms = [], 0
         for i in range(getattr(im, "n_frames", 1)):
             im.seek(i)
             frames.append(np.asarray(im.convert("RGBA")).copy())
             total_ms += int(im.info.get("duration", 0) or 0)
-    if seconds is None and preset.timing.loop_seconds:
-        seconds = min(preset.timing.loop_seconds, key=lambda s: abs(s * 1000 - total_ms))
-    secs = seconds or max(1, round(total_ms / 1000))
-    canvas = fit_frames(frames, preset.canvas, preset.margin_px)
-    return fit_budget(canvas, secs, preset).data
+    if preset.timing.loop_seconds:
+        return frames, min(preset.timing.loop_seconds, key=lambda s: abs(s * 1000 - total_ms))
+    return frames, max(1, round(total_ms / 1000))

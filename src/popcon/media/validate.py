@@ -6,7 +6,7 @@ and region, sequence numbers. GIF: logical screen, every block, per-frame delay 
 the NETSCAPE loop extension. WebM: the EBML doctype, then PyAV (FFmpeg) for streams, codec,
 alpha, duration and frame rate, decoding every frame with libvpx so alpha is really there.
 Decoders are used only to composite frames for the "frames not all identical" and "first frame
-~ last frame" checks.
+~ last frame" checks. Which checker applies is the codec's choice (popcon.media.formats).
 """
 
 from __future__ import annotations
@@ -14,34 +14,21 @@ from __future__ import annotations
 import io
 import struct
 import zlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from fractions import Fraction
-from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 import numpy as np
 from PIL import Image
 
 from popcon.domain.errors import PopconError
+from popcon.domain.exports import RuleResult
 from popcon.domain.platforms import PlatformPreset
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 COLOUR_TYPES = {0: "gray", 2: "rgb", 3: "indexed", 4: "gray_alpha", 6: "rgba"}
 LOSSY_NOISE, LOSSY_CHANGED_SHARE = 32, 0.02  # WebM: a real change moves > 2 % of pixels by > 32
 FIRST_LAST_MAX_RATIO = 2.0  # last->first change vs the median neighbour change: above, the loop jumps
-
-
-@dataclass(frozen=True)
-class RuleResult:
-    rule: str
-    passed: bool
-    measured: Any
-    limit: Any
-    severity: Literal["error", "warning"] = "error"
-    message: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 class InvalidExport(PopconError):
@@ -310,6 +297,19 @@ def parse_gif(data: bytes) -> ParsedGif:
     return p
 
 
+def validate_png(data: bytes, preset: PlatformPreset) -> list[RuleResult]:
+    """The rules of a still PNG (tab images): a sound PNG at the exact size, within the byte limit."""
+    p = parse_apng(data)
+    r: list[RuleResult] = []
+    r.append(RuleResult("png_signature", data.startswith(PNG_SIGNATURE), len(data) >= 8, "PNG signature"))
+    r.append(RuleResult("chunk_crc", not p.bad_crc, p.bad_crc or "all ok", "every CRC matches"))
+    structure_ok = not p.problems and p.idat_count > 0
+    r.append(RuleResult("structure", structure_ok, p.problems or "ok", "IHDR..IDAT..IEND"))
+    r.append(_size_rule(p, preset))
+    r.append(RuleResult("file_size", len(data) <= preset.max_bytes, len(data), preset.max_bytes))
+    return r
+
+
 def _pil_frames(data: bytes) -> list[np.ndarray]:
     return _decoded_frames(data)
 
@@ -509,19 +509,6 @@ def validate_webm(data: bytes, preset: PlatformPreset) -> list[RuleResult]:
         r.append(RuleResult("decodes", False, 0, "libvpx decodes every frame"))
         return r
     return _common_tail(r, p.frames, n, preset, lossy=True)
-
-
-def validate_bytes(data: bytes, preset: PlatformPreset) -> list[RuleResult]:
-    """Validate `data` with the checker for the preset's format."""
-    if preset.format == "gif":
-        return validate_gif(data, preset)
-    if preset.format == "webm":
-        return validate_webm(data, preset)
-    return validate_apng(data, preset)
-
-
-def validate_file(path: Path, preset: PlatformPreset) -> list[RuleResult]:
-    return validate_bytes(Path(path).read_bytes(), preset)
 
 
 def failures(results: list[RuleResult]) -> list[RuleResult]:

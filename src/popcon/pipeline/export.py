@@ -1,6 +1,7 @@
 """Export stage: cut-out clips in, a validated, packaged platform set out.
 
-Per action: fit the canvas, fit the byte budget, encode (APNG, GIF or WebM by preset), validate.
+Per action: fit the canvas, then the preset's codec (popcon.media.formats) fits the byte budget,
+encodes and validates.
 Then the extra images (tab, LINE main), the previews, a manifest of everything measured, and
 the ZIP the platform accepts. Everything is written into a staging folder beside the target and
 swapped in at the end, so a failed or interrupted export never leaves a half-written set where
@@ -26,22 +27,22 @@ import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from PIL import Image
 
 from popcon.atomic import write_bytes_atomic
 from popcon.domain.errors import InvalidInput
-from popcon.domain.platforms import CanvasRule, PlatformPreset, get_platform
-from popcon.media.budget import BudgetExceeded, fit_budget
+from popcon.domain.exports import ExportedFile, RuleResult
+from popcon.domain.platforms import CanvasRule, ExtraImage, PlatformPreset, get_platform
+from popcon.media.budget import BudgetExceeded
 from popcon.media.canvas import fit_frames
-from popcon.media.palette import psnr
+from popcon.media.formats import codec_for
 from popcon.media.preview import PreviewItem, preview_gif, write_preview_html
-from popcon.media.validate import InvalidExport, RuleResult, failures, require_valid, validate_bytes
-from popcon.media.webm import fit_webm
+from popcon.media.validate import InvalidExport, require_valid
 
 Progress = Callable[[int, int, str], None]  # (done, total, message)
 
@@ -56,24 +57,13 @@ class ExportInput:
     seconds: int
 
 
-@dataclass
-class ExportedFile:
-    action_id: str
-    label: str
-    file_name: str
-    path: Path
-    bytes: int
-    frames: int
-    seconds: int
-    loops: int
+class Encoded(NamedTuple):
+    """One action encoded: the file bytes, the knobs chosen (stored in the manifest), PSNR, time spent."""
+
+    data: bytes
     knobs: dict[str, Any]
     psnr_db: float | None
-    encode_seconds: float
-    results: list[RuleResult]
-
-    @property
-    def valid(self) -> bool:
-        return not failures(self.results)
+    seconds: float
 
 
 @dataclass
@@ -129,54 +119,25 @@ def play_seconds(a: ExportInput, preset: PlatformPreset) -> float:
     return float(a.seconds)
 
 
-def encode_action(
-    a: ExportInput, preset: PlatformPreset
-) -> tuple[bytes, dict[str, Any], float | None, float]:
-    """One action as the preset's file bytes: (data, knobs chosen, PSNR or None, seconds spent)."""
+def encode_action(a: ExportInput, preset: PlatformPreset) -> Encoded:
+    """One action as the preset's file bytes, through the preset's codec."""
     t0 = time.perf_counter()
     canvas = fit_frames(a.frames, preset.canvas, preset.margin_px)
     seconds = play_seconds(a, preset)
-    if preset.format == "webm":
-        wfit = fit_webm(canvas, seconds, preset)
-        knobs = {
-            "crf": wfit.knobs.crf,
-            "frames": wfit.knobs.frames,
-            "scale": wfit.knobs.scale,
-            "loops": 0,
-            "seconds": seconds,
-            "delays_ms": wfit.delays_ms,
-            "source_frames": wfit.source_frames,
-            "attempts": [[asdict(k), size] for k, size in wfit.attempts],
-        }
-        return wfit.data, knobs, None, time.perf_counter() - t0
-    fit = fit_budget(canvas, seconds if seconds != int(seconds) else int(seconds), preset)
-    elapsed = time.perf_counter() - t0
-    score = None
-    if fit.quantized is not None and fit.knobs.scale == 1.0:
-        vals = [psnr(canvas[s], fit.quantized.to_rgba(i)) for i, s in enumerate(fit.source_frames)]
-        score = round(float(np.mean([min(v, 99.0) for v in vals])), 2)
+    fit = codec_for(preset).fit(canvas, seconds, preset)
     knobs = {
-        "colours": fit.knobs.colours,
-        "frames": fit.knobs.frames,
-        "scale": fit.knobs.scale,
+        **fit.knobs.to_dict(),
         "loops": fit.loops,
         "seconds": seconds,
         "delays_ms": fit.delays_ms,
         "source_frames": fit.source_frames,
-        "attempts": [[asdict(k), size] for k, size in fit.attempts],
+        "attempts": [[k.to_dict(), size] for k, size in fit.attempts],
     }
-    return fit.data, knobs, score, elapsed
+    return Encoded(fit.data, knobs, fit.psnr_db, time.perf_counter() - t0)
 
 
 def _detail(f: ExportedFile) -> str:
     return f"{f.frames} frames, {f.seconds} s x {f.loops}, {f.bytes} bytes"
-
-
-def _extra_png(first_frame: np.ndarray, preset: PlatformPreset, width: int, height: int) -> bytes:
-    frame = fit_frames([first_frame], preset.canvas, 0, size=(width, height))[0]
-    buf = io.BytesIO()
-    Image.fromarray(frame, "RGBA").save(buf, "PNG", optimize=True)
-    return buf.getvalue()
 
 
 def extra_preset(preset: PlatformPreset, width: int, height: int) -> PlatformPreset:
@@ -185,12 +146,17 @@ def extra_preset(preset: PlatformPreset, width: int, height: int) -> PlatformPre
     return preset.model_copy(update={"canvas": canvas, "allow_scale": False})
 
 
-def _extra_apng(
-    a: ExportInput, preset: PlatformPreset, width: int, height: int
-) -> tuple[bytes, PlatformPreset]:
-    rules = extra_preset(preset, width, height)
-    canvas = fit_frames(a.frames, rules.canvas, preset.margin_px * min(width, height) // 270)
-    return fit_budget(canvas, a.seconds, rules).data, rules
+def _extra_image(a: ExportInput, preset: PlatformPreset, extra: ExtraImage) -> tuple[bytes, list[RuleResult]]:
+    """An extra image (tab, main) from the first packaged action, by the extra's own codec and rules."""
+    rules = extra_preset(preset, extra.width, extra.height)
+    if extra.source == "first_frame":
+        canvas = fit_frames([a.frames[0]], rules.canvas, 0)
+    else:
+        margin = preset.margin_px * min(extra.width, extra.height) // 270
+        canvas = fit_frames(a.frames, rules.canvas, margin)
+    codec = codec_for(extra.format)
+    data = codec.fit(canvas, a.seconds, rules).data
+    return data, codec.validate(data, rules)
 
 
 def safe_label(text: str) -> str:
@@ -200,13 +166,13 @@ def safe_label(text: str) -> str:
 
 def _encode_all(
     actions: Sequence[ExportInput], preset: PlatformPreset, check_cancel: Callable[[], None]
-) -> Iterator[tuple[bytes, dict[str, Any], float | None, float] | BudgetExceeded]:
+) -> Iterator[Encoded | BudgetExceeded]:
     """Encode the actions on all cores (quantising and zlib release the GIL), yielding in order.
 
     A cancel stops the work promptly: encodes not yet started are dropped, not waited for.
     """
 
-    def one(a: ExportInput) -> tuple[bytes, dict[str, Any], float | None, float] | BudgetExceeded:
+    def one(a: ExportInput) -> Encoded | BudgetExceeded:
         check_cancel()
         try:
             return encode_action(a, preset)
@@ -245,6 +211,7 @@ def export_set(
     """
     preset = get_platform(preset_id)
     warnings = _check_inputs(actions, preset)
+    codec = codec_for(preset)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     final_dir, final_zip = out_dir / preset.id, out_dir / f"{preset.id}.zip"
@@ -267,7 +234,7 @@ def export_set(
                 continue
             data, knobs, score, secs = encoded
             name = preset.file_name_for(len(files) + 1, safe_label(a.action_id))
-            results = validate_bytes(data, preset)
+            results = codec.validate(data, preset)
             write_bytes_atomic(stage / name, data)
             blobs.append(data)
             files.append(
@@ -283,14 +250,14 @@ def export_set(
                     knobs=knobs,
                     psnr_db=score,
                     encode_seconds=round(secs, 3),
-                    results=results,
+                    rules=results,
                 )
             )
             for r in results:
                 if not r.passed and r.severity == "warning":
                     warnings.append(f"{name}: {r.message or r.rule} (measured {r.measured}, want {r.limit})")
         for f in files:
-            require_valid(f.results, f.file_name)
+            require_valid(f.rules, f.file_name)
         if not files:
             raise BudgetExceeded(
                 f"no action fits {preset.name}: "
@@ -303,23 +270,21 @@ def export_set(
         extra_results: dict[str, list[RuleResult]] = {}
         packaged = [a for a in actions if a.action_id in {f.action_id for f in files}]
         for extra in preset.extra_images:
-            if extra.format == "apng":
-                png, rules = _extra_apng(packaged[0], preset, extra.width, extra.height)
-                extra_results[extra.name] = validate_bytes(png, rules)
-                require_valid(extra_results[extra.name], extra.name)
-            elif extra.format == "png":
-                png = _extra_png(packaged[0].frames[0], preset, extra.width, extra.height)
-            else:
-                raise InvalidInput(f"{extra.name} ({extra.format}) is not implemented yet")
+            png, extra_results[extra.name] = _extra_image(packaged[0], preset, extra)
+            require_valid(extra_results[extra.name], extra.name)
             with Image.open(io.BytesIO(png)) as im:
                 if im.size != (extra.width, extra.height):
                     raise InvalidExport(f"{extra.name}: {im.size} is not {extra.width}x{extra.height}")
             write_bytes_atomic(stage / extra.name, png)
             extras[extra.name] = final_dir / extra.name
 
-        items = [PreviewItem(f.file_name, f.label, _detail(f), f.valid) for f in files]
+        labels = [f.label or f.file_name for f in files]
+        items = [
+            PreviewItem(f.file_name, label, _detail(f), f.valid)
+            for f, label in zip(files, labels, strict=True)
+        ]
         write_preview_html(stage / "preview.html", items, f"{preset.name}: {len(files)} items")
-        write_bytes_atomic(stage / "preview.gif", preview_gif(blobs, [f.label for f in files]))
+        write_bytes_atomic(stage / "preview.gif", preview_gif(blobs, labels))
 
         manifest = {
             "preset": preset.id,
@@ -330,14 +295,7 @@ def export_set(
             "extra_images": sorted(extras),
             "extra_rules": {k: [r.to_dict() for r in v] for k, v in extra_results.items()},
             "failed": failed,
-            "files": [
-                {
-                    **{k: v for k, v in asdict(f).items() if k not in ("path", "results")},
-                    "valid": f.valid,
-                    "rules": [r.to_dict() for r in f.results],
-                }
-                for f in files
-            ],
+            "files": [f.manifest_entry() for f in files],
         }
         write_bytes_atomic(stage / "manifest.json", json.dumps(manifest, indent=2, default=str).encode())
 

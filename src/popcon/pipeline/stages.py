@@ -188,18 +188,7 @@ def export_platform(ctx: StageContext, job: Job, platform: str) -> dict[str, Any
         "zip": str(report.zip_path),
         "manifest": str(report.manifest_path),
         "preview": str(report.preview_html),
-        "files": [
-            {
-                "name": f.file_name,
-                "action_id": f.action_id,
-                "bytes": f.bytes,
-                "frames": f.frames,
-                "seconds": f.seconds,
-                "loops": f.loops,
-                "valid": f.valid,
-            }
-            for f in report.files
-        ],
+        "files": [f.summary() for f in report.files],
         "warnings": list(report.warnings),
         "failed": list(report.failed),
     }

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from popcon.domain.errors import NotFound
+from popcon.domain.exports import ExportedFile
 from popcon.domain.models import Job
 from popcon.domain.platforms import get_platform
 from popcon.usecases.context import AppContext
@@ -26,6 +27,11 @@ def export_manifest(ctx: AppContext, job: Job, platform: str) -> tuple[Path, dic
     return folder, json.loads(path.read_text("utf-8"))
 
 
+def exported_files(manifest: dict[str, Any]) -> list[ExportedFile]:
+    """The set's files as typed records (manifests written before the record had its name read too)."""
+    return [ExportedFile.from_manifest(e) for e in manifest.get("files", [])]
+
+
 def export_zip(ctx: AppContext, job: Job, platform: str) -> Path:
     folder, _ = export_manifest(ctx, job, platform)
     path = folder.parent / f"{folder.name}.zip"
@@ -37,7 +43,7 @@ def export_zip(ctx: AppContext, job: Job, platform: str) -> Path:
 def export_file(ctx: AppContext, job: Job, platform: str, name: str) -> Path:
     """One file of the set; only names the manifest lists are served (never a path from a request)."""
     folder, manifest = export_manifest(ctx, job, platform)
-    known = {f.get("file_name") for f in manifest.get("files", [])} | set(manifest.get("extra_images", []))
+    known = {f.file_name for f in exported_files(manifest)} | set(manifest.get("extra_images", []))
     known |= {"preview.gif", "manifest.json"}
     match = next((n for n in known if n and n == name), None)
     if match is None:

@@ -108,7 +108,8 @@ class RuleCheck:
 
 def check_file(platform: str, path: Path) -> tuple[list[RuleCheck], list[str]]:
     """Every rule of the platform for the file: the checks and the names of the failed ones."""
-    from popcon.media.validate import failures, validate_file
+    from popcon.media.formats import validate_file
+    from popcon.media.validate import failures
 
     preset = get_platform(platform)
     if not path.is_file():

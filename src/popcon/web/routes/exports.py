@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
+from popcon.domain.exports import ExportedFile
 from popcon.domain.models import Job
 from popcon.domain.platforms import get_platform
-from popcon.usecases.exports import export_file, export_manifest, export_zip
+from popcon.usecases.exports import export_file, export_manifest, export_zip, exported_files
 from popcon.usecases.jobs import start_export as start_export_job
 from popcon.web.deps import JobDep, Svc, job_out
 from popcon.web.schemas import ExportFileOut, ExportOut, ExportRequest, JobOut
@@ -25,24 +25,18 @@ def start_export(svc: Svc, job: JobDep, body: ExportRequest | None = None) -> Jo
     return job_out(svc, start_export_job(svc, job.id, platforms))
 
 
-def _file_out(job: Job, platform: str, entry: dict[str, Any], folder: Path) -> ExportFileOut:
-    name = entry["file_name"] if "file_name" in entry else entry["name"]
-    problems = [
-        r.get("message") or r.get("rule", "")
-        for r in entry.get("rules", [])
-        if not r.get("passed", True) and r.get("severity") != "info"
-    ]
+def _file_out(job: Job, platform: str, f: ExportedFile, folder: Path) -> ExportFileOut:
     return ExportFileOut(
-        name=name,
-        action_id=entry.get("action_id"),
-        label=entry.get("label"),
-        bytes=entry.get("bytes") or (folder / name).stat().st_size,
-        frames=entry.get("frames"),
-        seconds=entry.get("seconds"),
-        loops=entry.get("loops"),
-        valid=entry.get("valid", True),
-        problems=[p for p in problems if p],
-        url=f"/api/v1/jobs/{job.id}/exports/{platform}/files/{name}",
+        name=f.file_name,
+        action_id=f.action_id,
+        label=f.label,
+        bytes=f.bytes or (folder / f.file_name).stat().st_size,
+        frames=f.frames,
+        seconds=f.seconds,
+        loops=f.loops,
+        valid=f.valid,
+        problems=f.problems,
+        url=f"/api/v1/jobs/{job.id}/exports/{platform}/files/{f.file_name}",
     )
 
 
@@ -59,9 +53,9 @@ def list_exports(svc: Svc, job: JobDep) -> list[ExportOut]:
                 zip_url=f"/api/v1/jobs/{job.id}/exports/{platform}/zip",
                 zip_bytes=zip_path.stat().st_size if zip_path.exists() else 0,
                 warnings=list(manifest.get("warnings", [])),
-                files=[_file_out(job, platform, f, folder) for f in manifest.get("files", [])],
+                files=[_file_out(job, platform, f, folder) for f in exported_files(manifest)],
                 extra_images=[
-                    _file_out(job, platform, {"name": n, "valid": True}, folder)
+                    _file_out(job, platform, ExportedFile(file_name=n), folder)
                     for n in manifest.get("extra_images", [])
                 ],
             )

@@ -8,8 +8,8 @@ from PIL import Image
 
 from popcon.domain.errors import InvalidInput
 from popcon.domain.platforms import get_platform
-from popcon.media.apng import encode_apng, frame_delays_ms
 from popcon.media.canvas import fit_frames
+from popcon.media.formats.apng import encode_apng, frame_delays_ms
 from popcon.media.palette import quantize
 from popcon.media.validate import parse_apng
 from tests.helpers.clips import disc_clip

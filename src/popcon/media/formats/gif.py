@@ -1,4 +1,4 @@
-"""Animated GIF writer: one shared palette, 1-bit alpha without halos, exact 1/100 s timing.
+"""GIF codec: one shared palette, 1-bit alpha without halos, exact 1/100 s timing.
 
 GIF can only say "this pixel is fully transparent or fully opaque". Cutting soft edges at a
 threshold alone leaves each edge pixel with the colour it had over nothing, which reads as a
@@ -20,6 +20,11 @@ import numpy as np
 from PIL import Image
 
 from popcon.domain.errors import InvalidInput
+from popcon.domain.exports import RuleResult
+from popcon.domain.platforms import PlatformPreset
+from popcon.media.budget import Fit, decode_palette_file, fit_palette
+from popcon.media.palette import Quantized
+from popcon.media.validate import validate_gif
 
 ALPHA_THRESHOLD = 128  # alpha at or above this is kept (opaque) in a binary-alpha GIF
 DISPOSE_KEEP, DISPOSE_BACKGROUND = 1, 2
@@ -32,11 +37,6 @@ def frame_delays_cs(n: int, seconds: float, min_cs: int = 2) -> list[int]:
     if n < 1 or total < n * min_cs:
         raise InvalidInput(f"cannot spread {total} cs over {n} frames at >= {min_cs} cs each")
     return [(i + 1) * total // n - i * total // n for i in range(n)]
-
-
-def max_frames(seconds: float, min_delay_ms: int) -> int:
-    """Most frames a loop of `seconds` can hold when no delay may be shorter than `min_delay_ms`."""
-    return max(1, round(seconds * 100) // max(1, -(-min_delay_ms // 10)))
 
 
 def flatten_alpha(
@@ -183,3 +183,39 @@ def encode_gif(
         out.append(_lzw(sub, bits))
     out.append(b"\x3b")
     return b"".join(out)
+
+
+class GifCodec:
+    """GIF (Discord/Slack emoji, Kakao): 1-bit alpha blended into the chat colour, 1/100 s delays."""
+
+    name = "gif"
+
+    def prepare(self, frames: list[np.ndarray], preset: PlatformPreset) -> list[np.ndarray]:
+        return flatten_alpha(frames, preset.edge_colour(), preset.alpha)
+
+    def delays_ms(self, n: int, seconds: float, preset: PlatformPreset) -> list[int]:
+        return [d * 10 for d in frame_delays_cs(n, seconds, max(1, preset.timing.min_delay_ms // 10))]
+
+    def write(self, q: Quantized, delays_ms: list[int], loops: int, preset: PlatformPreset) -> bytes:
+        cs = [d // 10 for d in delays_ms]
+        return encode_gif(q.palette, q.indices, cs, loops, transparent=preset.alpha != "none")
+
+    def fit(
+        self,
+        frames: Sequence[np.ndarray],
+        seconds: float,
+        preset: PlatformPreset,
+        *,
+        max_bytes: int | None = None,
+        loops: int | None = None,
+    ) -> Fit:
+        return fit_palette(frames, seconds, preset, self, loops=loops, max_bytes=max_bytes)
+
+    def validate(self, data: bytes, preset: PlatformPreset) -> list[RuleResult]:
+        return validate_gif(data, preset)
+
+    def decode(self, data: bytes, preset: PlatformPreset) -> tuple[list[np.ndarray], float]:
+        return decode_palette_file(data, preset)
+
+
+CODEC = GifCodec()

@@ -4,13 +4,14 @@ import io
 from fractions import Fraction
 
 import av
+import cv2
 import numpy as np
 import pytest
 
 from popcon.domain.platforms import get_platform
 from popcon.media.canvas import fit_frames
+from popcon.media.formats.webm import CRF_BEST, bleed_colour, encode_webm, fit_webm
 from popcon.media.validate import failures, validate_webm
-from popcon.media.webm import CRF_STEPS, bleed_colour, encode_webm, fit_webm
 from tests.helpers.clips import disc_clip
 
 EMOJI = get_platform("telegram-emoji")
@@ -99,12 +100,40 @@ def test_colour_under_transparent_pixels_is_bled_from_the_edge() -> None:
 def test_budget_search_lowers_quality_until_it_fits() -> None:
     clip = _clip(10)
     full = fit_webm(clip, 1, EMOJI)
-    assert full.knobs.crf == min(CRF_STEPS) and full.size <= EMOJI.max_bytes
+    assert full.knobs.crf == CRF_BEST and full.size <= EMOJI.max_bytes
     tight = fit_webm(clip, 1, EMOJI, max_bytes=full.size // 3)
-    assert tight.size <= full.size // 3 and tight.knobs.crf > min(CRF_STEPS)
+    assert tight.size <= full.size // 3 and tight.knobs.crf > CRF_BEST
     assert sum(tight.delays_ms) == 1000
     with pytest.raises(Exception, match="cannot fit"):
         fit_webm(clip, 1, EMOJI, max_bytes=300)
+
+
+def test_fit_fills_the_budget_when_quality_would_benefit() -> None:
+    clip = _clip(10)
+    budget = len(encode_webm(clip, 1, 27)) + 10  # between two CRF steps: the finer one must be found
+    fit = fit_webm(clip, 1, EMOJI, max_bytes=budget)
+    assert fit.knobs.crf <= 27 and 0.95 * budget <= fit.size <= budget
+    assert not failures(validate_webm(fit.data, EMOJI))
+
+
+def test_near_zero_alpha_is_cleared_before_encoding() -> None:
+    """Faint matte noise (alpha 1..17) in the background must not play back as specks."""
+    rng = np.random.default_rng(3)
+    clip = _clip(6)
+    noisy = []
+    for f in clip:
+        g = f.copy()
+        bg = g[..., 3] == 0
+        g[..., 3][bg] = rng.integers(1, 18, size=int(bg.sum()))
+        g[..., :3][bg] = 20
+        noisy.append(g)
+    out = _decode_libvpx(encode_webm(noisy, 1, 20))
+    union = np.max([f[..., 3] for f in clip], axis=0) > 0
+    far = cv2.dilate(union.astype(np.uint8), np.ones((17, 17), np.uint8)) == 0
+    assert far.sum() > 1000
+    for f, src in zip(out, clip, strict=True):
+        assert int(f[..., 3][far].max()) <= 2  # nothing visible away from the character
+        assert float(np.mean(f[..., 3][src[..., 3] == 255])) > 240  # the character stays
 
 
 def test_webm_validator_rejections() -> None:
@@ -126,7 +155,7 @@ def test_webm_validator_rejections() -> None:
 
 
 def test_compliant_webm_is_not_reencoded_and_a_long_one_is_refitted() -> None:
-    from popcon.media.budget import ensure_compliant
+    from popcon.media.formats import ensure_compliant
 
     clip = _clip(6)
     good = encode_webm(clip, 1, 30)

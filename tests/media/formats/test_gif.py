@@ -8,9 +8,9 @@ import pytest
 from PIL import Image
 
 from popcon.domain.platforms import get_platform
-from popcon.media.budget import fit_budget
 from popcon.media.canvas import fit_frames
-from popcon.media.gif import encode_gif, flatten_alpha, frame_delays_cs
+from popcon.media.formats import fit_budget
+from popcon.media.formats.gif import encode_gif, flatten_alpha, frame_delays_cs
 from popcon.media.palette import quantize
 from popcon.media.validate import failures, parse_gif, validate_gif
 from tests.helpers.clips import disc_clip, sample_clip
@@ -123,7 +123,7 @@ def test_gif_validator_rejections() -> None:
 
 
 def test_compliant_gif_is_not_reencoded_and_a_bad_one_is_refitted() -> None:
-    from popcon.media.budget import ensure_compliant
+    from popcon.media.formats import ensure_compliant
 
     clip = fit_frames(disc_clip(6, size=200), DISCORD.canvas)
     good = fit_budget(clip, 1, DISCORD).data

@@ -1,4 +1,4 @@
-"""In-memory APNG writer for palette (indexed) animations.
+"""APNG codec: an in-memory writer for palette (indexed) animations with full alpha.
 
 Written by hand rather than through Pillow because the platforms count frames AFTER encoding
 and check timing exactly: Pillow merges identical neighbouring frames and rounds delays,
@@ -17,6 +17,11 @@ from collections.abc import Sequence
 import numpy as np
 
 from popcon.domain.errors import InvalidInput
+from popcon.domain.exports import RuleResult
+from popcon.domain.platforms import PlatformPreset
+from popcon.media.budget import Fit, decode_palette_file, fit_palette
+from popcon.media.palette import Quantized
+from popcon.media.validate import validate_apng
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 COLOUR_INDEXED = 3
@@ -115,3 +120,38 @@ def encode_apng(
         prev = cur
     out.append(chunk(b"IEND", b""))
     return b"".join(out)
+
+
+class ApngCodec:
+    """APNG (LINE, Discord stickers): indexed colour with per-entry alpha, fitted by the palette search."""
+
+    name = "apng"
+
+    def prepare(self, frames: list[np.ndarray], preset: PlatformPreset) -> list[np.ndarray]:
+        return frames
+
+    def delays_ms(self, n: int, seconds: float, preset: PlatformPreset) -> list[int]:
+        return frame_delays_ms(n, seconds)
+
+    def write(self, q: Quantized, delays_ms: list[int], loops: int, preset: PlatformPreset) -> bytes:
+        return encode_apng(q.palette, q.indices, delays_ms, loops)
+
+    def fit(
+        self,
+        frames: Sequence[np.ndarray],
+        seconds: float,
+        preset: PlatformPreset,
+        *,
+        max_bytes: int | None = None,
+        loops: int | None = None,
+    ) -> Fit:
+        return fit_palette(frames, seconds, preset, self, loops=loops, max_bytes=max_bytes)
+
+    def validate(self, data: bytes, preset: PlatformPreset) -> list[RuleResult]:
+        return validate_apng(data, preset)
+
+    def decode(self, data: bytes, preset: PlatformPreset) -> tuple[list[np.ndarray], float]:
+        return decode_palette_file(data, preset)
+
+
+CODEC = ApngCodec()
