@@ -28,8 +28,15 @@ class ProviderInfo:
 
 def provider_infos(settings: Settings) -> list[ProviderInfo]:
     """Every provider, from settings only (no network, no key check against the service)."""
-    from popcon.providers.cloud.dashscope import IMAGE_MODELS, VIDEO_MODELS
+    from popcon.domain.errors import InvalidInput
+    from popcon.providers.cloud.dashscope import IMAGE_MODELS, VIDEO_MODELS, video_params
     from popcon.providers.cloud.gemini import IMAGE_MODELS as GEMINI_MODELS
+    from popcon.providers.cloud.prices import region_of
+
+    try:
+        resolution = video_params(settings).resolution or "model default"
+    except InvalidInput as e:
+        resolution = f"INVALID: {e}"
 
     def is_set(secret: object) -> bool:
         return secret is not None and bool(secret.get_secret_value())  # type: ignore[attr-defined]
@@ -49,9 +56,9 @@ def provider_infos(settings: Settings) -> list[ProviderInfo]:
             {**VIDEO_MODELS, **IMAGE_MODELS},
             "DASHSCOPE_API_KEY",
             is_set(settings.dashscope_api_key),
-            f"{settings.dashscope_video_model} {settings.dashscope_resolution}, "
+            f"{settings.dashscope_video_model} {resolution}, "
             f"{settings.dashscope_t2i_model}, {settings.dashscope_edit_model} "
-            f"@ {settings.dashscope_base_url}",
+            f"@ {settings.dashscope_base_url} (region {region_of(settings)})",
         ),
         ProviderInfo(
             "gemini",
@@ -80,12 +87,13 @@ def render(settings: Settings, console: Console) -> None:
     console.print(table)
 
     prices = Table(title="Prices (estimates; edit popcon/data/prices.toml)")
-    for col in ("provider", "model", "variant", "price", "unit", "read", "source"):
+    for col in ("provider", "model", "region", "variant", "price", "unit", "read", "source"):
         prices.add_column(col)
     for row in load_prices():
         prices.add_row(
             row.provider,
             row.model,
+            row.region or "any",
             row.variant or "-",
             f"{row.price:g} {row.currency}",
             row.unit,
@@ -93,7 +101,32 @@ def render(settings: Settings, console: Console) -> None:
             row.source,
         )
     console.print(prices)
+    unknown = unknown_prices(settings)
+    region = _region(settings)
+    if unknown:
+        console.print(f"Price unknown in the {region} region (cost shown as unknown): " + ", ".join(unknown))
     console.print("Models without a row have no known price: their cost is shown as unknown.")
+
+
+def _region(settings: Settings) -> str:
+    from popcon.providers.cloud.prices import region_of
+
+    return region_of(settings)
+
+
+def unknown_prices(settings: Settings) -> list[str]:
+    """Every listed model (and video resolution) the price table has no row for, in the settings' region."""
+    from popcon.providers.cloud.dashscope import IMAGE_MODELS, VIDEO_MODEL_SPECS
+    from popcon.providers.cloud.gemini import IMAGE_MODELS as GEMINI_MODELS
+    from popcon.providers.cloud.prices import find_price
+
+    region = _region(settings)
+    out: list[str] = []
+    for model, spec in VIDEO_MODEL_SPECS.items():
+        out += [f"{model} {r}" for r in spec.resolutions if find_price("dashscope", model, r, region) is None]
+    out += [m for m in IMAGE_MODELS if find_price("dashscope", m, "", region) is None]
+    out += [m for m in GEMINI_MODELS if find_price("gemini", m) is None]
+    return out
 
 
 def render_estimate(

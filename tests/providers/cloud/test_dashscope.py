@@ -15,7 +15,13 @@ from popcon.domain.errors import Canceled, InvalidInput, TransientError
 from popcon.media.video import probe
 from popcon.providers.base import Usage
 from popcon.providers.cloud.dashscope import DashScopeImageProvider, DashScopeVideoProvider
-from popcon.providers.cloud.http import AuthError, ModerationError, ProviderError, TaskFailed
+from popcon.providers.cloud.http import (
+    AuthError,
+    ModerationError,
+    ProviderError,
+    TaskFailed,
+    UnconfirmedRequest,
+)
 
 from .conftest import DASH_KEY
 
@@ -146,17 +152,19 @@ def test_an_expired_result_link_is_a_hard_error(cloud, cloud_settings, fox, fox_
     assert not (tmp_path / "a.mp4").exists()
 
 
-def test_malformed_json_is_retried(cloud, cloud_settings, fox, fox_key, tmp_path):
-    cloud.create_errors.append((200, "{not json"))
+def test_a_malformed_poll_answer_is_retried(cloud, cloud_settings, fox, fox_key, tmp_path):
     cloud.poll_errors.append((200, "<html>gateway</html>"))
     path, _ = _animate(cloud_settings, fox, fox_key, tmp_path / "a.mp4")
     assert path.is_file()
 
 
-def test_malformed_json_for_good_is_transient(cloud, cloud_settings, fox, fox_key, tmp_path):
+def test_a_malformed_create_answer_is_not_sent_again(cloud, cloud_settings, fox, fox_key, tmp_path):
+    """A 200 whose body is unreadable may carry a created (billed) task: never create a second one."""
     cloud.create_errors += [(200, "{not json")] * 10
-    with pytest.raises(TransientError, match="JSON"):
+    with pytest.raises(UnconfirmedRequest, match="not sent again") as e:
         _animate(cloud_settings, fox, fox_key, tmp_path / "a.mp4")
+    assert not isinstance(e.value, TransientError) and "JSON" in str(e.value)
+    assert cloud.paths("POST").count(CREATE) == 1
 
 
 def test_poll_errors_do_not_lose_the_running_task(cloud, cloud_settings, fox, fox_key, tmp_path):
@@ -200,7 +208,7 @@ def test_cancel_while_pending_cancels_the_task(cloud, cloud_settings, fox, fox_k
 def test_a_task_that_never_ends_is_bounded(cloud, cloud_settings, fox, fox_key, tmp_path):
     cloud.hold = True
     quick = cloud_settings.model_copy(update={"task_timeout": 0.2})
-    with pytest.raises(TaskFailed, match="did not finish"):
+    with pytest.raises(TaskFailed, match="did not start"):
         _animate(quick, fox, fox_key, tmp_path / "a.mp4")
     assert cloud.canceled == ["task-1"]  # a task that never started is not left to bill later
 
