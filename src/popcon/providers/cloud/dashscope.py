@@ -107,7 +107,8 @@ def video_params(settings: Settings) -> VideoParams:
     """Check the settings against the model's table; InvalidInput (before any request) when they clash."""
     model = settings.dashscope_video_model
     spec = VIDEO_MODEL_SPECS.get(model)
-    resolution = settings.dashscope_resolution
+    resolution: str | None = settings.dashscope_resolution
+    duration: int | None = None
     if spec is None:  # a model newer than this table: pass the settings through unchecked
         log.warning(
             "%s: video model %s is not in PopCon's table; its parameters are not checked", NAME, model
@@ -122,7 +123,6 @@ def video_params(settings: Settings) -> VideoParams:
             f"not {resolution}: set POPCON_DASHSCOPE_RESOLUTION to one of them (or unset it for "
             f"{spec.default_resolution})"
         )
-    duration: int | None = None
     if spec.durations is not None:
         duration = settings.dashscope_duration or spec.seconds
         low, high = spec.durations
