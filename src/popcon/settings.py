@@ -49,7 +49,15 @@ class Settings(BaseSettings):
         "dashscope.aliyuncs.com = Beijing).",
     )
     dashscope_video_model: str = Field(default="wan2.2-i2v-flash", description="Wan image-to-video model.")
-    dashscope_resolution: Literal["480P", "720P", "1080P"] = "480P"
+    dashscope_resolution: Literal["480P", "720P", "1080P"] | None = Field(
+        default=None,
+        description="Clip resolution; unset: the model's lowest (each model accepts only some, checked "
+        "before any request).",
+    )
+    dashscope_region: Literal["singapore", "virginia", "beijing"] | None = Field(
+        default=None,
+        description="The region the key bills in (prices and currency); unset: from the base URL's host.",
+    )
     dashscope_duration: int | None = Field(
         default=None, ge=2, le=15, description="Clip seconds for models with a duration choice (wan2.6)."
     )

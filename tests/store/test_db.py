@@ -98,3 +98,35 @@ def test_an_id_with_a_trailing_newline_is_refused(store):
 def test_list_limits_are_bounded(store, limit):
     with pytest.raises(InvalidInput, match="limit"):
         store.list_jobs(limit)
+
+
+def test_an_actions_cloud_task_is_kept_with_it(settings, store):
+    job = _job(store)
+    record = {"provider": "dashscope", "state": "created", "task_id": "t-1", "billed": False}
+    store.update_action(job.id, 0, provider_task=record)
+    again = JobStore(settings.db_url)  # another process sees it (a restarted runner)
+    assert again.get_action(job.id, 0).provider_task == record
+    assert again.get_action(job.id, 1).provider_task is None
+    again.close()
+    store.update_action(job.id, 0, provider_task=None)
+    assert store.get_action(job.id, 0).provider_task is None
+
+
+def test_a_database_at_0002_gains_the_task_column(tmp_path):
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from popcon.store.db import make_engine
+    from popcon.store.migrations import alembic_config
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0002")
+    assert "provider_task" not in {c["name"] for c in inspect(engine).get_columns("actions")}
+    engine.dispose()
+    store = JobStore(url)
+    job = _job(store)
+    store.update_action(job.id, 0, provider_task={"task_id": "t-9"})
+    assert store.get_action(job.id, 0).provider_task == {"task_id": "t-9"}
+    store.close()

@@ -13,7 +13,14 @@ from rich.console import Console
 from rich.table import Table
 
 from popcon.settings import Settings
-from popcon.usecases.providers import estimate_cost, price_rows, provider_infos, with_providers
+from popcon.usecases.providers import (
+    estimate_cost,
+    price_region,
+    price_rows,
+    provider_infos,
+    unknown_prices,
+    with_providers,
+)
 
 
 def render(settings: Settings, console: Console) -> None:
@@ -30,12 +37,13 @@ def render(settings: Settings, console: Console) -> None:
     console.print(table)
 
     prices = Table(title="Prices (estimates; edit popcon/data/prices.toml)")
-    for col in ("provider", "model", "variant", "price", "unit", "read", "source"):
+    for col in ("provider", "model", "region", "variant", "price", "unit", "read", "source"):
         prices.add_column(col)
     for row in price_rows():
         prices.add_row(
             row.provider,
             row.model,
+            row.region or "any",
             row.variant or "-",
             f"{row.price:g} {row.currency}",
             row.unit,
@@ -43,6 +51,10 @@ def render(settings: Settings, console: Console) -> None:
             row.source,
         )
     console.print(prices)
+    unknown = unknown_prices(settings)
+    region = price_region(settings)
+    if unknown:
+        console.print(f"Price unknown in the {region} region (cost shown as unknown): " + ", ".join(unknown))
     console.print("Models without a row have no known price: their cost is shown as unknown.")
 
 

@@ -26,6 +26,7 @@ class ActionClip:
     loop_start: int | None = None
     loop_score: float | None = None
     updated_at: datetime | None = None
+    provider_task: dict[str, Any] | None = None  # the billed cloud task made for its clip (id, state)
 
     @property
     def action_id(self) -> str:

@@ -18,7 +18,14 @@ from popcon.atomic import atomic_path, copy_atomic
 from popcon.domain.errors import InvalidInput
 from popcon.domain.models import ActionClip, Job
 from popcon.media.images import has_transparency, load_image
-from popcon.providers.base import CancelCheck, ImageProvider, Usage, UsageSink, VideoProvider
+from popcon.providers.base import (
+    CancelCheck,
+    ImageProvider,
+    TaskRecord,
+    Usage,
+    UsageSink,
+    VideoProvider,
+)
 from popcon.settings import Settings
 from popcon.store.db import JobStore
 from popcon.store.files import JobFiles, frame_paths, read_frames, write_frames
@@ -42,6 +49,21 @@ class StageContext:
             self.store.add_usage(job.id, entry)
 
         return record
+
+
+@dataclass
+class ActionTaskLedger:
+    """The action's cloud task, kept in the job store (survives retries, resumes and crashes)."""
+
+    store: JobStore
+    job_id: str
+    index: int
+
+    def load(self) -> TaskRecord | None:
+        return self.store.get_action(self.job_id, self.index).provider_task
+
+    def save(self, record: TaskRecord | None) -> None:
+        self.store.update_action(self.job_id, self.index, provider_task=record)
 
 
 def _save_rgba(path: Path, im: Image.Image) -> None:
@@ -120,7 +142,12 @@ def make_clip(ctx: StageContext, job: Job, action: ActionClip) -> Path:
         return copy_atomic(files.input_dir / action.imported_clip, path)
     pose = Image.open(files.pose(action.index, action.action_id)).convert("RGBA")
     assert job.key_color is not None
-    ctx.video.animate(pose, action.preset, job.key_color, path, ctx.check_cancel, ctx.usage_sink(job, action))
+    extra: dict[str, Any] = {}
+    if getattr(ctx.video, "resumes_tasks", False):  # a cloud task outlives this try: keep its id
+        extra["ledger"] = ActionTaskLedger(ctx.store, job.id, action.index)
+    ctx.video.animate(
+        pose, action.preset, job.key_color, path, ctx.check_cancel, ctx.usage_sink(job, action), **extra
+    )
     if not path.exists():
         raise RuntimeError(f"the {ctx.video.name} provider returned no clip")
     return path

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from PIL import Image
 
@@ -86,3 +86,54 @@ class VideoProvider(Protocol):
     ) -> Path:
         """Write the clip to `out_path` (atomically: a half download never counts as done)."""
         ...
+
+
+TaskRecord = dict[str, Any]
+"""What a cloud provider notes about the billed task it created for one clip (plain JSON, no secret)."""
+
+
+class TaskLedger(Protocol):
+    """Where a cloud video provider keeps the task it created for one action.
+
+    Why: a cloud task is billed when it is created, not when its result arrives. Kept with the
+    action (in the job store), the task id lets a retry, a resume or a restarted runner poll and
+    download that task again instead of paying for a new one.
+    """
+
+    def load(self) -> TaskRecord | None: ...
+
+    def save(self, record: TaskRecord | None) -> None: ...
+
+
+class MemoryLedger:
+    """A ledger that lives as long as one call: the default when nothing persists the task."""
+
+    def __init__(self, record: TaskRecord | None = None) -> None:
+        self.record = record
+
+    def load(self) -> TaskRecord | None:
+        return dict(self.record) if self.record is not None else None
+
+    def save(self, record: TaskRecord | None) -> None:
+        self.record = dict(record) if record is not None else None
+
+
+class ResumableVideoProvider(VideoProvider, Protocol):
+    """A video provider whose billed tasks outlive the call: `animate` also takes the action's ledger.
+
+    The pipeline passes `ledger=` only to providers with `resumes_tasks = True`, so the plain
+    `VideoProvider` signature stays as it is for every other implementation.
+    """
+
+    resumes_tasks: bool
+
+    def animate(
+        self,
+        pose: Image.Image,
+        action: ActionPreset,
+        key_color: tuple[int, int, int],
+        out_path: Path,
+        check_cancel: CancelCheck = never_canceled,
+        on_usage: UsageSink = ignore_usage,
+        ledger: TaskLedger | None = None,
+    ) -> Path: ...

@@ -105,6 +105,7 @@ class ActionRow(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=now, onupdate=now)
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_until: Mapped[datetime | None] = mapped_column(DateTime)
+    provider_task: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the billed cloud task, if any
     job: Mapped[JobRow] = relationship(back_populates="actions")
 
 
@@ -122,6 +123,7 @@ def _to_action(r: ActionRow) -> ActionClip:
         loop_start=r.loop_start,
         loop_score=r.loop_score,
         updated_at=r.updated_at,
+        provider_task=dict(r.provider_task) if r.provider_task else None,
     )
 
 
@@ -371,7 +373,16 @@ class JobStore:
         return self.get_action(job_id, index)
 
     def update_action(self, job_id: str, index: int, **fields: Any) -> None:
-        allowed = {"attempts", "seconds", "frame_count", "loop_start", "loop_score", "error", "imported_clip"}
+        allowed = {
+            "attempts",
+            "seconds",
+            "frame_count",
+            "loop_start",
+            "loop_score",
+            "error",
+            "imported_clip",
+            "provider_task",
+        }
         if bad := set(fields) - allowed:
             raise ValueError(f"cannot update {bad}")
         with self.session() as s:

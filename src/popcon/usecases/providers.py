@@ -20,8 +20,10 @@ __all__ = [
     "ProviderInfo",
     "Usage",
     "estimate_cost",
+    "price_region",
     "price_rows",
     "provider_infos",
+    "unknown_prices",
     "with_providers",
 ]
 
@@ -38,8 +40,14 @@ class ProviderInfo:
 
 def provider_infos(settings: Settings) -> list[ProviderInfo]:
     """Every provider, from settings only (no network, no key check against the service)."""
-    from popcon.providers.cloud.dashscope import IMAGE_MODELS, VIDEO_MODELS
+    from popcon.providers.cloud.dashscope import IMAGE_MODELS, VIDEO_MODELS, video_params
     from popcon.providers.cloud.gemini import IMAGE_MODELS as GEMINI_MODELS
+    from popcon.providers.cloud.prices import region_of
+
+    try:
+        resolution = video_params(settings).resolution or "model default"
+    except InvalidInput as e:
+        resolution = f"INVALID: {e}"
 
     def is_set(secret: SecretStr | None) -> bool:
         return secret is not None and bool(secret.get_secret_value())
@@ -59,9 +67,9 @@ def provider_infos(settings: Settings) -> list[ProviderInfo]:
             {**VIDEO_MODELS, **IMAGE_MODELS},
             "DASHSCOPE_API_KEY",
             is_set(settings.dashscope_api_key),
-            f"{settings.dashscope_video_model} {settings.dashscope_resolution}, "
+            f"{settings.dashscope_video_model} {resolution}, "
             f"{settings.dashscope_t2i_model}, {settings.dashscope_edit_model} "
-            f"@ {settings.dashscope_base_url}",
+            f"@ {settings.dashscope_base_url} (region {region_of(settings)})",
         ),
         ProviderInfo(
             "gemini",
@@ -76,6 +84,28 @@ def provider_infos(settings: Settings) -> list[ProviderInfo]:
 
 def price_rows() -> list[Price]:
     return list(load_prices())
+
+
+def price_region(settings: Settings) -> str:
+    """The DashScope region whose prices apply (prices differ by region and currency)."""
+    from popcon.providers.cloud.prices import region_of
+
+    return region_of(settings)
+
+
+def unknown_prices(settings: Settings) -> list[str]:
+    """Every listed model (and video resolution) the price table has no row for, in the settings' region."""
+    from popcon.providers.cloud.dashscope import IMAGE_MODELS, VIDEO_MODEL_SPECS
+    from popcon.providers.cloud.gemini import IMAGE_MODELS as GEMINI_MODELS
+    from popcon.providers.cloud.prices import find_price
+
+    region = price_region(settings)
+    out: list[str] = []
+    for model, spec in VIDEO_MODEL_SPECS.items():
+        out += [f"{model} {r}" for r in spec.resolutions if find_price("dashscope", model, r, region) is None]
+    out += [m for m in IMAGE_MODELS if find_price("dashscope", m, "", region) is None]
+    out += [m for m in GEMINI_MODELS if find_price("gemini", m) is None]
+    return out
 
 
 def estimate_cost(

@@ -71,6 +71,7 @@ def cloud_settings(tmp_path: Path, cloud: FakeCloud) -> Settings:
         clip_size=256,
         dashscope_api_key=DASH_KEY,
         dashscope_base_url=cloud.url,
+        dashscope_region="beijing",  # the stand-in bills like the Beijing region (CNY, priced rows)
         gemini_api_key=GEMINI_KEY,
         gemini_base_url=cloud.url,
         poll_interval=0.01,

@@ -13,6 +13,7 @@ import itertools
 import json
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -20,6 +21,15 @@ from typing import Any
 from PIL import Image
 
 Reply = tuple[int, Any]  # status, JSON object (or raw str for malformed bodies)
+
+# What each Wan model accepts (the API reference): the stand-in refuses anything else, as the service does.
+MODEL_RESOLUTIONS = {
+    "wan2.2-i2v-flash": ("480P", "720P"),
+    "wan2.2-i2v-plus": ("480P", "1080P"),
+    "wan2.6-i2v-flash": ("720P", "1080P"),
+    "wan2.2-kf2v-flash": ("480P", "720P", "1080P"),
+}
+FIXED_DURATION = ("wan2.2-i2v-flash", "wan2.2-i2v-plus", "wan2.2-kf2v-flash")
 
 
 @dataclass
@@ -42,6 +52,8 @@ class FakeCloud:
     fail_prompts: tuple[str, ...] = ()  # tasks whose prompt holds one of these end FAILED
     hold: bool = False  # tasks stay PENDING forever
     video_duration: float | None = 5.0  # None: the answer has no usage block
+    usage_keys: tuple[str, ...] = ("video_duration",)  # wan2.6 answers: ("duration", "output_video_duration")
+    create_delay: float = 0.0  # the task is created, then the answer comes this much later
     create_errors: list[Reply] = field(default_factory=list)
     poll_errors: list[Reply] = field(default_factory=list)
     edit_errors: list[Reply] = field(default_factory=list)
@@ -57,6 +69,8 @@ class FakeCloud:
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self.tasks: dict[str, dict[str, Any]] = {}
+        self.created: list[str] = []  # every task id ever created, in order
+        self._kinds: dict[str, str] = {}
         self._server: ThreadingHTTPServer | None = None
 
     # ---- lifecycle --------------------------------------------------------------------
@@ -98,6 +112,7 @@ class FakeCloud:
             return 400, {"code": "InvalidParameter", "message": "model and input are required"}
         if kind == "video":
             problem = _check_image(body["input"].get("img_url") or body["input"].get("first_frame_url"))
+            problem = problem or _check_video_parameters(body["model"], body.get("parameters") or {})
             if problem:
                 return 400, {"code": "InvalidParameter", "message": problem}
             if len(body["input"].get("prompt", "")) > 800:
@@ -106,6 +121,7 @@ class FakeCloud:
             if self.create_errors:
                 return self.create_errors.pop(0)
             task_id = f"task-{next(self._ids)}"
+            self._kinds[task_id] = kind
             self.tasks[task_id] = {
                 "kind": kind,
                 "polls": 0,
@@ -114,7 +130,19 @@ class FakeCloud:
             }
             self.active += 1
             self.max_active = max(self.max_active, self.active)
+            self.created.append(task_id)
+        if self.create_delay:
+            time.sleep(self.create_delay)  # the task exists (and bills) whether or not the answer arrives
         return 200, {"output": {"task_id": task_id, "task_status": "PENDING"}, "request_id": "req-1"}
+
+    def billed_creates(self, kind: str = "video") -> int:
+        """Tasks of this kind the service created (each one is billed once it runs)."""
+        return len([t for t in self.created if self._kinds.get(t) == kind])
+
+    def expire(self, task_id: str) -> None:
+        """What 24 h do to a task: the service forgets it (polls answer UNKNOWN)."""
+        with self._lock:
+            self.tasks.pop(task_id, None)
 
     def poll(self, task_id: str) -> Reply:
         with self._lock:
@@ -141,7 +169,7 @@ class FakeCloud:
             if status == "SUCCEEDED" and task["kind"] == "video":
                 out["video_url"] = f"{self.url}/files/{task_id}.mp4?Expires=1&Signature=presigned"
                 if self.video_duration is not None:
-                    reply["usage"] = {"video_duration": self.video_duration, "video_count": 1}
+                    reply["usage"] = {k: self.video_duration for k in self.usage_keys} | {"video_count": 1}
             elif status == "SUCCEEDED":
                 out["results"] = [{"url": f"{self.url}/files/{task_id}.png?Signature=presigned"}]
                 reply["usage"] = {"image_count": 1}
@@ -208,6 +236,15 @@ def gemini_image_reply(png: bytes) -> dict[str, Any]:
         ],
         "usageMetadata": {"promptTokenCount": 300, "candidatesTokenCount": 1290},
     }
+
+
+def _check_video_parameters(model: str, params: dict[str, Any]) -> str | None:
+    allowed = MODEL_RESOLUTIONS.get(model)
+    if allowed and params.get("resolution", allowed[0]) not in allowed:
+        return f"resolution {params.get('resolution')} is not supported by {model}"
+    if model in FIXED_DURATION and "duration" in params:
+        return f"{model} has a fixed duration of 5 s"
+    return None
 
 
 def _check_image(uri: Any) -> str | None:

@@ -18,6 +18,7 @@ def test_make_with_the_dashscope_video_provider(tmp_path: Path, cloud) -> None:
         "POPCON_DATA_DIR": str(tmp_path / "data"),
         "DASHSCOPE_API_KEY": DASH_KEY,
         "POPCON_DASHSCOPE_BASE_URL": cloud.url,
+        "POPCON_DASHSCOPE_REGION": "beijing",  # priced rows (CNY) for the reported cost below
         "POPCON_POLL_INTERVAL": "0.01",
         "POPCON_POLL_INTERVAL_MAX": "0.02",
         "POPCON_CLIP_SIZE": "256",

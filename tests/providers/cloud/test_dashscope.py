@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -13,9 +14,16 @@ from PIL import Image
 from popcon.domain.actions import load_presets
 from popcon.domain.errors import Canceled, InvalidInput, TransientError
 from popcon.media.video import probe
-from popcon.providers.base import Usage
+from popcon.providers.base import MemoryLedger, Usage
 from popcon.providers.cloud.dashscope import DashScopeImageProvider, DashScopeVideoProvider
-from popcon.providers.cloud.http import AuthError, ModerationError, ProviderError, TaskFailed
+from popcon.providers.cloud.http import (
+    AuthError,
+    ModerationError,
+    ProviderError,
+    TaskFailed,
+    TaskTimedOut,
+    UnconfirmedRequest,
+)
 
 from .conftest import DASH_KEY
 
@@ -146,17 +154,19 @@ def test_an_expired_result_link_is_a_hard_error(cloud, cloud_settings, fox, fox_
     assert not (tmp_path / "a.mp4").exists()
 
 
-def test_malformed_json_is_retried(cloud, cloud_settings, fox, fox_key, tmp_path):
-    cloud.create_errors.append((200, "{not json"))
+def test_a_malformed_poll_answer_is_retried(cloud, cloud_settings, fox, fox_key, tmp_path):
     cloud.poll_errors.append((200, "<html>gateway</html>"))
     path, _ = _animate(cloud_settings, fox, fox_key, tmp_path / "a.mp4")
     assert path.is_file()
 
 
-def test_malformed_json_for_good_is_transient(cloud, cloud_settings, fox, fox_key, tmp_path):
+def test_a_malformed_create_answer_is_not_sent_again(cloud, cloud_settings, fox, fox_key, tmp_path):
+    """A 200 whose body is unreadable may carry a created (billed) task: never create a second one."""
     cloud.create_errors += [(200, "{not json")] * 10
-    with pytest.raises(TransientError, match="JSON"):
+    with pytest.raises(UnconfirmedRequest, match="not sent again") as e:
         _animate(cloud_settings, fox, fox_key, tmp_path / "a.mp4")
+    assert not isinstance(e.value, TransientError) and "JSON" in str(e.value)
+    assert cloud.paths("POST").count(CREATE) == 1
 
 
 def test_poll_errors_do_not_lose_the_running_task(cloud, cloud_settings, fox, fox_key, tmp_path):
@@ -200,7 +210,7 @@ def test_cancel_while_pending_cancels_the_task(cloud, cloud_settings, fox, fox_k
 def test_a_task_that_never_ends_is_bounded(cloud, cloud_settings, fox, fox_key, tmp_path):
     cloud.hold = True
     quick = cloud_settings.model_copy(update={"task_timeout": 0.2})
-    with pytest.raises(TaskFailed, match="did not finish"):
+    with pytest.raises(TaskFailed, match="did not start"):
         _animate(quick, fox, fox_key, tmp_path / "a.mp4")
     assert cloud.canceled == ["task-1"]  # a task that never started is not left to bill later
 
@@ -280,3 +290,165 @@ def test_image_edit_moderation_is_not_retried(cloud, cloud_settings, fox, fox_ke
     with pytest.raises(ModerationError, match="DataInspectionFailed"):
         DashScopeImageProvider(cloud_settings).start_pose(fox, WAVE, fox_key)
     assert len([r for r in cloud.requests if r.path.endswith("/generation")]) == 1
+
+
+# ---- never bill twice: the task id is kept and polled again -------------------------------------
+def _try(settings, fox, key, out: Path, ledger: MemoryLedger, usage: list[Usage]) -> Path:
+    provider = DashScopeVideoProvider(settings)
+    try:
+        return provider.animate(fox, WAVE, key, out, on_usage=usage.append, ledger=ledger)
+    finally:
+        provider.client.close()
+
+
+def test_a_failed_download_is_retried_from_the_same_task(cloud, cloud_settings, fox, fox_key, tmp_path):
+    cloud.downloads += ["drop"] * (cloud_settings.http_retries + 1)
+    ledger, usage = MemoryLedger(), []
+    out = tmp_path / "a.mp4"
+    with pytest.raises(TransientError):
+        _try(cloud_settings, fox, fox_key, out, ledger, usage)
+    record = ledger.load()
+    assert record and record["task_id"] == "task-1" and record["billed"] is True
+    assert _try(cloud_settings, fox, fox_key, out, ledger, usage).read_bytes() == cloud.video
+    assert cloud.billed_creates() == 1 and cloud.paths("POST").count(CREATE) == 1
+    assert len(usage) == 1  # billed once, recorded once, however often it is downloaded
+
+
+def test_a_polling_deadline_keeps_the_task_for_the_next_try(cloud, cloud_settings, fox, fox_key, tmp_path):
+    cloud.polls_before_done = 10**6  # RUNNING for as long as we look
+    ledger, usage = MemoryLedger(), []
+    quick = cloud_settings.model_copy(update={"task_timeout": 0.3})
+    with pytest.raises(TaskTimedOut, match="kept") as e:
+        _try(quick, fox, fox_key, tmp_path / "a.mp4", ledger, usage)
+    assert not isinstance(e.value, TransientError) and cloud.canceled == []  # a running task is not lost
+    cloud.polls_before_done = 0
+    _try(cloud_settings, fox, fox_key, tmp_path / "a.mp4", ledger, usage)
+    assert cloud.billed_creates() == 1 and len(usage) == 1
+
+
+def test_an_expired_task_is_replaced_by_a_new_one(cloud, cloud_settings, fox, fox_key, tmp_path):
+    cloud.downloads += ["drop"] * (cloud_settings.http_retries + 1)
+    ledger, usage = MemoryLedger(), []
+    with pytest.raises(TransientError):
+        _try(cloud_settings, fox, fox_key, tmp_path / "a.mp4", ledger, usage)
+    cloud.expire("task-1")  # 24 h later: the service answers UNKNOWN
+    _try(cloud_settings, fox, fox_key, tmp_path / "a.mp4", ledger, usage)
+    assert cloud.created == ["task-1", "task-2"] and ledger.load()["task_id"] == "task-2"
+
+
+def test_a_task_older_than_a_day_is_not_polled(cloud, cloud_settings, fox, fox_key, tmp_path):
+    old = {
+        "provider": "dashscope",
+        "state": "created",
+        "task_id": "task-old",
+        "created_at": time.time() - 25 * 3600,
+        "request": DashScopeVideoProvider(cloud_settings).params.fingerprint(),
+        "billed": True,
+    }
+    usage: list[Usage] = []
+    _try(cloud_settings, fox, fox_key, tmp_path / "a.mp4", MemoryLedger(old), usage)
+    assert not any("task-old" in p for p in cloud.paths()) and cloud.billed_creates() == 1
+    assert len(usage) == 1  # the new task is billed (and recorded) on its own
+
+
+@pytest.mark.parametrize("end", ["FAILED", "gone"])
+def test_a_failed_task_or_a_gone_result_gets_a_new_task(cloud, cloud_settings, fox, fox_key, tmp_path, end):
+    if end == "FAILED":
+        cloud.final_status = "FAILED"
+    else:
+        cloud.downloads.append("404")
+    ledger, usage = MemoryLedger(), []
+    with pytest.raises(ProviderError):
+        _try(cloud_settings, fox, fox_key, tmp_path / "a.mp4", ledger, usage)
+    cloud.final_status = "SUCCEEDED"
+    _try(cloud_settings, fox, fox_key, tmp_path / "a.mp4", ledger, usage)
+    assert cloud.billed_creates() == 2  # the first task ended without a usable result
+
+
+def test_a_create_whose_answer_is_lost_is_not_sent_again(cloud, cloud_settings, fox, fox_key, tmp_path):
+    cloud.create_delay = 1.5  # the task is created, the answer comes after our timeout
+    slow = cloud_settings.model_copy(update={"http_timeout": 0.5})
+    ledger, usage = MemoryLedger(), []
+    with pytest.raises(UnconfirmedRequest) as e:
+        _try(slow, fox, fox_key, tmp_path / "a.mp4", ledger, usage)
+    assert not isinstance(e.value, TransientError)  # the runner does not retry it either
+    assert "may have" in str(e.value) and "not sent again" in str(e.value) and "console" in str(e.value)
+    assert cloud.paths("POST").count(CREATE) == 1 and cloud.billed_creates() == 1
+    assert ledger.load()["state"] == "unconfirmed" and usage == []
+
+
+def test_a_refused_create_is_still_retried(cloud, cloud_settings, fox, fox_key, tmp_path):
+    """503 / 429 say the service did not take the request: sending it again cannot bill twice."""
+    cloud.create_errors += [(503, {"code": "ServiceUnavailable", "message": "busy"})]
+    _animate(cloud_settings, fox, fox_key, tmp_path / "a.mp4")
+    assert cloud.paths("POST").count(CREATE) == 2 and cloud.billed_creates() == 1
+
+
+def test_a_gateway_timeout_on_create_is_not_retried(cloud, cloud_settings, fox, fox_key, tmp_path):
+    cloud.create_errors += [(504, {"code": "GatewayTimeout", "message": "upstream timed out"})]
+    with pytest.raises(UnconfirmedRequest, match="504"):
+        _animate(cloud_settings, fox, fox_key, tmp_path / "a.mp4")
+    assert cloud.paths("POST").count(CREATE) == 1
+
+
+# ---- models: resolutions, durations, billed seconds ----------------------------------------------
+@pytest.mark.parametrize(
+    ("model", "resolution", "allowed"),
+    [
+        ("wan2.6-i2v-flash", "480P", "720P, 1080P"),
+        ("wan2.2-i2v-plus", "720P", "480P, 1080P"),
+        ("wan2.2-i2v-flash", "1080P", "480P, 720P"),
+    ],
+)
+def test_a_resolution_the_model_refuses_fails_before_any_request(
+    cloud, cloud_settings, model, resolution, allowed
+):
+    s = cloud_settings.model_copy(update={"dashscope_video_model": model, "dashscope_resolution": resolution})
+    with pytest.raises(InvalidInput) as e:
+        DashScopeVideoProvider(s)
+    assert model in str(e.value) and allowed in str(e.value) and resolution in str(e.value)
+    assert cloud.requests == []
+
+
+@pytest.mark.parametrize(
+    ("model", "resolution", "sent"),
+    [
+        ("wan2.6-i2v-flash", None, "720P"),
+        ("wan2.6-i2v-flash", "1080P", "1080P"),
+        ("wan2.2-i2v-plus", None, "480P"),
+        ("wan2.2-i2v-plus", "1080P", "1080P"),
+        ("wan2.2-kf2v-flash", "1080P", "1080P"),
+    ],
+)
+def test_every_listed_model_gets_a_resolution_it_accepts(
+    cloud, cloud_settings, fox, fox_key, tmp_path, model, resolution, sent
+):
+    s = cloud_settings.model_copy(update={"dashscope_video_model": model, "dashscope_resolution": resolution})
+    path, _ = _animate(s, fox, fox_key, tmp_path / "a.mp4")  # the stand-in refuses what the model would
+    assert path.is_file()
+    create = next(r for r in cloud.requests if r.path.endswith("/video-synthesis"))
+    assert create.body["parameters"]["resolution"] == sent
+
+
+@pytest.mark.parametrize("model", ["wan2.2-kf2v-flash", "wan2.2-i2v-flash", "wan2.2-i2v-plus"])
+def test_a_fixed_length_model_never_gets_the_users_duration(
+    cloud, cloud_settings, fox, fox_key, tmp_path, model
+):
+    s = cloud_settings.model_copy(update={"dashscope_video_model": model, "dashscope_duration": 3})
+    _, usage = _animate(s, fox, fox_key, tmp_path / "a.mp4")
+    create = next(r for r in cloud.requests if r.path.endswith("/video-synthesis"))
+    assert "duration" not in create.body["parameters"]
+    cloud.video_duration = None  # without the service's figure the estimate is the model's 5 s
+    _, usage = _animate(s, fox, fox_key, tmp_path / "b.mp4")
+    assert usage[0].quantity == 5.0 and usage[0].estimated
+
+
+def test_wan26_billed_seconds_are_read_from_its_usage_fields(cloud, cloud_settings, fox, fox_key, tmp_path):
+    s = cloud_settings.model_copy(
+        update={"dashscope_video_model": "wan2.6-i2v-flash", "dashscope_duration": 4}
+    )
+    for keys in (("duration", "output_video_duration"), ("output_video_duration",), ("duration",)):
+        cloud.usage_keys = keys
+        cloud.video_duration = 4.0
+        _, usage = _animate(s, fox, fox_key, tmp_path / f"{len(keys)}-{keys[0]}.mp4")
+        assert usage[0].quantity == 4.0 and not usage[0].estimated, keys

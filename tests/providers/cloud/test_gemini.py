@@ -133,3 +133,15 @@ def test_an_undecodable_image_is_a_clear_error(cloud, gs, fox_key):
     cloud.gemini_replies.append((200, gemini_image_reply(b"not a png")))
     with pytest.raises(ProviderError, match="cannot be read"):
         GeminiImageProvider(gs).character("x", None, fox_key)
+
+
+def test_each_transport_really_sends_the_request(cloud, gs, fox, fox_key):
+    """`gemini_transport = "sdk"` goes through google-genai (its client headers), "rest" through httpx."""
+    provider = GeminiImageProvider(gs)
+    assert provider.transport == gs.gemini_transport
+    provider.start_pose(fox, WAVE, fox_key)
+    (req,) = cloud.requests
+    headers = {k.lower(): v for k, v in req.headers.items()}
+    sdk = "google-genai-sdk" in headers.get("x-goog-api-client", "") + headers.get("user-agent", "")
+    assert sdk == (gs.gemini_transport == "sdk"), headers
+    assert req.path == PATH and headers["x-goog-api-key"] == GEMINI_KEY

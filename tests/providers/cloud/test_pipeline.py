@@ -5,7 +5,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -142,3 +146,84 @@ def test_canceling_the_job_cancels_the_pending_cloud_task(cloud, cloud_settings,
     assert done.status == JobStatus.CANCELED
     assert done.actions[0].status == ActionStatus.CANCELED
     assert cloud.canceled == ["task-1"]
+
+
+# ---- never bill twice: retries, resumes and crashes reuse the task they created -------------------
+def test_a_download_failure_is_retried_without_a_new_task(cloud, cloud_settings, cloud_store):
+    """Before: the runner's retry of the clip step created a new billed task each time (up to 3)."""
+    settings = cloud_settings.model_copy(update={"video_provider": "dashscope"})
+    cloud.downloads += ["drop"] * (settings.http_retries + 1) * 2  # two whole tries fail
+    job = _job(settings, cloud_store, ["wave"], auto_export=False)
+    runner = EmbeddedRunner(settings, cloud_store)
+    done = runner.run_job(job.id)
+    runner.close()
+    assert done.status == JobStatus.AWAITING_REFINEMENT, [a.error for a in done.actions]
+    assert cloud.billed_creates() == 1
+    assert len(done.usage) == 1  # and the job's cost counts it once
+    assert done.actions[0].provider_task["task_id"] == "task-1"
+
+
+def test_a_timed_out_task_is_picked_up_again_by_resume(cloud, cloud_settings, cloud_store):
+    settings = cloud_settings.model_copy(update={"video_provider": "dashscope", "task_timeout": 0.3})
+    cloud.polls_before_done = 10**6
+    job = _job(settings, cloud_store, ["wave"], auto_export=False)
+    runner = EmbeddedRunner(settings, cloud_store)
+    failed = runner.run_job(job.id)
+    assert failed.status == JobStatus.FAILED and "resuming the job polls it again" in failed.actions[0].error
+    cloud.polls_before_done = 0
+    done = runner.run_job(job.id, resume=True)
+    runner.close()
+    assert done.status == JobStatus.AWAITING_REFINEMENT, [a.error for a in done.actions]
+    assert cloud.billed_creates() == 1 and len(done.usage) == 1
+
+
+_CHILD = """
+import sys
+from popcon.queue.embedded import EmbeddedRunner
+from popcon.settings import Settings
+from popcon.store.db import JobStore
+
+settings = Settings()
+EmbeddedRunner(settings, JobStore(settings.db_url)).run_job(sys.argv[1])
+"""
+
+
+def test_a_runner_killed_between_create_and_download_does_not_pay_twice(
+    cloud, cloud_settings, cloud_store, tmp_path
+):
+    """A real process is killed (SIGKILL) while its task runs; the next runner polls that task."""
+    settings = cloud_settings.model_copy(update={"video_provider": "dashscope"})
+    job = _job(settings, cloud_store, ["wave"], auto_export=False)
+    cloud.hold = True  # the task stays PENDING until the child is dead
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(Path(__file__).resolve().parents[3] / "src"),
+        "POPCON_DATA_DIR": str(settings.data_dir),
+        "POPCON_VIDEO_PROVIDER": "dashscope",
+        "DASHSCOPE_API_KEY": DASH_KEY,
+        "POPCON_DASHSCOPE_BASE_URL": cloud.url,
+        "POPCON_DASHSCOPE_REGION": "beijing",
+        "POPCON_POLL_INTERVAL": "0.05",
+        "POPCON_POLL_INTERVAL_MAX": "0.1",
+        "POPCON_CLIP_SIZE": "256",
+    }
+    child = subprocess.Popen([sys.executable, "-c", _CHILD, job.id], env=env)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and child.poll() is None:
+            if cloud_store.get_action(job.id, 0).provider_task and cloud.paths("GET"):
+                break
+            time.sleep(0.1)
+        assert child.poll() is None, "the child runner ended early"
+        assert cloud_store.get_action(job.id, 0).provider_task["task_id"] == "task-1"
+    finally:
+        child.kill()
+        child.wait(30)
+    assert cloud_store.get_action(job.id, 0).status == ActionStatus.ANIMATING
+    cloud.hold = False
+    runner = EmbeddedRunner(settings, cloud_store)
+    done = runner.run_job(job.id)  # the dead runner's lease is taken over at once
+    runner.close()
+    assert done.status == JobStatus.AWAITING_REFINEMENT, [a.error for a in done.actions]
+    assert cloud.billed_creates() == 1 and cloud.created == ["task-1"]
+    assert len(done.usage) == 1

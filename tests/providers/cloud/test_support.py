@@ -59,7 +59,7 @@ def test_cloud_providers_are_selectable_and_defaults_are_safe(clean_env):
     s = Settings()
     assert (s.video_provider, s.image_provider) == ("dashscope", "gemini")
     assert s.dashscope_api_key is None and s.video_concurrency == 2
-    assert s.dashscope_video_model == "wan2.2-i2v-flash" and s.dashscope_resolution == "480P"
+    assert s.dashscope_video_model == "wan2.2-i2v-flash" and s.dashscope_resolution is None
 
 
 # ---- prices ------------------------------------------------------------------------------
@@ -70,9 +70,14 @@ def test_the_price_table_is_complete():
         assert r.price > 0 and r.currency and r.unit in ("second", "image") and r.date_read and r.source
 
 
-def test_prices_by_variant():
-    assert find_price("dashscope", "wan2.2-i2v-flash", "720P").price == pytest.approx(0.2)
-    assert find_price("dashscope", "wan2.2-i2v-flash", "480p").price == pytest.approx(0.1)
+def test_prices_by_region_and_variant():
+    assert find_price("dashscope", "wan2.2-i2v-flash", "720P", "beijing").price == pytest.approx(0.2)
+    assert find_price("dashscope", "wan2.2-i2v-flash", "480p", "beijing").price == pytest.approx(0.1)
+    assert find_price("dashscope", "wan2.2-i2v-flash", "480P", "beijing").currency == "CNY"
+    # Beijing's CNY list is not what a Singapore (default host) key pays: no guess, unknown.
+    assert find_price("dashscope", "wan2.2-i2v-flash", "480P", "singapore") is None
+    assert find_price("dashscope", "wan2.2-i2v-flash", "480P") is None
+    assert find_price("gemini", "gemini-2.5-flash-image", "", "singapore").currency == "USD"
     assert find_price("dashscope", "no-such-model") is None
     assert priced_usage("dashscope", "no-such-model", "second", 5) == Usage(
         "dashscope", "no-such-model", "second", 5
@@ -89,7 +94,12 @@ def test_estimate_for_a_cloud_run():
         and by["gemini"].cost == pytest.approx(0.195)
         and by["gemini"].currency == "USD"
     )
-    assert by["dashscope"].quantity == 20 and by["dashscope"].cost == pytest.approx(2.0)
+    assert by["dashscope"].quantity == 20 and by["dashscope"].cost is None  # Singapore: unknown
+    beijing = estimate_job_cost(s.model_copy(update={"dashscope_region": "beijing"}), 4)
+    video = next(u for u in beijing if u.unit == "second")
+    assert video.cost == pytest.approx(2.0) and video.currency == "CNY"
+    by_host = s.model_copy(update={"dashscope_base_url": "https://dashscope.aliyuncs.com"})
+    assert next(u for u in estimate_job_cost(by_host, 4) if u.unit == "second").currency == "CNY"
 
 
 def test_estimate_skips_offline_and_imported_clips():
@@ -206,10 +216,18 @@ def test_providers_command_estimates_a_run(clean_env):
     def _root() -> None:
         pass
 
-    register(app, lambda: Settings())
+    region = ["beijing"]
+    register(app, lambda: Settings(dashscope_region=region[0]))
     args = ["providers", "--estimate", "4", "--video-provider", "dashscope", "--image-provider", "gemini"]
     result = CliRunner().invoke(app, [*args, "--from-prompt"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "~2.000 CNY" in result.output and "~0.195 USD" in result.output and "Estimate" in result.output
+    region[0] = "singapore"
+    result = CliRunner().invoke(app, args, env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    assert "Price unknown in the singapore region" in result.output
+    assert (
+        "unknown (no price in the table)" in result.output and "CNY" not in result.output.split("Estimate")[1]
+    )
     offline = CliRunner().invoke(app, ["providers", "--estimate", "2"], env={"COLUMNS": "200"})
     assert "nothing billed" in offline.output

@@ -34,6 +34,7 @@ def test_estimate_is_free_offline_and_priced_with_a_paid_provider(client: TestCl
         update={
             "video_provider": "dashscope",
             "dashscope_resolution": "480P",
+            "dashscope_region": "beijing",  # the table prices wan2.2-i2v-flash 480P in Beijing (CNY)
             "dashscope_api_key": SecretStr("sk-test-not-real"),
         }
     )

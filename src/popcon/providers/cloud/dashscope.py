@@ -3,6 +3,12 @@
 Video and text-to-image are async tasks: create (with `X-DashScope-Async: enable`), poll
 `/api/v1/tasks/{id}` with capped backoff, download the result at once (its link expires).
 A job cancel while the task is PENDING sends the task's cancel request before giving up.
+
+A task is billed once it runs, whatever happens to its result afterwards, so the video task's id
+goes into the action's ledger the moment the service returns it: a retry, a resume or a restarted
+runner polls that task (the service keeps it 24 h) and downloads again; a new task is created only
+when the old one failed, was canceled, expired or its result link is gone. A create whose answer
+was lost is not sent again (DashScope has no idempotency key and no look-up by request).
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,17 +25,28 @@ from PIL import Image
 
 from popcon.domain.actions import ActionPreset
 from popcon.domain.errors import Canceled, InvalidInput, TransientError
-from popcon.providers.base import CancelCheck, UsageSink, ignore_usage, never_canceled
+from popcon.providers.base import (
+    CancelCheck,
+    MemoryLedger,
+    TaskLedger,
+    TaskRecord,
+    UsageSink,
+    ignore_usage,
+    never_canceled,
+)
 from popcon.providers.cloud import limits, prompts
 from popcon.providers.cloud.http import (
     HttpClient,
     ModerationError,
     ProviderError,
+    ResultGone,
     TaskFailed,
+    TaskTimedOut,
+    UnconfirmedRequest,
     sleep_checking,
 )
 from popcon.providers.cloud.images import data_uri, decode_image, flatten_on_key, square_on_key
-from popcon.providers.cloud.prices import clip_seconds, priced_usage
+from popcon.providers.cloud.prices import priced_usage, region_of
 from popcon.providers.registry import IMAGE_PROVIDERS, VIDEO_PROVIDERS
 from popcon.settings import Settings
 
@@ -42,12 +60,97 @@ EDIT_PATH = "/api/v1/services/aigc/multimodal-generation/generation"
 TASK_PATH = "/api/v1/tasks/{id}"
 ASYNC = {"X-DashScope-Async": "enable"}
 
-VIDEO_MODELS: dict[str, str] = {
-    "wan2.2-i2v-flash": "480P/720P, fixed 5 s (default)",
-    "wan2.2-i2v-plus": "480P/1080P, 5 s",
-    "wan2.6-i2v-flash": "720P/1080P, 2-15 s, silent",
-    "wan2.2-kf2v-flash": "first + last frame: seamless loops",
+TASK_KEEP_SECONDS = 24 * 3600  # the service forgets a task (and its result link) after this
+
+
+@dataclass(frozen=True)
+class VideoModel:
+    """What one Wan model accepts, from the API reference: checked before any request is sent."""
+
+    resolutions: tuple[str, ...]
+    default_resolution: str
+    seconds: int  # the clip length: fixed, or the default when `durations` is a range
+    durations: tuple[int, int] | None = None  # (min, max) when the model takes a duration
+    keyframes: bool = False  # first + last frame model (its own endpoint)
+    silent_switch: bool = False  # takes `audio: false` for a silent, cheaper clip
+    note: str = ""
+
+
+VIDEO_MODEL_SPECS: dict[str, VideoModel] = {
+    "wan2.2-i2v-flash": VideoModel(("480P", "720P"), "480P", 5, note="fixed 5 s (default)"),
+    "wan2.2-i2v-plus": VideoModel(("480P", "1080P"), "480P", 5, note="fixed 5 s"),
+    "wan2.6-i2v-flash": VideoModel(
+        ("720P", "1080P"), "720P", 5, durations=(2, 15), silent_switch=True, note="2-15 s, silent"
+    ),
+    "wan2.2-kf2v-flash": VideoModel(
+        ("480P", "720P", "1080P"), "480P", 5, keyframes=True, note="fixed 5 s, first + last frame: loops"
+    ),
 }
+VIDEO_MODELS: dict[str, str] = {
+    name: f"{'/'.join(m.resolutions)}, {m.note}" for name, m in VIDEO_MODEL_SPECS.items()
+}
+
+
+@dataclass(frozen=True)
+class VideoParams:
+    """The resolution and duration a run sends (or, for fixed models, bills) for one model."""
+
+    model: str
+    resolution: str | None  # None: not sent (a model missing from the table picks its own)
+    duration: int | None  # sent only to models that take one
+    seconds: float  # what one clip is expected to bill
+
+    def fingerprint(self) -> dict[str, Any]:
+        return {"model": self.model, "resolution": self.resolution, "duration": self.duration}
+
+
+def video_params(settings: Settings) -> VideoParams:
+    """Check the settings against the model's table; InvalidInput (before any request) when they clash."""
+    model = settings.dashscope_video_model
+    spec = VIDEO_MODEL_SPECS.get(model)
+    resolution: str | None = settings.dashscope_resolution
+    duration: int | None = None
+    if spec is None:  # a model newer than this table: pass the settings through unchecked
+        log.warning(
+            "%s: video model %s is not in PopCon's table; its parameters are not checked", NAME, model
+        )
+        duration = settings.dashscope_duration
+        return VideoParams(model, resolution, duration, float(duration or 5))
+    if resolution is None:
+        resolution = spec.default_resolution
+    elif resolution not in spec.resolutions:
+        raise InvalidInput(
+            f"the dashscope video model {model} accepts resolutions {', '.join(spec.resolutions)}, "
+            f"not {resolution}: set POPCON_DASHSCOPE_RESOLUTION to one of them (or unset it for "
+            f"{spec.default_resolution})"
+        )
+    if spec.durations is not None:
+        duration = settings.dashscope_duration or spec.seconds
+        low, high = spec.durations
+        if not low <= duration <= high:
+            raise InvalidInput(
+                f"the dashscope video model {model} makes clips of {low}-{high} s, not {duration}"
+            )
+    elif settings.dashscope_duration is not None and settings.dashscope_duration != spec.seconds:
+        log.info("%s: %s makes fixed %d s clips; the duration setting is not sent", NAME, model, spec.seconds)
+    return VideoParams(model, resolution, duration, float(duration or spec.seconds))
+
+
+def billed_seconds(usage: Any) -> float | None:
+    """The billed seconds of a video answer: wan2.6 reports `duration` (and `output_video_duration`),
+    older models `video_duration`. None when the answer has none of them."""
+    if not isinstance(usage, dict):
+        return None
+    for key in ("duration", "output_video_duration", "video_duration"):
+        try:
+            value = float(usage.get(key) or 0)
+        except (TypeError, ValueError):
+            continue
+        if value > 0:
+            return value
+    return None
+
+
 IMAGE_MODELS: dict[str, str] = {
     "wan2.2-t2i-flash": "text to image (characters from a prompt)",
     "qwen-image-edit-plus": "image edit (start poses, characters from a reference)",
@@ -93,12 +196,23 @@ class DashScopeClient:
         self.http.close()
 
     def create_task(self, path: str, body: dict[str, Any], check_cancel: CancelCheck, what: str) -> str:
-        data = self.http.request_json(
-            "POST", path, body=body, headers=ASYNC, check_cancel=check_cancel, what=what
-        )
+        """Create a billed task. Never sent twice when the first answer may have been lost."""
+        try:
+            data = self.http.request_json(
+                "POST", path, body=body, headers=ASYNC, check_cancel=check_cancel, what=what, idempotent=False
+            )
+        except UnconfirmedRequest as e:
+            raise UnconfirmedRequest(
+                f"{e}. DashScope cannot look a task up by its request: check the task list in the "
+                "Model Studio console; resuming the job creates a new task"
+            ) from None
         task_id = (data.get("output") or {}).get("task_id")
         if not task_id:
-            raise TransientError(f"{NAME}: the {what} answer has no task id")
+            code, message = str(data.get("code") or ""), str(data.get("message") or "")[:200]
+            raise UnconfirmedRequest(
+                f"{NAME}: the {what} answer has no task id ({code or 'no code'}: {message or 'no message'}); "
+                "it was not sent again in case a task was created"
+            )
         return str(task_id)
 
     def wait_task(self, task_id: str, check_cancel: CancelCheck, what: str) -> dict[str, Any]:
@@ -129,9 +243,14 @@ class DashScopeClient:
                 if time.monotonic() > deadline:
                     if status == "PENDING":  # never started: do not let it start (and bill) later
                         self.cancel_task(task_id)
-                    raise TaskFailed(
-                        f"{NAME}: the {what} task did not finish within {s.task_timeout:.0f}s "
-                        f"(still {status})"
+                        raise TaskFailed(
+                            f"{NAME}: the {what} task did not start within {s.task_timeout:.0f}s and was "
+                            "canceled"
+                        )
+                    raise TaskTimedOut(
+                        f"{NAME}: the {what} task did not finish within {s.task_timeout:.0f}s (still "
+                        f"{status}); it is kept: resuming the job polls it again instead of paying for "
+                        "a new one"
                     )
         except Canceled:
             if status == "PENDING":
@@ -162,30 +281,38 @@ class DashScopeVideoProvider:
 
     name = NAME
     offline = False
+    resumes_tasks = True  # the pipeline hands `animate` the action's ledger
 
     def __init__(self, settings: Settings, sleep: Callable[[float], None] = time.sleep) -> None:
         self.settings = settings
         self.model = settings.dashscope_video_model
+        self.params = video_params(settings)  # a resolution the model refuses fails here, before any request
+        self.spec = VIDEO_MODEL_SPECS.get(self.model)
         self.client = DashScopeClient(settings, sleep)
+
+    @property
+    def keyframes(self) -> bool:
+        return self.spec.keyframes if self.spec else "kf2v" in self.model
 
     def request_body(
         self, pose: Image.Image, action: ActionPreset, key: tuple[int, int, int]
     ) -> dict[str, Any]:
         s = self.settings
         image = data_uri(flatten_on_key(pose, key))
-        if "kf2v" in self.model:
+        if self.keyframes:
             inp: dict[str, Any] = {"first_frame_url": image, "last_frame_url": image}
         else:
             inp = {"img_url": image}
         params: dict[str, Any] = {
-            "resolution": s.dashscope_resolution,
             "prompt_extend": False,
             "watermark": False,
             "seed": s.video_seed if s.video_seed is not None else random.randrange(2**31 - 1),
         }
-        if s.dashscope_duration is not None:
-            params["duration"] = s.dashscope_duration
-        if self.model.startswith("wan2.6"):
+        if self.params.resolution is not None:
+            params["resolution"] = self.params.resolution
+        if self.params.duration is not None:  # fixed-length models (wan2.2, kf2v) never get one
+            params["duration"] = self.params.duration
+        if self.spec.silent_switch if self.spec else self.model.startswith("wan2.6"):
             params["audio"] = False
         return {
             "model": self.model,
@@ -205,39 +332,101 @@ class DashScopeVideoProvider:
         out_path: Path,
         check_cancel: CancelCheck = never_canceled,
         on_usage: UsageSink = ignore_usage,
+        ledger: TaskLedger | None = None,
     ) -> Path:
         check_cancel()
-        body = self.request_body(pose, action, key_color)
-        path = KEYFRAME_VIDEO_PATH if "kf2v" in self.model else VIDEO_PATH
+        ledger = ledger if ledger is not None else MemoryLedger()
+        what = f"{action.id} clip"
+        path = KEYFRAME_VIDEO_PATH if self.keyframes else VIDEO_PATH
         with limits.slot(f"{NAME}:video", self.settings.video_concurrency, check_cancel):
-            task_id = self.client.create_task(path, body, check_cancel, f"{action.id} clip")
-            data = self.client.wait_task(task_id, check_cancel, f"{action.id} clip")
+            record, data = self._resume(ledger.load(), check_cancel, what)
+            if data is None:
+                body = self.request_body(pose, action, key_color)
+                try:
+                    task_id = self.client.create_task(path, body, check_cancel, what)
+                except UnconfirmedRequest:
+                    ledger.save({"provider": NAME, "state": "unconfirmed", "sent_at": time.time()})
+                    raise
+                record = {
+                    "provider": NAME,
+                    "state": "created",
+                    "task_id": task_id,
+                    "created_at": time.time(),
+                    "request": self.params.fingerprint(),
+                    "billed": False,
+                }
+                ledger.save(record)  # before the first poll: a crash from here on loses nothing
+                data = self.client.wait_task(task_id, check_cancel, what)
+        assert record is not None
         out = data.get("output") or {}
         url = out.get("video_url")
-        billed = (data.get("usage") or {}).get("video_duration")
-        # Billed once the task succeeded, whether or not the download below works. Without the
-        # service's figure the model's clip length is recorded, marked as an estimate.
-        seconds = float(billed) if billed else clip_seconds(self.settings)
-        on_usage(
-            priced_usage(
-                NAME,
-                self.model,
-                "second",
-                seconds,
-                variant=self.settings.dashscope_resolution,
-                estimated=not billed,
+        if not record.get("billed"):
+            # Billed once the task succeeded, whether or not the download below works; recorded once
+            # per task however often it is downloaded. Without the service's figure the model's clip
+            # length is recorded, marked as an estimate.
+            billed = billed_seconds(data.get("usage"))
+            on_usage(
+                priced_usage(
+                    NAME,
+                    self.model,
+                    "second",
+                    billed or self.params.seconds,
+                    variant=self.params.resolution or "",
+                    estimated=not billed,
+                    region=region_of(self.settings),
+                )
             )
-        )
+            record = {**record, "billed": True}
+            ledger.save(record)
         if not url:
+            ledger.save(None)  # nothing to download, ever: the next try creates a new task
             raise TaskFailed(f"{NAME}: the {action.id} clip task succeeded without a video URL")
-        self.client.http.download(
-            str(url),
-            out_path,
-            max_bytes=self.settings.max_download_bytes,
-            check_cancel=check_cancel,
-            validate=_check_video,
-        )
+        try:
+            self.client.http.download(
+                str(url),
+                out_path,
+                max_bytes=self.settings.max_download_bytes,
+                check_cancel=check_cancel,
+                validate=_check_video,
+            )
+        except ResultGone:
+            ledger.save(None)  # the result expired with its link: only a new task can make the clip
+            raise
         return out_path
+
+    def _resume(
+        self, record: TaskRecord | None, check_cancel: CancelCheck, what: str
+    ) -> tuple[TaskRecord | None, dict[str, Any] | None]:
+        """Poll the task a previous try created; (record, SUCCEEDED answer), or (None, None): create one.
+
+        A task that is still running is waited for again (TaskTimedOut keeps it for the next try);
+        one that failed, was canceled or is unknown to the service (expired) is not billed: a new
+        task replaces it.
+        """
+        if not record or record.get("provider") != NAME or record.get("state") != "created":
+            if record and record.get("state") == "unconfirmed":
+                log.warning("%s: the last %s create was unconfirmed; creating a new task", NAME, what)
+            return None, None
+        task_id = str(record.get("task_id") or "")
+        age = time.time() - float(record.get("created_at") or 0)
+        if not task_id or age > TASK_KEEP_SECONDS:
+            log.info(
+                "%s: task %s of the %s is older than 24 h (expired); creating a new one", NAME, task_id, what
+            )
+            return None, None
+        if record.get("request") != self.params.fingerprint():
+            log.info("%s: the %s settings changed since task %s; creating a new one", NAME, what, task_id)
+            return None, None
+        log.info(
+            "%s: polling the existing task %s of the %s instead of creating a new one", NAME, task_id, what
+        )
+        try:
+            return record, self.client.wait_task(task_id, check_cancel, what)
+        except TaskTimedOut:
+            raise
+        except (TaskFailed, ModerationError) as e:
+            log.info("%s: task %s ended without a result (%s); creating a new one", NAME, task_id, e)
+            return None, None
 
 
 def _check_video(path: Path) -> None:
@@ -301,7 +490,7 @@ class DashScopeImageProvider:
         results = (data.get("output") or {}).get("results") or []
         urls = [r.get("url") for r in results if isinstance(r, dict) and r.get("url")]
         count = float((data.get("usage") or {}).get("image_count") or len(urls))
-        on_usage(priced_usage(NAME, model, "image", count))
+        on_usage(priced_usage(NAME, model, "image", count, region=region_of(self.settings)))
         if not urls:
             first = results[0] if results and isinstance(results[0], dict) else {}
             code = first.get("code") or ""
@@ -324,14 +513,17 @@ class DashScopeImageProvider:
                 "negative_prompt": prompts.NEGATIVE_PROMPT,
             },
         }
-        data = self.client.http.request_json("POST", EDIT_PATH, body=body, what="image edit")
+        # Billed per call, like a task create: a call whose answer was lost is not sent again.
+        data = self.client.http.request_json(
+            "POST", EDIT_PATH, body=body, what="image edit", idempotent=False
+        )
         choices = (data.get("output") or {}).get("choices") or []
         urls: list[str] = []
         for choice in choices:
             content = ((choice or {}).get("message") or {}).get("content") or []
             urls += [str(c["image"]) for c in content if isinstance(c, dict) and c.get("image")]
         count = float((data.get("usage") or {}).get("image_count") or len(urls))
-        on_usage(priced_usage(NAME, model, "image", count))
+        on_usage(priced_usage(NAME, model, "image", count, region=region_of(self.settings)))
         if not urls:
             raise ProviderError(f"{NAME}: the image edit returned no image")
         return self._fetch(urls[0])

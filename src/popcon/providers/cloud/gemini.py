@@ -105,9 +105,21 @@ class GeminiImageProvider:
         text = prompts.start_pose_prompt(action, key_color)
         return square_on_key(self.generate(text, flatten_on_key(character, key_color), on_usage), key_color)
 
+    @property
+    def transport(self) -> str:
+        """Which transport `generate` uses: "sdk" (google-genai) or "rest" (httpx)."""
+        return "sdk" if self._sdk is not None else "rest"
+
     def generate(
         self, text: str, image: Image.Image | None, on_usage: UsageSink = ignore_usage
     ) -> Image.Image:
+        with limits.slot(f"{NAME}:image", self.settings.image_concurrency):
+            data = (
+                self._generate_sdk(text, image) if self._sdk is not None else self._generate_rest(text, image)
+            )
+        return self._image_from(data, on_usage)
+
+    def _generate_rest(self, text: str, image: Image.Image | None) -> dict[str, Any]:
         parts: list[dict[str, Any]] = [{"text": text}]
         if image is not None:
             parts.append({"inline_data": {"mime_type": "image/png", "data": png_b64(image)}})
@@ -116,15 +128,17 @@ class GeminiImageProvider:
             "generationConfig": {"responseModalities": ["IMAGE"], "imageConfig": {"aspectRatio": "1:1"}},
         }
         path = f"/v1beta/models/{quote(self.model, safe='.-_')}:generateContent"
-        with limits.slot(f"{NAME}:image", self.settings.image_concurrency):
-            data = self.http.request_json("POST", path, body=body, what="image request")
-        return self._image_from(data, on_usage)
+        return self.http.request_json("POST", path, body=body, what="image request")
 
     def _generate_sdk(self, text: str, image: Image.Image | None) -> dict[str, Any]:
         """One SDK call with the shared retry policy; the answer as a plain dict (bytes kept raw)."""
         from google.genai import errors, types
 
-        contents: list[Any] = [text] if image is None else [text, image]
+        contents: list[Any] = [text]
+        if image is not None:  # PNG bytes, as REST sends: the SDK's own PIL path may pick another format
+            contents.append(
+                types.Part.from_bytes(data=base64.b64decode(png_b64(image)), mime_type="image/png")
+            )
         config = types.GenerateContentConfig(
             response_modalities=["IMAGE"], image_config=types.ImageConfig(aspect_ratio="1:1")
         )
@@ -148,6 +162,9 @@ class GeminiImageProvider:
                 if code in (401, 403) or "api key" in detail.lower():
                     raise AuthError(f"{text_}; check the API key") from None
                 raise ProviderError(text_) from None
+            except ValueError as e:  # an answer that is not JSON (a proxy's error page): as REST does
+                last = f"unreadable JSON in the image request answer ({type(e).__name__})"
+                continue
             except Exception as e:
                 if not _looks_like_network(e):
                     raise

@@ -26,6 +26,9 @@ from popcon.providers.base import CancelCheck, never_canceled
 log = logging.getLogger(__name__)
 
 RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
+# Answers that say the service did not take the request: safe to send again even when a second
+# accepted copy would be billed. 502 / 504 come from a gateway that may have passed it on.
+REFUSED_STATUS = frozenset({408, 425, 429, 500, 503})
 
 
 class ProviderError(PopconError):
@@ -42,6 +45,21 @@ class ModerationError(ProviderError):
 
 class TaskFailed(ProviderError):
     """A cloud task ended FAILED, CANCELED or UNKNOWN."""
+
+
+class TaskTimedOut(TaskFailed):
+    """The task was still running when polling passed its deadline; it may still finish (and bill)."""
+
+
+class ResultGone(ProviderError):
+    """The result link of a finished task answers 403 / 404 / 410: it expired, the task must run again."""
+
+
+class UnconfirmedRequest(ProviderError):
+    """A billed request was sent but its answer was lost: it may have been carried out.
+
+    Never retried automatically: sending it again could make the user pay twice.
+    """
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
@@ -125,8 +143,14 @@ class HttpClient:
         headers: dict[str, str] | None = None,
         check_cancel: CancelCheck = never_canceled,
         what: str = "request",
+        idempotent: bool = True,
     ) -> dict[str, Any]:
-        """Send, retrying transient failures; return the JSON object of a 2xx answer."""
+        """Send, retrying transient failures; return the JSON object of a 2xx answer.
+
+        `idempotent=False` is for requests that are billed when carried out (creating a task):
+        they are sent again only when the request provably did not arrive or the service answered
+        that it did not take it; a lost answer raises `UnconfirmedRequest` instead of a retry.
+        """
         url = self.url(path)
         last = "no answer"
         wait_hint: float | None = None
@@ -136,15 +160,21 @@ class HttpClient:
                 wait_hint = None
             try:
                 r = self._client.request(method, url, json=body, headers=headers)
-            except httpx.TimeoutException:
+            except httpx.TimeoutException as e:
                 last = f"timed out ({what})"
+                if not idempotent and not isinstance(e, (httpx.ConnectTimeout, httpx.PoolTimeout)):
+                    raise self._unconfirmed(what, last) from None
                 continue
             except httpx.TransportError as e:
                 last = f"connection failed ({what}: {type(e).__name__})"
+                if not idempotent and not isinstance(e, httpx.ConnectError):
+                    raise self._unconfirmed(what, last) from None
                 continue
             if r.status_code in RETRY_STATUS:
                 code, message = self._parse_error(r)
                 last = f"HTTP {r.status_code} {code}: {message}".strip()
+                if not idempotent and r.status_code not in REFUSED_STATUS:
+                    raise self._unconfirmed(what, last)
                 wait_hint = _retry_after(r)
                 continue
             if r.status_code >= 400:
@@ -153,9 +183,13 @@ class HttpClient:
                 data = r.json()
             except (json.JSONDecodeError, UnicodeDecodeError):
                 last = f"unreadable JSON in the {what} answer"
+                if not idempotent:
+                    raise self._unconfirmed(what, last) from None
                 continue
             if not isinstance(data, dict):
                 last = f"unexpected JSON in the {what} answer"
+                if not idempotent:
+                    raise self._unconfirmed(what, last)
                 continue
             return data
         raise TransientError(self._clean(f"{self.provider}: {last} (gave up after {self.retries + 1} tries)"))
@@ -185,7 +219,7 @@ class HttpClient:
                             last = f"HTTP {r.status_code} downloading {where}"
                             continue
                         if r.status_code in (403, 404, 410):
-                            raise ProviderError(
+                            raise ResultGone(
                                 self._clean(
                                     f"{self.provider}: the result at {where} is gone (HTTP {r.status_code}); "
                                     "result links expire, so the task must be run again"
@@ -271,6 +305,14 @@ class HttpClient:
 
     def _clean(self, text: str) -> str:
         return redact(text, self._secrets)
+
+    def _unconfirmed(self, what: str, reason: str) -> UnconfirmedRequest:
+        return UnconfirmedRequest(
+            self._clean(
+                f"{self.provider}: the {what} was sent but its answer was lost ({reason}); the service "
+                "may have carried it out and will bill it, so it was not sent again"
+            )
+        )
 
 
 def _generic_error(data: Any) -> tuple[str, str]:

@@ -1,4 +1,9 @@
-"""The price table (`popcon/data/prices.toml`) and cost estimates shown before a run."""
+"""The price table (`popcon/data/prices.toml`) and cost estimates shown before a run.
+
+Prices depend on the region a key belongs to (DashScope bills Singapore and Virginia in USD and
+Beijing in CNY), so every row names its region; a model, resolution or region without a row has
+no known price, and its cost stays None (shown as unknown), never 0 and never a guess.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,18 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from urllib.parse import urlsplit
 
 from popcon.providers.base import Usage
 from popcon.settings import Settings
 
-# Seconds a model bills per clip when the duration is not a parameter (wan2.2: fixed 5 s).
-DEFAULT_CLIP_SECONDS = 5.0
+# DashScope hosts and the region (and currency) each bills in.
+DASHSCOPE_REGIONS: dict[str, str] = {
+    "dashscope-intl.aliyuncs.com": "singapore",
+    "dashscope-us.aliyuncs.com": "virginia",
+    "dashscope.aliyuncs.com": "beijing",
+}
+DEFAULT_REGION = "singapore"  # the default host's region
 
 
 @dataclass(frozen=True)
@@ -24,17 +35,40 @@ class Price:
     currency: str
     date_read: str
     source: str
+    region: str = ""  # "" = the price is the same everywhere the model is offered
 
 
 @cache
 def load_prices() -> tuple[Price, ...]:
     raw = tomllib.loads(resources.files("popcon.data").joinpath("prices.toml").read_text("utf-8"))
-    return tuple(Price(**{"variant": "", **p}) for p in raw.get("price", []))
+    return tuple(Price(**{"variant": "", "region": "", **p}) for p in raw.get("price", []))
 
 
-def find_price(provider: str, model: str, variant: str = "") -> Price | None:
-    """The exact variant's price, else the model's variant-less price, else None (unknown)."""
-    rows = [p for p in load_prices() if p.provider == provider and p.model == model]
+def region_of(settings: Settings) -> str:
+    """The DashScope region the settings bill in: `dashscope_region`, else the base URL's host.
+
+    A host that is not one of the public ones (a proxy, a local stand-in) is taken as the default
+    region unless `dashscope_region` says otherwise.
+    """
+    if settings.dashscope_region:
+        return settings.dashscope_region
+    host = (urlsplit(settings.dashscope_base_url).hostname or "").lower()
+    for suffix, region in DASHSCOPE_REGIONS.items():
+        if host == suffix:
+            return region
+    if host.endswith(".cn-beijing.maas.aliyuncs.com"):
+        return "beijing"
+    return DEFAULT_REGION
+
+
+def find_price(provider: str, model: str, variant: str = "", region: str = "") -> Price | None:
+    """The row for this region (or a region-less one) and variant, else the model's variant-less
+    row in that region; None when the table has no such price (unknown)."""
+    rows = [
+        p
+        for p in load_prices()
+        if p.provider == provider and p.model == model and p.region in ("", region.lower())
+    ]
     exact = [p for p in rows if p.variant.lower() == variant.lower()]
     if exact:
         return exact[0]
@@ -42,17 +76,26 @@ def find_price(provider: str, model: str, variant: str = "") -> Price | None:
 
 
 def priced_usage(
-    provider: str, model: str, unit: str, quantity: float, variant: str = "", estimated: bool = False
+    provider: str,
+    model: str,
+    unit: str,
+    quantity: float,
+    variant: str = "",
+    estimated: bool = False,
+    region: str = "",
 ) -> Usage:
     """A `Usage` with its cost filled in from the table when the table knows the model."""
-    p = find_price(provider, model, variant)
+    p = find_price(provider, model, variant, region)
     if p is None or p.unit != unit:
         return Usage(provider, model, unit, quantity, estimated=estimated)
     return Usage(provider, model, unit, quantity, round(p.price * quantity, 6), p.currency, estimated)
 
 
 def clip_seconds(settings: Settings) -> float:
-    return float(settings.dashscope_duration or DEFAULT_CLIP_SECONDS)
+    """Seconds one clip of the configured model bills (its fixed length, or the chosen duration)."""
+    from popcon.providers.cloud.dashscope import video_params
+
+    return video_params(settings).seconds
 
 
 def estimate_job_cost(
@@ -70,27 +113,43 @@ def estimate_job_cost(
     """
     images = image_provider or settings.image_provider
     video = video_provider or settings.video_provider
+    region = region_of(settings)
     out: list[Usage] = []
     n_images = n_actions + (1 if character_from_prompt else 0)
     if n_images and images == "gemini":
         out.append(priced_usage("gemini", settings.gemini_image_model, "image", n_images, estimated=True))
     elif n_images and images == "dashscope":
         if character_from_prompt:
-            out.append(priced_usage("dashscope", settings.dashscope_t2i_model, "image", 1, estimated=True))
+            out.append(
+                priced_usage(
+                    "dashscope", settings.dashscope_t2i_model, "image", 1, estimated=True, region=region
+                )
+            )
         if n_actions:
             out.append(
-                priced_usage("dashscope", settings.dashscope_edit_model, "image", n_actions, estimated=True)
+                priced_usage(
+                    "dashscope",
+                    settings.dashscope_edit_model,
+                    "image",
+                    n_actions,
+                    estimated=True,
+                    region=region,
+                )
             )
     n_clips = max(0, n_actions - imported_clips)
     if n_clips and video == "dashscope":
+        from popcon.providers.cloud.dashscope import video_params
+
+        params = video_params(settings)
         out.append(
             priced_usage(
                 "dashscope",
                 settings.dashscope_video_model,
                 "second",
-                n_clips * clip_seconds(settings),
-                variant=settings.dashscope_resolution,
+                n_clips * params.seconds,
+                variant=params.resolution or "",
                 estimated=True,
+                region=region,
             )
         )
     return out
