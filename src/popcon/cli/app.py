@@ -188,6 +188,14 @@ def _pair(text: str, flag: str) -> tuple[str, str]:
     return name.strip().lower(), value.strip()
 
 
+def _matte_warning(report: dict | None, label: str = "") -> None:  # type: ignore[type-arg]
+    """Say when the matte could not separate the background with confidence (which frames)."""
+    if report and report.get("warning"):
+        frames = ", ".join(str(f + 1) for f in report.get("low_frames", []))
+        prefix = f"{label}: " if label else ""
+        err.print(f"[yellow]warning:[/yellow] {prefix}{report['warning']} (frames {frames})", highlight=False)
+
+
 def _finish(job, out: Path, s: Settings) -> None:  # type: ignore[no-untyped-def]
     from popcon.store.files import JobFiles
 
@@ -195,6 +203,7 @@ def _finish(job, out: Path, s: Settings) -> None:  # type: ignore[no-untyped-def
     for a in job.actions:
         if a.error:
             err.print(f"[red]{a.action_id} failed:[/red] {a.error}")
+        _matte_warning(a.matte, a.action_id)
     if job.status.value == "awaiting_refinement":
         console.print(f"frames are cut out and wait for refinement: {files.root}")
         console.print(f"export them with: popcon export {job.id} --platform line-emoji")
@@ -331,14 +340,16 @@ def matte(
 
     from popcon.media.images import write_png
     from popcon.media.video import decode_frames
-    from popcon.vision.matte import matte_frames
+    from popcon.vision.matte import matte_clip
 
     frames, _ = decode_frames(video)
-    cutouts = matte_frames(frames)
+    result = matte_clip(frames)
+    cutouts = result.cutouts
     out.mkdir(parents=True, exist_ok=True)
     with ThreadPoolExecutor(max_workers=2) as ex:
         list(ex.map(lambda ia: write_png(out / f"{ia[0]:05d}.png", ia[1]), enumerate(cutouts)))
     console.print(f"{len(cutouts)} frames cut out into {out}")
+    _matte_warning(result.report())
 
 
 @app.command()

@@ -94,6 +94,7 @@ class ActionRow(Base):
     frame_count: Mapped[int] = mapped_column(Integer, default=0)
     loop_start: Mapped[int | None] = mapped_column(Integer)
     loop_score: Mapped[float | None] = mapped_column()
+    matte: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the matte's confidence report
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=now, onupdate=now)
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_until: Mapped[datetime | None] = mapped_column(DateTime)
@@ -113,6 +114,7 @@ def _to_action(r: ActionRow) -> ActionClip:
         frame_count=r.frame_count,
         loop_start=r.loop_start,
         loop_score=r.loop_score,
+        matte=dict(r.matte) if r.matte else None,
         updated_at=r.updated_at,
     )
 
@@ -339,6 +341,7 @@ class JobStore:
 
     def update_action(self, job_id: str, index: int, **fields: Any) -> None:
         allowed = {"attempts", "seconds", "frame_count", "loop_start", "loop_score", "error", "imported_clip"}
+        allowed.add("matte")
         if bad := set(fields) - allowed:
             raise ValueError(f"cannot update {bad}")
         with self.session() as s:
