@@ -134,3 +134,24 @@ def test_corrupt_image_is_refused_before_a_job_exists(tmp_path):
     run = popcon("make", str(bad), data=tmp_path / "d", check=False)
     assert run.returncode == 2 and "damaged" in run.stderr
     assert "completed" not in popcon("jobs", "list", data=tmp_path / "d").stdout
+
+
+def test_matte_warns_when_the_background_is_not_flat(tmp_path):
+    import av
+    import numpy as np
+
+    rng = np.random.default_rng(2)
+    clip = tmp_path / "busy.mp4"
+    with av.open(str(clip), "w") as c:
+        s = c.add_stream("libx264", rate=12)
+        s.width, s.height, s.pix_fmt = 320, 240, "yuv420p"
+        for t in range(4):
+            frame = rng.integers(0, 256, (240, 320, 3), dtype=np.uint8)  # a busy, changing background
+            frame[80:160, 100 + 4 * t : 180 + 4 * t] = (230, 120, 40)
+            c.mux(s.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+        c.mux(s.encode())
+    run = popcon("matte", str(clip), "--out", str(tmp_path / "f"), data=tmp_path / "d")
+    assert "background is not flat; refine with clicks" in run.stderr + run.stdout
+    flat = BENCH / "matte" / "clips" / "1f600__green" / "video.mp4"
+    run = popcon("matte", str(flat), "--out", str(tmp_path / "g"), data=tmp_path / "d")
+    assert "not flat" not in run.stderr + run.stdout

@@ -22,6 +22,7 @@ import numpy as np
 from popcon.vision.background import Background, border_strip, fit_background
 
 __all__ = [
+    "LOW_CONFIDENCE",
     "LOW_CONFIDENCE_MESSAGE",
     "MatteResult",
     "matte_clip",
@@ -38,10 +39,14 @@ class MatteParams:
     """Thresholds in 0..255 colour units (max over channels); tuned on the benchmark set."""
 
     tol: float = 7.0  # |I - B| below this is background (half-res noise + compression stay under ~5)
+    tol_min: float = 4.0  # ... and never falls below this (a clean, flat background: pale characters)
+    noise_gain: float = 1.2  # tolerance = noise_gain * (90th percentile of the frame's border noise) + 3
+    block_extra: float = 4.0  # a full-res pixel this far beyond the tolerance stops the background
     tol_max: float = 20.0  # the tolerance grows with the frame's measured noise up to this
     strong: float = 24.0  # a clear edge: the light ring is only accepted next to one
     ring_max: int = 16  # the light ring is at most this much brighter than the background
-    ring_chroma: int = 7  # ... and neutral (all channels brightened alike)
+    ring_chroma: int = 14  # ... and near neutral (all channels brightened alike; 4:2:0 bleeds some colour)
+    ring_dark: int = 8  # ... no channel darker than this (compression noise)
     ring_kernel: np.ndarray = field(
         default_factory=lambda: cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (11, 11))
     )  # half-res px: the ring reaches ~10 full-res px from the edge
@@ -69,7 +74,30 @@ P = MatteParams()
 MAX_WORKERS = 4
 
 
-def _coarse_fg(small: np.ndarray, bgm: Background, params: MatteParams) -> tuple[np.ndarray, float]:
+def _block_extreme(rgb: np.ndarray, bgm: Background, sh: int, sw: int) -> np.ndarray | None:
+    """Per half-res pixel, the strongest full-res departure from the background away from its brightness
+    (darker on a light background): averaging 2x2 blocks hides the 1 px rim that is often all that
+    separates a pale character from a white background (and lets the background flood into it)."""
+    if bgm.scale != 2 or bgm.key:
+        return None
+    level = float(bgm.small_u8[::16, ::16].mean())
+    if not (level > 170 or level < 85):
+        return None
+    op = cv2.erode if level > 170 else cv2.dilate
+    ext = np.ascontiguousarray(op(rgb, np.ones((2, 2), np.uint8))[1::2, 1::2][:sh, :sw])
+    if ext.shape[:2] != (sh, sw) or ext.size == 0:
+        return None
+    if level > 170:
+        diff = cv2.subtract(bgm.small_u8, ext, dtype=cv2.CV_16S)
+    else:
+        diff = cv2.subtract(ext, bgm.small_u8, dtype=cv2.CV_16S)
+    c0, c1, c2 = cv2.split(diff)
+    return np.maximum(np.maximum(c0, c1), c2)
+
+
+def _coarse_fg(
+    small: np.ndarray, bgm: Background, params: MatteParams, block: np.ndarray | None = None
+) -> tuple[np.ndarray, float]:
     """Foreground mask at reduced resolution (everything not border-connected to background-like pixels),
     and the frame's confidence that the background was told apart from the character (0..1)."""
     # Channel reductions through OpenCV: numpy's reduce over a last axis of 3 is ten times slower.
@@ -80,7 +108,7 @@ def _coarse_fg(small: np.ndarray, bgm: Background, params: MatteParams) -> tuple
     strip = border_strip(*d.shape)
     # The tolerance follows the frame's own noise (grain, compression, texture the model missed).
     noise = float(np.percentile(d[strip], 90)) if not bgm.key else 0.0
-    tol = float(np.clip(1.2 * noise + 2.0, params.tol, params.tol_max))
+    tol = float(np.clip(params.noise_gain * noise + 3.0, params.tol_min, params.tol_max))
     unknown = ~bgm.known
     if bgm.texture > 2.0:
         # Texture hidden behind the character all along is modelled smoothly: allow its amplitude there.
@@ -88,12 +116,15 @@ def _coarse_fg(small: np.ndarray, bgm: Background, params: MatteParams) -> tuple
         bgish = d < tol_map
     else:
         bgish = d < tol
+    if block is not None:
+        bnoise = float(np.percentile(block[strip], 90))
+        bgish &= block < max(tol, bnoise) + params.block_extra
     if not bgm.key:
         # The light ring real footage leaves 2-10 px around every edge: brighter than the background by a
         # few levels, neutral, and only next to a clear edge (a pale character's body is not near one).
         strong = (d >= max(params.strong, 2 * tol)) & ~bgish
         near = cv2.dilate(strong.astype(np.uint8), params.ring_kernel) > 0
-        ring = (lo > -3) & (hi < params.ring_max) & (hi - lo < params.ring_chroma) & near
+        ring = (lo > -params.ring_dark) & (hi < params.ring_max) & (hi - lo < params.ring_chroma) & near
         bgish |= ring
     rows = np.nonzero((~bgish).any(1))[0]
     shadow_like = None
@@ -253,7 +284,7 @@ def _matte_one(rgb: np.ndarray, clip_bg: Background, params: MatteParams) -> tup
     s = bgm.scale
     sh, sw = bgm.small.shape[:2]
     small = cv2.resize(rgb, (sw, sh), interpolation=cv2.INTER_AREA)
-    fg, conf = _coarse_fg(small, bgm, params)
+    fg, conf = _coarse_fg(small, bgm, params, _block_extreme(rgb, bgm, sh, sw))
     out = np.zeros((h, w, 4), np.uint8)
     ys, xs = np.nonzero(fg)
     if len(ys) == 0:

@@ -229,16 +229,22 @@ async def cutout_preview(svc: Svc, image: Annotated[UploadFile, File()]) -> Resp
     """The character with its background removed, as the job would cut it (scaled preview)."""
     _, im = await read_image(image, svc.settings.max_upload_bytes, svc.settings.max_image_pixels)
 
-    def cut() -> bytes:
+    def cut() -> tuple[bytes, dict[str, str]]:
         from popcon.media.images import has_transparency
-        from popcon.vision.matte import matte_image
+        from popcon.vision.matte import LOW_CONFIDENCE, LOW_CONFIDENCE_MESSAGE, matte_image_scored
 
         small = im.copy()
         small.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
+        headers = {}
         if not has_transparency(small):
-            small = Image.fromarray(matte_image(np.asarray(small.convert("RGB"))), "RGBA")
+            rgba, conf = matte_image_scored(np.asarray(small.convert("RGB")))
+            small = Image.fromarray(rgba, "RGBA")
+            headers["X-Matte-Confidence"] = f"{conf:.3f}"
+            if conf < LOW_CONFIDENCE:  # the page shows a warning instead of a tick
+                headers["X-Matte-Warning"] = LOW_CONFIDENCE_MESSAGE
         buf = io.BytesIO()
         small.save(buf, "PNG")
-        return buf.getvalue()
+        return buf.getvalue(), headers
 
-    return Response(await run_in_threadpool(cut), media_type="image/png")
+    body, headers = await run_in_threadpool(cut)
+    return Response(body, media_type="image/png", headers=headers)
