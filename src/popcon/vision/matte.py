@@ -78,8 +78,8 @@ def _block_extreme(rgb: np.ndarray, bgm: Background, sh: int, sw: int) -> np.nda
     """Per half-res pixel, the strongest full-res departure from the background away from its brightness
     (darker on a light background): averaging 2x2 blocks hides the 1 px rim that is often all that
     separates a pale character from a white background (and lets the background flood into it)."""
-    if bgm.scale != 2 or bgm.key:
-        return None
+    if bgm.scale != 2 or bgm.key or bgm.texture > 2.0:
+        return None  # a textured background has darker fibres everywhere: no barrier there
     level = float(bgm.small_u8[::16, ::16].mean())
     if not (level > 170 or level < 85):
         return None
