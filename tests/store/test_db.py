@@ -86,3 +86,11 @@ def test_concurrent_status_moves_only_one_wins(store):
         t.join()
     assert store.get_action(job.id, 0).status == ActionStatus.POSING
     assert "ok" in results
+
+
+def test_matte_report_is_kept_with_the_action(store):
+    job = _job(store)
+    report = {"confidence": [0.4, 0.9], "min_confidence": 0.4, "low_frames": [0], "warning": "w"}
+    store.update_action(job.id, 1, matte=report)
+    assert store.get_action(job.id, 1).matte == report
+    assert store.get_job(job.id).actions[0].matte is None
