@@ -60,6 +60,9 @@ test: lint system-deps $(EXTRAS)
 bench: $(EXTRAS) bench-deps
 	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/matte.py
+	$(BIN)/python bench/matte_degraded.py
+	$(BIN)/python ../shared/bench/realscore.py ../shared/bench/real/wave --cmd "$(BIN)/popcon matte {video} --out {out}"
+	$(BIN)/python bench/matte_speed.py
 	$(BIN)/python bench/clicks.py
 	$(BIN)/python bench/export.py
 	$(BIN)/python bench/scale.py

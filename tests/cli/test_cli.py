@@ -174,3 +174,24 @@ def test_a_degenerate_image_is_refused_before_any_work(tmp_path: Path) -> None:
     )
     assert run.returncode == 2 and "8000x10" in run.stderr
     assert not (tmp_path / "d" / "jobs").exists() or not any((tmp_path / "d" / "jobs").iterdir())
+
+
+def test_matte_warns_when_the_background_is_not_flat(tmp_path):
+    import av
+    import numpy as np
+
+    rng = np.random.default_rng(2)
+    clip = tmp_path / "busy.mp4"
+    with av.open(str(clip), "w") as c:
+        s = c.add_stream("libx264", rate=12)
+        s.width, s.height, s.pix_fmt = 320, 240, "yuv420p"
+        for t in range(4):
+            frame = rng.integers(0, 256, (240, 320, 3), dtype=np.uint8)  # a busy, changing background
+            frame[80:160, 100 + 4 * t : 180 + 4 * t] = (230, 120, 40)
+            c.mux(s.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+        c.mux(s.encode())
+    run = popcon("matte", str(clip), "--out", str(tmp_path / "f"), data=tmp_path / "d")
+    assert "background is not flat; refine with clicks" in run.stderr + run.stdout
+    flat = BENCH / "matte" / "clips" / "1f600__green" / "video.mp4"
+    run = popcon("matte", str(flat), "--out", str(tmp_path / "g"), data=tmp_path / "d")
+    assert "not flat" not in run.stderr + run.stdout

@@ -130,3 +130,11 @@ def test_a_database_at_0002_gains_the_task_column(tmp_path):
     store.update_action(job.id, 0, provider_task={"task_id": "t-9"})
     assert store.get_action(job.id, 0).provider_task == {"task_id": "t-9"}
     store.close()
+
+
+def test_matte_report_is_kept_with_the_action(store):
+    job = _job(store)
+    report = {"confidence": [0.4, 0.9], "min_confidence": 0.4, "low_frames": [0], "warning": "w"}
+    store.update_action(job.id, 1, matte=report)
+    assert store.get_action(job.id, 1).matte == report
+    assert store.get_job(job.id).actions[0].matte is None

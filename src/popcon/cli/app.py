@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -140,12 +140,21 @@ def _pair(text: str, flag: str) -> tuple[str, str]:
     return name.strip().lower(), value.strip()
 
 
+def _matte_warning(report: dict[str, Any] | None, label: str = "") -> None:
+    """Say when the matte could not separate the background with confidence (which frames)."""
+    if report and report.get("warning"):
+        frames = ", ".join(str(f + 1) for f in report.get("low_frames", []))
+        prefix = f"{label}: " if label else ""
+        err.print(f"[yellow]warning:[/yellow] {prefix}{report['warning']} (frames {frames})", highlight=False)
+
+
 def _finish(svc: AppContext, job: Job, out: Path) -> None:
     from popcon.usecases.exports import copy_exports
 
     for a in job.actions:
         if a.error:
             err.print(f"[red]{a.action_id} failed:[/red] {a.error}")
+        _matte_warning(a.matte, a.action_id)
     if job.status.value == "awaiting_refinement":
         console.print(f"frames are cut out and wait for refinement: {svc.files(job.id).root}")
         console.print(f"export them with: popcon export {job.id} --platform line-emoji")
@@ -292,8 +301,9 @@ def matte(
     """Decode a clip and cut out every frame (automatic matte only)."""
     from popcon.usecases.tools import matte_clip
 
-    count = matte_clip(video, out)
+    count, report = matte_clip(video, out)
     console.print(f"{count} frames cut out into {out}")
+    _matte_warning(report)
 
 
 @app.command()

@@ -25,6 +25,7 @@ class ActionClip:
     frame_count: int = 0
     loop_start: int | None = None
     loop_score: float | None = None
+    matte: dict[str, Any] | None = None  # matte report: per-frame confidence, low-confidence warning
     updated_at: datetime | None = None
     provider_task: dict[str, Any] | None = None  # the billed cloud task made for its clip (id, state)
 

@@ -315,8 +315,8 @@ class JobEngine:
                 info = self._with_retries(lambda: stages.extract_frames(ctx, job, action), job_id, i)
                 return self._set_action(job_id, i, ActionStatus.MATTING, **info)
             case ActionStatus.MATTING:
-                self._with_retries(lambda: stages.matte_action(ctx, job, action), job_id, i)
-                return self._set_action(job_id, i, ActionStatus.DONE)
+                report = self._with_retries(lambda: stages.matte_action(ctx, job, action), job_id, i)
+                return self._set_action(job_id, i, ActionStatus.DONE, **({"matte": report} if report else {}))
         raise AssertionError(f"no stage for {action.status}")
 
     # ---- helpers ------------------------------------------------------------------------

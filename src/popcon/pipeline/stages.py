@@ -176,20 +176,22 @@ def extract_frames(ctx: StageContext, job: Job, action: ActionClip) -> dict[str,
     }
 
 
-def matte_action(ctx: StageContext, job: Job, action: ActionClip) -> int:
-    from popcon.vision.matte import matte_frames
+def matte_action(ctx: StageContext, job: Job, action: ActionClip) -> dict[str, Any] | None:
+    """Cut out the action's frames; returns the matte report for the job record (None: already done)."""
+    from popcon.vision.matte import matte_clip
 
     files = ctx.files(job)
     src = files.frames_dir(action.index, action.action_id)
     out = files.cutouts_dir(action.index, action.action_id)
     n = len(frame_paths(src))
     if out.exists() and len(frame_paths(out)) == n:
-        return n
+        return None
     frames = read_frames(src)
     ctx.check_cancel()
-    cutouts = matte_frames(frames, key_color=job.key_color)
+    result = matte_clip(frames, key_color=job.key_color)
     ctx.check_cancel()
-    return write_frames(out, cutouts)
+    write_frames(out, result.cutouts)
+    return result.report()
 
 
 def export_platform(ctx: StageContext, job: Job, platform: str) -> dict[str, Any]:

@@ -102,6 +102,7 @@ class ActionRow(Base):
     frame_count: Mapped[int] = mapped_column(Integer, default=0)
     loop_start: Mapped[int | None] = mapped_column(Integer)
     loop_score: Mapped[float | None] = mapped_column()
+    matte: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the matte's confidence report
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=now, onupdate=now)
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_until: Mapped[datetime | None] = mapped_column(DateTime)
@@ -122,6 +123,7 @@ def _to_action(r: ActionRow) -> ActionClip:
         frame_count=r.frame_count,
         loop_start=r.loop_start,
         loop_score=r.loop_score,
+        matte=dict(r.matte) if r.matte else None,
         updated_at=r.updated_at,
         provider_task=dict(r.provider_task) if r.provider_task else None,
     )
@@ -382,6 +384,7 @@ class JobStore:
             "error",
             "imported_clip",
             "provider_task",
+            "matte",
         }
         if bad := set(fields) - allowed:
             raise ValueError(f"cannot update {bad}")

@@ -35,7 +35,7 @@ from popcon.settings import Settings
 from popcon.store.files import JobFiles
 from popcon.vision.segment.base import Click, Segmenter, check_clicks
 from popcon.vision.segment.edits import OPS, LayerStack
-from popcon.vision.segment.propagate import propagate
+from popcon.vision.segment.propagate import propagate_edit
 from popcon.vision.segment.registry import get_segmenter
 
 __all__ = ["Click", "ClickIn", "FrameKey", "RefineService", "clicks_of", "done_action", "require_editable"]
@@ -229,18 +229,23 @@ class RefineService:
         n = len(keys)
         total = len(layers) * n
         seg = self._segmenter()
+        # Each frame's own automatic cut-out bounds what a propagated edit may show (see guard_edit).
+        autos = [self._auto_alpha(k) for k in keys]
         per_layer = []
         for li, layer in enumerate(layers):
-            masks = propagate(
+            masks = propagate_edit(
                 seg,
                 frames,
                 source_frame,
+                layer.op,
                 layer.clicks,
                 layer.alpha,
+                autos,
                 keys=[k.cache_key for k in keys],
                 progress=_offset(progress, li * n, total),
             )
             per_layer.append(masks)
+        suspect = []
         for k in keys:
             if k.frame == source_frame:
                 continue
@@ -250,7 +255,25 @@ class RefineService:
                 for layer, masks in zip(layers, per_layer, strict=True):
                     stack.push(layer.op, masks[k.frame], layer.clicks)
                 self._save_and_compose(k, stack)
-        return {"action": action_index, "frames": n - 1, "seconds": round(time.perf_counter() - t0, 2)}
+                if _differs(stack.alpha(autos[k.frame]), autos[k.frame]):
+                    suspect.append(k.frame)
+        return {
+            "action": action_index,
+            "frames": n - 1,
+            "seconds": round(time.perf_counter() - t0, 2),
+            "check_frames": suspect,  # frames whose edited cut-out departs far from their own automatic one
+        }
+
+    def _auto_alpha(self, k: FrameKey) -> np.ndarray:
+        """The frame's automatic alpha (0..1): the kept copy once edited, else the cut-out itself."""
+        path = self._auto_path(k)
+        stack_exists = (self._stack_dir(k) / "layers.json").exists()
+        rgba = read_png(path if path.exists() and stack_exists else self.cutout_path(k))
+        return (
+            rgba[..., 3].astype(np.float32) / 255.0
+            if rgba.ndim == 3 and rgba.shape[2] == 4
+            else np.ones(rgba.shape[:2], np.float32)
+        )
 
     def close(self) -> None:
         self._prepare_pool.shutdown(wait=False, cancel_futures=True)
@@ -263,6 +286,15 @@ def _offset(progress: Callable[[int, int], None], base: int, total: int) -> Call
         progress(base + done, total)
 
     return report
+
+
+CHECK_IOU = 0.85  # an edited frame this far from its own automatic cut-out is flagged for a look
+
+
+def _differs(edited: np.ndarray, auto: np.ndarray) -> bool:
+    a, b = edited > 0.5, auto > 0.5
+    union = int((a | b).sum())
+    return union > 0 and int((a & b).sum()) / union < CHECK_IOU
 
 
 def _describe(k: FrameKey, stack: LayerStack) -> dict[str, Any]:

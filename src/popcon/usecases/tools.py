@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -18,34 +19,45 @@ from popcon.settings import Settings
 PREVIEW_SIDE = 512
 
 
-def matte_clip(video: Path, out: Path) -> int:
-    """Decode a clip, cut out every frame into `out` as RGBA PNGs; how many were written."""
+def matte_clip(video: Path, out: Path) -> tuple[int, dict[str, Any]]:
+    """Decode a clip, cut out every frame into `out` as RGBA PNGs; how many were written, and the
+    matte's report (per-frame confidence, a warning when the background could not be separated)."""
     from popcon.media.images import write_png
     from popcon.media.video import decode_frames
-    from popcon.vision.matte import matte_frames
+    from popcon.vision.matte import matte_clip as matte
 
     frames, _ = decode_frames(video)
-    cutouts = matte_frames(frames)
+    result = matte(frames)
     out.mkdir(parents=True, exist_ok=True)
     with ThreadPoolExecutor(max_workers=2) as ex:
-        list(ex.map(lambda ia: write_png(out / f"{ia[0]:05d}.png", ia[1]), enumerate(cutouts)))
-    return len(cutouts)
+        list(ex.map(lambda ia: write_png(out / f"{ia[0]:05d}.png", ia[1]), enumerate(result.cutouts)))
+    return len(result.cutouts), result.report()
 
 
-def cutout_preview(settings: Settings, data: bytes) -> bytes:
+@dataclass(frozen=True)
+class CutoutPreview:
+    png: bytes
+    confidence: float | None = None  # None: the upload had its own transparency, nothing was cut
+    warning: str | None = None  # set when the background could not be separated with confidence
+
+
+def cutout_preview(settings: Settings, data: bytes) -> CutoutPreview:
     """The image with its background removed as a job would cut it, scaled down, as PNG bytes."""
     from popcon.media.images import check_character_image, has_transparency, load_image
-    from popcon.vision.matte import matte_image
+    from popcon.vision.matte import LOW_CONFIDENCE, LOW_CONFIDENCE_MESSAGE, matte_image_scored
 
     small = load_image(data, max_bytes=settings.max_upload_bytes, max_pixels=settings.max_image_pixels)
     check_character_image(small, "the image")
     small = small.copy()
     small.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
+    confidence: float | None = None
     if not has_transparency(small):
-        small = Image.fromarray(matte_image(np.asarray(small.convert("RGB"))), "RGBA")
+        rgba, confidence = matte_image_scored(np.asarray(small.convert("RGB")))
+        small = Image.fromarray(rgba, "RGBA")
     buf = io.BytesIO()
     small.save(buf, "PNG")
-    return buf.getvalue()
+    low = confidence is not None and confidence < LOW_CONFIDENCE
+    return CutoutPreview(buf.getvalue(), confidence, LOW_CONFIDENCE_MESSAGE if low else None)
 
 
 @dataclass(frozen=True)

@@ -13,14 +13,23 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import cv2
 import numpy as np
 
-from popcon.vision.background import Background, fit_background
+from popcon.vision.background import Background, border_strip, fit_background
 
-__all__ = ["matte_frames", "matte_image"]
+__all__ = [
+    "LOW_CONFIDENCE",
+    "LOW_CONFIDENCE_MESSAGE",
+    "MatteResult",
+    "matte_clip",
+    "matte_frames",
+    "matte_image",
+    "matte_image_scored",
+]
 
 RGB = tuple[int, int, int]
 
@@ -30,6 +39,17 @@ class MatteParams:
     """Thresholds in 0..255 colour units (max over channels); tuned on the benchmark set."""
 
     tol: float = 7.0  # |I - B| below this is background (half-res noise + compression stay under ~5)
+    tol_min: float = 4.0  # ... and never falls below this (a clean, flat background: pale characters)
+    noise_gain: float = 1.2  # tolerance = noise_gain * (90th percentile of the frame's border noise) + 3
+    block_extra: float = 4.0  # a full-res pixel this far beyond the tolerance stops the background
+    tol_max: float = 20.0  # the tolerance grows with the frame's measured noise up to this
+    strong: float = 24.0  # a clear edge: the light ring is only accepted next to one
+    ring_max: int = 16  # the light ring is at most this much brighter than the background
+    ring_chroma: int = 14  # ... and near neutral (all channels brightened alike; 4:2:0 bleeds some colour)
+    ring_dark: int = 8  # ... no channel darker than this (compression noise)
+    ring_kernel: np.ndarray = field(
+        default_factory=lambda: cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (11, 11))
+    )  # half-res px: the ring reaches ~10 full-res px from the edge
     shadow_min_ratio: float = 0.55  # darkest contact shadow accepted, as a fraction of the background
     shadow_chroma: float = 7.0  # max chroma deviation of a shadow from the background's hue
     shadow_grad: float = 10.0  # shadows are soft: max local gradient (per half-res pixel)
@@ -37,9 +57,10 @@ class MatteParams:
     shadow_grow: int = 4  # half-res px the shadow may be grown past the gradient barrier
     hole_min_area: int = 6  # half-res px; smaller enclosed specks stay foreground
     hole_tol: float = 4.0  # an enclosed hole must match the background this closely
-    band: int = 3  # half-width (full-res px) of the band where alpha is solved
+    band: int = 5  # inner half-width (full-res px) of the band where alpha is solved (soft, compressed edges)
     band_out: int = 5  # outward half-width: light rims fall below the coarse threshold
     bg_win: int = 15  # window (full-res px) for the local background colour
+    bg_gap: int = 2  # ... sampled from this far outside the coarse edge
     fg_win: int = 9  # window for the local foreground colour: small, characters are shaded
     alpha_gain: float = 1.25  # steepening of the alpha ramp around 0.5
     geo_mix: float = 0.5  # weight of the geometric ramp against the colour-solved alpha
@@ -53,11 +74,58 @@ P = MatteParams()
 MAX_WORKERS = 4
 
 
-def _coarse_fg(small: np.ndarray, bgm: Background, params: MatteParams) -> np.ndarray:
-    """Foreground mask at reduced resolution: everything not border-connected to background-like pixels."""
-    diff = cv2.absdiff(small, bgm.small_u8)
-    d = cv2.max(cv2.max(diff[..., 0], diff[..., 1]), diff[..., 2])
-    bgish = d < params.tol
+def _block_extreme(rgb: np.ndarray, bgm: Background, sh: int, sw: int) -> np.ndarray | None:
+    """Per half-res pixel, the strongest full-res departure from the background away from its brightness
+    (darker on a light background): averaging 2x2 blocks hides the 1 px rim that is often all that
+    separates a pale character from a white background (and lets the background flood into it)."""
+    if bgm.scale != 2 or bgm.key or bgm.texture > 2.0:
+        return None  # a textured background has darker fibres everywhere: no barrier there
+    level = float(bgm.small_u8[::16, ::16].mean())
+    if not (level > 170 or level < 85):
+        return None
+    op = cv2.erode if level > 170 else cv2.dilate
+    ext = np.ascontiguousarray(op(rgb, np.ones((2, 2), np.uint8))[1::2, 1::2][:sh, :sw])
+    if ext.shape[:2] != (sh, sw) or ext.size == 0:
+        return None
+    if level > 170:
+        diff = cv2.subtract(bgm.small_u8, ext, dtype=cv2.CV_16S)
+    else:
+        diff = cv2.subtract(ext, bgm.small_u8, dtype=cv2.CV_16S)
+    c0, c1, c2 = cv2.split(diff)
+    return np.maximum(np.maximum(c0, c1), c2)
+
+
+def _coarse_fg(
+    small: np.ndarray, bgm: Background, params: MatteParams, block: np.ndarray | None = None
+) -> tuple[np.ndarray, float]:
+    """Foreground mask at reduced resolution (everything not border-connected to background-like pixels),
+    and the frame's confidence that the background was told apart from the character (0..1)."""
+    # Channel reductions through OpenCV: numpy's reduce over a last axis of 3 is ten times slower.
+    c0, c1, c2 = cv2.split(cv2.subtract(small, bgm.small_u8, dtype=cv2.CV_16S))
+    lo = np.minimum(np.minimum(c0, c1), c2)
+    hi = np.maximum(np.maximum(c0, c1), c2)
+    d = np.maximum(hi, -lo)
+    strip = border_strip(*d.shape)
+    # The tolerance follows the frame's own noise (grain, compression, texture the model missed).
+    noise = float(np.percentile(d[strip], 90)) if not bgm.key else 0.0
+    tol = float(np.clip(params.noise_gain * noise + 3.0, params.tol_min, params.tol_max))
+    unknown = ~bgm.known
+    if bgm.texture > 2.0:
+        # Texture hidden behind the character all along is modelled smoothly: allow its amplitude there.
+        tol_map = np.where(unknown, tol + min(2.0 * bgm.texture, 2 * params.tol_max), tol).astype(np.float32)
+        bgish = d < tol_map
+    else:
+        bgish = d < tol
+    if block is not None:
+        bnoise = float(np.percentile(block[strip], 90))
+        bgish &= block < max(tol, bnoise) + params.block_extra
+    if not bgm.key:
+        # The light ring real footage leaves 2-10 px around every edge: brighter than the background by a
+        # few levels, neutral, and only next to a clear edge (a pale character's body is not near one).
+        strong = (d >= max(params.strong, 2 * tol)) & ~bgish
+        near = cv2.dilate(strong.astype(np.uint8), params.ring_kernel) > 0
+        ring = (lo > -params.ring_dark) & (hi < params.ring_max) & (hi - lo < params.ring_chroma) & near
+        bgish |= ring
     rows = np.nonzero((~bgish).any(1))[0]
     shadow_like = None
     if len(rows) and not bgm.key:
@@ -108,7 +176,31 @@ def _coarse_fg(small: np.ndarray, bgm: Background, params: MatteParams) -> np.nd
         for _ in range(params.shadow_grow):
             bgu = cv2.dilate(bgu, np.ones((3, 3), np.uint8)) & (grow | bgu)
     # Drop speckles (compression blocks, noise) that are not the character.
-    return cv2.morphologyEx(1 - bgu, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    fg = cv2.morphologyEx(1 - bgu, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    return fg, _confidence(fg, d, tol, bgm, params)
+
+
+def _confidence(fg: np.ndarray, d: np.ndarray, tol: float, bgm: Background, params: MatteParams) -> float:
+    """How sure the cut is that what it kept is the character, not background it could not model.
+
+    Low when the frame's noise forced the tolerance to its cap (a busy, moving background), when the
+    kept region holds many pixels that are close to the background's colour where the background was
+    never seen (texture hidden behind the character: it cannot be told from the character), or when
+    the kept region fills most of the frame.
+    """
+    area = int(fg.sum())
+    if area == 0:
+        return 1.0
+    conf = 1.0
+    if tol >= params.tol_max:
+        conf = 0.4
+    if bgm.texture > 2.0:
+        amb = fg.astype(bool) & ~bgm.known & (d < tol + 3.0 * bgm.texture)
+        conf = min(conf, 1.0 - 2.0 * float(amb.sum()) / area)
+    frac = area / fg.size
+    if frac > 0.55:
+        conf = min(conf, 1.0 - 2.0 * (frac - 0.55))
+    return float(np.clip(conf, 0.0, 1.0))
 
 
 def _masked_sums(rgb: np.ndarray, mask: np.ndarray, k: int) -> np.ndarray:
@@ -137,7 +229,11 @@ def _refine(rgb: np.ndarray, fg: np.ndarray, bg_model: np.ndarray, params: Matte
     if not band.any():
         return out
     idx = np.nonzero(band)
-    bs = _masked_sums(rgb, 1 - near, params.bg_win)[idx].astype(np.float32)
+    # The local background is sampled just outside the edge: real footage brightens a ring there, and
+    # a background taken further out would leave that ring in the decontaminated colour (a light rim).
+    g = params.bg_gap
+    outside = 1 - cv2.dilate(fg, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * g + 1, 2 * g + 1)))
+    bs = _masked_sums(rgb, outside, params.bg_win)[idx].astype(np.float32)
     fs = _masked_sums(rgb, sure_fg, params.fg_win)[idx].astype(np.float32)
     i = rgb[idx].astype(np.float32)
     bc, fc = bs[:, 3:], fs[:, 3:]
@@ -182,16 +278,17 @@ def _refine(rgb: np.ndarray, fg: np.ndarray, bg_model: np.ndarray, params: Matte
     return out
 
 
-def _matte_one(rgb: np.ndarray, bgm: Background, params: MatteParams) -> np.ndarray:
+def _matte_one(rgb: np.ndarray, clip_bg: Background, params: MatteParams) -> tuple[np.ndarray, float]:
     h, w = rgb.shape[:2]
+    bgm = clip_bg.for_frame(rgb)
     s = bgm.scale
     sh, sw = bgm.small.shape[:2]
     small = cv2.resize(rgb, (sw, sh), interpolation=cv2.INTER_AREA)
-    fg = _coarse_fg(small, bgm, params)
+    fg, conf = _coarse_fg(small, bgm, params, _block_extreme(rgb, bgm, sh, sw))
     out = np.zeros((h, w, 4), np.uint8)
     ys, xs = np.nonzero(fg)
     if len(ys) == 0:
-        return out
+        return out, conf
     m = (params.band * 2 + 4) // s + 2  # margin in small pixels
     sy0, sy1 = max(int(ys.min()) - m, 0), min(int(ys.max()) + 1 + m, sh)
     sx0, sx1 = max(int(xs.min()) - m, 0), min(int(xs.max()) + 1 + m, sw)
@@ -200,28 +297,71 @@ def _matte_one(rgb: np.ndarray, bgm: Background, params: MatteParams) -> np.ndar
     fg_full = cv2.resize(fg[sy0:sy1, sx0:sx1], size, interpolation=cv2.INTER_NEAREST)
     fg_full = np.ascontiguousarray(fg_full[: y1 - y0, : x1 - x0])
     out[y0:y1, x0:x1] = _refine(rgb[y0:y1, x0:x1], fg_full, bgm.full(y0, y1, x0, x1), params)
-    return out
+    return out, conf
 
 
-def matte_frames(frames: Sequence[np.ndarray], key_color: RGB | None = None) -> list[np.ndarray]:
-    """RGBA cut-outs (straight alpha, decontaminated colour) of every RGB frame of one static-camera clip."""
+@dataclass(frozen=True)
+class MatteResult:
+    """Cut-outs of a clip and, per frame, the confidence (0..1) that the background was separated."""
+
+    cutouts: list[np.ndarray]
+    confidence: list[float]
+
+    @property
+    def low_confidence(self) -> list[int]:
+        """Indices of frames whose background could not be separated with confidence."""
+        return [i for i, c in enumerate(self.confidence) if c < LOW_CONFIDENCE]
+
+    @property
+    def warning(self) -> str | None:
+        """What to tell the user when any frame's background could not be separated."""
+        return LOW_CONFIDENCE_MESSAGE if self.low_confidence else None
+
+    def report(self) -> dict[str, Any]:
+        """JSON-ready summary kept with the action in the job record."""
+        return {
+            "confidence": [round(c, 3) for c in self.confidence],
+            "min_confidence": round(min(self.confidence), 3) if self.confidence else 1.0,
+            "low_frames": self.low_confidence,
+            "warning": self.warning,
+        }
+
+
+LOW_CONFIDENCE = 0.75
+LOW_CONFIDENCE_MESSAGE = "background is not flat; refine with clicks"
+
+
+def matte_clip(frames: Sequence[np.ndarray], key_color: RGB | None = None) -> MatteResult:
+    """Cut out every RGB frame of one static-camera clip, with a per-frame confidence."""
     if len(frames) == 0:
-        return []
+        return MatteResult([], [])
     bgm = fit_background(frames, key_color)
-    bgm.full(0, 1, 0, 1)  # render the full-resolution model once, before the workers share it
 
-    def one(f: np.ndarray) -> np.ndarray:
+    def one(f: np.ndarray) -> tuple[np.ndarray, float]:
         return _matte_one(np.ascontiguousarray(f[..., :3]), bgm, P)
 
     # Frames are independent once the background is known; OpenCV and most numpy kernels release the
     # GIL, so a small thread pool uses the spare cores.
     workers = min(len(frames), os.cpu_count() or 1, MAX_WORKERS)
     if workers < 2:
-        return [one(f) for f in frames]
-    with ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(one, frames))
+        res = [one(f) for f in frames]
+    else:
+        with ThreadPoolExecutor(workers) as pool:
+            res = list(pool.map(one, frames))
+    return MatteResult([r[0] for r in res], [r[1] for r in res])
+
+
+def matte_frames(frames: Sequence[np.ndarray], key_color: RGB | None = None) -> list[np.ndarray]:
+    """RGBA cut-outs (straight alpha, decontaminated colour) of every RGB frame of one static-camera clip."""
+    return matte_clip(frames, key_color).cutouts
+
+
+def matte_image_scored(rgb: np.ndarray, key_color: RGB | None = None) -> tuple[np.ndarray, float]:
+    """RGBA cut-out of one still and the confidence that its background was separated (0..1)."""
+    r = matte_clip([rgb], key_color)
+    return r.cutouts[0], r.confidence[0]
 
 
 def matte_image(rgb: np.ndarray, key_color: RGB | None = None) -> np.ndarray:
     """RGBA cut-out of one still (an uploaded character on a plain background, JPEG artefacts allowed)."""
-    return matte_frames([rgb], key_color)[0]
+    return matte_image_scored(rgb, key_color)[0]

@@ -111,6 +111,8 @@ class ActionOut(BaseModel):
     attempts: int
     seconds: int | None
     frame_count: int
+    matte_warning: str | None = None  # the matte could not separate the background with confidence
+    matte_low_frames: list[int] = []
 
     @classmethod
     def of(cls, a: ActionClip) -> ActionOut:
@@ -126,6 +128,8 @@ class ActionOut(BaseModel):
             attempts=a.attempts,
             seconds=a.seconds,
             frame_count=a.frame_count,
+            matte_warning=(a.matte or {}).get("warning"),
+            matte_low_frames=list((a.matte or {}).get("low_frames", [])),
         )
 
 

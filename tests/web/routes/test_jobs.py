@@ -166,6 +166,18 @@ def test_cutout_preview_has_transparency(client: TestClient) -> None:
     im = Image.open(io.BytesIO(r.content))
     alpha = np.asarray(im.convert("RGBA"))[..., 3]
     assert max(im.size) <= 512 and (alpha == 0).mean() > 0.2 and (alpha == 255).mean() > 0.1
+    assert float(r.headers["X-Matte-Confidence"]) >= 0.75 and "X-Matte-Warning" not in r.headers
+
+
+def test_cutout_preview_warns_on_a_busy_background(client: TestClient) -> None:
+    rng = np.random.default_rng(4)
+    img = rng.integers(0, 256, (240, 320, 3), dtype=np.uint8)
+    img[60:180, 110:210] = (230, 120, 40)
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, "PNG")
+    r = client.post(f"{API}/cutout", files={"image": ("busy.png", buf.getvalue(), "image/png")})
+    assert r.status_code == 200
+    assert r.headers["X-Matte-Warning"] == "background is not flat; refine with clicks"
 
 
 def test_retry_one_failed_action(ready_job: tuple[TestClient, dict]) -> None:

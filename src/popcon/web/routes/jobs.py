@@ -119,4 +119,10 @@ def character(svc: Svc, job: JobDep) -> FileResponse:
 async def cutout_preview_route(svc: Svc, image: Annotated[UploadFile, File()]) -> Response:
     """The character with its background removed, as the job would cut it (scaled preview)."""
     data = await read_limited(image, svc.settings.max_upload_bytes)
-    return Response(await run_in_threadpool(cutout_preview, svc.settings, data), media_type="image/png")
+    preview = await run_in_threadpool(cutout_preview, svc.settings, data)
+    headers = {}
+    if preview.confidence is not None:
+        headers["X-Matte-Confidence"] = f"{preview.confidence:.3f}"
+    if preview.warning:  # the page shows a warning instead of a tick
+        headers["X-Matte-Warning"] = preview.warning
+    return Response(preview.png, media_type="image/png", headers=headers)

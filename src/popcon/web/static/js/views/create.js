@@ -1,5 +1,5 @@
 // Create: a character (upload or prompt), the actions, the platforms; one click starts the job.
-import { get, post, postBlob } from "../api.js";
+import { get, post } from "../api.js";
 import { navigate } from "../app.js";
 import { h, pageHead, showError, toast, fmtBytes } from "../ui.js";
 
@@ -9,7 +9,7 @@ export async function render(root) {
   const [presets, platforms, config] = await Promise.all([get("/actions"), get("/platforms"), get("/config")]);
   const state = {
     source: "upload",
-    file: null, fileUrl: null, cutoutUrl: null, cutoutPending: false,
+    file: null, fileUrl: null, cutoutUrl: null, cutoutWarning: null, cutoutPending: false,
     prompt: "", reference: null, referenceUrl: null,
     removeBg: true,
     selected: new Map(), // id -> {id, motion_prompt, custom, label}
@@ -43,7 +43,7 @@ export async function render(root) {
     if (state.source === src) return;
     state.source = src;
     // Switching clears the other source's input and preview.
-    state.file = null; state.fileUrl = null; state.cutoutUrl = null;
+    state.file = null; state.fileUrl = null; state.cutoutUrl = null; state.cutoutWarning = null;
     state.prompt = ""; state.reference = null; state.referenceUrl = null;
     state.key = newKey();
     srcSeg.querySelectorAll("button").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.source === src)));
@@ -78,7 +78,9 @@ export async function render(root) {
       else if (state.cutoutUrl) cutInner = h("img", { src: state.cutoutUrl, alt: "cut-out preview", id: "cutout-preview" });
       else cutInner = h("div", { class: "placeholder" }, "The cut-out appears here");
       const cut = h("div", { class: "preview-box" }, h("div", { class: "img" }, cutInner),
-        h("div", { class: "cap" }, h("span", {}, "Cut-out preview"), h("span", {}, state.cutoutUrl ? "✓" : "")));
+        h("div", { class: "cap" }, h("span", {}, "Cut-out preview"), state.cutoutWarning
+          ? h("span", { class: "warn", id: "cutout-warning", title: state.cutoutWarning }, `⚠ ${state.cutoutWarning}`)
+          : h("span", {}, state.cutoutUrl ? "✓" : "")));
       charBody.append(h("div", { class: "char-grid" }, left, h("div", { class: "previews" }, orig, cut)));
     } else {
       const ta = h("textarea", { id: "prompt", rows: 4, placeholder: "e.g. a chubby orange cat in a green hoodie, big eyes, full body", maxlength: 2000 });
@@ -107,7 +109,7 @@ export async function render(root) {
   function pickFile(file) {
     state.file = file;
     state.fileUrl = track(URL.createObjectURL(file));
-    state.cutoutUrl = null;
+    state.cutoutUrl = null; state.cutoutWarning = null;
     state.key = newKey();
     renderCharacter();
     renderSummary();
@@ -121,8 +123,10 @@ export async function render(root) {
     try {
       const fd = new FormData();
       fd.append("image", file);
-      const blob = await postBlob("/cutout", fd);
-      if (state.file === file) state.cutoutUrl = track(URL.createObjectURL(blob));
+      const res = await post("/cutout", fd);
+      const warning = res.headers.get("X-Matte-Warning");
+      const blob = await res.blob();
+      if (state.file === file) { state.cutoutUrl = track(URL.createObjectURL(blob)); state.cutoutWarning = warning; }
     } catch (err) {
       if (state.file === file) { showError(err); if (err.status >= 400) { state.file = null; state.fileUrl = null; } }
     } finally {

@@ -114,6 +114,8 @@ export async function render(root, jobId) {
         h("div", { class: `bar${running ? "" : ""}` }, h("i", { style: { width: `${pct}%` } })),
         a.frame_count ? h("div", { class: "muted small" }, `${a.frame_count} frames · ${a.seconds}s loop`) : null,
         a.error ? h("div", { class: "err" }, a.error) : null,
+        a.matte_warning ? h("div", { class: "warn small", "data-matte-warning": "" },
+          `⚠ ${a.matte_warning} (frames ${a.matte_low_frames.map((f) => f + 1).join(", ")})`) : null,
         a.status === "failed" || a.status === "canceled"
           ? h("button", { class: "btn small", "data-retry": a.index, disabled: !j.resting, onclick: () => retry(a.index) }, "Retry this one") : null);
       cards.append(h("article", { class: "acard", "data-action-index": a.index, "data-status": a.status }, h("div", { class: "thumb" }, thumb), body));
