@@ -52,6 +52,8 @@ def test_health_version_presets_and_docs(client: TestClient) -> None:
     assert platforms["line-emoji"]["implemented"] and platforms["line-emoji"]["width"] == 180
     assert client.get(f"{API}/config").json()["offline"] is True
     assert client.get("/docs").status_code == 200
+    assert client.get(f"{API}/platforms").json()[1]["set_sizes"] == [8, 16, 24]  # line-sticker
+    assert client.get(f"{API}/config").json()["max_image_pixels"] > 0
     assert "/api/v1/jobs" in client.get(f"{API}/openapi.json").json()["paths"]
     for page in ("/", "/create", "/jobs", f"/job/{UNKNOWN}", f"/refine/{UNKNOWN}", f"/results/{UNKNOWN}"):
         r = client.get(page)
@@ -375,3 +377,57 @@ def test_estimate_is_free_offline_and_priced_with_a_paid_provider(client: TestCl
     video = next(line for line in est["lines"] if line["unit"] == "second")
     assert video["provider"] == "dashscope" and video["quantity"] >= 8  # at least a second per clip
     assert est["totals"]  # the price table lists wan2.2-i2v-flash at 480P
+
+
+def test_docs_and_redoc_load_every_asset_from_the_app(client: TestClient) -> None:
+    """Offline docs: the pages name no other host, and each script and stylesheet they name is served."""
+    import re
+
+    for page in ("/docs", "/redoc"):
+        html = client.get(page).text
+        assert "https://" not in html.replace("https://fastapi.tiangolo.com", ""), page
+        assets = re.findall(r'(?:src|href)="(/[^"]+)"', html)
+        assert assets, page
+        for url in assets:
+            r = client.get(url)
+            assert r.status_code == 200 and len(r.content) > 1000, url
+
+
+def test_delete_job_removes_rows_and_files(tmp_path: Path) -> None:
+    settings = web_settings(tmp_path / "data")
+    with TestClient(create_app(settings)) as c:
+        job = wait_job(c, create_job(c, json.dumps([{"id": "wave"}]))["id"])
+        folder = settings.data_dir / "jobs" / job["id"]
+        assert folder.is_dir()
+        activity = c.get(f"{API}/jobs/{job['id']}/activity").json()
+        assert {e["kind"] for e in activity} >= {"job", "action"}  # kept server-side for a reload
+        assert any(e["status"] == "awaiting_refinement" for e in activity)
+        assert c.delete(f"{API}/jobs/{job['id']}").status_code == 204
+        assert not folder.exists()
+        assert_error(c.get(f"{API}/jobs/{job['id']}"), 404)
+        assert c.get(f"{API}/jobs").json()["jobs"] == []
+        assert_error(c.delete(f"{API}/jobs/{job['id']}"), 404)
+
+
+def test_predict_rle_matches_the_png_mask_and_view_hides_the_key(ready_job: tuple[TestClient, dict]) -> None:
+    c, job = ready_job
+    url = f"{API}/jobs/{job['id']}/segment/predict"
+    body = {"action": 1, "frame": 0, "clicks": [{"x": 128, "y": 150, "positive": True}]}
+    png = c.post(url, json=body)
+    rle = c.post(url, json={**body, "format": "rle"})
+    assert rle.status_code == 200 and rle.headers["content-type"] == "application/octet-stream"
+    w, h = int(rle.headers["X-Mask-Width"]), int(rle.headers["X-Mask-Height"])
+    runs = np.frombuffer(rle.content, "<u4")
+    assert int(runs.sum()) == w * h and len(rle.content) < len(png.content)
+    bits = np.repeat(np.arange(len(runs)) % 2, runs).astype(bool).reshape(h, w)
+    alpha = np.asarray(Image.open(io.BytesIO(png.content)))[..., 3]
+    assert (bits == (alpha > 127)).mean() > 0.999
+    # The original as the user sees it: no key-colour background.
+    fr = f"{API}/jobs/{job['id']}/actions/1/frames/0"
+    raw = np.asarray(Image.open(io.BytesIO(c.get(f"{fr}/raw").content)).convert("RGB")).astype(int)
+    view = np.asarray(Image.open(io.BytesIO(c.get(f"{fr}/view").content)).convert("RGB")).astype(int)
+    key = np.asarray(c.app.state.services.store.get_job(job["id"]).key_color)
+    near = lambda im: (np.abs(im - key).sum(axis=2) < 40).mean()  # noqa: E731
+    assert near(raw) > 0.2 and near(view) < 0.001
+    info = c.get(f"{fr[: fr.rindex('/frames')]}/frames").json()
+    assert info["export_frames"]["line-emoji"] <= 20

@@ -229,6 +229,11 @@ class JobStore:
             rows = s.scalars(select(JobRow).order_by(JobRow.created_at.desc()).limit(limit)).all()
             return [_to_job(r) for r in rows]
 
+    def delete_job(self, job_id: str) -> None:
+        """Remove the job and its actions (the caller removes its folder through JobFiles)."""
+        with self.session() as s:
+            s.delete(self._row(s, job_id))
+
     def set_job_status(self, job_id: str, new: JobStatus, *, error: str | None = None) -> Job:
         with self.session() as s:
             row = self._row(s, job_id)

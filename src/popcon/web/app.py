@@ -13,13 +13,16 @@ from importlib import resources
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import FileResponse
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from popcon import __version__
+from popcon.pipeline.events import Event
 from popcon.queue.dispatch import make_runner
 from popcon.settings import Settings
 from popcon.store.db import JobStore
+from popcon.store.files import JobFiles
 from popcon.web.deps import Services
 from popcon.web.errors import install_error_handlers
 from popcon.web.hub import EventHub
@@ -27,7 +30,17 @@ from popcon.web.refine import RefineService
 
 log = logging.getLogger("popcon.web")
 STATIC = Path(str(resources.files("popcon.web").joinpath("static")))
+# Swagger UI and ReDoc from the fastapi-offline wheel (MIT): /docs and /redoc work with no network.
+DOCS_ASSETS = Path(str(resources.files("fastapi_offline").joinpath("static")))
+OPENAPI_URL = "/api/v1/openapi.json"
 PAGES = ("create", "jobs", "job", "refine", "results")
+
+
+def record_activity(settings: Settings, event: Event) -> None:
+    """Keep the events the job page's activity log shows (not heartbeats or per-frame progress)."""
+    if event.kind == "refine" or (event.kind == "log" and event.status in ("idle", "info")):
+        return
+    JobFiles(settings.data_dir, event.job_id).append_activity(event.to_dict())
 
 
 def recover(svc: Services) -> list[str]:
@@ -40,6 +53,32 @@ def recover(svc: Services) -> list[str]:
     return ids
 
 
+def install_docs(app: FastAPI) -> None:
+    """/docs (Swagger UI) and /redoc, every asset served by the app itself."""
+    app.mount("/docs-assets", StaticFiles(directory=DOCS_ASSETS), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def _swagger() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=OPENAPI_URL,
+            title=f"{app.title} API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon.png",
+            swagger_ui_parameters={"validatorUrl": None},  # no badge fetched from validator.swagger.io
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    def _redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url=OPENAPI_URL,
+            title=f"{app.title} API",
+            redoc_js_url="/docs-assets/redoc.standalone.js",
+            redoc_favicon_url="/docs-assets/favicon.png",
+            with_google_fonts=False,
+        )
+
+
 def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -> FastAPI:
     settings = settings or Settings()
 
@@ -48,7 +87,8 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         store = JobStore(settings.db_url)
         runner = make_runner(settings, store)  # embedded pool, or Celery workers with POPCON_QUEUE=celery
-        svc = Services(settings=settings, store=store, runner=runner, hub=EventHub(runner.bus))
+        hub = EventHub(runner.bus, journal=lambda e: record_activity(settings, e))
+        svc = Services(settings=settings, store=store, runner=runner, hub=hub)
         app.state.services = svc
         app.state.refine = RefineService(settings)
         if recover_jobs and settings.queue == "embedded":  # Celery workers recover their own jobs
@@ -66,8 +106,9 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
         version=__version__,
         description="One character image in, animated emoji and sticker sets out.",
         lifespan=lifespan,
-        docs_url="/docs",
-        openapi_url="/api/v1/openapi.json",
+        docs_url=None,  # FastAPI's own pages load their scripts from a CDN: served below instead
+        redoc_url=None,
+        openapi_url=OPENAPI_URL,
     )
     install_error_handlers(app)
 
@@ -77,6 +118,7 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
         app.include_router(module.router, prefix="/api/v1")
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    install_docs(app)
 
     index = STATIC / "index.html"
 

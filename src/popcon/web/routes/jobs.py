@@ -186,6 +186,17 @@ def cancel_job(svc: Svc, job: JobDep) -> JobOut:
     return job_out(svc, svc.store.get_job(job.id))
 
 
+# Minimal delete (issue 12 A.7) until the jobs use case of h-structure lands: the coordinator merges the two.
+@router.delete("/jobs/{job_id}", status_code=204, response_class=Response)
+def delete_job(svc: Svc, job: JobDep) -> Response:
+    """Delete a job that rests: its rows and its whole folder (inputs, frames, exports)."""
+    if svc.busy(job.id) or job.status.active:
+        raise Conflict(f"job {job.id} is {job.status}; cancel it before deleting")
+    svc.store.delete_job(job.id)
+    JobFiles(svc.settings.data_dir, job.id).remove()
+    return Response(status_code=204)
+
+
 @router.post("/jobs/{job_id}/resume", response_model=JobOut, status_code=202)
 def resume_job(svc: Svc, job: JobDep) -> JobOut:
     """Continue a failed, canceled or interrupted job from where it stopped."""
