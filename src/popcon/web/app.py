@@ -53,29 +53,45 @@ def recover(svc: Services) -> list[str]:
     return ids
 
 
+# The docs pages may load nothing from another host (ReDoc's bundle still names a logo on its CDN).
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'"
+)
+
+
+def _same_origin(page: HTMLResponse) -> HTMLResponse:
+    page.headers["Content-Security-Policy"] = DOCS_CSP
+    return page
+
+
 def install_docs(app: FastAPI) -> None:
     """/docs (Swagger UI) and /redoc, every asset served by the app itself."""
     app.mount("/docs-assets", StaticFiles(directory=DOCS_ASSETS), name="docs-assets")
 
     @app.get("/docs", include_in_schema=False)
     def _swagger() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url=OPENAPI_URL,
-            title=f"{app.title} API",
-            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
-            swagger_css_url="/docs-assets/swagger-ui.css",
-            swagger_favicon_url="/docs-assets/favicon.png",
-            swagger_ui_parameters={"validatorUrl": None},  # no badge fetched from validator.swagger.io
+        return _same_origin(
+            get_swagger_ui_html(
+                openapi_url=OPENAPI_URL,
+                title=f"{app.title} API",
+                swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+                swagger_css_url="/docs-assets/swagger-ui.css",
+                swagger_favicon_url="/docs-assets/favicon.png",
+                swagger_ui_parameters={"validatorUrl": None},  # no badge fetched from validator.swagger.io
+            )
         )
 
     @app.get("/redoc", include_in_schema=False)
     def _redoc() -> HTMLResponse:
-        return get_redoc_html(
-            openapi_url=OPENAPI_URL,
-            title=f"{app.title} API",
-            redoc_js_url="/docs-assets/redoc.standalone.js",
-            redoc_favicon_url="/docs-assets/favicon.png",
-            with_google_fonts=False,
+        return _same_origin(
+            get_redoc_html(
+                openapi_url=OPENAPI_URL,
+                title=f"{app.title} API",
+                redoc_js_url="/docs-assets/redoc.standalone.js",
+                redoc_favicon_url="/docs-assets/favicon.png",
+                with_google_fonts=False,
+            )
         )
 
 
