@@ -76,7 +76,7 @@ export async function render(root) {
         h("label", { class: "check" }, rb, "Remove the background"),
         h("span", { class: "muted small" }, "(skip it for images that already have transparency)")));
       const orig = h("div", { class: "preview-box" },
-        h("div", { class: "img plain" }, state.fileUrl ? h("img", { src: state.fileUrl, alt: "your image", id: "original-preview" }) : h("div", { class: "placeholder" }, "Your image")),
+        h("div", { class: "img plain" }, state.fileUrl ? h("img", { src: state.fileUrl, alt: "your image", id: "original-preview", decoding: "async" }) : h("div", { class: "placeholder" }, "Your image")),
         h("div", { class: "cap" }, h("span", {}, "Original"), h("span", {}, state.file ? fmtBytes(state.file.size) : "")));
       let cutInner;
       if (!state.removeBg) cutInner = h("div", { class: "placeholder" }, "Background kept as is");
