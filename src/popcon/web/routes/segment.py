@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 
 import numpy as np
 from fastapi import APIRouter, Request, Response
@@ -49,9 +50,17 @@ async def predict(request: Request, job: JobDep, body: PredictRequest) -> Respon
     rle: run lengths of the mask above 0.5, a few kB the page draws without decoding an image."""
     refine = _refine(request)
     k = refine.key(job, body.action, body.frame)
+    t0 = time.perf_counter()
     mask = await run_in_threadpool(refine.predict, k, _clicks(body), body.mode)
+    seg_ms = (time.perf_counter() - t0) * 1000
     area = float((mask > 0.5).mean())
-    headers = {"X-Mask-Area": f"{area:.4f}", "Cache-Control": "no-store"}
+    # Server-Timing: the segmenter's share of a click, so the page (and bench/click_preview.py) can tell
+    # it apart from transport and drawing.
+    headers = {
+        "X-Mask-Area": f"{area:.4f}",
+        "Cache-Control": "no-store",
+        "Server-Timing": f"segment;dur={seg_ms:.1f}",
+    }
     if body.format == "rle":
         h, w = mask.shape
         headers |= {"X-Mask-Width": str(w), "X-Mask-Height": str(h)}

@@ -92,9 +92,9 @@ export class SegmentCanvas extends EventTarget {
     }
     x.putImageData(img, 0, 0);
     this.draw();
-    const clickAt = this.clickAt;
+    const clickAt = this.clickAt, segmentMs = this.segmentMs;
     requestAnimationFrame(() => {
-      const ev = { clickAt, drawnAt: performance.now() };
+      const ev = { clickAt, drawnAt: performance.now(), segmentMs };
       this.dispatchEvent(new CustomEvent("overlay", { detail: ev }));
       this.canvas.dispatchEvent(new CustomEvent("overlay", { detail: ev }));
     });

@@ -224,6 +224,7 @@ export async function render(root, jobId) {
       const w = Number(res.headers.get("X-Mask-Width")), hgt = Number(res.headers.get("X-Mask-Height"));
       const runs = new Uint32Array(await res.arrayBuffer()); // little-endian on every browser platform
       if (ctl.signal.aborted) return;
+      seg.segmentMs = Number((/segment;dur=([\d.]+)/.exec(res.headers.get("Server-Timing") || "") || [])[1]);
       seg.setMaskRuns(runs, w, hgt);
       maskInfo.textContent = `selected ${(area * 100).toFixed(1)}% of the frame`;
       maskInfo.dataset.ready = "1";
