@@ -72,16 +72,23 @@ def frame_png(
     if not path.exists():
         raise NotFound(f"frame {frame} of action #{index} is missing")
     if kind == "view" and job.key_color is not None:
-        png = neutral_view(read_png(path)[..., :3], job.key_color)
+        cut = refine.cutout_path(k)
+        png = neutral_view(read_png(path)[..., :3], job.key_color, read_png(cut) if cut.exists() else None)
         return Response(png, media_type="image/png", headers=NO_CACHE)
     return FileResponse(path, media_type="image/png", headers=NO_CACHE)
 
 
-def neutral_view(rgb: np.ndarray, key: tuple[int, int, int]) -> bytes:
-    """The frame with its key-colour background (and the key-tinted rim) blended into neutral grey."""
+def neutral_view(rgb: np.ndarray, key: tuple[int, int, int], cutout: np.ndarray | None = None) -> bytes:
+    """The frame with its key-colour background blended into neutral grey. Where the cut-out shows the
+    character its key-free colours are used, so the rim carries no tint of the key either."""
     dist = np.linalg.norm(rgb.astype(np.float32) - np.asarray(key, np.float32), axis=2)
     keep = np.clip((dist - KEY_NEAR) / (KEY_FAR - KEY_NEAR), 0.0, 1.0)[..., None]
-    out = rgb * keep + np.asarray(NEUTRAL, np.float32) * (1.0 - keep)
+    base = rgb.astype(np.float32)
+    if cutout is not None and cutout.shape[:2] == rgb.shape[:2] and cutout.ndim == 3 and cutout.shape[2] == 4:
+        shown = cutout[..., 3] > 0
+        base[shown] = cutout[..., :3][shown]
+        keep = np.maximum(keep, cutout[..., 3:4].astype(np.float32) / 255.0)
+    out = base * keep + np.asarray(NEUTRAL, np.float32) * (1.0 - keep)
     buf = io.BytesIO()
     Image.fromarray(out.round().astype(np.uint8), "RGB").save(buf, "PNG", compress_level=1)
     return buf.getvalue()
