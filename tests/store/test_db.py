@@ -86,3 +86,16 @@ def test_concurrent_status_moves_only_one_wins(store):
         t.join()
     assert store.get_action(job.id, 0).status == ActionStatus.POSING
     assert "ok" in results
+
+
+def test_delete_job_removes_it_and_its_actions(store):
+    job = _job(store)
+    other = _job(store)
+    store.delete_job(job.id)
+    with pytest.raises(NotFound):
+        store.get_job(job.id)
+    with pytest.raises(NotFound):
+        store.get_action(job.id, 0)
+    assert [j.id for j in store.list_jobs()] == [other.id]
+    with pytest.raises(NotFound):
+        store.delete_job(job.id)
