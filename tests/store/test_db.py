@@ -138,3 +138,16 @@ def test_matte_report_is_kept_with_the_action(store):
     store.update_action(job.id, 1, matte=report)
     assert store.get_action(job.id, 1).matte == report
     assert store.get_job(job.id).actions[0].matte is None
+
+
+def test_delete_job_removes_it_and_its_actions(store):
+    job = _job(store)
+    other = _job(store)
+    store.delete_job(job.id)
+    with pytest.raises(NotFound):
+        store.get_job(job.id)
+    with pytest.raises(NotFound):
+        store.get_action(job.id, 0)
+    assert [j.id for j in store.list_jobs()] == [other.id]
+    with pytest.raises(NotFound):
+        store.delete_job(job.id)

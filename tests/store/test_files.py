@@ -59,3 +59,19 @@ def test_clean_partials_removes_a_killed_exports_staging_and_restores_a_set_move
     assert sorted(p.name for p in exports.iterdir()) == ["line-emoji", "line-sticker"]
     assert (exports / "line-emoji" / "001.png").read_bytes() == b"published"
     assert (exports / "line-sticker" / "01.png").read_bytes() == b"previous"
+
+
+def test_activity_is_kept_in_order_and_never_recreates_a_deleted_job(tmp_path):
+    files = JobFiles(tmp_path, "0123456789ab")
+    assert not files.append_activity({"kind": "job"})  # no folder yet: nothing written
+    files.root.mkdir(parents=True)
+    for i in range(5):
+        assert files.append_activity({"kind": "action", "n": i})
+    with files.activity.open("a") as f:
+        f.write('{"torn": ')  # a crash mid-line
+    assert [e["n"] for e in files.read_activity()] == [0, 1, 2, 3, 4]
+    assert [e["n"] for e in files.read_activity(limit=3)][-2:] == [3, 4]
+    files.remove()
+    assert not files.root.exists()
+    assert not files.append_activity({"kind": "job"})
+    assert not files.root.exists()

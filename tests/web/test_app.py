@@ -24,10 +24,26 @@ from tests.helpers.web import (
 
 def test_docs_and_pages(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
+    assert client.get(f"{API}/platforms").json()[1]["set_sizes"] == [8, 16, 24]  # line-sticker
+    assert client.get(f"{API}/config").json()["max_image_pixels"] > 0
     assert "/api/v1/jobs" in client.get(f"{API}/openapi.json").json()["paths"]
     for page in ("/", "/create", "/jobs", f"/job/{UNKNOWN}", f"/refine/{UNKNOWN}", f"/results/{UNKNOWN}"):
         r = client.get(page)
         assert r.status_code == 200 and '<main id="view"' in r.text
+
+
+def test_docs_and_redoc_load_every_asset_from_the_app(client: TestClient) -> None:
+    """Offline docs: the pages name no other host, and each script and stylesheet they name is served."""
+    import re
+
+    for page in ("/docs", "/redoc"):
+        html = client.get(page).text
+        assert "https://" not in html.replace("https://fastapi.tiangolo.com", ""), page
+        assets = re.findall(r'(?:src|href)="(/[^"]+)"', html)
+        assert assets, page
+        for url in assets:
+            r = client.get(url)
+            assert r.status_code == 200 and len(r.content) > 1000, url
 
 
 # ---- startup recovery ------------------------------------------------------------------------

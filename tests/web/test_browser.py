@@ -89,7 +89,9 @@ def test_full_flow(live_server: str, browser, screenshots: Path, tmp_path: Path)
     shot(page, screenshots / "03-job-running.png")
     page.wait_for_selector("#review", timeout=90_000)
     assert page.get_attribute("#job-status .badge", "data-status") == "awaiting_refinement"
-    page.wait_for_function("document.querySelectorAll('#action-cards .thumb img').length === 3")
+    page.wait_for_function(  # each card plays its action's loop
+        "document.querySelectorAll('#action-cards .thumb canvas.flip[data-frame]').length === 3"
+    )
     page.wait_for_timeout(300)
     shot(page, screenshots / "04-job-awaiting-refinement.png")
 

@@ -262,7 +262,7 @@ class JobStore:
             return [_to_job(r) for r in rows]
 
     def delete_job(self, job_id: str) -> None:
-        """Remove the job and its actions (NotFound when there is none)."""
+        """Remove the job and its actions (the caller removes its folder through JobFiles)."""
         with self.session() as s:
             s.delete(self._row(s, job_id))
 

@@ -17,11 +17,13 @@ crash leaves either the previous complete folder or none.
 
 from __future__ import annotations
 
+import json
 import shutil
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -29,10 +31,43 @@ from popcon.atomic import storage_errors, write_bytes_atomic
 from popcon.media.images import read_png, write_png
 from popcon.store.db import check_job_id
 
+ACTIVITY_KEEP = 400  # activity lines kept per job: enough for a 40-action set, bounded on disk
+
 
 class JobFiles:
     def __init__(self, data_dir: Path, job_id: str) -> None:
         self.root = data_dir / "jobs" / check_job_id(job_id)
+
+    @property
+    def activity(self) -> Path:
+        return self.root / "activity.jsonl"
+
+    def append_activity(self, entry: dict[str, Any]) -> bool:
+        """Append one progress event to the job's activity log, so a reloaded page still shows it.
+
+        Never recreates a deleted job's folder; returns False when the job has none.
+        """
+        if not self.root.is_dir():
+            return False
+        with self.activity.open("a", encoding="utf-8") as f:
+            f.write(json.dumps(entry, default=str) + "\n")
+        return True
+
+    def read_activity(self, limit: int = ACTIVITY_KEEP) -> list[dict[str, Any]]:
+        """The last `limit` activity entries, oldest first (a torn last line is skipped)."""
+        if not self.activity.exists():
+            return []
+        out = []
+        for line in self.activity.read_text("utf-8").splitlines()[-limit:]:
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+        return out
+
+    def remove(self) -> None:
+        """Delete the job's whole folder (inputs, frames, exports)."""
+        shutil.rmtree(self.root, ignore_errors=True)
 
     @property
     def input_dir(self) -> Path:

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from popcon.domain.errors import InvalidInput, JobBusy
 from popcon.domain.events import Event, Listener
@@ -74,6 +74,16 @@ class AppContext:
     def progress(self, job_id: str, kind: str, done: int, total: int, message: str = "") -> None:
         text = f"{done}/{total}" + (f" {message}" if message else "")
         self.emit(job_id, kind, "done" if done >= total else "running", text)
+
+    def record_activity(self, event: Event) -> None:
+        """Keep the events the job page's activity log shows (not heartbeats or per-frame progress)."""
+        if event.kind == "refine" or (event.kind == "log" and event.status in ("idle", "info")):
+            return
+        self.files(event.job_id).append_activity(event.to_dict())
+
+    def activity(self, job_id: str) -> list[dict[str, Any]]:
+        """The job's activity so far, oldest first (survives reloads and restarts)."""
+        return self.files(self.get_job(job_id).id).read_activity()
 
     # ---- work started from here ---------------------------------------------------------------
     def start(self, job_id: str, fn: Callable[..., object], *args: object) -> Future[object]:

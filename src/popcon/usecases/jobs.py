@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -283,4 +282,4 @@ def delete_job(ctx: AppContext, job_id: str) -> None:
     if ctx.store.lease_holder(job.id):
         raise Conflict(f"job {job.id} is held by another process; try again when it stops")
     ctx.store.delete_job(job.id)
-    shutil.rmtree(ctx.files(job.id).root, ignore_errors=True)
+    ctx.files(job.id).remove()

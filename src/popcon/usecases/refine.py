@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ from popcon.media.images import read_png, write_png
 from popcon.settings import Settings
 from popcon.store.files import JobFiles
 from popcon.vision.segment.base import Click, Segmenter, check_clicks
-from popcon.vision.segment.edits import OPS, LayerStack
+from popcon.vision.segment.edits import OPS, LayerStack, erase_rim
 from popcon.vision.segment.propagate import propagate_edit
 from popcon.vision.segment.registry import get_segmenter
 
@@ -45,6 +46,9 @@ ClickIn = tuple[float, float, bool]  # x, y in frame pixels; True: foreground
 
 def clicks_of(raw: Sequence[ClickIn]) -> list[Click]:
     return [Click(x, y, positive) for x, y, positive in raw]
+
+
+DECODED_KEEP = 16  # decoded frames kept in memory (a 720p RGBA frame is 3.7 MB)
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,7 @@ class RefineService:
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self._prepare_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="popcon-prepare")
+        self._decoded: OrderedDict[Path, tuple[tuple[int, int], np.ndarray]] = OrderedDict()
 
     # ---- paths (built from ids the store returned, never from request text) -------------------
     def key(self, job: Job, action_index: int, frame: int) -> FrameKey:
@@ -126,11 +131,29 @@ class RefineService:
     def _segmenter(self) -> Segmenter:
         return get_segmenter(self.settings)
 
+    def _read(self, path: Path) -> np.ndarray:
+        """A decoded PNG, cached while the file is unchanged: each click would otherwise decode the
+        frame and its cut-out again (tens of ms on a 720p frame)."""
+        st = path.stat()
+        tag = (st.st_mtime_ns, st.st_size)
+        with self._locks_guard:
+            hit = self._decoded.get(path)
+            if hit is not None and hit[0] == tag:
+                self._decoded.move_to_end(path)
+                return hit[1]
+        arr = read_png(path)
+        arr.setflags(write=False)
+        with self._locks_guard:
+            self._decoded[path] = (tag, arr)
+            while len(self._decoded) > DECODED_KEEP:
+                self._decoded.popitem(last=False)
+        return arr
+
     def _rgb(self, k: FrameKey) -> np.ndarray:
-        return read_png(self.original_path(k))[..., :3]
+        return self._read(self.original_path(k))[..., :3]
 
     def _alpha(self, k: FrameKey) -> np.ndarray:
-        cut = read_png(self.cutout_path(k))
+        cut = self._read(self.cutout_path(k))
         return cut[..., 3] if cut.shape[2] == 4 else np.full(cut.shape[:2], 255, np.uint8)
 
     def prepare_action(self, job: Job, action_index: int) -> int:
@@ -194,9 +217,13 @@ class RefineService:
         with self._lock(k):
             stack = self._stack(k)
             self._ensure_auto(k, stack)
-            stack.push(mode, mask, clicks)
+            stack.push(mode, self._with_rim(k, mode, mask), clicks)
             self._save_and_compose(k, stack)
         return _describe(k, stack)
+
+    def _with_rim(self, k: FrameKey, mode: str, mask: np.ndarray) -> np.ndarray:
+        """An erase also takes the soft matte rim around what it removes (else a ghost outline stays)."""
+        return erase_rim(mask, self._alpha(k)) if mode == "erase" else mask
 
     def step(self, k: FrameKey, delta: int) -> dict[str, Any]:
         """Undo (-1) or redo (+1) one layer."""
@@ -253,7 +280,7 @@ class RefineService:
                 stack = self._stack(k)
                 self._ensure_auto(k, stack)
                 for layer, masks in zip(layers, per_layer, strict=True):
-                    stack.push(layer.op, masks[k.frame], layer.clicks)
+                    stack.push(layer.op, self._with_rim(k, layer.op, masks[k.frame]), layer.clicks)
                 self._save_and_compose(k, stack)
                 if _differs(stack.alpha(autos[k.frame]), autos[k.frame]):
                     suspect.append(k.frame)

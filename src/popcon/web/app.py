@@ -13,7 +13,8 @@ from importlib import resources
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import FileResponse
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from popcon import __version__
@@ -25,6 +26,9 @@ from popcon.web.hub import EventHub
 
 log = logging.getLogger("popcon.web")
 STATIC = Path(str(resources.files("popcon.web").joinpath("static")))
+# Swagger UI and ReDoc from the fastapi-offline wheel (MIT): /docs and /redoc work with no network.
+DOCS_ASSETS = Path(str(resources.files("fastapi_offline").joinpath("static")))
+OPENAPI_URL = "/api/v1/openapi.json"
 PAGES = ("create", "jobs", "job", "refine", "results")
 
 
@@ -38,6 +42,48 @@ def recover(svc: AppContext) -> list[str]:
     return ids
 
 
+# The docs pages may load nothing from another host (ReDoc's bundle still names a logo on its CDN).
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'"
+)
+
+
+def _same_origin(page: HTMLResponse) -> HTMLResponse:
+    page.headers["Content-Security-Policy"] = DOCS_CSP
+    return page
+
+
+def install_docs(app: FastAPI) -> None:
+    """/docs (Swagger UI) and /redoc, every asset served by the app itself."""
+    app.mount("/docs-assets", StaticFiles(directory=DOCS_ASSETS), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def _swagger() -> HTMLResponse:
+        return _same_origin(
+            get_swagger_ui_html(
+                openapi_url=OPENAPI_URL,
+                title=f"{app.title} API",
+                swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+                swagger_css_url="/docs-assets/swagger-ui.css",
+                swagger_favicon_url="/docs-assets/favicon.png",
+                swagger_ui_parameters={"validatorUrl": None},  # no badge fetched from validator.swagger.io
+            )
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    def _redoc() -> HTMLResponse:
+        return _same_origin(
+            get_redoc_html(
+                openapi_url=OPENAPI_URL,
+                title=f"{app.title} API",
+                redoc_js_url="/docs-assets/redoc.standalone.js",
+                redoc_favicon_url="/docs-assets/favicon.png",
+                with_google_fonts=False,
+            )
+        )
+
+
 def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -> FastAPI:
     settings = settings or Settings()
 
@@ -45,7 +91,7 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         svc = open_context(settings)  # embedded pool, or Celery workers with POPCON_QUEUE=celery
         app.state.services = svc
-        app.state.hub = hub = EventHub(svc.subscribe)
+        app.state.hub = hub = EventHub(svc.subscribe, journal=svc.record_activity)
         if recover_jobs and settings.queue == "embedded":  # Celery workers recover their own jobs
             recover(svc)
         try:
@@ -59,8 +105,9 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
         version=__version__,
         description="One character image in, animated emoji and sticker sets out.",
         lifespan=lifespan,
-        docs_url="/docs",
-        openapi_url="/api/v1/openapi.json",
+        docs_url=None,  # FastAPI's own pages load their scripts from a CDN: served below instead
+        redoc_url=None,
+        openapi_url=OPENAPI_URL,
     )
     install_error_handlers(app)
     app.add_middleware(JsonBodyLimit, max_bytes=settings.max_json_bytes)
@@ -71,6 +118,7 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
         app.include_router(module.router, prefix="/api/v1")
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    install_docs(app)
 
     index = STATIC / "index.html"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Callable
 
@@ -10,13 +11,21 @@ from popcon.domain.events import Event, Listener
 
 
 class EventHub:
-    def __init__(self, subscribe: Callable[[Listener], Callable[[], None]]) -> None:
+    def __init__(
+        self,
+        subscribe: Callable[[Listener], Callable[[], None]],
+        journal: Callable[[Event], None] | None = None,
+    ) -> None:
+        self._journal = journal  # keeps a job's activity where a reloaded page can read it back
         self._subs: dict[int, tuple[str, asyncio.AbstractEventLoop, asyncio.Queue[Event]]] = {}
         self._lock = threading.Lock()
         self._next = 0
         self._unsubscribe: Callable[[], None] = subscribe(self._on_event)
 
     def _on_event(self, event: Event) -> None:
+        if self._journal is not None:
+            with contextlib.suppress(OSError):  # a full disk must not stop the live stream
+                self._journal(event)
         with self._lock:
             targets = [(loop, q) for job, loop, q in self._subs.values() if job == event.job_id]
         for loop, q in targets:

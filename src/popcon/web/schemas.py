@@ -57,6 +57,7 @@ class PlatformOut(BaseModel):
     height: int
     set_min: int
     set_max: int
+    set_sizes: list[int] = Field(default_factory=list, description="Only these set sizes, when not empty.")
 
     @classmethod
     def of(cls, p: PlatformPreset) -> PlatformOut:
@@ -69,6 +70,7 @@ class PlatformOut(BaseModel):
             height=p.canvas.height,
             set_min=p.set.min,
             set_max=p.set.max,
+            set_sizes=list(p.set.sizes),
         )
 
 
@@ -78,6 +80,7 @@ class ConfigOut(BaseModel):
     offline: bool
     cost_estimate: str | None = Field(description="Human-readable estimate when a paid provider is set.")
     max_upload_bytes: int
+    max_image_pixels: int
     max_actions: int
 
 
@@ -218,6 +221,9 @@ class FrameInfo(BaseModel):
     width: int
     height: int
     edited: list[int] = Field(description="Frames that carry user edits.")
+    export_frames: dict[str, int] = Field(
+        default_factory=dict, description="Per platform of the job: how many of these frames its file plays."
+    )
 
 
 class ClickIn(BaseModel):
@@ -234,6 +240,11 @@ class FrameRef(BaseModel):
 class PredictRequest(FrameRef):
     clicks: list[ClickIn] = Field(max_length=64)
     mode: Literal["keep", "erase", "restore"] = "erase"
+    format: Literal["png", "rle"] = Field(
+        default="png",
+        description="png: mask in the alpha of a PNG. rle: the mask above 0.5 as little-endian uint32 run "
+        "lengths, row-major, starting with a run of unselected pixels (X-Mask-Width / X-Mask-Height).",
+    )
 
 
 class ApplyRequest(PredictRequest):

@@ -7,7 +7,7 @@ import pytest
 
 from popcon.domain.errors import InvalidInput
 from popcon.vision.segment.base import Click
-from popcon.vision.segment.edits import LayerStack
+from popcon.vision.segment.edits import LayerStack, erase_rim
 
 H, W = 40, 60
 
@@ -125,3 +125,22 @@ def test_bad_edits_refused(tmp_path: Path) -> None:
         s.keep(np.zeros((3, 3), np.float32))
     with pytest.raises(InvalidInput):
         LayerStack.load(tmp_path)
+
+
+def test_erase_takes_the_soft_matte_rim_but_not_the_solid_neighbour() -> None:
+    """A click mask stops at the solid edge; the matte's soft rim outside it must go with it (no ghost)."""
+    alpha = np.zeros((40, 60), np.uint8)
+    alpha[10:30, 10:30] = 255  # the object to erase
+    alpha[8:32, 8:10] = alpha[8:32, 30:32] = alpha[8:10, 8:32] = alpha[30:32, 8:32] = 90  # its soft rim
+    alpha[10:30, 33:50] = 255  # a solid neighbour 3 px away
+    mask = np.zeros((40, 60), np.float32)
+    mask[10:30, 10:30] = 1.0
+    stack = LayerStack(alpha.shape)
+    stack.erase(mask)
+    naive = stack.alpha(alpha)
+    assert naive[8:32, 8:32].max() > 0.3  # what erase alone left: the outline
+    stack = LayerStack(alpha.shape)
+    stack.erase(erase_rim(mask, alpha))
+    a = stack.alpha(alpha)
+    assert a[8:32, 8:32].max() == 0.0
+    assert (a[10:30, 33:50] == 1.0).all()  # the solid neighbour is untouched

@@ -226,3 +226,19 @@ def test_upload_field_without_a_file_name_and_degenerate_images(client: TestClie
         )
         assert "8000x10" in body["detail"]
     assert client.get(f"{API}/jobs").json()["jobs"] == []
+
+
+def test_delete_job_removes_rows_and_files(tmp_path: Path) -> None:
+    settings = web_settings(tmp_path / "data")
+    with TestClient(create_app(settings)) as c:
+        job = wait_job(c, create_job(c, json.dumps([{"id": "wave"}]))["id"])
+        folder = settings.data_dir / "jobs" / job["id"]
+        assert folder.is_dir()
+        activity = c.get(f"{API}/jobs/{job['id']}/activity").json()
+        assert {e["kind"] for e in activity} >= {"job", "action"}  # kept server-side for a reload
+        assert any(e["status"] == "awaiting_refinement" for e in activity)
+        assert c.delete(f"{API}/jobs/{job['id']}").status_code == 204
+        assert not folder.exists()
+        assert_error(c.get(f"{API}/jobs/{job['id']}"), 404)
+        assert c.get(f"{API}/jobs").json()["jobs"] == []
+        assert_error(c.delete(f"{API}/jobs/{job['id']}"), 404)

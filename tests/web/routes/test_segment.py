@@ -81,3 +81,27 @@ def test_clicks_must_land_on_the_frame_and_be_numbers(ready_job: tuple[TestClien
         c.post(f"{url}/predict", content=nan, headers={"content-type": "application/json"}), 422
     )
     assert "finite" in body["detail"]
+
+
+def test_predict_rle_matches_the_png_mask_and_view_hides_the_key(ready_job: tuple[TestClient, dict]) -> None:
+    c, job = ready_job
+    url = f"{API}/jobs/{job['id']}/segment/predict"
+    body = {"action": 1, "frame": 0, "clicks": [{"x": 128, "y": 150, "positive": True}]}
+    png = c.post(url, json=body)
+    rle = c.post(url, json={**body, "format": "rle"})
+    assert rle.status_code == 200 and rle.headers["content-type"] == "application/octet-stream"
+    w, h = int(rle.headers["X-Mask-Width"]), int(rle.headers["X-Mask-Height"])
+    runs = np.frombuffer(rle.content, "<u4")
+    assert int(runs.sum()) == w * h and len(rle.content) < len(png.content)
+    bits = np.repeat(np.arange(len(runs)) % 2, runs).astype(bool).reshape(h, w)
+    alpha = np.asarray(Image.open(io.BytesIO(png.content)))[..., 3]
+    assert (bits == (alpha > 127)).mean() > 0.999
+    # The original as the user sees it: no key-colour background.
+    fr = f"{API}/jobs/{job['id']}/actions/1/frames/0"
+    raw = np.asarray(Image.open(io.BytesIO(c.get(f"{fr}/raw").content)).convert("RGB")).astype(int)
+    view = np.asarray(Image.open(io.BytesIO(c.get(f"{fr}/view").content)).convert("RGB")).astype(int)
+    key = np.asarray(c.app.state.services.store.get_job(job["id"]).key_color)
+    near = lambda im: (np.abs(im - key).sum(axis=2) < 40).mean()  # noqa: E731
+    assert near(raw) > 0.2 and near(view) < 0.001
+    info = c.get(f"{fr[: fr.rindex('/frames')]}/frames").json()
+    assert info["export_frames"]["line-emoji"] <= 20

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+import cv2
 import numpy as np
 from PIL import Image
 
@@ -24,6 +25,8 @@ from popcon.vision.segment.base import Click
 __all__ = ["OPS", "Layer", "LayerStack"]
 
 Op = Literal["keep", "erase", "restore"]
+RIM_RADIUS = 3  # px of soft matte edge an erase takes with it
+RIM_SOLID = 0.94  # alpha from which a pixel is solid character, never taken by the rim
 OPS: tuple[str, ...] = ("keep", "erase", "restore")
 FORMAT = 1
 
@@ -186,6 +189,25 @@ class LayerStack:
         except (KeyError, ValueError, TypeError, OSError) as exc:
             raise InvalidInput(f"edit layers in {folder} are damaged: {exc}") from exc
         return stack
+
+
+def erase_rim(mask: np.ndarray, alpha: np.ndarray, radius: int = RIM_RADIUS) -> np.ndarray:
+    """The erase mask grown over the soft matte edge around it.
+
+    Why: a click mask follows the object's solid edge, while the matte's anti-aliased rim (and any halo)
+    lies a few pixels outside it, so `alpha * (1 - mask)` left a faint outline of what was erased.
+    Within `radius` px of the mask, partly transparent pixels are removed too; the opaque ones (the part
+    of the character that stays) are not, and a soft mask edge becomes full where the matte is soft.
+    """
+    m = _alpha01(mask, alpha.shape[:2])
+    a = _alpha01(alpha, alpha.shape[:2])
+    sel = (m > 0.5).astype(np.uint8)
+    if not sel.any():
+        return _to_u8(m)
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    near = cv2.dilate(sel, k) > 0
+    rim = near & (a < RIM_SOLID)
+    return _to_u8(np.where(rim, 1.0, m))
 
 
 def _alpha01(a: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

@@ -35,6 +35,7 @@ def config(svc: Svc) -> ConfigOut:
         offline=offline,
         cost_estimate=None if offline else "estimated per set from the price table",
         max_upload_bytes=svc.settings.max_upload_bytes,
+        max_image_pixels=svc.settings.max_image_pixels,
         max_actions=MAX_ACTIONS,
     )
 

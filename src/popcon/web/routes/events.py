@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -23,6 +24,12 @@ HEARTBEAT_S = 10.0
 
 def _sse(event: str, data: object) -> bytes:
     return f"event: {event}\ndata: {json.dumps(data, default=str)}\n\n".encode()
+
+
+@router.get("/jobs/{job_id}/activity")
+def job_activity(svc: Svc, job: JobDep) -> list[dict[str, Any]]:
+    """The job's activity so far (the events the live stream sent), oldest first: survives reloads."""
+    return svc.activity(job.id)
 
 
 @router.get(

@@ -1,6 +1,8 @@
 // SegmentCanvas: one frame at real pixel size (zoomable, pannable), click points, and the mask preview.
 // Left click = foreground point, right click (or the point toggle, for touch) = background point.
-const TINT = { erase: "#ff2d55", keep: "#19c37d", restore: "#2f7bff" };
+// Overlay colours (RGB). Erase is striped magenta and white with a dark-and-white outline, readable on
+// orange, red or pink characters where a plain red tint vanished.
+const TINT = { erase: [214, 0, 170], keep: [25, 195, 125], restore: [47, 123, 255] };
 
 export class SegmentCanvas extends EventTarget {
   constructor(viewport, { interactive = true } = {}) {
@@ -48,30 +50,65 @@ export class SegmentCanvas extends EventTarget {
     return Math.max(0.25, Math.min((r.width - 24) / this.canvas.width, (r.height - 24) / this.canvas.height));
   }
 
-  setMask(maskImg) {
-    if (!maskImg) { this.mask = null; this.draw(); return; }
-    const c = document.createElement("canvas");
-    c.width = maskImg.naturalWidth || maskImg.width;
-    c.height = maskImg.naturalHeight || maskImg.height;
-    const x = c.getContext("2d");
-    x.drawImage(maskImg, 0, 0);
-    x.globalCompositeOperation = "source-in";
-    x.fillStyle = TINT[this.mode] || TINT.erase;
-    x.fillRect(0, 0, c.width, c.height);
-    this.mask = c;
-    this._maskSource = maskImg;
+  // The mask as run lengths (Uint32Array, row-major, first run unselected): unpacked straight into the
+  // overlay's pixels, so no image is encoded, sent or decoded per click.
+  setMaskRuns(runs, width, height) {
+    const bits = new Uint8Array(width * height);
+    let at = 0;
+    for (let i = 0; i < runs.length; i++) {
+      const end = Math.min(bits.length, at + runs[i]);
+      if (i & 1) bits.fill(1, at, end);
+      at = end;
+    }
+    this._bits = { bits, width, height };
+    this._paintMask();
+  }
+
+  _paintMask() {
+    if (!this._bits) { this.mask = null; this.draw(); return; }
+    const { bits, width: w, height: hgt } = this._bits;
+    if (!this.mask || this.mask.width !== w || this.mask.height !== hgt) {
+      this.mask = document.createElement("canvas");
+      this.mask.width = w;
+      this.mask.height = hgt;
+    }
+    const x = this.mask.getContext("2d");
+    const img = x.createImageData(w, hgt);
+    const px = new Uint32Array(img.data.buffer); // RGBA bytes as little-endian words: 0xAABBGGRR
+    const [r, g, b] = TINT[this.mode] || TINT.erase;
+    const tint = (150 << 24) | (b << 16) | (g << 8) | r;
+    const light = this.mode === "erase" ? (110 << 24) | 0xffffff : tint; // erase: stripes of tint and white
+    const dark = (255 << 24) | 0x1a1a1a, white = 0xffffffff;
+    for (let y = 0; y < hgt; y++) {
+      const row = y * w;
+      for (let i = row, end = row + w; i < end; i++) {
+        if (!bits[i]) continue;
+        const xx = i - row;
+        const edge = xx === 0 || xx === w - 1 || y === 0 || y === hgt - 1 || !bits[i - 1] || !bits[i + 1] || !bits[i - w] || !bits[i + w];
+        if (edge) px[i] = dark;
+        else if (xx > 0 && (!bits[i - 2] || !bits[i + 2] || !bits[i - 2 * w] || !bits[i + 2 * w])) px[i] = white;
+        else px[i] = ((xx + y) >> 3) & 1 ? light : tint;
+      }
+    }
+    x.putImageData(img, 0, 0);
     this.draw();
+    const clickAt = this.clickAt, segmentMs = this.segmentMs;
+    requestAnimationFrame(() => {
+      const ev = { clickAt, drawnAt: performance.now(), segmentMs };
+      this.dispatchEvent(new CustomEvent("overlay", { detail: ev }));
+      this.canvas.dispatchEvent(new CustomEvent("overlay", { detail: ev }));
+    });
   }
 
   setMode(mode) {
     this.mode = mode;
-    if (this._maskSource) this.setMask(this._maskSource);
+    if (this._bits) this._paintMask();
   }
 
   clearPoints() {
     this.points = [];
     this.mask = null;
-    this._maskSource = null;
+    this._bits = null;
     this.draw();
   }
 
@@ -79,12 +116,7 @@ export class SegmentCanvas extends EventTarget {
     const { ctx, canvas } = this;
     ctx.clearRect(0, 0, canvas.width, canvas.height);
     if (this.image) ctx.drawImage(this.image, 0, 0);
-    if (this.mask) {
-      ctx.save();
-      ctx.globalAlpha = 0.5;
-      ctx.drawImage(this.mask, 0, 0);
-      ctx.restore();
-    }
+    if (this.mask) ctx.drawImage(this.mask, 0, 0); // its transparency is in its pixels
     const r = Math.max(3, 7 / this.zoom);
     for (const p of this.points) {
       ctx.beginPath();
@@ -130,6 +162,7 @@ export class SegmentCanvas extends EventTarget {
       vp.classList.remove("grabbing");
       if (!d || d.pan || d.moved) return;
       const positive = d.button === 2 ? false : !this.negative;
+      this.clickAt = performance.now();
       const pt = this._toImage(e);
       if (pt.x < 0 || pt.y < 0 || pt.x >= c.width || pt.y >= c.height) return;
       this.points.push({ x: Math.round(pt.x * 10) / 10, y: Math.round(pt.y * 10) / 10, positive });

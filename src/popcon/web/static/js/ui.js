@@ -17,11 +17,19 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+// Success notes fade; an error stays until the user closes it (an error read by nobody helps nobody).
 export function toast(message, kind = "") {
   const box = document.getElementById("toasts");
-  const t = h("div", { class: `toast ${kind}` }, message);
+  const t = h("div", { class: `toast ${kind}`, role: kind === "bad" ? "alert" : "status" }, h("span", {}, message));
+  if (kind === "bad") t.append(h("button", { class: "toast-x", type: "button", "aria-label": "Dismiss", onclick: () => t.remove() }, "×"));
+  else setTimeout(() => t.remove(), 3500);
   box.append(t);
-  setTimeout(() => t.remove(), kind === "bad" ? 7000 : 3500);
+}
+
+// An error shown next to the control it is about; it stays until the user acts (clearFieldError).
+export function fieldError(box, message) {
+  box.textContent = message || "";
+  box.hidden = !message;
 }
 
 export function showError(err) {
@@ -29,8 +37,8 @@ export function showError(err) {
   toast(err && err.message ? err.message : String(err), "bad");
 }
 
-const RUNNING = new Set(["queued", "generating_character", "generating_poses", "animating", "extracting", "matting", "exporting",
-  "pending", "posing"]);
+const RUNNING = new Set(["generating_character", "generating_poses", "animating", "extracting", "matting", "exporting", "posing"]);
+const WAITING = new Set(["queued", "pending"]); // not started yet: must not look like work in progress
 const LABELS = {
   queued: "queued", generating_character: "preparing character", generating_poses: "drawing poses",
   animating: "animating", extracting: "picking the loop", matting: "cutting out", awaiting_refinement: "ready to review",
@@ -45,6 +53,7 @@ function capital(s) { return s.charAt(0).toUpperCase() + s.slice(1); }
 export function badge(status) {
   let kind = "";
   if (RUNNING.has(status)) kind = "run";
+  else if (WAITING.has(status)) kind = "queue";
   else if (status === "completed" || status === "done") kind = "ok";
   else if (status === "awaiting_refinement" || status === "completed_with_errors") kind = "wait";
   else if (status === "failed" || status === "canceled") kind = "bad";
@@ -78,6 +87,23 @@ export function timeAgo(iso) {
   if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
   return d.toLocaleDateString();
 }
+
+export function fmtDate(iso) {
+  const d = parseTime(iso);
+  if (!d) return "";
+  return d.toLocaleString(undefined, { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+}
+
+// Platform display names by id ("line-emoji" -> "LINE animated emoji"), fetched once per page load.
+let platformsOnce = null;
+export function platformNames() {
+  if (!platformsOnce) {
+    platformsOnce = fetch("/api/v1/platforms").then((r) => (r.ok ? r.json() : []))
+      .then((list) => Object.fromEntries(list.map((p) => [p.id, p.name]))).catch(() => ({}));
+  }
+  return platformsOnce;
+}
+export function platformLabel(names, id) { return names[id] || id; }
 
 export function pageHead(title, subtitle, ...right) {
   return h("div", { class: "page-head" },

@@ -1,7 +1,7 @@
 // Create: a character (upload or prompt), the actions, the platforms; one click starts the job.
-import { get, post } from "../api.js";
+import { get, imageSize, postWithProgress } from "../api.js";
 import { navigate } from "../app.js";
-import { h, pageHead, showError, toast, fmtBytes } from "../ui.js";
+import { h, pageHead, fieldError, fmtBytes } from "../ui.js";
 
 const DEFAULT_ACTIONS = ["wave", "jump", "laugh", "love"];
 
@@ -10,6 +10,7 @@ export async function render(root) {
   const state = {
     source: "upload",
     file: null, fileUrl: null, cutoutUrl: null, cutoutWarning: null, cutoutPending: false,
+    charError: "", uploadPct: null, // an error about the image stays next to it until the user acts
     prompt: "", reference: null, referenceUrl: null,
     removeBg: true,
     selected: new Map(), // id -> {id, motion_prompt, custom, label}
@@ -45,6 +46,7 @@ export async function render(root) {
     // Switching clears the other source's input and preview.
     state.file = null; state.fileUrl = null; state.cutoutUrl = null; state.cutoutWarning = null;
     state.prompt = ""; state.reference = null; state.referenceUrl = null;
+    state.charError = "";
     state.key = newKey();
     srcSeg.querySelectorAll("button").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.source === src)));
     renderCharacter();
@@ -54,23 +56,27 @@ export async function render(root) {
   function renderCharacter() {
     charBody.innerHTML = "";
     if (state.source === "upload") {
-      const input = h("input", { type: "file", id: "file-input", accept: "image/png,image/jpeg,image/webp,image/gif,image/bmp,image/tiff" });
+      // A real (visually hidden) file input inside the drop zone: Tab reaches it, Enter or Space opens it.
+      const input = h("input", { type: "file", id: "file-input", "aria-describedby": "file-help char-error", accept: "image/png,image/jpeg,image/webp,image/gif,image/bmp,image/tiff" });
       input.addEventListener("change", () => input.files[0] && pickFile(input.files[0]));
       const drop = h("label", { class: "dropzone", for: "file-input" },
         input,
         h("div", { class: "big-icon" }, "🖼️"),
         h("b", {}, state.file ? "Choose another image" : "Drop your character here, or click to choose"),
-        h("span", { class: "muted small" }, `PNG, JPEG, WebP, GIF, BMP or TIFF · up to ${fmtBytes(config.max_upload_bytes)} · full body works best`));
+        h("span", { class: "muted small", id: "file-help" }, `PNG, JPEG, WebP, GIF, BMP or TIFF · up to ${fmtBytes(config.max_upload_bytes)} and ${Math.round(config.max_image_pixels / 1e6)} megapixels · full body works best`));
       drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
       drop.addEventListener("dragleave", () => drop.classList.remove("over"));
       drop.addEventListener("drop", (e) => { e.preventDefault(); drop.classList.remove("over"); if (e.dataTransfer.files[0]) pickFile(e.dataTransfer.files[0]); });
       const rb = h("input", { type: "checkbox", id: "remove-bg", checked: state.removeBg });
       rb.addEventListener("change", () => { state.removeBg = rb.checked; renderCharacter(); if (rb.checked && state.file && !state.cutoutUrl) makeCutout(); });
-      const left = h("div", {}, drop, h("div", { class: "row", style: { marginTop: "12px" } },
+      const err = h("div", { class: "field-error", id: "char-error", role: "alert", hidden: !state.charError }, state.charError);
+      const progress = state.uploadPct === null ? null : h("div", { class: "upload-progress", id: "upload-progress" },
+        h("span", {}, `Uploading ${state.uploadPct}%`), h("div", { class: "bar" }, h("i", { style: { width: `${state.uploadPct}%` } })));
+      const left = h("div", {}, drop, err, progress, h("div", { class: "row", style: { marginTop: "12px" } },
         h("label", { class: "check" }, rb, "Remove the background"),
         h("span", { class: "muted small" }, "(skip it for images that already have transparency)")));
       const orig = h("div", { class: "preview-box" },
-        h("div", { class: "img plain" }, state.fileUrl ? h("img", { src: state.fileUrl, alt: "your image", id: "original-preview" }) : h("div", { class: "placeholder" }, "Your image")),
+        h("div", { class: "img plain" }, state.fileUrl ? h("img", { src: state.fileUrl, alt: "your image", id: "original-preview", decoding: "async" }) : h("div", { class: "placeholder" }, "Your image")),
         h("div", { class: "cap" }, h("span", {}, "Original"), h("span", {}, state.file ? fmtBytes(state.file.size) : "")));
       let cutInner;
       if (!state.removeBg) cutInner = h("div", { class: "placeholder" }, "Background kept as is");
@@ -106,7 +112,25 @@ export async function render(root) {
     }
   }
 
-  function pickFile(file) {
+  // Checks that need no upload (bytes, pixels from the header) come first: a 12000x12000 image is refused
+  // at once, with the reason next to the drop zone, and the page never decodes it.
+  async function pickFile(file) {
+    state.charError = "";
+    let why = "";
+    if (file.size > config.max_upload_bytes) why = `${file.name} is ${fmtBytes(file.size)}; the limit is ${fmtBytes(config.max_upload_bytes)}.`;
+    else if (!file.size) why = `${file.name} is empty.`;
+    else {
+      const dim = await imageSize(file).catch(() => null);
+      if (dim && dim.width * dim.height > config.max_image_pixels) {
+        why = `${file.name} is ${dim.width}×${dim.height} (${(dim.width * dim.height / 1e6).toFixed(0)} megapixels); the limit is ${Math.round(config.max_image_pixels / 1e6)} megapixels. Scale it down and try again.`;
+      }
+    }
+    if (why) {
+      state.charError = why;
+      renderCharacter();
+      renderSummary();
+      return;
+    }
     state.file = file;
     state.fileUrl = track(URL.createObjectURL(file));
     state.cutoutUrl = null; state.cutoutWarning = null;
@@ -123,17 +147,36 @@ export async function render(root) {
     try {
       const fd = new FormData();
       fd.append("image", file);
-      const res = await post("/cutout", fd);
-      const warning = res.headers.get("X-Matte-Warning");
-      const blob = await res.blob();
+      let warning = null;
+      const blob = await postWithProgress("/cutout", fd, {
+        blob: true,
+        onProgress: (sent, total) => showProgress(file, sent, total),
+        onResponse: (xhr) => { warning = xhr.getResponseHeader("X-Matte-Warning"); },
+      });
       if (state.file === file) { state.cutoutUrl = track(URL.createObjectURL(blob)); state.cutoutWarning = warning; }
     } catch (err) {
-      if (state.file === file) { showError(err); if (err.status >= 400) { state.file = null; state.fileUrl = null; } }
+      if (state.file === file) {
+        // The server refused the image: say why next to it; the form keeps everything else.
+        state.charError = err.message;
+        if (err.status >= 400) { state.file = null; state.fileUrl = null; }
+      }
     } finally {
-      if (state.file === file || !state.file) state.cutoutPending = false;
+      if (state.file === file || !state.file) { state.cutoutPending = false; state.uploadPct = null; }
       renderCharacter();
       renderSummary();
     }
+  }
+
+  // Upload progress for big files; updates the bar in place (no re-render while the user works).
+  function showProgress(file, sent, total) {
+    if (state.file !== file || !total || total < 256 * 1024) return;
+    const pct = Math.min(100, Math.round((100 * sent) / total));
+    const first = state.uploadPct === null;
+    state.uploadPct = pct;
+    const box = document.getElementById("upload-progress");
+    if (first || !box) { renderCharacter(); return; }
+    box.querySelector("span").textContent = `Uploading ${pct}%`;
+    box.querySelector(".bar i").style.width = `${pct}%`;
   }
 
   // ---- 2. actions ------------------------------------------------------------------------------
@@ -143,18 +186,25 @@ export async function render(root) {
   actPanel.append(h("p", { class: "muted small", style: { marginTop: "-6px" } }, "Each action becomes one animated emoji. Tweak the motion prompt to change how it moves."));
   const grid = h("div", { class: "actions-grid" });
   actPanel.append(grid);
-  const cName = h("input", { type: "text", id: "custom-name", placeholder: "name, e.g. moonwalk", maxlength: 32 });
-  const cPrompt = h("input", { type: "text", id: "custom-prompt", placeholder: "motion, e.g. slides backwards while stepping in place", maxlength: 800 });
+  const cName = h("input", { type: "text", id: "custom-name", placeholder: "e.g. moonwalk", maxlength: 32, "aria-describedby": "custom-error" });
+  const cPrompt = h("input", { type: "text", id: "custom-prompt", placeholder: "e.g. slides backwards while stepping in place", maxlength: 800, "aria-describedby": "custom-error" });
   const cAdd = h("button", { class: "btn", type: "button", onclick: addCustom }, "+ Add custom action");
-  actPanel.append(h("div", { class: "custom-row" }, cName, cPrompt, cAdd));
+  const cError = h("div", { class: "field-error", id: "custom-error", role: "alert", hidden: true });
+  for (const el of [cName, cPrompt]) el.addEventListener("input", () => fieldError(cError, ""));
+  actPanel.append(h("div", { class: "custom-row" },
+    h("label", { class: "field", for: "custom-name" }, h("span", {}, "Custom action name"), cName),
+    h("label", { class: "field", for: "custom-prompt" }, h("span", {}, "How it moves"), cPrompt), cAdd), cError);
+  const setWarn = h("div", { class: "set-warning", id: "set-warning", role: "status", hidden: true });
+  actPanel.append(setWarn);
   wrap.append(actPanel);
 
   function addCustom() {
     const id = cName.value.trim().toLowerCase().replace(/\s+/g, "-");
     const prompt = cPrompt.value.trim();
-    if (!/^[a-z][a-z0-9_-]{0,31}$/.test(id)) return toast("Name: lowercase letters, digits, - or _ (start with a letter)", "bad");
-    if (!prompt) return toast("Describe the motion of the custom action", "bad");
-    if (presets.some((p) => p.id === id) || state.customs.some((c) => c.id === id)) return toast(`${id} already exists`, "bad");
+    if (!/^[a-z][a-z0-9_-]{0,31}$/.test(id)) return fieldError(cError, "Name: lowercase letters, digits, - or _ (start with a letter)");
+    if (!prompt) return fieldError(cError, "Describe the motion of the custom action");
+    if (presets.some((p) => p.id === id) || state.customs.some((c) => c.id === id)) return fieldError(cError, `${id} already exists`);
+    fieldError(cError, "");
     const c = { id, label: cName.value.trim(), emoji: "✨", motion_prompt: prompt, seconds: 2, custom: true };
     state.customs.push(c);
     state.selected.set(id, { id, motion_prompt: prompt, custom: true, label: c.label });
@@ -180,15 +230,51 @@ export async function render(root) {
         h("span", { class: "name" }, p.label), p.custom ? h("span", { class: "tag" }, "custom") : null, h("span", { class: "secs" }, `${p.seconds}s`));
       card.append(head);
       if (on) {
-        const ta = h("textarea", { "aria-label": `${p.label} motion prompt`, maxlength: 800 });
+        const ta = h("textarea", { "aria-label": `${p.label} motion prompt`, maxlength: 800, rows: 3 });
         ta.value = state.selected.get(p.id).motion_prompt;
-        ta.addEventListener("input", () => { state.selected.get(p.id).motion_prompt = ta.value; state.key = newKey(); });
+        ta.addEventListener("input", () => { state.selected.get(p.id).motion_prompt = ta.value; state.key = newKey(); fitText(ta); });
         card.append(ta);
+        requestAnimationFrame(() => fitText(ta)); // the whole prompt shows: the box grows to its text
       }
       grid.append(card);
     }
     actCount.textContent = `${state.selected.size} selected`;
+    renderSetWarning();
     renderSummary();
+  }
+
+  // The platform's set size rule, checked as actions are picked (not only after export).
+  function setProblems() {
+    const n = state.selected.size, out = [];
+    for (const p of platforms) {
+      if (!state.platforms.has(p.id)) continue;
+      if (n < p.set_min) out.push({ p, need: p.set_min, text: `${p.name} needs at least ${p.set_min} emoji in a set to be submitted; ${n} picked.` });
+      else if (n > p.set_max) out.push({ p, need: 0, text: `${p.name} takes at most ${p.set_max} per set; ${n} picked.` });
+      else if (p.set_sizes.length && !p.set_sizes.includes(n)) {
+        const next = p.set_sizes.find((x) => x > n);
+        out.push({ p, need: next || 0, text: `${p.name} sets have ${p.set_sizes.join(", ")} items; ${n} picked.` });
+      }
+    }
+    return out;
+  }
+
+  function renderSetWarning() {
+    const probs = setProblems();
+    setWarn.innerHTML = "";
+    setWarn.hidden = !probs.length;
+    if (!probs.length) return;
+    setWarn.append(h("ul", {}, probs.map((x) => h("li", {}, x.text))));
+    const need = Math.max(0, ...probs.map((x) => x.need)) - state.selected.size;
+    const spare = presets.filter((p) => !state.selected.has(p.id));
+    if (need > 0 && spare.length) {
+      const add = spare.slice(0, need);
+      setWarn.append(h("button", { class: "btn small", type: "button", id: "add-suggested", onclick: () => {
+        for (const p of add) state.selected.set(p.id, { id: p.id, motion_prompt: p.motion_prompt });
+        state.key = newKey();
+        renderActions();
+      } }, `Add ${add.length} suggested: ${add.map((p) => p.emoji).join(" ")}`));
+    }
+    setWarn.append(h("span", { class: "muted small" }, "You can still make a smaller set to try things out."));
   }
 
   // ---- 3. platforms ----------------------------------------------------------------------------
@@ -207,8 +293,9 @@ export async function render(root) {
         if (box.checked) state.platforms.add(p.id); else state.platforms.delete(p.id);
         state.key = newKey();
         renderPlatforms();
+        renderSetWarning();
       });
-      plats.append(h("label", { class: `platform${on ? " on" : ""}${p.implemented ? "" : " off"}` }, box,
+      plats.append(h("label", { class: `platform${on ? " on" : ""}${p.implemented ? "" : " off"}`, "data-platform-card": p.id }, box,
         h("div", {}, h("div", { class: "name" }, h("b", {}, p.name)),
           h("div", { class: "meta" }, p.implemented ? `${p.width}×${p.height} · ${p.set_min}–${p.set_max} per set` : "coming soon"))));
     }
@@ -219,7 +306,8 @@ export async function render(root) {
   const summary = h("span", { class: "summary" });
   const cost = h("span", { class: "summary cost" }, config.offline ? "Free · runs offline on this machine" : `Cost: ${config.cost_estimate}`);
   const submit = h("button", { class: "btn primary big", id: "submit", type: "button", onclick: onSubmit }, "Create emoji set");
-  const bar = h("div", { class: "panel submit-bar" }, submit, summary, h("span", { class: "spacer" }), cost);
+  const submitError = h("div", { class: "field-error", id: "submit-error", role: "alert", hidden: true });
+  const bar = h("div", { class: "panel submit-bar" }, submit, summary, h("span", { class: "spacer" }), cost, submitError);
   wrap.append(bar);
 
   function ready() {
@@ -233,8 +321,9 @@ export async function render(root) {
   function renderSummary() {
     const why = ready();
     submit.disabled = !!why || state.submitting;
-    submit.textContent = state.submitting ? "Starting…" : "Create emoji set";
-    summary.textContent = why || `${state.selected.size} emoji for ${[...state.platforms].join(", ")}`;
+    submit.textContent = state.submitting ? (state.submitPct !== undefined && state.submitPct < 100 ? `Uploading ${state.submitPct}%…` : "Starting…") : "Create emoji set";
+    const names = platforms.filter((p) => state.platforms.has(p.id)).map((p) => p.name);
+    summary.textContent = why || `${state.selected.size} emoji for ${names.join(", ")}`;
     if (!config.offline) refreshEstimate();
   }
 
@@ -255,6 +344,8 @@ export async function render(root) {
   async function onSubmit() {
     if (state.submitting || ready()) return;
     state.submitting = true;
+    state.submitPct = undefined;
+    fieldError(submitError, "");
     renderSummary();
     const fd = new FormData();
     if (state.source === "upload") fd.append("image", state.file);
@@ -267,10 +358,13 @@ export async function render(root) {
     fd.append("platforms", [...state.platforms].join(","));
     try {
       // The same key for this exact form: a double click or a retry after a network error returns the same job.
-      const job = await post("/jobs", fd, { headers: { "Idempotency-Key": state.key } });
+      const job = await postWithProgress("/jobs", fd, {
+        headers: { "Idempotency-Key": state.key },
+        onProgress: (sent, total) => { if (total) { state.submitPct = Math.round((100 * sent) / total); renderSummary(); } },
+      });
       navigate(`/job/${job.id}`);
     } catch (err) {
-      showError(err);
+      fieldError(submitError, err.message); // stays next to the button until the next try
       state.submitting = false;
       renderSummary();
     }
@@ -280,6 +374,11 @@ export async function render(root) {
   renderActions();
   renderPlatforms();
   return () => urls.forEach((u) => URL.revokeObjectURL(u));
+}
+
+function fitText(ta) {
+  ta.style.height = "auto";
+  ta.style.height = `${ta.scrollHeight + 2}px`;
 }
 
 function newKey() {

@@ -2,7 +2,7 @@
 // and the choice at awaiting_refinement: refine backgrounds or finish without refining.
 import { API, get, post } from "../api.js";
 import { navigate } from "../app.js";
-import { badge, fmtDuration, h, parseTime, showError, statusLabel, toast } from "../ui.js";
+import { badge, fmtDuration, h, parseTime, platformLabel, platformNames, showError, statusLabel, toast } from "../ui.js";
 
 const STAGES = [
   ["generating_character", "Character"], ["generating_poses", "Poses"], ["animating", "Animate"],
@@ -12,11 +12,14 @@ const ORDER = ["queued", ...STAGES.map((s) => s[0])];
 const ACTION_PROGRESS = { pending: 5, posing: 20, animating: 45, extracting: 70, matting: 85, done: 100, failed: 100, canceled: 0 };
 
 export async function render(root, jobId) {
-  let job = await get(`/jobs/${jobId}`);
+  const [first, names, history] = await Promise.all([get(`/jobs/${jobId}`), platformNames(), get(`/jobs/${jobId}/activity`).catch(() => [])]);
+  let job = first;
+  const flips = new Map(); // action index -> animated thumbnail, kept across re-renders
   let source = null, pollTimer = null, tickTimer = null, refetchTimer = null, closed = false;
   let finishing = false;
   let sawExport = false; // an export ran while this page was open: show its results when it ends
   const logLines = [];
+  history.forEach(noteEvent); // the activity so far, kept by the server: a reload loses nothing
 
   const wrap = h("div", { class: "wrap" });
   root.append(wrap);
@@ -42,11 +45,11 @@ export async function render(root, jobId) {
     if (!j.resting && !["exporting"].includes(j.status)) {
       buttons.push(h("button", { class: "btn danger", id: "cancel", onclick: cancel }, "Cancel"));
     }
-    if (j.next_step === "resume") buttons.push(h("button", { class: "btn primary", id: "resume", onclick: resume }, "Resume"));
+    // Resume of a failed or canceled job lives in the callout below (one button, not two).
     if (j.exported.length) buttons.push(h("a", { class: "btn", href: `/results/${j.id}`, "data-link": "" }, "Results"));
     head.append(h("div", { class: "grow" }, h("h1", {}, j.prompt ? `“${j.prompt.slice(0, 60)}”` : "Your emoji set"),
       h("div", { class: "row", style: { marginTop: "6px" } }, h("span", { id: "job-status" }, badge(j.status)),
-        h("span", { class: "muted small" }, `${j.actions.length} actions · ${j.platforms.join(", ")}`))), ...buttons);
+        h("span", { class: "muted small" }, `${j.actions.length} actions · ${j.platforms.map((p) => platformLabel(names, p)).join(", ")}`))), ...buttons);
 
     // tracker
     trackerPanel.innerHTML = "";
@@ -58,14 +61,17 @@ export async function render(root, jobId) {
       const lastLive = Math.max(1, ...j.actions.map((a) => ORDER.indexOf({ pending: "generating_poses", posing: "generating_poses", animating: "animating", extracting: "extracting", matting: "matting", done: "awaiting_refinement" }[a.status] || "generating_poses")));
       failAt = Math.min(lastLive, ORDER.indexOf("matting"));
     }
-    STAGES.forEach(([key, label]) => {
+    let caption = "";
+    STAGES.forEach(([key, label], n) => {
       const i = ORDER.indexOf(key);
       let cls = "st";
       if (failed) cls += i < failAt ? " done" : i === failAt ? " fail" : "";
       else if (i < cur || j.status === "completed" || j.status === "completed_with_errors") cls += " done";
       else if (i === cur) cls += " now";
-      tracker.append(h("div", { class: cls }, label));
+      if (/ (now|fail)/.test(cls)) caption = `Step ${n + 1} of ${STAGES.length}: ${label}`;
+      tracker.append(h("div", { class: cls, "aria-current": / (now|fail)/.test(cls) ? "step" : null }, h("span", { class: "lbl" }, label)));
     });
+    if (!caption) caption = j.status === "queued" ? "Queued: starts when a worker is free" : `${STAGES.length} of ${STAGES.length} steps done`;
     const done = j.actions.filter((a) => a.status === "done").length;
     const elapsed = h("span", { class: "v", id: "elapsed" }, elapsedText());
     requestAnimationFrame(() => {
@@ -73,7 +79,7 @@ export async function render(root, jobId) {
       const at = tracker.querySelector(".now, .fail") || tracker.lastElementChild;
       if (at && tracker.scrollWidth > tracker.clientWidth) tracker.scrollLeft = at.offsetLeft - tracker.clientWidth / 2;
     });
-    trackerPanel.append(tracker, h("div", { class: "stats" },
+    trackerPanel.append(tracker, h("div", { class: "tracker-caption", id: "tracker-caption" }, caption), h("div", { class: "stats" },
       h("div", { class: "stat" }, h("div", { class: "k" }, "Stage"), h("div", { class: "v" }, statusLabel(j.status))),
       h("div", { class: "stat" }, h("div", { class: "k" }, "Emoji ready"), h("div", { class: "v" }, `${done} / ${j.actions.length}`)),
       h("div", { class: "stat" }, h("div", { class: "k" }, j.resting ? "Took" : "Elapsed"), elapsed)));
@@ -98,7 +104,7 @@ export async function render(root, jobId) {
       callout.append(h("div", { class: "callout bad" },
         h("div", { class: "grow" }, h("h2", {}, j.status === "failed" ? "This job stopped with an error" : "This job was canceled"),
           h("p", {}, j.error || "Resume continues from where it stopped; finished work is kept.")),
-        h("button", { class: "btn primary", onclick: resume }, "Resume")));
+        h("button", { class: "btn primary", id: "resume", onclick: resume }, "Resume")));
     }
 
     // action cards
@@ -106,9 +112,7 @@ export async function render(root, jobId) {
     for (const a of j.actions) {
       const pct = ACTION_PROGRESS[a.status] ?? 0;
       const running = !["done", "failed", "canceled"].includes(a.status) && !j.resting;
-      const thumb = a.status === "done"
-        ? h("img", { src: `${API}/jobs/${j.id}/actions/${a.index}/frames/0/cutout?v=${encodeURIComponent(j.updated_at || "")}`, alt: a.label, loading: "lazy" })
-        : h("span", { class: "emoji-big" }, a.emoji || "✨");
+      const thumb = a.status === "done" && a.frame_count ? flipbook(a) : h("span", { class: "emoji-big" }, a.emoji || "✨");
       const body = h("div", { class: "body" },
         h("div", { class: "title" }, h("span", {}, a.emoji || "✨"), h("b", {}, a.label), badge(a.status)),
         h("div", { class: `bar${running ? "" : ""}` }, h("i", { style: { width: `${pct}%` } })),
@@ -123,6 +127,43 @@ export async function render(root, jobId) {
     logBox.hidden = !logLines.length;
     log.textContent = logLines.slice(-30).join("\n");
     log.scrollTop = log.scrollHeight;
+  }
+
+  // The action's loop, played in its card (every action starts from the same pose: frame 0 alone says
+  // nothing). At most 12 frames are fetched; reduced-motion users get the middle frame, still.
+  function flipbook(a) {
+    const key = `${a.index}:${a.frame_count}:${a.attempts}`;
+    const old = flips.get(a.index);
+    if (old && old.key === key) return old.canvas;
+    if (old) clearInterval(old.timer);
+    const canvas = h("canvas", { class: "flip", role: "img", "aria-label": `${a.label} animation`, "data-action-flip": a.index });
+    const still = matchMedia("(prefers-reduced-motion: reduce)").matches;
+    const count = still ? 1 : Math.min(12, a.frame_count);
+    const picks = still ? [Math.floor(a.frame_count / 2)] : Array.from({ length: count }, (_, i) => Math.floor((i * a.frame_count) / count));
+    const entry = { key, canvas, timer: null, frames: [], at: 0 };
+    flips.set(a.index, entry);
+    const stamp = encodeURIComponent(job.updated_at || "");
+    Promise.all(picks.map((f) => new Promise((resolve) => {
+      const img = new Image();
+      img.onload = () => resolve(img);
+      img.onerror = () => resolve(null);
+      img.src = `${API}/jobs/${jobId}/actions/${a.index}/frames/${f}/cutout?v=${stamp}`;
+    }))).then((imgs) => {
+      entry.frames = imgs.filter(Boolean);
+      if (!entry.frames.length || closed) return;
+      canvas.width = entry.frames[0].naturalWidth;
+      canvas.height = entry.frames[0].naturalHeight;
+      const ctx = canvas.getContext("2d");
+      const show = () => {
+        ctx.clearRect(0, 0, canvas.width, canvas.height);
+        ctx.drawImage(entry.frames[entry.at], 0, 0);
+        canvas.dataset.frame = String(entry.at);
+        entry.at = (entry.at + 1) % entry.frames.length;
+      };
+      show();
+      if (entry.frames.length > 1) entry.timer = setInterval(show, Math.max(40, ((a.seconds || 2) * 1000) / entry.frames.length));
+    });
+    return canvas;
   }
 
   function elapsedText() {
@@ -187,7 +228,10 @@ export async function render(root, jobId) {
   async function act(fn) {
     try { job = await fn(); renderAll(); startLive(); } catch (err) { showError(err); refetch(); }
   }
-  const cancel = () => act(() => post(`/jobs/${jobId}/cancel`));
+  const cancel = () => {
+    if (!confirm("Cancel this job? Finished emoji are kept, and Resume continues it later.")) return;
+    act(() => post(`/jobs/${jobId}/cancel`));
+  };
   const resume = () => act(() => post(`/jobs/${jobId}/resume`));
   const retry = (i) => act(() => post(`/jobs/${jobId}/actions/${i}/retry`));
   const finish = () => { finishing = true; renderAll(); act(() => post(`/jobs/${jobId}/export`, {})); };
@@ -201,5 +245,8 @@ export async function render(root, jobId) {
     if (job.status.startsWith("completed") && job.resting && job.exported.length && sawExport) navigate(`/results/${jobId}`);
   }, 500);
 
-  return () => { closed = true; stopLive(); clearInterval(tickTimer); clearInterval(watchDone); clearTimeout(refetchTimer); };
+  return () => {
+    closed = true; stopLive(); clearInterval(tickTimer); clearInterval(watchDone); clearTimeout(refetchTimer);
+    for (const f of flips.values()) clearInterval(f.timer);
+  };
 }

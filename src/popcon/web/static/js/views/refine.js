@@ -3,12 +3,13 @@
 import { API, get, post } from "../api.js";
 import { navigate } from "../app.js";
 import { SegmentCanvas } from "../segment-canvas.js";
-import { h, showError, toast } from "../ui.js";
+import { h, platformLabel, platformNames, showError, toast } from "../ui.js";
 
 const MODES = [["keep", "Keep only"], ["erase", "Erase"], ["restore", "Restore"]];
 
 export async function render(root, jobId) {
-  const job = await get(`/jobs/${jobId}`);
+  const [job, names] = await Promise.all([get(`/jobs/${jobId}`), platformNames()]);
+  const touch = matchMedia("(pointer: coarse)").matches; // a phone or tablet: no right click, no wheel
   const actions = job.actions.filter((a) => a.status === "done");
   const wrap = h("div", { class: "wrap" });
   root.append(wrap);
@@ -25,7 +26,9 @@ export async function render(root, jobId) {
   const finishBtn = h("button", { class: "btn primary", id: "finish-export", onclick: finish }, "Finish & export");
   wrap.append(h("div", { class: "page-head" },
     h("div", { class: "grow" }, h("h1", {}, "Refine backgrounds"),
-      h("p", {}, "Click on what you want to select (right click or the toggle adds a background point), check the coloured preview, then apply.")),
+      h("p", {}, touch
+        ? "Tap what you want to select (the point toggle adds a background point), check the coloured preview, then apply."
+        : "Click on what you want to select (right click or the toggle adds a background point), check the coloured preview, then apply.")),
     finishBtn));
 
   const alist = h("div", { class: "alist", id: "action-list" });
@@ -39,14 +42,18 @@ export async function render(root, jobId) {
   const clearBtn = h("button", { class: "btn small", id: "clear-points", title: "Clear points (Esc)", onclick: clearPoints }, "Clear");
   const applyBtn = h("button", { class: "btn small primary", id: "apply-edit", title: "Apply (Enter)", onclick: applyEdit, disabled: true }, "Apply edit");
   const bgSeg = h("div", { class: "seg", role: "group", "aria-label": "Backdrop" },
-    ["checker", "light", "dark"].map((b) => h("button", { type: "button", "data-backdrop": b, "aria-pressed": String(b === st.backdrop), onclick: () => setBackdrop(b) }, b === "checker" ? "▦" : b === "light" ? "☀" : "☾")));
+    ["checker", "light", "dark"].map((b) => {
+      const name = { checker: "Checkerboard backdrop", light: "Light backdrop", dark: "Dark backdrop" }[b];
+      return h("button", { type: "button", "data-backdrop": b, "aria-pressed": String(b === st.backdrop), "aria-label": name, title: name, onclick: () => setBackdrop(b) },
+        h("span", { "aria-hidden": "true" }, b === "checker" ? "▦" : b === "light" ? "☀" : "☾"));
+    }));
   const zoomLabel = h("span", { class: "small muted", id: "zoom-label", style: { minWidth: "44px", textAlign: "center" } }, "100%");
   const zoomGroup = h("div", { class: "row", style: { gap: "4px" } },
     h("button", { class: "btn small", "aria-label": "Zoom out", onclick: () => zoomBy(0.8) }, "−"), zoomLabel,
     h("button", { class: "btn small", "aria-label": "Zoom in", onclick: () => zoomBy(1.25) }, "+"),
-    h("button", { class: "btn small", onclick: () => setZoom(1), title: "Real pixel size" }, "1:1"),
-    h("button", { class: "btn small", onclick: () => setZoom(seg.fitZoom()) }, "Fit"));
-  const origToggle = h("button", { class: "btn small only-phone", onclick: () => stage.classList.toggle("show-original") }, "Original");
+    h("button", { class: "btn small", onclick: () => setZoom(1), title: "Real pixel size", "aria-label": "Zoom to real pixel size" }, "1:1"),
+    h("button", { class: "btn small", onclick: () => setZoom(seg.fitZoom()), "aria-label": "Zoom to fit" }, "Fit"));
+  const origToggle = h("button", { class: "btn small only-phone", "aria-label": "Show the original frame", onclick: () => stage.classList.toggle("show-original") }, "Original");
   const toolbar = h("div", { class: "toolbar" }, modeSeg, pointBtn, h("span", { class: "sep" }), undoBtn, redoBtn, clearBtn,
     h("span", { class: "spacer" }), applyBtn);
 
@@ -54,17 +61,20 @@ export async function render(root, jobId) {
   const origVp = h("div", { class: "viewport", id: "orig-viewport" });
   const maskInfo = h("span", { class: "muted", id: "mask-info" });
   const frameLabel = h("span", { class: "muted", id: "frame-label" });
+  const frameNote = h("div", { class: "small muted", id: "frame-note" });
   const stage = h("div", { class: "stage" },
     h("div", { class: "pane" }, h("div", { class: "phead" }, "Cut-out", frameLabel, h("span", { class: "spacer" }), maskInfo), segVp,
       h("div", { class: "pfoot" }, bgSeg, h("span", { class: "spacer" }), zoomGroup, origToggle),
-      h("div", { class: "hint" }, "Left click: select · right click: exclude · ", h("span", { class: "kbd" }, "←"), " ", h("span", { class: "kbd" }, "→"), " frames · Ctrl+wheel zoom · middle drag or Space+drag to pan")),
-    h("div", { class: "pane original" }, h("div", { class: "phead" }, "Original frame"), origVp));
+      h("div", { class: "hint", id: "refine-hint" }, ...(touch
+        ? ["Tap: select · “− Background point” to exclude · + / − to zoom · drag with two fingers to pan · tap a thumbnail for another frame"]
+        : ["Left click: select · right click: exclude · ", h("span", { class: "kbd" }, "←"), " ", h("span", { class: "kbd" }, "→"), " frames · Ctrl+wheel zoom · middle drag or Space+drag to pan"]))),
+    h("div", { class: "pane original" }, h("div", { class: "phead" }, "Original frame", h("span", { class: "muted" }, "(background shown neutral)")), origVp));
   const thumbs = h("div", { class: "thumbs", id: "thumbs" });
   const allBar = h("i", { style: { width: "0%" } });
   const allStatus = h("span", { class: "small muted", id: "apply-all-status" });
   const applyAllBtn = h("button", { class: "btn", id: "apply-all", onclick: applyAll }, "Apply to all frames");
   const applybar = h("div", { class: "applybar" }, applyAllBtn, h("div", { class: "bar" }, allBar), allStatus);
-  const main = h("div", {}, toolbar, stage, thumbs, applybar);
+  const main = h("div", {}, toolbar, stage, frameNote, thumbs, applybar);
   wrap.append(h("div", { class: "refine" }, side, main));
 
   const seg = new SegmentCanvas(segVp);
@@ -91,6 +101,11 @@ export async function render(root, jobId) {
     st.info = await get(`/jobs/${jobId}/actions/${index}/frames`);
     post(`/jobs/${jobId}/segment/prepare`, { action: index, frame: 0 }).catch(() => {}); // warm the embeddings
     renderThumbs();
+    // The action has more source frames than a platform file may play: say how many each one keeps.
+    const plays = Object.entries(st.info.export_frames || {});
+    frameNote.textContent = plays.some(([, n]) => n !== st.info.frame_count)
+      ? `${st.info.frame_count} source frames; ${plays.map(([p, n]) => `the ${platformLabel(names, p)} file plays ${n} of them`).join(", ")}. Edits on every frame carry over.`
+      : "";
     await openFrame(0, true);
   }
 
@@ -117,7 +132,7 @@ export async function render(root, jobId) {
   async function openFrame(i, fit = false) {
     st.frame = i;
     seg.clearPoints();
-    frameLabel.textContent = `frame ${i + 1} / ${st.info.frame_count}`;
+    frameLabel.textContent = `frame ${i + 1} of ${st.info.frame_count}`;
     thumbs.querySelectorAll("button").forEach((b) => b.setAttribute("aria-current", String(Number(b.dataset.frame) === i)));
     const tb = thumbs.querySelector(`[data-frame="${i}"]`);
     if (tb) {
@@ -126,7 +141,7 @@ export async function render(root, jobId) {
       if (left < thumbs.scrollLeft) thumbs.scrollLeft = left - 8;
       else if (left + tb.offsetWidth > thumbs.scrollLeft + thumbs.clientWidth) thumbs.scrollLeft = left + tb.offsetWidth - thumbs.clientWidth + 8;
     }
-    const [cut, raw] = await Promise.all([loadImage(frameUrl(i, "cutout")), loadImage(frameUrl(i, "raw"))]);
+    const [cut, raw] = await Promise.all([loadImage(frameUrl(i, "cutout")), loadImage(frameUrl(i, "view"))]);
     if (st.frame !== i) return;
     seg.setImage(cut);
     orig.setImage(raw);
@@ -202,15 +217,15 @@ export async function render(root, jobId) {
     try {
       const res = await fetch(`${API}/jobs/${jobId}/segment/predict`, {
         method: "POST", signal: ctl.signal, headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ action: st.action, frame: st.frame, clicks: seg.points, mode: st.mode }),
+        body: JSON.stringify({ action: st.action, frame: st.frame, clicks: seg.points, mode: st.mode, format: "rle" }),
       });
       if (!res.ok) { const b = await res.json().catch(() => ({})); throw new Error(b.detail || res.statusText); }
       const area = Number(res.headers.get("X-Mask-Area") || 0);
-      const url = URL.createObjectURL(await res.blob());
-      const img = await loadImage(url);
-      URL.revokeObjectURL(url);
+      const w = Number(res.headers.get("X-Mask-Width")), hgt = Number(res.headers.get("X-Mask-Height"));
+      const runs = new Uint32Array(await res.arrayBuffer()); // little-endian on every browser platform
       if (ctl.signal.aborted) return;
-      seg.setMask(img);
+      seg.segmentMs = Number((/segment;dur=([\d.]+)/.exec(res.headers.get("Server-Timing") || "") || [])[1]);
+      seg.setMaskRuns(runs, w, hgt);
       maskInfo.textContent = `selected ${(area * 100).toFixed(1)}% of the frame`;
       maskInfo.dataset.ready = "1";
     } catch (err) {

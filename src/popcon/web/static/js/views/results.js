@@ -8,9 +8,7 @@ export async function render(root, jobId) {
   const wrap = h("div", { class: "wrap" });
   root.append(wrap);
   wrap.append(h("div", { class: "crumb" }, h("a", { href: "/jobs", "data-link": "" }, "My jobs"), " / ", h("a", { href: `/job/${jobId}`, "data-link": "" }, jobId), " / results"));
-  const total = exports.reduce((n, e) => n + e.files.length, 0);
-  const valid = exports.reduce((n, e) => n + e.files.filter((f) => f.valid).length, 0);
-  wrap.append(pageHead("Your emoji set", `${total} files · ${valid === total ? "all pass the platform rules" : `${total - valid} need attention`}`,
+  wrap.append(pageHead("Your emoji set", headline(exports),
     h("a", { class: "btn", href: `/refine/${jobId}`, "data-link": "", hidden: !["completed", "completed_with_errors", "awaiting_refinement"].includes(job.status) }, "Refine again"),
     h("a", { class: "btn", href: "/create", "data-link": "" }, "New set")));
 
@@ -25,7 +23,7 @@ export async function render(root, jobId) {
     panel.append(h("div", { class: "export-head" },
       h("div", { class: "grow" }, h("h2", { style: { margin: 0 } }, ex.name), h("div", { class: "muted small" }, `${ex.files.length} files · ZIP ${fmtBytes(ex.zip_bytes)}`)),
       h("a", { class: "btn primary", href: ex.zip_url, download: "", id: `zip-${ex.platform}` }, "⬇ Download ZIP")));
-    if (ex.warnings.length) panel.append(h("div", { class: "warnings" }, h("b", {}, "Before you submit"), h("ul", {}, ex.warnings.map((w) => h("li", {}, w)))));
+    if (ex.warnings.length) panel.append(h("div", { class: "warnings", role: "note" }, h("b", {}, "Before you submit"), h("ul", {}, ex.warnings.map((w) => h("li", {}, w)))));
     const grid = h("div", { class: "emoji-grid" });
     for (const f of [...ex.files, ...ex.extra_images]) {
       const src = `${f.url}?v=${stamp}`;
@@ -47,6 +45,16 @@ export async function render(root, jobId) {
   }
 
   // Telegram files are VP9 WebM with alpha: a looping muted video, not an image.
+  // The headline agrees with the per-platform warnings: files can each pass while the set cannot be submitted.
+  function headline(list) {
+    const total = list.reduce((n, e) => n + e.files.length, 0);
+    const bad = total - list.reduce((n, e) => n + e.files.filter((f) => f.valid).length, 0);
+    const warned = list.filter((e) => e.warnings.length).map((e) => e.name);
+    const files = bad ? `${bad} of ${total} files need attention` : `${total} files, each passes the file rules`;
+    if (warned.length) return `${files} · not ready to submit to ${warned.join(", ")} yet: see the notes below`;
+    return bad ? files : `${total} files · all pass the platform rules`;
+  }
+
   function media(name, src, alt) {
     if (name.endsWith(".webm")) {
       const v = h("video", { src, autoplay: "", loop: "", muted: "", playsinline: "", "aria-label": alt });
@@ -63,15 +71,29 @@ export async function render(root, jobId) {
   }
 
   let modal = null;
-  function onKey(e) { if (e.key === "Escape") closeModal(); }
+  let opener = null; // the card that opened the modal: focus goes back to it on close
+  function onKey(e) {
+    if (e.key === "Escape") closeModal();
+    else if (e.key === "Tab" && modal) {
+      // Keep keyboard focus inside the dialog while it is open.
+      const items = [...modal.querySelectorAll("button, a[href]")];
+      const i = items.indexOf(document.activeElement);
+      if (e.shiftKey && i <= 0) { e.preventDefault(); items[items.length - 1].focus(); }
+      else if (!e.shiftKey && i === items.length - 1) { e.preventDefault(); items[0].focus(); }
+    }
+  }
   function closeModal() {
     if (!modal) return;
     modal.remove();
     modal = null;
     document.removeEventListener("keydown", onKey);
+    if (opener && opener.isConnected) opener.focus();
+    opener = null;
   }
   function openModal(f, src, platformName) {
+    const from = document.activeElement;
     closeModal();
+    opener = from && from !== document.body ? from : null;
     const close = h("button", { class: "btn ghost close-x", "aria-label": "Close", id: "modal-close", onclick: closeModal }, "×");
     modal = h("div", { class: "modal-back", id: "preview-modal", onclick: (e) => { if (e.target === modal) closeModal(); } },
       h("div", { class: "modal", role: "dialog", "aria-modal": "true", "aria-label": f.name },
