@@ -29,9 +29,10 @@ err = Console(stderr=True)
 
 def _register_commands() -> None:
     """Commands that live in their own modules (one per concern); imported lazily inside each."""
-    from popcon.cli import providers, segment, serve, validate, worker
+    from popcon.cli import providers, rig, segment, serve, validate, worker
 
     providers.register(app)
+    rig.register(app)
     segment.register(app)
     serve.register(app)
     validate.register(app)
@@ -107,6 +108,9 @@ def make(
     video_provider: Annotated[
         str | None, typer.Option("--video-provider", help="Animation provider (see `popcon providers`).")
     ] = None,
+    rig: Annotated[
+        Path | None, typer.Option("--rig", help="A rig file (from `popcon rig --rig-out`, edited) to use.")
+    ] = None,
 ) -> None:
     """Make a set: character -> start poses -> clips -> frames -> cut-outs -> platform files."""
     from popcon.cli.progress import run_with_progress
@@ -135,8 +139,9 @@ def make(
         probe(Path(path))
     upload: bytes | None = None
     if image is not None:
-        load_image(image, max_bytes=s.max_upload_bytes, max_pixels=s.max_image_pixels)
+        loaded = load_image(image, max_bytes=s.max_upload_bytes, max_pixels=s.max_image_pixels)
         upload = image.read_bytes()
+    rig_text = _user_rig(rig, loaded.size if image is not None else None, prompt is not None)
 
     store, runner = _services(image_provider, video_provider)
     from popcon.store.db import new_job_id
@@ -146,6 +151,10 @@ def make(
     options: dict[str, str] = {}
     if upload is not None and image is not None:
         options["upload"] = files.save_input(image.name, upload).name
+    if rig_text is not None:
+        from popcon.pipeline.rig import USER_RIG_OPTION
+
+        options[USER_RIG_OPTION] = files.save_input("rig.json", rig_text).name
     imported = {
         n: files.save_input(f"clip-{n}{Path(p).suffix}", Path(p).read_bytes()).name for n, p in clips.items()
     }
@@ -179,6 +188,26 @@ def make(
     console.print(f"job [bold]{job.id}[/bold]: {len(presets)} actions -> {', '.join(platforms)}")
     job = run_with_progress(runner, job.id, console)
     _finish(job, out, s)
+
+
+def _user_rig(path: Path | None, size: tuple[int, int] | None, from_prompt: bool) -> bytes | None:
+    """The user's rig file, checked now (a bad file fails before any work, naming the field)."""
+    if path is None:
+        return None
+    from popcon.domain.rig import fit_rig, parse_rig
+
+    if from_prompt:
+        raise InvalidInput("--rig goes with an IMAGE or --sample: a prompt's character does not exist yet")
+    if not path.is_file():
+        raise InvalidInput(f"--rig: no such file: {path}")
+    data = path.read_bytes()
+    parsed = parse_rig(data)
+    if size is None:  # the built-in sample
+        from popcon.providers.offline.mascot import sample_character
+
+        size = sample_character().size
+    fit_rig(parsed, *size)
+    return data
 
 
 def _pair(text: str, flag: str) -> tuple[str, str]:
