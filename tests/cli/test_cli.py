@@ -134,3 +134,32 @@ def test_corrupt_image_is_refused_before_a_job_exists(tmp_path):
     run = popcon("make", str(bad), data=tmp_path / "d", check=False)
     assert run.returncode == 2 and "damaged" in run.stderr
     assert "completed" not in popcon("jobs", "list", data=tmp_path / "d").stdout
+
+
+def test_rig_writes_joints_and_make_rejects_a_bad_rig_naming_the_field(tmp_path):
+    char = BENCH / "rig" / "char2"
+    if not char.exists():
+        pytest.skip("shared bench data not present")
+    from PIL import Image
+
+    im = Image.open(char / "texture.png").convert("RGBA")
+    im.putalpha(Image.open(char / "mask.png").convert("L"))
+    image = tmp_path / "girl.png"
+    im.save(image)
+    joints, rig = tmp_path / "j.json", tmp_path / "rig.json"
+    run = popcon("rig", str(image), "--joints-out", str(joints), "--rig-out", str(rig), data=tmp_path / "d")
+    assert "arms and legs" in run.stderr
+    found = json.loads(joints.read_text())
+    assert {"neck", "right_hand", "left_foot"} <= set(found)
+    data = json.loads(rig.read_text())
+    data["joints"]["left_elbow"] = [1e6, 5]
+    rig.write_text(json.dumps(data))
+    bad = popcon("make", str(image), "--rig", str(rig), "--actions", "wave", data=tmp_path / "d", check=False)
+    assert bad.returncode == 2 and "joints.left_elbow" in bad.stderr
+    del data["joints"]["left_elbow"]
+    rig.write_text(json.dumps(data))
+    bad = popcon("make", str(image), "--rig", str(rig), "--actions", "wave", data=tmp_path / "d", check=False)
+    assert bad.returncode == 2 and "joints.left_elbow: missing while has_arms is true" in bad.stderr
+    assert not (tmp_path / "d" / "jobs").exists() or not any((tmp_path / "d" / "jobs").iterdir())
+    face = popcon("rig", str(SAMPLES / "fox.png"), "--joints-out", str(joints), data=tmp_path / "d")
+    assert "whole body" in face.stderr and json.loads(joints.read_text()) == {}
