@@ -95,6 +95,7 @@ async def create_job(
     remove_background: Annotated[bool, Form()] = True,
     idempotency_key: Annotated[str | None, Form(max_length=100)] = None,
     idempotency_header: Annotated[str | None, Header(alias="Idempotency-Key", max_length=100)] = None,
+    rig: Annotated[str | None, Form(description="The edited rig (JSON) of the uploaded image")] = None,
 ) -> JobOut:
     """Start a job. A repeated Idempotency-Key, or the same content again within a few seconds,
     returns the job already created (200) instead of starting a second one."""
@@ -112,8 +113,11 @@ async def create_job(
     presets = _parse_actions(actions)
     targets = _parse_platforms(platforms)
     upload = ref = None
+    upload_size: tuple[int, int] | None = None
     if image is not None:
-        upload, _ = await read_image(image, s.max_upload_bytes, s.max_image_pixels)
+        upload, upload_im = await read_image(image, s.max_upload_bytes, s.max_image_pixels)
+        upload_size = upload_im.size
+    rig_json = _user_rig(rig, upload_size)
     if reference is not None:
         ref, _ = await read_image(reference, s.max_upload_bytes, s.max_image_pixels)
 
@@ -125,6 +129,7 @@ async def create_job(
         actions.encode(),
         platforms.encode(),
         str(remove_background).encode(),
+        (rig_json or "").encode(),
     ):
         digest.update(hashlib.sha256(part).digest())
     content_hash = digest.hexdigest()
@@ -144,6 +149,10 @@ async def create_job(
                 options["idempotency_key"] = key
             if upload is not None and image is not None:
                 options["upload"] = files.save_input(image.filename or "character.png", upload).name
+            if rig_json is not None:
+                from popcon.pipeline.rig import USER_RIG_OPTION
+
+                options[USER_RIG_OPTION] = files.save_input("rig.json", rig_json.encode()).name
             if ref is not None and reference is not None:
                 options["reference"] = files.save_input("ref-" + (reference.filename or "ref.png"), ref).name
             job = svc.store.create_job(
@@ -164,6 +173,18 @@ async def create_job(
         response.status_code = 200
         response.headers["Idempotent-Replay"] = "true"
     return job_out(svc, svc.store.get_job(job.id))
+
+
+def _user_rig(text: str | None, size: tuple[int, int] | None) -> str | None:
+    """The rig the user placed on the upload, checked before the job exists (errors name the field)."""
+    if text is None or not text.strip():
+        return None
+    from popcon.domain.rig import fit_rig, parse_rig
+
+    if size is None:
+        raise InvalidInput("a rig goes with an uploaded image")
+    rig = fit_rig(parse_rig(text), *size).model_copy(update={"source": "user"})
+    return rig.to_json()
 
 
 @router.get("/jobs", response_model=JobList)
