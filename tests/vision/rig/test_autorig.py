@@ -101,3 +101,25 @@ def test_stick_figure_drawn_here_gets_limbs_on_the_right_sides() -> None:
     assert j["left_hand"][0] > 310 and j["left_hand"][1] > 200
     assert j["right_foot"][1] > 430 and j["left_foot"][1] > 430
     assert abs(j["neck"][0] - 200) < 20 and j["neck"][1] < 120
+
+
+@pytest.mark.parametrize("prompt", ["a cat", "a blue bunny", "a robot with a tail"])
+def test_outlined_mascot_gets_arms_and_legs_from_its_parts(prompt: str) -> None:
+    """The mascot's arms lie against its body: only the regions between its outlines separate them."""
+    from popcon.providers.offline.mascot import draw_mascot
+
+    im = draw_mascot(prompt, size=512)
+    rig = auto_rig(im)
+    assert rig.has_arms and rig.has_legs, rig.note
+    alpha = np.asarray(im.convert("RGBA"))[..., 3] > 127
+    ys = np.nonzero(alpha)[0]
+    top, bottom = ys.min(), ys.max()
+    j = rig.joints
+    # Head centre in the upper half; hands either side of the torso; feet in the bottom tenth.
+    assert top < j["neck"][1] < (top + bottom) / 2
+    assert j["right_hand"][0] < j["torso"][0] < j["left_hand"][0]
+    assert j["right_shoulder"][1] < j["right_hand"][1] and j["left_shoulder"][1] < j["left_hand"][1]
+    for foot in ("right_foot", "left_foot"):
+        assert j[foot][1] > bottom - 0.12 * (bottom - top)
+    for name, (x, y) in j.items():
+        assert alpha[min(int(y), alpha.shape[0] - 1), min(int(x), alpha.shape[1] - 1)], name

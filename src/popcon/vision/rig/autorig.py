@@ -8,6 +8,9 @@ knee. The head is the core above the neck (a separate core piece, or the narrowe
 head's widest); a chibi template then labels pieces by where they attach: on the head, ears; low on
 the torso and not pointing up, legs; higher, arms; "right" is the character's right (image left).
 
+When the silhouette shows no limbs with confidence (a mascot whose arms lie against its body), the
+regions between the drawing's dark outlines are tried (`parts.outlined_rig`) and the surer rig wins.
+
 What it cannot rig gets the whole-body rig with a note saying why: a face-only emoji (no neck), a blob
 or arms held in front (nothing stands out of the silhouette), a single limb with no partner.
 """
@@ -23,7 +26,7 @@ from PIL import Image
 from scipy import ndimage
 
 from popcon.domain.rig import Rig, whole_body_rig
-from popcon.vision.rig.silhouette import Silhouette, distance, geodesic, opening, silhouette
+from popcon.vision.rig.silhouette import Silhouette, dilate, distance, geodesic, opening, silhouette
 
 # Core = discs of at least this share of the thickest inscribed disc. Limbs are thinner than the body by
 # different amounts (a stick figure's lines, a cartoon's sausage legs): each share is tried and the rig
@@ -49,9 +52,9 @@ class Limb:
         return self.end[0] - self.root[0]
 
 
-def _centroid(sel: np.ndarray) -> tuple[float, float]:
+def _centroid(sel: np.ndarray, x0: int = 0, y0: int = 0) -> tuple[float, float]:
     ys, xs = np.nonzero(sel)
-    return (float(xs.mean()), float(ys.mean()))
+    return (float(xs.mean()) + x0, float(ys.mean()) + y0)
 
 
 def _limbs(mask: np.ndarray, core: np.ndarray, dist: np.ndarray, cx: float, cy: float) -> list[Limb]:
@@ -60,35 +63,41 @@ def _limbs(mask: np.ndarray, core: np.ndarray, dist: np.ndarray, cx: float, cy: 
     col = round(cx)
     if 0 <= col < mask.shape[1]:
         pieces[int(cy) :, col] = False
-    labels, n = ndimage.label(pieces, structure=np.ones((3, 3), bool))
-    touch = ndimage.binary_dilation(core, structure=np.ones((3, 3), bool))
+    labels, _ = ndimage.label(pieces, structure=np.ones((3, 3), bool))
+    touch = dilate(core, 1)
     # Distance to the core (the image's border is not the core: a hand may touch it).
     from_core = cv2.distanceTransform(np.pad((~core).astype(np.uint8), 1, constant_values=1), cv2.DIST_L2, 5)
     from_core = from_core[1:-1, 1:-1]
     rows = np.nonzero(mask.any(1))[0]
     height = float(rows[-1] - rows[0] + 1)
     out: list[Limb] = []
-    for i in range(1, n + 1):
-        region = labels == i
-        attach = region & touch
+    min_len = max(3.0, 0.1 * height)
+    for i, box in enumerate(ndimage.find_objects(labels), start=1):
+        if box is None or max(box[0].stop - box[0].start, box[1].stop - box[1].start) < min_len / 2:
+            continue  # too small to be a limb (walking it would be wasted time)
+        # Work in the piece's box, one pixel wider so the core it touches is inside.
+        y0, x0 = max(box[0].start - 1, 0), max(box[1].start - 1, 0)
+        win = (slice(y0, box[0].stop + 1), slice(x0, box[1].stop + 1))
+        region = labels[win] == i
+        attach = region & touch[win]
         if not attach.any():
             continue
         geo = geodesic(region, attach)
         length = float(geo.max())
-        w = float(np.median(dist[region]))
-        if length < max(3.0, 0.1 * height, 1.5 * w):
+        w = float(np.median(dist[win][region]))
+        if length < max(min_len, 1.5 * w):
             continue  # a sliver the opening shaved off an edge, not a limb
         far = max(length - 1.5 * w, 0.6 * length)
         end_sel = geo >= far
-        end = _centroid(end_sel)
+        end = _centroid(end_sel, x0, y0)
         tip = np.unravel_index(int(np.argmax(geo)), geo.shape)
-        if from_core[tip] < max(2.5 * w, 0.06 * height):
+        if from_core[win][tip] < max(2.5 * w, 0.06 * height):
             continue  # hugs the body (a cape's edge, a sleeve): it does not stand out
         half = float(geo[end_sel].mean()) / 2
         mid_sel = region & (np.abs(geo - half) <= max(1.0, w / 2))
-        mid = _centroid(mid_sel) if mid_sel.any() else end
+        mid = _centroid(mid_sel, x0, y0) if mid_sel.any() else end
         # The pivot sits inside the body by half the limb's thickness, on the limb's line.
-        rx, ry = _centroid(attach)
+        rx, ry = _centroid(attach, x0, y0)
         dx, dy = rx - mid[0], ry - mid[1]
         norm = max(float(np.hypot(dx, dy)), 1e-6)
         root = (rx + w * dx / norm, ry + w * dy / norm)
@@ -154,6 +163,12 @@ def auto_rig(image: Image.Image) -> Rig:
         if best is None or rig.confidence > best.confidence:
             best = rig
     assert best is not None
+    if best.confidence < 0.8:  # limbs that lie against the body: try the outlined parts
+        from popcon.vision.rig.parts import outlined_rig
+
+        parts = outlined_rig(image, sil)
+        if parts is not None and parts.confidence > best.confidence:
+            return parts
     return best
 
 

@@ -91,3 +91,9 @@ def geodesic(region: np.ndarray, sources: np.ndarray) -> np.ndarray:
                 dist[yy, xx] = nd
                 queue.append((yy, xx))
     return dist
+
+
+def dilate(mask: np.ndarray, radius: int, iterations: int = 1) -> np.ndarray:
+    """Grow a mask by `radius` pixels (square neighbourhood); OpenCV's, many times faster than SciPy's."""
+    kernel = np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)
+    return cv2.dilate(mask.astype(np.uint8), kernel, iterations=iterations).astype(bool)
