@@ -163,3 +163,33 @@ def test_rig_writes_joints_and_make_rejects_a_bad_rig_naming_the_field(tmp_path)
     assert not (tmp_path / "d" / "jobs").exists() or not any((tmp_path / "d" / "jobs").iterdir())
     face = popcon("rig", str(SAMPLES / "fox.png"), "--joints-out", str(joints), data=tmp_path / "d")
     assert "whole body" in face.stderr and json.loads(joints.read_text()) == {}
+
+
+def test_jobs_rig_replaces_a_rig_or_keeps_the_last_good_one(tmp_path):
+    from PIL import Image
+
+    from popcon.domain.rig import SCORED_JOINTS, Rig, parse_rig
+    from popcon.store.files import JobFiles
+
+    data = tmp_path / "d"
+    files = JobFiles(data, "0123456789ab")
+    files.root.mkdir(parents=True)
+    Image.new("RGBA", (100, 200), (200, 0, 0, 255)).save(files.character)
+    joints = {n: (10.0 + 4 * i, 20.0 + 8 * i) for i, n in enumerate(SCORED_JOINTS)}
+    first = Rig(width=100, height=200, joints=joints)
+    files.rig.write_text(first.to_json())
+    bad = tmp_path / "bad.json"
+    bad.write_text(
+        first.model_copy(update={"has_legs": True}).to_json().replace('"right_knee"', '"right_kneee"')
+    )
+    run = popcon("jobs", "rig", "0123456789ab", "--set", str(bad), data=data, check=False)
+    assert run.returncode == 2 and "joints.right_kneee: unknown joint" in run.stderr
+    assert parse_rig(files.rig.read_text()) == first
+    good = tmp_path / "good.json"
+    good.write_text(first.scaled(2.0, 2.0).to_json())  # placed on a 2x copy: scaled to the character
+    run = popcon("jobs", "rig", "0123456789ab", "--set", str(good), data=data)
+    assert "rig replaced" in run.stdout
+    now = parse_rig(files.rig.read_text())
+    assert (
+        now.source == "user" and now.joints["root"] == (10.0, 20.0) and (now.width, now.height) == (100, 200)
+    )

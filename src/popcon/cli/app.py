@@ -32,7 +32,7 @@ def _register_commands() -> None:
     from popcon.cli import providers, rig, segment, serve, validate, worker
 
     providers.register(app)
-    rig.register(app)
+    rig.register(app, jobs_app)
     segment.register(app)
     serve.register(app)
     validate.register(app)

@@ -60,5 +60,45 @@ def rig_command(
         console.print(f"rig: whole body ({rig.note}), {seconds * 1000:.0f} ms", highlight=False)
 
 
-def register(app: typer.Typer) -> None:
+def job_rig_command(
+    job_id: Annotated[str, typer.Argument(help="The job.")],
+    set_rig: Annotated[
+        Path | None, typer.Option("--set", help="Replace the job's rig with this (edited) rig file.")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the job's rig file here.")] = None,
+) -> None:
+    """Show, save or replace a job's rig. A bad file is refused naming the field; the job keeps its rig."""
+    from PIL import Image
+
+    from popcon.cli.app import settings
+    from popcon.domain.errors import InvalidInput
+    from popcon.domain.rig import fit_rig, parse_rig
+    from popcon.pipeline.rig import read_rig, save_rig
+    from popcon.store.files import JobFiles
+
+    console = Console(soft_wrap=True)
+    files = JobFiles(settings().data_dir, job_id)
+    if not files.character.exists():
+        raise InvalidInput(f"job {job_id} has no character yet (its rig is made with it)")
+    if set_rig is not None:
+        if not set_rig.is_file():
+            raise InvalidInput(f"--set: no such file: {set_rig}")
+        with Image.open(files.character) as im:
+            size = im.size
+        new = fit_rig(parse_rig(set_rig.read_bytes()), *size).model_copy(update={"source": "user"})
+        save_rig(files, new)
+        console.print("rig replaced: clips made from now on move these joints")
+    rig = read_rig(files)
+    if rig is None:
+        raise InvalidInput(f"job {job_id} has no rig yet")
+    if out:
+        write_bytes_atomic(out, rig.to_json().encode())
+    parts = [n for n, f in (("arms", rig.has_arms), ("legs", rig.has_legs)) if f]
+    what = " and ".join(parts) if parts else f"whole body ({rig.note})"
+    console.print(f"{job_id}: {rig.source} rig, {what}, {len(rig.joints)} joints", highlight=False)
+
+
+def register(app: typer.Typer, jobs_app: typer.Typer | None = None) -> None:
     app.command("rig")(rig_command)
+    if jobs_app is not None:
+        jobs_app.command("rig")(job_rig_command)

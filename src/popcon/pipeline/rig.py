@@ -46,6 +46,17 @@ def _save_layers(files: JobFiles, layers: dict[str, Image.Image]) -> None:
             im.convert("RGBA").save(tmp, format="PNG")
 
 
+def character_prompt(source: str, prompt: str | None) -> str | None:
+    """The prompt the character was drawn from (the built-in sample is a drawn mascot too)."""
+    if source == "prompt":
+        return prompt or ""
+    if source == "sample":
+        from popcon.providers.offline.mascot import SAMPLE_PROMPT
+
+        return SAMPLE_PROMPT
+    return None
+
+
 def ensure_rig(
     files: JobFiles,
     options: dict[str, Any],
@@ -53,7 +64,8 @@ def ensure_rig(
     images: object,
     log: Callable[[str], None],
 ) -> Rig:
-    """The job's rig: the stored one, or made now from the user's file, the provider, or the auto-rig."""
+    """The job's rig: the stored one, or made now from the user's file, the provider (asked only for a
+    character drawn from `prompt`), or the auto-rig."""
     stored = read_rig(files)
     if stored is not None:
         return stored
