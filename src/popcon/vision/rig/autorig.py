@@ -31,7 +31,7 @@ from popcon.vision.rig.silhouette import Silhouette, dilate, distance, geodesic,
 # Core = discs of at least this share of the thickest inscribed disc. Limbs are thinner than the body by
 # different amounts (a stick figure's lines, a cartoon's sausage legs): each share is tried and the rig
 # the template fits best (confidence) wins.
-CORE_RADII = (0.45, 0.55, 0.65)
+CORE_RADII = (0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7)
 CORE_MIN_SHARE = 0.08  # a thick piece this small next to the body is a hand or a foot, not core
 LEG_LEVEL = 0.7  # limbs attached below this share of the torso's height are legs
 NECK_DEPTH = 0.92  # a neck is at most this share of the narrower of the head and the body

@@ -7,7 +7,6 @@ measures are then in the same units for every input and one rig takes a few tens
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 
 import cv2
@@ -65,32 +64,28 @@ def opening(mask: np.ndarray, radius: float) -> np.ndarray:
     return (grown <= radius) & mask
 
 
-_STEPS = ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1))
+_CROSS = np.ones((3, 3), np.uint8)
 
 
 def geodesic(region: np.ndarray, sources: np.ndarray) -> np.ndarray:
     """Steps from `sources` to every pixel of `region` moving inside it (-1 where unreachable).
 
-    Breadth-first on the 8-neighbour grid: limbs are a few thousand working pixels, so this is cheap
-    and exact enough to follow a bent arm where a straight-line distance would cut across the body.
+    Grown one 8-neighbour ring at a time with OpenCV dilations restricted to the region: a bent arm is
+    followed where a straight-line distance would cut across the body, at array speed.
     """
-    h, w = region.shape
     dist = np.full(region.shape, -1, np.int32)
-    ys, xs = np.nonzero(sources & region)
-    queue: deque[tuple[int, int]] = deque()
-    for y, x in zip(ys.tolist(), xs.tolist(), strict=True):
-        dist[y, x] = 0
-        queue.append((y, x))
-    reg = region
-    while queue:
-        y, x = queue.popleft()
-        nd = dist[y, x] + 1
-        for dy, dx in _STEPS:
-            yy, xx = y + dy, x + dx
-            if 0 <= yy < h and 0 <= xx < w and reg[yy, xx] and dist[yy, xx] < 0:
-                dist[yy, xx] = nd
-                queue.append((yy, xx))
-    return dist
+    reg = region.astype(np.uint8)
+    reached = (sources & region).astype(np.uint8)
+    dist[reached > 0] = 0
+    step = 0
+    while True:
+        grown = cv2.dilate(reached, _CROSS) & reg
+        new = (grown > 0) & (reached == 0)
+        if not new.any():
+            return dist
+        step += 1
+        dist[new] = step
+        reached = grown
 
 
 def dilate(mask: np.ndarray, radius: int, iterations: int = 1) -> np.ndarray:
