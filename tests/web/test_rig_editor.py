@@ -14,7 +14,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from ..conftest import BENCH
+from ..conftest import BENCH, SAMPLES
 
 pytestmark = pytest.mark.slow
 CHAR = BENCH / "rig" / "char2"
@@ -97,11 +97,17 @@ def test_drag_a_joint_and_the_job_keeps_it(
     assert not errors, errors
     ctx.close()
 
+    # Phone size, a face-only emoji: the whole-body fallback is said, and joints can be placed by hand.
     phone = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
     page = phone.new_page()
     page.goto(f"{base}/create")
-    page.set_input_files("#file-input", str(image))
-    page.locator("[data-joint='right_hand']").wait_for(timeout=20_000)
+    page.set_input_files("#file-input", str(SAMPLES / "fox.png"))
+    page.wait_for_selector("#rig-editor", timeout=20_000)
+    assert "whole character will move as one" in page.inner_text("#rig-note")
+    assert page.locator("[data-joint]").count() == 0
+    page.click("#rig-place")
+    assert page.locator("[data-joint='right_hand']").count() == 1
+    assert "Your joints" in page.inner_text("#rig-note")
     page.wait_for_selector("#cutout-preview", timeout=20_000)
     page.locator("#rig-editor").scroll_into_view_if_needed()
     page.screenshot(path=screenshots / "rig-editor-390.png")

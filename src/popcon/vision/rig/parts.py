@@ -157,7 +157,10 @@ def outlined_rig(image: Image.Image, sil: Silhouette) -> Rig | None:
     )
 
 
-def _chain(part: _Part, toward: tuple[float, float]) -> tuple[tuple[float, float], ...] | tuple:
+Point = tuple[float, float]
+
+
+def _chain(part: _Part, toward: Point) -> tuple[Point, Point, Point, float]:
     """Root (the end nearest `toward`), middle and far end of a part, walking inside it."""
     ys, xs = np.nonzero(part.mask)
     d = np.hypot(xs - toward[0], ys - toward[1])

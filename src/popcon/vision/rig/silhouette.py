@@ -79,7 +79,7 @@ def geodesic(region: np.ndarray, sources: np.ndarray) -> np.ndarray:
     dist[reached > 0] = 0
     step = 0
     while True:
-        grown = cv2.dilate(reached, _CROSS) & reg
+        grown = np.asarray(cv2.dilate(reached, _CROSS), np.uint8) & reg
         new = (grown > 0) & (reached == 0)
         if not new.any():
             return dist
