@@ -2,6 +2,7 @@
 import { get, post } from "../api.js";
 import { navigate } from "../app.js";
 import { h, pageHead, showError, toast, fmtBytes } from "../ui.js";
+import { mountRigEditor } from "../rig-editor.js";
 
 const DEFAULT_ACTIONS = ["wave", "jump", "laugh", "love"];
 
@@ -12,6 +13,7 @@ export async function render(root) {
     file: null, fileUrl: null, cutoutUrl: null, cutoutWarning: null, cutoutPending: false,
     prompt: "", reference: null, referenceUrl: null,
     removeBg: true,
+    rigDetected: null, rig: null, // the upload's auto-rig, and the user's edit of it (sent with the job)
     selected: new Map(), // id -> {id, motion_prompt, custom, label}
     customs: [],
     platforms: new Set(["line-emoji"]),
@@ -65,7 +67,7 @@ export async function render(root) {
       drop.addEventListener("dragleave", () => drop.classList.remove("over"));
       drop.addEventListener("drop", (e) => { e.preventDefault(); drop.classList.remove("over"); if (e.dataTransfer.files[0]) pickFile(e.dataTransfer.files[0]); });
       const rb = h("input", { type: "checkbox", id: "remove-bg", checked: state.removeBg });
-      rb.addEventListener("change", () => { state.removeBg = rb.checked; renderCharacter(); if (rb.checked && state.file && !state.cutoutUrl) makeCutout(); });
+      rb.addEventListener("change", () => { state.removeBg = rb.checked; renderCharacter(); if (rb.checked && state.file && !state.cutoutUrl) makeCutout(); if (state.file) detectRig(); });
       const left = h("div", {}, drop, h("div", { class: "row", style: { marginTop: "12px" } },
         h("label", { class: "check" }, rb, "Remove the background"),
         h("span", { class: "muted small" }, "(skip it for images that already have transparency)")));
@@ -82,6 +84,12 @@ export async function render(root) {
           ? h("span", { class: "warn", id: "cutout-warning", title: state.cutoutWarning }, `⚠ ${state.cutoutWarning}`)
           : h("span", {}, state.cutoutUrl ? "✓" : "")));
       charBody.append(h("div", { class: "char-grid" }, left, h("div", { class: "previews" }, orig, cut)));
+      if (state.file && state.rigDetected) {
+        const host = h("div", { class: "rig-host" });
+        charBody.append(host);
+        mountRigEditor(host, { imageUrl: state.cutoutUrl || state.fileUrl, detected: state.rigDetected, rig: state.rig,
+          onChange: (rig) => { state.rig = rig; state.key = newKey(); } });
+      }
     } else {
       const ta = h("textarea", { id: "prompt", rows: 4, placeholder: "e.g. a chubby orange cat in a green hoodie, big eyes, full body", maxlength: 2000 });
       ta.value = state.prompt;
@@ -114,6 +122,21 @@ export async function render(root) {
     renderCharacter();
     renderSummary();
     if (state.removeBg) makeCutout();
+    detectRig();
+  }
+
+  async function detectRig() {
+    const file = state.file;
+    state.rigDetected = null; state.rig = null;
+    try {
+      const fd = new FormData();
+      fd.append("image", file);
+      fd.append("remove_background", String(state.removeBg));
+      const rig = await post("/rig", fd);
+      if (state.file === file) { state.rigDetected = rig; if (!state.cutoutPending) renderCharacter(); }
+    } catch (err) {
+      if (state.file === file) showError(err);
+    }
   }
 
   async function makeCutout() {
@@ -257,8 +280,10 @@ export async function render(root) {
     state.submitting = true;
     renderSummary();
     const fd = new FormData();
-    if (state.source === "upload") fd.append("image", state.file);
-    else {
+    if (state.source === "upload") {
+      fd.append("image", state.file);
+      if (state.rig) fd.append("rig", JSON.stringify(state.rig));
+    } else {
       fd.append("prompt", state.prompt.trim());
       if (state.reference) fd.append("reference", state.reference);
     }
