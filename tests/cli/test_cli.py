@@ -195,3 +195,62 @@ def test_matte_warns_when_the_background_is_not_flat(tmp_path):
     flat = BENCH / "matte" / "clips" / "1f600__green" / "video.mp4"
     run = popcon("matte", str(flat), "--out", str(tmp_path / "g"), data=tmp_path / "d")
     assert "not flat" not in run.stderr + run.stdout
+
+
+def test_rig_writes_joints_and_make_rejects_a_bad_rig_naming_the_field(tmp_path):
+    char = BENCH / "rig" / "char2"
+    if not char.exists():
+        pytest.skip("shared bench data not present")
+    from PIL import Image
+
+    im = Image.open(char / "texture.png").convert("RGBA")
+    im.putalpha(Image.open(char / "mask.png").convert("L"))
+    image = tmp_path / "girl.png"
+    im.save(image)
+    joints, rig = tmp_path / "j.json", tmp_path / "rig.json"
+    run = popcon("rig", str(image), "--joints-out", str(joints), "--rig-out", str(rig), data=tmp_path / "d")
+    assert "arms and legs" in run.stderr
+    found = json.loads(joints.read_text())
+    assert {"neck", "right_hand", "left_foot"} <= set(found)
+    data = json.loads(rig.read_text())
+    data["joints"]["left_elbow"] = [1e6, 5]
+    rig.write_text(json.dumps(data))
+    bad = popcon("make", str(image), "--rig", str(rig), "--actions", "wave", data=tmp_path / "d", check=False)
+    assert bad.returncode == 2 and "joints.left_elbow" in bad.stderr
+    del data["joints"]["left_elbow"]
+    rig.write_text(json.dumps(data))
+    bad = popcon("make", str(image), "--rig", str(rig), "--actions", "wave", data=tmp_path / "d", check=False)
+    assert bad.returncode == 2 and "joints.left_elbow: missing while has_arms is true" in bad.stderr
+    assert not (tmp_path / "d" / "jobs").exists() or not any((tmp_path / "d" / "jobs").iterdir())
+    face = popcon("rig", str(SAMPLES / "fox.png"), "--joints-out", str(joints), data=tmp_path / "d")
+    assert "whole body" in face.stderr and json.loads(joints.read_text()) == {}
+
+
+def test_jobs_rig_replaces_a_rig_or_keeps_the_last_good_one(tmp_path):
+    from PIL import Image
+
+    from popcon.domain.rig import SCORED_JOINTS, Rig, parse_rig
+    from popcon.store.files import JobFiles
+
+    data = tmp_path / "d"
+    files = JobFiles(data, "0123456789ab")
+    files.root.mkdir(parents=True)
+    Image.new("RGBA", (100, 200), (200, 0, 0, 255)).save(files.character)
+    joints = {n: (10.0 + 4 * i, 20.0 + 8 * i) for i, n in enumerate(SCORED_JOINTS)}
+    first = Rig(width=100, height=200, joints=joints)
+    files.rig.write_text(first.to_json())
+    bad = tmp_path / "bad.json"
+    bad.write_text(
+        first.model_copy(update={"has_legs": True}).to_json().replace('"right_knee"', '"right_kneee"')
+    )
+    run = popcon("jobs", "rig", "0123456789ab", "--set", str(bad), data=data, check=False)
+    assert run.returncode == 2 and "joints.right_kneee: unknown joint" in run.stderr
+    assert parse_rig(files.rig.read_text()) == first
+    good = tmp_path / "good.json"
+    good.write_text(first.scaled(2.0, 2.0).to_json())  # placed on a 2x copy: scaled to the character
+    run = popcon("jobs", "rig", "0123456789ab", "--set", str(good), data=data)
+    assert "rig replaced" in run.stdout
+    now = parse_rig(files.rig.read_text())
+    assert (
+        now.source == "user" and now.joints["root"] == (10.0, 20.0) and (now.width, now.height) == (100, 200)
+    )

@@ -54,3 +54,14 @@ def test_not_json_is_a_clear_error() -> None:
         parse_rig("{nope")
     with pytest.raises(InvalidInput, match="JSON object"):
         parse_rig("[1, 2]")
+
+
+def test_fit_rig_scales_a_same_shape_image_and_names_a_mismatch() -> None:
+    from popcon.domain.rig import fit_rig
+
+    rig = _full_rig()
+    assert fit_rig(rig, 100, 100) is rig
+    big = fit_rig(rig, 300, 300)
+    assert (big.width, big.height) == (300, 300) and big.joints["root"] == (30.0, 60.0)
+    with pytest.raises(InvalidInput, match="width/height"):
+        fit_rig(rig, 300, 100)

@@ -33,10 +33,11 @@ PLATFORM_HELP = f"Target preset (repeatable): {platform_choices()}."
 
 
 def _register_commands() -> None:
-    """Commands that live in their own modules (one per concern)."""
-    from popcon.cli import providers, segment, serve, validate, worker
+    """Commands that live in their own modules (one per concern); imported lazily inside each."""
+    from popcon.cli import providers, rig, segment, serve, validate, worker
 
     providers.register(app)
+    rig.register(app, jobs_app)
     segment.register(app)
     serve.register(app)
     validate.register(app)
@@ -89,6 +90,9 @@ def make(
     video_provider: Annotated[
         str | None, typer.Option("--video-provider", help="Animation provider (see `popcon providers`).")
     ] = None,
+    rig: Annotated[
+        Path | None, typer.Option("--rig", help="A rig file (from `popcon rig --rig-out`, edited) to use.")
+    ] = None,
 ) -> None:
     """Make a set: character -> start poses -> clips -> frames -> cut-outs -> platform files."""
     from popcon.cli.progress import run_with_progress
@@ -104,6 +108,7 @@ def make(
         presets=actions_from_names(actions.split(","), customs),
         platforms=platform or ["line-emoji"],
         image=Upload(image.name, path=image) if image is not None else None,
+        rig=_rig_file(rig),
         prompt=prompt,
         sample=sample,
         remove_background=remove_background,
@@ -131,6 +136,15 @@ def make(
     console.print(f"job [bold]{job.id}[/bold]: {len(job.actions)} actions -> {', '.join(job.platforms)}")
     job = run_with_progress(svc, job.id, console)
     _finish(svc, job, out)
+
+
+def _rig_file(path: Path | None) -> bytes | None:
+    """The rig file the user gave (`make --rig`); the use case checks it against the character."""
+    if path is None:
+        return None
+    if not path.is_file():
+        raise InvalidInput(f"--rig: no such file: {path}")
+    return path.read_bytes()
 
 
 def _pair(text: str, flag: str) -> tuple[str, str]:

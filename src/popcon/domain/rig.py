@@ -155,3 +155,17 @@ def parse_rig(text: str | bytes) -> Rig:
         where = ".".join(str(p) for p in err["loc"])
         msg = str(err["msg"]).removeprefix("Value error, ")
         raise InvalidInput(f"rig file: {where + ': ' if where else ''}{msg}") from None
+
+
+def fit_rig(rig: Rig, width: int, height: int) -> Rig:
+    """`rig` for a character image of `width` x `height`: the same size, or the same picture resized
+    (a rig placed on the upload fits its cut-out, or a preview's rig the full image); any other image
+    is an `InvalidInput` naming the field."""
+    if (rig.width, rig.height) == (width, height):
+        return rig
+    if abs(rig.width / rig.height - width / height) > 0.02 * (width / height):
+        raise InvalidInput(
+            f"rig file: width/height: the rig is for a {rig.width}x{rig.height} image, "
+            f"the character is {width}x{height}"
+        )
+    return rig.scaled(width / rig.width, height / rig.height, size=(width, height))

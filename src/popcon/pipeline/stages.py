@@ -110,6 +110,9 @@ def make_character(ctx: StageContext, job: Job) -> tuple[int, int, int]:
         if (alpha > 127).mean() < 0.002:
             raise InvalidInput("the character image is empty after background removal")
         _save_rgba(files.character, character)
+    from popcon.pipeline.rig import character_prompt, ensure_rig
+
+    ensure_rig(files, job.options, character_prompt(job.source, job.prompt), ctx.images, ctx.log)
     if job.key_color is not None:
         return job.key_color
     overlays = getattr(ctx.video, "overlay_colors", None)

@@ -63,6 +63,7 @@ class NewJob:
     remove_background: bool = True
     auto_export: bool = True
     clips: dict[str, Path] = field(default_factory=dict)  # action id -> a clip the user brought
+    rig: bytes | None = None  # a rig the user placed on the upload (or the sample), as a rig file
     idempotency_key: str | None = None
     duplicate_window_s: float = 0.0  # the same content again within this window is the same job
 
@@ -141,8 +142,18 @@ def create_job(ctx: AppContext, req: NewJob, *, start: bool = True) -> tuple[Job
     ref = None
     if req.reference is not None:
         ref = req.reference.read(s.max_upload_bytes, s.max_image_pixels, character=False)
+    rig = None
+    if req.rig is not None:
+        from popcon.usecases.rig import check_new_job_rig
+
+        size = (
+            load_image(upload, max_bytes=s.max_upload_bytes, max_pixels=s.max_image_pixels).size
+            if upload
+            else None
+        )
+        rig = check_new_job_rig(req.rig, size, sample=req.sample)
     key = (req.idempotency_key or "").strip() or None
-    content_hash = _content_hash(req, upload, ref, prompt, targets)
+    content_hash = _content_hash(req, upload, ref, prompt, targets, rig)
 
     with ctx.create_lock:  # check-then-create is one step: two racing submits see each other
         if key or req.duplicate_window_s > 0:
@@ -159,6 +170,10 @@ def create_job(ctx: AppContext, req: NewJob, *, start: bool = True) -> tuple[Job
             options["idempotency_key"] = key
         if upload is not None and req.image is not None:
             options["upload"] = files.save_input(req.image.name or "character.png", upload).name
+        if rig is not None:
+            from popcon.pipeline.rig import USER_RIG_OPTION
+
+            options[USER_RIG_OPTION] = files.save_input("rig.json", rig).name
         if ref is not None and req.reference is not None:
             options["reference"] = files.save_input("ref-" + (req.reference.name or "ref.png"), ref).name
         imported = {
@@ -182,7 +197,12 @@ def create_job(ctx: AppContext, req: NewJob, *, start: bool = True) -> tuple[Job
 
 
 def _content_hash(
-    req: NewJob, upload: bytes | None, ref: bytes | None, prompt: str | None, targets: list[str]
+    req: NewJob,
+    upload: bytes | None,
+    ref: bytes | None,
+    prompt: str | None,
+    targets: list[str],
+    rig: bytes | None = None,
 ) -> str:
     actions = json.dumps([[p.id, p.motion_prompt] for p in req.presets])
     digest = hashlib.sha256()
@@ -194,6 +214,7 @@ def _content_hash(
         ",".join(targets).encode(),
         str(req.remove_background).encode(),
         str(req.auto_export).encode(),
+        rig or b"",
     ):
         digest.update(hashlib.sha256(part).digest())
     return digest.hexdigest()

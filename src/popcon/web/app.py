@@ -112,9 +112,9 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
     install_error_handlers(app)
     app.add_middleware(JsonBodyLimit, max_bytes=settings.max_json_bytes)
 
-    from popcon.web.routes import actions, events, exports, frames, health, jobs, segment
+    from popcon.web.routes import actions, events, exports, frames, health, jobs, rig, segment
 
-    for module in (health, actions, jobs, frames, segment, exports, events):
+    for module in (health, actions, jobs, frames, segment, exports, events, rig):
         app.include_router(module.router, prefix="/api/v1")
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -38,6 +38,7 @@ async def create_job(
     remove_background: Annotated[bool, Form()] = True,
     idempotency_key: Annotated[str | None, Form(max_length=100)] = None,
     idempotency_header: Annotated[str | None, Header(alias="Idempotency-Key", max_length=100)] = None,
+    rig: Annotated[str | None, Form(description="The edited rig (JSON) of the uploaded image")] = None,
 ) -> JobOut:
     """Start a job. A repeated Idempotency-Key, or the same content again within a few seconds,
     returns the job already created (200) instead of starting a second one."""
@@ -65,6 +66,7 @@ async def create_job(
         auto_export=False,  # the web flow always stops for refinement; "Finish" exports
         idempotency_key=idempotency_header or idempotency_key,
         duplicate_window_s=DUPLICATE_WINDOW_S,
+        rig=rig.encode() if rig and rig.strip() else None,
     )
     job, created = await run_in_threadpool(uc.create_job, svc, request)
     if not created:

@@ -1,7 +1,8 @@
 // Create: a character (upload or prompt), the actions, the platforms; one click starts the job.
 import { get, imageSize, postWithProgress } from "../api.js";
 import { navigate } from "../app.js";
-import { h, pageHead, fieldError, fmtBytes } from "../ui.js";
+import { h, pageHead, fieldError, fmtBytes, showError } from "../ui.js";
+import { mountRigEditor } from "../rig-editor.js";
 
 const DEFAULT_ACTIONS = ["wave", "jump", "laugh", "love"];
 
@@ -13,6 +14,7 @@ export async function render(root) {
     charError: "", uploadPct: null, // an error about the image stays next to it until the user acts
     prompt: "", reference: null, referenceUrl: null,
     removeBg: true,
+    rigDetected: null, rig: null, // the upload's auto-rig, and the user's edit of it (sent with the job)
     selected: new Map(), // id -> {id, motion_prompt, custom, label}
     customs: [],
     platforms: new Set(["line-emoji"]),
@@ -68,7 +70,7 @@ export async function render(root) {
       drop.addEventListener("dragleave", () => drop.classList.remove("over"));
       drop.addEventListener("drop", (e) => { e.preventDefault(); drop.classList.remove("over"); if (e.dataTransfer.files[0]) pickFile(e.dataTransfer.files[0]); });
       const rb = h("input", { type: "checkbox", id: "remove-bg", checked: state.removeBg });
-      rb.addEventListener("change", () => { state.removeBg = rb.checked; renderCharacter(); if (rb.checked && state.file && !state.cutoutUrl) makeCutout(); });
+      rb.addEventListener("change", () => { state.removeBg = rb.checked; renderCharacter(); if (rb.checked && state.file && !state.cutoutUrl) makeCutout(); if (state.file) detectRig(); });
       const err = h("div", { class: "field-error", id: "char-error", role: "alert", hidden: !state.charError }, state.charError);
       const progress = state.uploadPct === null ? null : h("div", { class: "upload-progress", id: "upload-progress" },
         h("span", {}, `Uploading ${state.uploadPct}%`), h("div", { class: "bar" }, h("i", { style: { width: `${state.uploadPct}%` } })));
@@ -88,6 +90,12 @@ export async function render(root) {
           ? h("span", { class: "warn", id: "cutout-warning", title: state.cutoutWarning }, `⚠ ${state.cutoutWarning}`)
           : h("span", {}, state.cutoutUrl ? "✓" : "")));
       charBody.append(h("div", { class: "char-grid" }, left, h("div", { class: "previews" }, orig, cut)));
+      if (state.file && state.rigDetected) {
+        const host = h("div", { class: "rig-host" });
+        charBody.append(host);
+        mountRigEditor(host, { imageUrl: state.cutoutUrl || state.fileUrl, detected: state.rigDetected, rig: state.rig,
+          onChange: (rig) => { state.rig = rig; state.key = newKey(); } });
+      }
     } else {
       const ta = h("textarea", { id: "prompt", rows: 4, placeholder: "e.g. a chubby orange cat in a green hoodie, big eyes, full body", maxlength: 2000 });
       ta.value = state.prompt;
@@ -138,6 +146,22 @@ export async function render(root) {
     renderCharacter();
     renderSummary();
     if (state.removeBg) makeCutout();
+    detectRig();
+  }
+
+  async function detectRig() {
+    const file = state.file;
+    state.rigDetected = null; state.rig = null;
+    try {
+      const fd = new FormData();
+      fd.append("image", file);
+      fd.append("remove_background", String(state.removeBg));
+      const rig = await postWithProgress("/rig", fd);
+      if (state.file === file) { state.rigDetected = rig; if (!state.cutoutPending) renderCharacter(); }
+    } catch (err) {
+      // An image the server refuses is explained next to it by the cut-out request; say anything else.
+      if (state.file === file && !(err.status >= 400 && err.status < 500)) showError(err);
+    }
   }
 
   async function makeCutout() {
@@ -348,8 +372,10 @@ export async function render(root) {
     fieldError(submitError, "");
     renderSummary();
     const fd = new FormData();
-    if (state.source === "upload") fd.append("image", state.file);
-    else {
+    if (state.source === "upload") {
+      fd.append("image", state.file);
+      if (state.rig) fd.append("rig", JSON.stringify(state.rig));
+    } else {
       fd.append("prompt", state.prompt.trim());
       if (state.reference) fd.append("reference", state.reference);
     }

@@ -1,0 +1,97 @@
+"""The character's rig, made once per job right after the character cut-out and stored beside it.
+
+Where a rig comes from, first match wins: the rig the user placed (saved with the job's inputs), the
+image provider's own rig when it drew the character in parts (an optional `character_rig` method,
+which may also return exact part layers), else the weight-free auto-rig. Every later stage and every
+resume reads `rig.json`; nothing rebuilds it, so a clip rendered after a crash moves the same parts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from PIL import Image
+
+from popcon.atomic import atomic_path, write_bytes_atomic
+from popcon.domain.rig import PART_NAMES, Rig, fit_rig, parse_rig
+from popcon.store.files import JobFiles
+
+USER_RIG_OPTION = "rig"  # job option: the name, under input/, of the rig file the user gave
+
+
+@runtime_checkable
+class RiggedCharacters(Protocol):
+    """An image provider that knows its character's parts (the offline mascot draws them in layers)."""
+
+    def character_rig(self, prompt: str, image: Image.Image) -> tuple[Rig, dict[str, Image.Image]] | None: ...
+
+
+def read_rig(files: JobFiles) -> Rig | None:
+    """The job's stored rig (None before the character stage made it)."""
+    return parse_rig(files.rig.read_bytes()) if files.rig.exists() else None
+
+
+def save_rig(files: JobFiles, rig: Rig) -> Path:
+    """Replace the job's rig atomically (the previous good rig stays until the new one is complete)."""
+    return write_bytes_atomic(files.rig, rig.to_json().encode())
+
+
+def _save_layers(files: JobFiles, layers: dict[str, Image.Image]) -> None:
+    for name, im in layers.items():
+        if name not in PART_NAMES:
+            raise ValueError(f"rig layer {name!r} is not a part ({', '.join(PART_NAMES)})")
+        with atomic_path(files.rig_layers_dir / f"{name}.png") as tmp:
+            im.convert("RGBA").save(tmp, format="PNG")
+
+
+def character_prompt(source: str, prompt: str | None) -> str | None:
+    """The prompt the character was drawn from (the built-in sample is a drawn mascot too)."""
+    if source == "prompt":
+        return prompt or ""
+    if source == "sample":
+        from popcon.providers.offline.mascot import SAMPLE_PROMPT
+
+        return SAMPLE_PROMPT
+    return None
+
+
+def ensure_rig(
+    files: JobFiles,
+    options: dict[str, Any],
+    prompt: str | None,
+    images: object,
+    log: Callable[[str], None],
+) -> Rig:
+    """The job's rig: the stored one, or made now from the user's file, the provider (asked only for a
+    character drawn from `prompt`), or the auto-rig."""
+    stored = read_rig(files)
+    if stored is not None:
+        return stored
+    character = Image.open(files.character).convert("RGBA")
+    w, h = character.size
+    rig: Rig | None = None
+    if name := options.get(USER_RIG_OPTION):
+        rig = fit_rig(parse_rig((files.input_dir / name).read_bytes()), w, h)
+        rig = rig.model_copy(update={"source": "user"})
+        log("rig: the one you placed")
+    if rig is None and prompt is not None and isinstance(images, RiggedCharacters):
+        made = images.character_rig(prompt, character)
+        if made is not None:
+            rig, layers = made
+            rig = fit_rig(rig, w, h)
+            if layers:
+                _save_layers(files, layers)
+                rig = rig.model_copy(update={"layers": True})
+            log(f"rig: drawn by the {getattr(images, 'name', 'image')} provider")
+    if rig is None:
+        from popcon.vision.rig import auto_rig
+
+        rig = auto_rig(character)
+        if rig.animates_parts:
+            log(f"rig: found automatically (confidence {rig.confidence:.2f})")
+        else:
+            log(f"rig: whole body ({rig.note})")
+    save_rig(files, rig)
+    return rig
