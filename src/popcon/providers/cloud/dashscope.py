@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from PIL import Image
 
 from popcon.domain.actions import ActionPreset
 from popcon.domain.errors import Canceled, InvalidInput, TransientError
+from popcon.domain.rig import Rig
 from popcon.providers.base import CancelCheck, UsageSink, ignore_usage, never_canceled
 from popcon.providers.cloud import limits, prompts
 from popcon.providers.cloud.http import (
@@ -203,6 +204,8 @@ class DashScopeVideoProvider:
         out_path: Path,
         check_cancel: CancelCheck = never_canceled,
         on_usage: UsageSink = ignore_usage,
+        rig: Rig | None = None,  # a video model moves the parts itself
+        layers: Mapping[str, Image.Image] | None = None,
     ) -> Path:
         check_cancel()
         body = self.request_body(pose, action, key_color)
