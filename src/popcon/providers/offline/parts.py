@@ -247,30 +247,46 @@ def _derive_layers(
     h, w = alpha.shape
     score = np.empty((len(names), len(xs)), np.float32)
     radius: dict[str, float] = {}
-    for i, name in enumerate(names):
+    for name in names:
         a, b = bones[name]
         mx, my = round((a[0] + b[0]) / 2), round((a[1] + b[1]) / 2)
-        r = float(dt[min(h - 1, max(0, my)), min(w - 1, max(0, mx))])
-        radius[name] = max(2.0, r)
-        score[i] = _seg_dist(px, py, a, b) - radius[name]
+        radius[name] = max(2.0, float(dt[min(h - 1, max(0, my)), min(w - 1, max(0, mx))]))
+    for upper, lower in (("upper_arm", "forearm"), ("thigh", "shin")):
+        for side, _, _ in SIDES:
+            # A thigh under a skirt (or an arm in a wide sleeve) is as thin as the shin it tapers to.
+            u, lo = f"{side}_{upper}", f"{side}_{lower}"
+            if u in radius and lo in radius:
+                radius[u] = min(radius[u], 1.5 * radius[lo])
+    for i, name in enumerate(names):
+        a, b = bones[name]
+        d = _seg_dist(px, py, a, b)
+        score[i] = d - radius[name]
+        if name not in ("torso", "head"):
+            # A limb claims only its own width around its bone: clothing beyond stays with the body.
+            score[i][d > 2.5 * radius[name] + 3.0] = np.inf
     label = np.full(alpha.shape, -1, np.int16)
     label[ys, xs] = np.argmin(score, axis=0)
     out: dict[str, np.ndarray] = {}
     torso_i = names.index("torso")
     torso_mask = (label == torso_i).astype(np.uint8)
-    hull = np.zeros_like(torso_mask)
-    pts = cv2.findNonZero(torso_mask)
-    if pts is not None:
-        cv2.fillConvexPoly(hull, cv2.convexHull(pts), 1)
+    # A limb lying in front of the body leaves a limb-shaped hole in the torso's mask: closing the mask
+    # with a disk about a limb's width finds it (an arm beside the body is not enclosed: not filled).
+    widest = max([radius[n] for n in names if n not in ("torso", "head")] or [2.0])
+    k = 2 * round(2 * widest) + 1
+    closed = cv2.morphologyEx(
+        torso_mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    )
     limbs = (label >= 0) & (label != torso_i) & (label != names.index("head"))
-    fill = (limbs & (hull > 0)).astype(np.uint8)
+    fill = (limbs & (closed > 0)).astype(np.uint8)
     torso = premul * torso_mask[..., None]
     if fill.any():
-        # Inpaint in straight colour from the torso's own pixels (the limb's are masked out too).
+        # Inpaint in straight colour from the torso's own pixels only: the limb and the background
+        # around the hole are unknown too, so neither bleeds in.
         straight = cv2.cvtColor(premul, cv2.COLOR_RGBA2BGRA)
         a = np.maximum(alpha, 1).astype(np.float32)[..., None] / 255.0
         rgb = np.clip(straight[..., :3].astype(np.float32) / a, 0, 255).astype(np.uint8)
-        painted = cv2.inpaint(rgb, fill, 5, cv2.INPAINT_TELEA)
+        band = cv2.dilate(fill, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9))) & (1 - torso_mask)
+        painted = cv2.inpaint(rgb, fill | band, 5, cv2.INPAINT_TELEA)
         painted = cv2.cvtColor(painted, cv2.COLOR_BGR2RGB)
         torso = torso.copy()
         torso[fill > 0, :3] = painted[fill > 0]
