@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import statistics
 import tempfile
 import time
@@ -29,6 +30,7 @@ import yaml
 from PIL import Image
 
 from popcon.domain.actions import load_presets, resolve_actions
+from popcon.domain.platforms import get_platform, load_platforms
 from popcon.domain.rig import JOINT_NAMES, Rig
 from popcon.pipeline.runner import Runner
 from popcon.providers.offline.animator import render_frames
@@ -109,12 +111,13 @@ def sheet(rows: list[tuple[str, list[np.ndarray]]], out: Path) -> None:
     Image.fromarray(np.concatenate(strips, axis=0)).save(out)
 
 
-def demo_end_to_end(actions: list[str]) -> float:
-    """The demo set through the real runner, the mascot's rig and layers stored with the job."""
+def demo_end_to_end(actions: list[str], platforms: tuple[str, ...] = ("line-emoji",)) -> float:
+    """The demo set through the real runner, the mascot's rig and layers stored with the job; with
+    several platforms, prints each export's largest file against its budget and any action left out."""
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp))
         store = JobStore(settings.db_url)
-        job = store.create_job(source="sample", actions=resolve_actions(actions), platforms=["line-emoji"])
+        job = store.create_job(source="sample", actions=resolve_actions(actions), platforms=list(platforms))
         t0 = time.time()
         drawn = draw_mascot_rig(SAMPLE_PROMPT)
         files = JobFiles(settings.data_dir, job.id)
@@ -127,6 +130,15 @@ def demo_end_to_end(actions: list[str]) -> float:
         runner = Runner(settings, store)
         done = runner.run_job(job.id)
         total = time.time() - t0
+        if len(platforms) > 1:
+            for pid in platforms:
+                manifest = json.loads((files.exports_dir / pid / "manifest.json").read_text())
+                sizes = [f.get("bytes", 0) for f in manifest.get("files", [])]
+                budget = get_platform(pid).max_bytes
+                print(
+                    f"  {pid:<24} largest {max(sizes or [0]):>7} B (budget {budget}), left out: "
+                    f"{manifest.get('failed') or 'none'}"
+                )
         runner.close()
         store.close()
     if done.status.value != "completed":
@@ -139,6 +151,7 @@ def main() -> None:
     ap.add_argument("--actions", default=",".join(load_presets()))
     ap.add_argument("--sheets", type=Path, default=None)
     ap.add_argument("--skip-demo", action="store_true")
+    ap.add_argument("--budgets", action="store_true", help="export the most moving actions to every platform")
     a = ap.parse_args()
     actions = [x for x in a.actions.split(",") if x]
 
@@ -160,6 +173,9 @@ def main() -> None:
     )
     if not a.skip_demo:
         print(f"demo set ({DEMO}) end to end: {demo_end_to_end(DEMO.split(',')):.1f} s")
+    if a.budgets:
+        print("byte budgets, rigged mascot (wave, jump, dance, celebrate) on every platform:")
+        demo_end_to_end(["wave", "jump", "dance", "celebrate"], tuple(load_platforms()))
 
     characters: list[tuple[str, Image.Image, Rig | None, dict | None]] = [
         ("mascot", drawn.image, drawn.rig, drawn.layers),

@@ -192,6 +192,7 @@ class Prepared:
     height: float
     feet: tuple[float, float]
     closed_head: _Layer | None = None  # the head layer with its eyes shut
+    derived: bool = False  # parts cut from a single drawing (an upload): legs swing less, they tear
     extra: dict[str, float] = field(default_factory=dict)
 
 
@@ -291,18 +292,52 @@ def _derive_layers(
         torso = torso.copy()
         torso[fill > 0, :3] = painted[fill > 0]
         torso[fill > 0, 3] = 255
-    out["torso"] = torso
+    out["torso"] = _continue_outline(premul, torso, limbs & (fill == 0))
     caps: dict[str, np.ndarray] = {}
-    parent_pivot = {name: pivot for name, pivot, _ in PARTS}
+    part_info = {name: (pivot, parent) for name, pivot, parent in PARTS}
     for i, name in enumerate(names):
         if name == "torso":
             continue
         out[name] = premul * (label == i)[..., None]
-        piv = j[parent_pivot[name]]
+        pivot, parent = part_info[name]
+        if parent in ("torso", None) or parent not in names:
+            continue  # the torso's edge is closed by its continued outline instead
+        # An elbow or knee: a round cap of both segments' pixels turns with the lower one, under it,
+        # and fills the wedge the bend opens between them.
+        piv = j[pivot]
         disk = np.zeros_like(solid)
-        cv2.circle(disk, (round(piv[0]), round(piv[1])), max(2, round(radius[name] * 1.1)), 1, -1)
-        caps[name] = premul * (disk & solid)[..., None]
+        cv2.circle(disk, (round(piv[0]), round(piv[1])), max(2, round(radius[name] * 1.2)), 1, -1)
+        own = (label == i) | (label == names.index(parent))
+        caps[name] = premul * (disk & own)[..., None]
     return out, caps
+
+
+def _continue_outline(premul: np.ndarray, torso: np.ndarray, removed: np.ndarray) -> np.ndarray:
+    """Draw the character's outline along the torso's edge where a limb was cut away, so that a limb
+    that moves off shows a body closed by its line (hidden under the limb while it stays)."""
+    alpha = premul[..., 3]
+    solid = (alpha > 127).astype(np.uint8)
+    ring = (solid - cv2.erode(solid, np.ones((5, 5), np.uint8))) > 0
+    if ring.sum() < 20:
+        return torso
+    a = np.maximum(alpha[ring], 1).astype(np.float32)[:, None] / 255.0
+    colours = np.clip(premul[ring, :3].astype(np.float32) / a, 0, 255)
+    luma = colours @ np.array([0.299, 0.587, 0.114], np.float32)
+    dark = luma <= np.percentile(luma, 30)
+    line = np.median(colours[dark], axis=0)
+    if float(line @ np.array([0.299, 0.587, 0.114])) > 110:  # no dark outline style to continue
+        return torso
+    body = (torso[..., 3] > 127).astype(np.uint8)
+    cut = body & cv2.dilate(removed.astype(np.uint8), np.ones((3, 3), np.uint8))
+    if not cut.any():
+        return torso
+    ys, _xs = np.nonzero(solid)
+    width = max(2, round((ys.max() - ys.min()) * 0.007))
+    stroke = cv2.dilate(cut, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (width, width))) & body
+    out = torso.copy()
+    out[stroke > 0, :3] = line.astype(np.uint8)
+    out[stroke > 0, 3] = 255
+    return out
 
 
 def _eye_closed(layer: _Layer, eyes: list[tuple[float, float]], head_r: float) -> _Layer | None:
@@ -380,6 +415,7 @@ def prepare(
         head_r=head_r,
         height=height,
         feet=feet,
+        derived=not layers,
     )
     eyes = [j[k] for k in ("right_eye", "left_eye") if k in j]
     if eyes and "head" in cropped:
@@ -595,7 +631,9 @@ def part_matrices(tl: Timeline, t: float) -> dict[str, np.ndarray]:
             hp, kn = j[f"{sname}_hip"], j[f"{sname}_knee"]
             dt = _screen_angle(ch[f"{pre}_leg"], side) - _screen_angle(tl.rest[f"{pre}_leg"], side)
             ds = _screen_angle(ch[f"{pre}_shin"], side) - _screen_angle(tl.rest[f"{pre}_shin"], side)
-            m[f"{sname}_thigh"] = mb @ _rot(hp, _wrap(dt))
+            k = 0.5 if p.derived else 1.0  # a cut-out leg turned far shows the body torn behind it
+            dt, ds = _wrap(dt) * k, _wrap(ds) * k
+            m[f"{sname}_thigh"] = mb @ _rot(hp, dt)
             m[f"{sname}_shin"] = m[f"{sname}_thigh"] @ _rot(kn, _wrap(ds - dt))
     # Secondary motion: ears trail the head's turn and bob, the tail sways and trails the body.
     if any(k in p.layers for k in ("right_ear", "left_ear", "tail")):
