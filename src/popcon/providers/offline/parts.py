@@ -656,7 +656,8 @@ def part_matrices(tl: Timeline, t: float) -> dict[str, np.ndarray]:
 
 
 def _order(tl: Timeline, m: dict[str, np.ndarray]) -> list[str]:
-    """Back to front; an arm whose hand is raised above its shoulder comes in front of the head."""
+    """Back to front; an arm whose hand is raised above its shoulder comes in front of the head (behind
+    a big chibi head a raised hand would vanish)."""
     front, behind = [], []
     for sname, _, _ in SIDES:
         if not tl.prep.has_arms:
