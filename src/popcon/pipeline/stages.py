@@ -122,10 +122,14 @@ def make_clip(ctx: StageContext, job: Job, action: ActionClip) -> Path:
     pose = Image.open(files.pose(action.index, action.action_id)).convert("RGBA")
     assert job.key_color is not None
     rigged = _pose_rig(files, pose)
-    extra = {"rig": rigged[0], "layers": rigged[1]} if rigged else {}  # only providers that animate parts
-    ctx.video.animate(
-        pose, action.preset, job.key_color, path, ctx.check_cancel, ctx.usage_sink(job, action), **extra
-    )
+    sink = ctx.usage_sink(job, action)
+    if rigged is None:
+        ctx.video.animate(pose, action.preset, job.key_color, path, ctx.check_cancel, sink)
+    else:  # only then: a provider that predates rigs still gets the old call
+        rig, layers = rigged
+        ctx.video.animate(
+            pose, action.preset, job.key_color, path, ctx.check_cancel, sink, rig=rig, layers=layers
+        )
     if not path.exists():
         raise RuntimeError(f"the {ctx.video.name} provider returned no clip")
     return path

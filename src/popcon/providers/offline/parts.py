@@ -328,15 +328,18 @@ def _continue_outline(premul: np.ndarray, torso: np.ndarray, removed: np.ndarray
     if float(line @ np.array([0.299, 0.587, 0.114])) > 110:  # no dark outline style to continue
         return torso
     body = (torso[..., 3] > 127).astype(np.uint8)
-    cut = body & cv2.dilate(removed.astype(np.uint8), np.ones((3, 3), np.uint8))
+    cut = np.logical_and(body, cv2.dilate(removed.astype(np.uint8), np.ones((3, 3), np.uint8))).astype(
+        np.uint8
+    )
     if not cut.any():
         return torso
     ys, _xs = np.nonzero(solid)
     width = max(2, round((ys.max() - ys.min()) * 0.007))
-    stroke = cv2.dilate(cut, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (width, width))) & body
+    grown = cv2.dilate(cut, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (width, width)))
+    stroke = np.logical_and(grown, body)
     out = torso.copy()
-    out[stroke > 0, :3] = line.astype(np.uint8)
-    out[stroke > 0, 3] = 255
+    out[stroke, :3] = line.astype(np.uint8)
+    out[stroke, 3] = 255
     return out
 
 
@@ -347,7 +350,7 @@ def _eye_closed(layer: _Layer, eyes: list[tuple[float, float]], head_r: float) -
     rgb = np.clip(img[..., :3] / a, 0, 255).astype(np.uint8)
     luma = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     dark = ((luma < 110) & (layer.premul[..., 3] > 200)).astype(np.uint8)
-    n, lab, stats, _ = cv2.connectedComponentsWithStats(dark, 8)
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
     out = layer.premul.copy()
     done = 0
     for ex, ey in eyes:
@@ -460,18 +463,17 @@ def _ik(p: Prepared, sname: str, side: float, target: tuple[float, float]) -> tu
     base = math.atan2(v[1], v[0])
     cos_a = (l1 * l1 + d * d - l2 * l2) / (2 * l1 * d) if l1 > 0 and d > 0 else 1.0
     alpha = math.acos(max(-1.0, min(1.0, cos_a)))
-    best: tuple[float, float] | None = None
-    for sign in (1.0, -1.0):
+    hand = (s[0] + d * math.cos(base), s[1] + d * math.sin(base))
+
+    def solution(sign: float) -> tuple[float, float, float]:
+        """How far out the elbow lies, and the two directions, for one of the two bends."""
         a = base + sign * alpha
         elbow = (s[0] + l1 * math.cos(a), s[1] + l1 * math.sin(a))
-        hand = (s[0] + d * math.cos(base), s[1] + d * math.sin(base))
         out = side * (elbow[0] - p.joints["hip"][0])
-        if best is None or out > best[0]:
-            best = (out, 0.0)
-            up = _phi((math.cos(a), math.sin(a)), side)
-            fore = _phi(_sub(hand, elbow), side)
-            result = (up, fore)
-    return result
+        return out, _phi((math.cos(a), math.sin(a)), side), _phi(_sub(hand, elbow), side)
+
+    _, up, fore = max(solution(1.0), solution(-1.0))
+    return up, fore
 
 
 def _resolve(p: Prepared, key: Mapping[str, Any]) -> dict[str, float]:
@@ -513,7 +515,7 @@ class Timeline:
     @classmethod
     def build(cls, prep: Prepared, motion: RigMotion, intensity: float = 1.0) -> Timeline:
         rest = _rest(prep)
-        keys = []
+        keys: list[tuple[float, dict[str, float]]] = []
         for t, k in motion.keys:
             ch = dict(rest)
             resolved = _resolve(prep, k)
@@ -658,7 +660,8 @@ def part_matrices(tl: Timeline, t: float) -> dict[str, np.ndarray]:
 def _order(tl: Timeline, m: dict[str, np.ndarray]) -> list[str]:
     """Back to front; an arm whose hand is raised above its shoulder comes in front of the head (behind
     a big chibi head a raised hand would vanish)."""
-    front, behind = [], []
+    front: list[str] = []
+    behind: list[str] = []
     for sname, _, _ in SIDES:
         if not tl.prep.has_arms:
             continue
