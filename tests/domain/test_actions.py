@@ -55,3 +55,16 @@ def test_custom_action_borrows_a_motion_from_its_words():
 def test_custom_action_validation(name, prompt):
     with pytest.raises(InvalidInput):
         custom_action(name, prompt)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "motion"),
+    [
+        ("thinks hard, a hand on the chin", "thinking"),
+        ("claps both hands above the head", "clap"),
+        ("throws both arms up to celebrate", "celebrate"),
+        ("gives a high five", "hi-five"),
+    ],
+)
+def test_custom_actions_map_onto_the_part_motions(prompt: str, motion: str) -> None:
+    assert custom_action("mine", prompt).recipe.motion == motion

@@ -65,6 +65,13 @@ _KEYWORD_MOTIONS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("laugh", "giggle", "lol"), "laugh"),
     (("love", "heart", "kiss"), "love"),
     (("angry", "mad", "rage"), "angry"),
+    (("clap", "applau"), "clap"),
+    (("high five", "high-five", "hi-five", "hi five"), "hi-five"),
+    (("celebrat", "cheer", "hooray", "victory", "arms up"), "celebrate"),
+    (("think", "ponder", "hmm", "chin"), "thinking"),
+    (("surprise", "shock", "gasp"), "surprised"),
+    (("shy", "blush", "bashful"), "shy"),
+    (("nervous", "tremble", "scared", "shiver"), "tremble"),
 )
 
 

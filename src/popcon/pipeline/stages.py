@@ -17,6 +17,7 @@ from PIL import Image
 from popcon.atomic import atomic_path, copy_atomic
 from popcon.domain.errors import InvalidInput
 from popcon.domain.models import ActionClip, Job
+from popcon.domain.rig import Rig, parse_rig
 from popcon.media.images import has_transparency, load_image
 from popcon.providers.base import (
     CancelCheck,
@@ -145,15 +146,34 @@ def make_clip(ctx: StageContext, job: Job, action: ActionClip) -> Path:
         return copy_atomic(files.input_dir / action.imported_clip, path)
     pose = Image.open(files.pose(action.index, action.action_id)).convert("RGBA")
     assert job.key_color is not None
+    rigged = _pose_rig(files, pose)
     extra: dict[str, Any] = {}
     if getattr(ctx.video, "resumes_tasks", False):  # a cloud task outlives this try: keep its id
         extra["ledger"] = ActionTaskLedger(ctx.store, job.id, action.index)
+    if rigged is not None:  # only then: a provider that predates rigs still gets the old call
+        extra["rig"], extra["layers"] = rigged
     ctx.video.animate(
         pose, action.preset, job.key_color, path, ctx.check_cancel, ctx.usage_sink(job, action), **extra
     )
     if not path.exists():
         raise RuntimeError(f"the {ctx.video.name} provider returned no clip")
     return path
+
+
+def _pose_rig(files: JobFiles, pose: Image.Image) -> tuple[Rig, dict[str, Image.Image] | None] | None:
+    """The job's rig and part layers in the start pose's pixels, when it has limbs and the pose is the
+    character reframed; None otherwise (the clip then moves the character as one piece)."""
+    from popcon.providers.offline.pose import follow_pose
+
+    if not files.rig.exists():
+        return None
+    rig = parse_rig(files.rig.read_bytes())
+    if not rig.animates_parts:
+        return None
+    layers = None
+    if rig.layers and files.rig_layers_dir.is_dir():
+        layers = {p.stem: Image.open(p).convert("RGBA") for p in sorted(files.rig_layers_dir.glob("*.png"))}
+    return follow_pose(Image.open(files.character).convert("RGBA"), pose, rig, layers)
 
 
 def extract_frames(ctx: StageContext, job: Job, action: ActionClip) -> dict[str, int | float]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from PIL import Image
 
 from popcon.domain.actions import ActionPreset
+from popcon.domain.rig import Rig
 
 CancelCheck = Callable[[], None]
 """Called between units of work; raises `popcon.domain.errors.Canceled` when the job was canceled."""
@@ -83,8 +84,13 @@ class VideoProvider(Protocol):
         out_path: Path,
         check_cancel: CancelCheck = never_canceled,
         on_usage: UsageSink = ignore_usage,
+        rig: Rig | None = None,
+        layers: Mapping[str, Image.Image] | None = None,
     ) -> Path:
-        """Write the clip to `out_path` (atomically: a half download never counts as done)."""
+        """Write the clip to `out_path` (atomically: a half download never counts as done).
+
+        `rig` (in the pose's pixels) and part `layers` are passed only when the job has a rig with
+        limbs that follows this pose; a provider that cannot move parts ignores them."""
         ...
 
 
@@ -135,5 +141,7 @@ class ResumableVideoProvider(VideoProvider, Protocol):
         out_path: Path,
         check_cancel: CancelCheck = never_canceled,
         on_usage: UsageSink = ignore_usage,
+        rig: Rig | None = None,
+        layers: Mapping[str, Image.Image] | None = None,
         ledger: TaskLedger | None = None,
     ) -> Path: ...

@@ -2,15 +2,21 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PIL import Image
 
+from popcon.domain.rig import PART_NAMES, PARTS, parse_rig
 from popcon.providers.offline.mascot import (
     ANIMALS,
     COLOURS,
+    Z_ORDER,
     draw_mascot,
+    draw_mascot_rig,
     parse_prompt,
     sample_character,
 )
 from popcon.providers.offline.pose import alpha_bbox
+from popcon.providers.offline.provider import OfflineImageProvider
+from popcon.settings import Settings
 
 
 def _body_colour(prompt: str) -> np.ndarray:
@@ -93,3 +99,42 @@ def test_dark_outline_around_the_silhouette():
 def test_sample_character():
     im = sample_character()
     assert im.mode == "RGBA" and im.size == (768, 768) and alpha_bbox(im) is not None
+
+
+def test_mascot_rig_round_trips_and_its_layers_make_the_image() -> None:
+    drawn = draw_mascot_rig("a grey cat in a red shirt", 256)
+    rig = drawn.rig
+    assert parse_rig(rig.to_json()) == rig
+    assert (rig.source, rig.confidence, rig.layers, rig.animates_parts) == ("mascot", 1.0, True, True)
+    assert set(drawn.layers) <= set(PART_NAMES)
+    assert {"torso", "head", "right_upper_arm", "left_forearm", "right_shin", "left_ear", "tail"} <= set(
+        drawn.layers
+    )
+    again = Image.new("RGBA", drawn.image.size, (0, 0, 0, 0))
+    for name in Z_ORDER:
+        again.alpha_composite(drawn.layers[name])
+    assert np.array_equal(np.asarray(again), np.asarray(drawn.image))
+    # every pivot lies on the part that turns about it (the joints are where the parts were drawn)
+    for part, pivot, _ in PARTS:
+        if part in drawn.layers and pivot in rig.joints and part not in ("torso",):
+            x, y = (round(v) for v in rig.joints[pivot])
+            alpha = np.asarray(drawn.layers[part])[..., 3]
+            assert alpha[y - 3 : y + 4, x - 3 : x + 4].max() > 0, part
+    assert np.array_equal(np.asarray(draw_mascot("a grey cat in a red shirt", 256)), np.asarray(drawn.image))
+
+
+def test_a_ghost_has_no_limbs_and_says_so() -> None:
+    rig = draw_mascot_rig("a ghost", 192).rig
+    assert not rig.animates_parts
+    assert rig.note and "one piece" in rig.note
+
+
+def test_offline_provider_hands_out_the_rig_of_the_mascot_it_drew() -> None:
+    provider = OfflineImageProvider(Settings())
+    image = provider.character("a pink bunny", None, (0, 177, 64))
+    found = provider.character_rig("a pink bunny", image)
+    assert found is not None
+    rig, layers = found
+    assert rig.source == "mascot" and (rig.width, rig.height) == image.size
+    assert all(im.size == image.size for im in layers.values())
+    assert provider.character_rig("a pink bunny", image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)) is None

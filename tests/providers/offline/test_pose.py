@@ -7,7 +7,8 @@ import pytest
 from PIL import Image
 
 from popcon.domain.errors import InvalidInput
-from popcon.providers.offline.pose import alpha_bbox, frame_full_body
+from popcon.domain.rig import whole_body_rig
+from popcon.providers.offline.pose import alpha_bbox, follow_pose, frame_full_body
 
 SAMPLES = Path(__file__).resolve().parents[3].parent / "shared" / "samples"
 
@@ -52,3 +53,21 @@ def test_sample_keeps_soft_edges():
     a = out[..., 3]
     assert ((a > 0) & (a < 255)).sum() > 50  # anti-aliased border survives the resize
     assert a[0].max() == 0 and a[:, 0].max() == 0  # the margin is empty
+
+
+def test_follow_pose_moves_the_rig_with_the_reframed_character() -> None:
+    im = Image.new("RGBA", (200, 300), (0, 0, 0, 0))
+    arr = np.asarray(im).copy()
+    arr[50:250, 60:140] = (200, 80, 80, 255)
+    character = Image.fromarray(arr, "RGBA")
+    rig = whole_body_rig(200, 300, "a box").model_copy(update={"joints": {"neck": (100.0, 50.0)}})
+    pose = frame_full_body(character, 300)
+    moved = follow_pose(character, pose, rig)
+    assert moved is not None
+    x, y = moved[0].joints["neck"]
+    assert (
+        np.asarray(pose)[round(y) + 1, round(x), 3] == 255
+        and np.asarray(pose)[round(y) - 3, round(x), 3] == 0
+    )
+    other = Image.fromarray(np.ascontiguousarray(arr[::-1, ::-1]), "RGBA").rotate(90)
+    assert follow_pose(character, frame_full_body(other, 300), rig) is None

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from PIL import Image
 
 from popcon.domain.actions import ActionPreset
 from popcon.domain.errors import Canceled, InvalidInput, TransientError
+from popcon.domain.rig import Rig
 from popcon.providers.base import (
     CancelCheck,
     MemoryLedger,
@@ -332,6 +333,8 @@ class DashScopeVideoProvider:
         out_path: Path,
         check_cancel: CancelCheck = never_canceled,
         on_usage: UsageSink = ignore_usage,
+        rig: Rig | None = None,  # a video model moves the parts itself
+        layers: Mapping[str, Image.Image] | None = None,
         ledger: TaskLedger | None = None,
     ) -> Path:
         check_cancel()

@@ -10,6 +10,7 @@ second on one core.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -18,10 +19,12 @@ import numpy as np
 from PIL import Image
 
 from popcon.domain.actions import MotionRecipe
+from popcon.domain.rig import Rig
 from popcon.media.video import encode_mp4
 from popcon.providers.offline.effects import Anchors, draw_effects, normalise
 from popcon.providers.offline.motion import Pose, motion_pose
-from popcon.providers.offline.pose import alpha_bbox, frame_full_body
+from popcon.providers.offline.parts import Prepared, Timeline, anchors, prepare, render_premul, rig_motion
+from popcon.providers.offline.pose import alpha_bbox, frame_fit, frame_full_body
 
 HEIGHT_FRACTION = 0.75  # character height in the clip
 FEET_MARGIN = 0.08  # feet this far above the bottom edge
@@ -249,6 +252,66 @@ def _composite(premul: np.ndarray, lut: np.ndarray) -> np.ndarray:
     return cv2.add(rgb, cv2.LUT(alpha3, lut))
 
 
+def _lut(background: tuple[int, int, int]) -> np.ndarray:
+    bg = np.asarray(background, dtype=np.float32)
+    weight = (255.0 - np.arange(256, dtype=np.float32))[:, None] / 255.0
+    return np.ascontiguousarray(np.round(bg[None, :] * weight).astype(np.uint8).reshape(1, 256, 3))
+
+
+def prepare_parts(
+    character: Image.Image,
+    rig: Rig,
+    layers: Mapping[str, Image.Image] | None,
+    size: int,
+) -> tuple[_Rig, Prepared]:
+    """The character framed for the clip with its rig and part layers following it exactly."""
+    base = _prepare(character, size)
+    fit = frame_fit(character, size, FEET_MARGIN, height_fraction=HEIGHT_FRACTION)
+    if (rig.width, rig.height) != character.size:  # a rig made on another copy of this image
+        rig = rig.scaled(character.width / rig.width, character.height / rig.height, size=character.size)
+    dx, dy = fit.point(0.0, 0.0)
+    framed = rig.scaled(fit.sx, fit.sy, dx, dy, size=(size, size))
+    framed_layers = None
+    if layers:
+        framed_layers = {
+            name: fit.apply(im.resize(character.size) if im.size != character.size else im)
+            for name, im in layers.items()
+        }
+    prep = prepare(base.premul, framed, framed_layers, base.head, base.head_r, base.feet, base.height)
+    return base, prep
+
+
+def _render_parts(
+    character: Image.Image,
+    recipe: MotionRecipe,
+    rig: Rig,
+    layers: Mapping[str, Image.Image] | None,
+    background: tuple[int, int, int],
+    size: int,
+    fps: int,
+) -> list[np.ndarray]:
+    base, prep = prepare_parts(character, rig, layers, size)
+    tl = Timeline.build(prep, rig_motion(recipe.motion), recipe.intensity)
+    n = recipe.seconds * fps
+    tl.fit(n, size * _EDGE_ROOM)
+    lut = _lut(background)
+    effects = normalise(recipe.effects)
+    frames: list[np.ndarray] = []
+    prev: Anchors | None = None
+    for i in range(n):
+        t = i / n
+        premul, m = render_premul(tl, t)
+        frame = _composite(premul, lut)
+        if effects:
+            a = anchors(tl, m, t, base.chest_y, base.half_width, base.top)
+            if i > 0:
+                draw_effects(frame, effects, t, a, prev=prev, accent=tl.body(t).accent)
+            prev = a
+        frames.append(frame)
+    frames.append(frames[0].copy())  # exact loop closure
+    return frames
+
+
 def render_frames(
     character: Image.Image,
     recipe: MotionRecipe,
@@ -256,32 +319,38 @@ def render_frames(
     background: tuple[int, int, int],
     size: int = 512,
     fps: int = 24,
+    rig: Rig | None = None,
+    layers: Mapping[str, Image.Image] | None = None,
 ) -> list[np.ndarray]:
-    """`recipe.seconds * fps + 1` RGB frames; the first is the plain start pose, the last equals it."""
-    rig = _prepare(character, size)
+    """`recipe.seconds * fps + 1` RGB frames, the last equal to the first.
+
+    With a rig that has limbs (in `character`'s pixels, plus part layers if the character was drawn
+    in layers) the parts move and frame 1 is already the action's pose; otherwise the whole cut-out
+    moves and frame 1 is the plain start pose."""
+    if rig is not None and rig.animates_parts:
+        return _render_parts(character, recipe, rig, layers, background, size, fps)
+    rig_ = _prepare(character, size)
     n = recipe.seconds * fps
     poses = _fit(
-        [_adapt(motion_pose(recipe.motion, i / n, recipe.intensity), rig) for i in range(n + 1)], rig
+        [_adapt(motion_pose(recipe.motion, i / n, recipe.intensity), rig_) for i in range(n + 1)], rig_
     )
-    bg = np.asarray(background, dtype=np.float32)
-    weight = (255.0 - np.arange(256, dtype=np.float32))[:, None] / 255.0
-    lut = np.ascontiguousarray(np.round(bg[None, :] * weight).astype(np.uint8).reshape(1, 256, 3))
+    lut = _lut(background)
     effects = normalise(recipe.effects)
-    warper = _Warper(rig)
+    warper = _Warper(rig_)
     frames: list[np.ndarray] = []
     prev: Anchors | None = None
-    first = _composite(rig.premul, lut)
+    first = _composite(rig_.premul, lut)
     for i, p in enumerate(poses):
         if i == 0:
             frames.append(first)
-            prev = _anchors(p, rig) if effects else None
+            prev = _anchors(p, rig_) if effects else None
             continue
         if i == n:
             frames.append(first.copy())  # exact loop closure
             break
         frame = first.copy() if p.is_rest() else _composite(warper.warp(p), lut)
         if effects:
-            a = _anchors(p, rig)
+            a = _anchors(p, rig_)
             draw_effects(frame, effects, i / n, a, prev=prev, accent=p.accent)
             prev = a
         frames.append(frame)
@@ -296,8 +365,11 @@ def render_clip(
     background: tuple[int, int, int],
     size: int = 512,
     fps: int = 24,
+    rig: Rig | None = None,
+    layers: Mapping[str, Image.Image] | None = None,
 ) -> Path:
     """Render the recipe as a seamless H.264 loop on a flat `background` and write it to `out_path`."""
-    return encode_mp4(
-        render_frames(character, recipe, background=background, size=size, fps=fps), out_path, fps
+    frames = render_frames(
+        character, recipe, background=background, size=size, fps=fps, rig=rig, layers=layers
     )
+    return encode_mp4(frames, out_path, fps)

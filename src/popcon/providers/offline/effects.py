@@ -66,6 +66,9 @@ class Anchors:
     chest: tuple[float, float]
     feet: tuple[float, float]
     height: float  # character height in px
+    # Where the rigged animator knows them (else None): tears start at the eyes, sparkles at the hands.
+    eyes: tuple[tuple[float, float], tuple[float, float]] | None = None  # (right, left): image left first
+    hands: tuple[tuple[float, float], tuple[float, float]] | None = None
 
 
 # ---------------------------------------------------------------- sprites
@@ -309,8 +312,8 @@ def _hearts(frame: np.ndarray, t: float, a: Anchors, env: float, _: float) -> No
 
 def _tears(frame: np.ndarray, t: float, a: Anchors, env: float, _: float) -> None:
     hx, hy, r = a.head[0], a.head[1], a.head_r
-    for side in (-1.0, 1.0):
-        ex, ey = hx + side * r * 0.42, hy + r * 0.15
+    for k, side in enumerate((-1.0, 1.0)):
+        ex, ey = (hx + side * r * 0.42, hy + r * 0.15) if a.eyes is None else a.eyes[k]
         for i in range(5):
             p = (t * 4.0 + i / 5.0 + (0.1 if side > 0 else 0.0)) % 1.0
             x = ex + side * r * (0.15 + 0.75 * p)
@@ -348,6 +351,20 @@ _SPARKLE_SPOTS = (
 
 
 def _sparkles(frame: np.ndarray, t: float, a: Anchors, env: float, _: float) -> None:
+    if a.hands is not None:  # a few stars twinkle around each hand
+        for k, (x, y) in enumerate(a.hands):
+            for fx, fy, off in _SPARKLE_SPOTS[k::2]:
+                tw = math.sin(2 * math.pi * (t * 2.0 + off))
+                if tw > 0:
+                    _put(
+                        frame,
+                        "star",
+                        a.head_r * 0.36 * tw**0.7,
+                        x + fx * a.head_r * 0.5,
+                        y - fy * a.head_r * 0.6,
+                        env,
+                    )
+        return
     cx = (a.left[0] + a.right[0]) / 2
     half = max(abs(a.right[0] - a.left[0]) / 2, a.head_r)
     for fx, fy, off in _SPARKLE_SPOTS:

@@ -19,7 +19,8 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
-from popcon.providers.offline.pose import frame_full_body
+from popcon.domain.rig import Rig
+from popcon.providers.offline.pose import alpha_bbox, frame_fit
 
 RGB = tuple[int, int, int]
 _SS = 3  # supersampling factor
@@ -263,11 +264,19 @@ class _Pen:
             width=self.ow if outline else 0,
         )
 
-    def capsule(self, a: tuple[float, float], b: tuple[float, float], w: float, fill: Sequence[int]) -> None:
-        """A limb: a thick round-capped line with an outline."""
+    def capsule(
+        self,
+        a: tuple[float, float],
+        b: tuple[float, float],
+        w: float,
+        fill: Sequence[int],
+        outline_a: bool = True,
+    ) -> None:
+        """A limb: a thick round-capped line with an outline. `outline_a=False` leaves the outline arc
+        off the `a` end, where the segment continues another one (an elbow: no seam across the arm)."""
         for width, colour in ((w * self.n + 2 * self.ow, OUTLINE), (w * self.n, tuple(fill))):
             self.d.line([self.p(*a), self.p(*b)], fill=colour, width=round(width))
-            for x, y in (a, b):
+            for x, y in (a, b) if outline_a or colour != OUTLINE else (b,):
                 r = width / 2
                 cx, cy = self.p(x, y)
                 self.d.ellipse((cx - r, cy - r, cx + r, cy + r), fill=colour)
@@ -357,12 +366,12 @@ def _draw_tail(pen: _Pen, spec: MascotSpec, g: _Geo, side: float) -> None:
         pen.line(pts, w, c if a == "cat" else _shade(c, -0.1))
 
 
-def _draw_ears(pen: _Pen, spec: MascotSpec, g: _Geo, front: bool) -> None:
+def _draw_ears(pen: _Pen, spec: MascotSpec, g: _Geo, front: bool, sides: tuple[int, ...] = (-1, 1)) -> None:
     a, c = spec.animal, spec.body
     inner = (255, 170, 185)
     if not front and a in ("cat", "fox"):
         tall = 0.17 if a == "fox" else 0.13
-        for s in (-1, 1):
+        for s in sides:
             tip = (g.hx + s * 0.19, g.hy - g.hry - tall + 0.07)
             base = [(g.hx + s * 0.06, g.hy - g.hry + 0.02), tip, (g.hx + s * 0.25, g.hy - 0.06)]
             pen.poly(base, c)
@@ -380,18 +389,18 @@ def _draw_ears(pen: _Pen, spec: MascotSpec, g: _Geo, front: bool) -> None:
                 )
     elif not front and a in ("bear", "panda"):
         ear = (40, 38, 46) if a == "panda" else c
-        for s in (-1, 1):
+        for s in sides:
             pen.ellipse(g.hx + s * 0.19, g.hy - g.hry + 0.04, 0.07, 0.065, ear)
             if a == "bear":
                 pen.ellipse(
                     g.hx + s * 0.19, g.hy - g.hry + 0.045, 0.035, 0.032, _shade(c, 0.35), outline=False
                 )
     elif not front and a == "rabbit":
-        for s in (-1, 1):
+        for s in sides:
             pen.ellipse(g.hx + s * 0.1, g.hy - g.hry - 0.08, 0.055, 0.15, c, angle=s * 12)
             pen.ellipse(g.hx + s * 0.1, g.hy - g.hry - 0.075, 0.026, 0.11, inner, outline=False, angle=s * 12)
     elif not front and a == "mouse":
-        for s in (-1, 1):
+        for s in sides:
             pen.ellipse(g.hx + s * 0.22, g.hy - g.hry + 0.03, 0.105, 0.1, c)
             pen.ellipse(g.hx + s * 0.22, g.hy - g.hry + 0.035, 0.062, 0.058, inner, outline=False)
     elif front and a == "dog":
@@ -526,7 +535,7 @@ def _draw_clothes_top(pen: _Pen, spec: MascotSpec, g: _Geo, rng: random.Random) 
         pen.arc(g.hx, g.eye_y + 0.005, 0.04, 0.02, 200, 340, 0.01, c)
 
 
-def _draw_body(pen: _Pen, spec: MascotSpec, g: _Geo) -> None:
+def _draw_torso(pen: _Pen, spec: MascotSpec, g: _Geo) -> None:
     a, c = spec.animal, spec.body
     cl = spec.clothes
     shirt = cl.get("hoodie") or cl.get("shirt")
@@ -540,13 +549,6 @@ def _draw_body(pen: _Pen, spec: MascotSpec, g: _Geo) -> None:
         for s in (-1, 1):
             pen.ellipse(g.hx + s * (g.brx + 0.04), 0.66, 0.045, 0.03, shirt or c, angle=s * 30)
         return
-    foot = (
-        (255, 160, 50) if a in ("bird", "penguin") else ((40, 38, 46) if a == "panda" else _shade(c, -0.12))
-    )
-    if a == "robot":
-        foot = _shade(c, -0.3)
-    for s in (-1, 1):
-        pen.ellipse(g.hx + s * 0.075, 0.872, 0.072, 0.045, foot)
     body = shirt or c
     if a == "robot":
         pen.rrect(g.hx - g.brx, g.by - g.bry, g.hx + g.brx, g.by + g.bry, 0.06, body)
@@ -578,24 +580,54 @@ def _draw_body(pen: _Pen, spec: MascotSpec, g: _Geo) -> None:
                 0.009,
                 (250, 250, 250),
             )
-    sleeve = shirt or c
-    hand = c if a not in ("panda",) else (40, 38, 46)
+
+
+def _leg_joints(g: _Geo, s: int) -> tuple[tuple[float, float], ...]:
+    """Hip, knee and foot of one short leg: the thigh hides behind the body, the foot shows below it."""
+    x = g.hx + s * 0.075
+    return (x, 0.79), (x, 0.835), (x, 0.872)
+
+
+def _draw_leg(thigh: _Pen, shin: _Pen, spec: MascotSpec, g: _Geo, s: int) -> None:
+    a, c = spec.animal, spec.body
+    foot = (
+        (255, 160, 50) if a in ("bird", "penguin") else ((40, 38, 46) if a == "panda" else _shade(c, -0.12))
+    )
+    if a == "robot":
+        foot = _shade(c, -0.3)
+    hip, knee, ft = _leg_joints(g, s)
+    thigh.capsule(hip, knee, 0.075, foot)
+    shin.capsule(knee, ft, 0.075, foot, outline_a=False)
+    shin.ellipse(ft[0], ft[1], 0.072, 0.045, foot)
+
+
+def _arm_joints(spec: MascotSpec, g: _Geo, s: int) -> tuple[tuple[float, float], ...]:
+    """Shoulder, elbow and hand of one arm (a wing or flipper is one piece: the elbow is its middle)."""
+    if spec.animal == "penguin":
+        sh, hd = (g.hx + s * (g.brx - 0.015), g.by - 0.085), (g.hx + s * (g.brx + 0.05), g.by + 0.085)
+    elif spec.animal == "bird":
+        sh, hd = (g.hx + s * (g.brx - 0.025), g.by - 0.07), (g.hx + s * (g.brx + 0.05), g.by + 0.05)
+    else:
+        sh, hd = (g.hx + s * (g.brx - 0.03), g.by - g.bry + 0.05), (g.hx + s * (g.brx + 0.05), g.by + 0.04)
+    return sh, ((sh[0] + hd[0]) / 2, (sh[1] + hd[1]) / 2), hd
+
+
+def _draw_arm(upper: _Pen, fore: _Pen, spec: MascotSpec, g: _Geo, s: int) -> None:
+    a, c = spec.animal, spec.body
+    shirt = spec.clothes.get("hoodie") or spec.clothes.get("shirt")
     if a == "penguin":
-        for s in (-1, 1):
-            pen.ellipse(g.hx + s * (g.brx + 0.01), g.by, 0.04, 0.1, c, angle=-s * 25)
+        upper.ellipse(g.hx + s * (g.brx + 0.01), g.by, 0.04, 0.1, c, angle=-s * 25)
         return
     if a == "bird":
-        for s in (-1, 1):
-            pen.ellipse(
-                g.hx + s * (g.brx + 0.005), g.by - 0.01, 0.035, 0.075, _shade(c, -0.08), angle=-s * 35
-            )
+        upper.ellipse(g.hx + s * (g.brx + 0.005), g.by - 0.01, 0.035, 0.075, _shade(c, -0.08), angle=-s * 35)
         return
+    sleeve = shirt or c
+    hand = c if a not in ("panda",) else (40, 38, 46)
     arm = sleeve if a != "panda" or shirt else (40, 38, 46)
-    for s in (-1, 1):
-        sh = (g.hx + s * (g.brx - 0.03), g.by - g.bry + 0.05)
-        hd = (g.hx + s * (g.brx + 0.05), g.by + 0.04)
-        pen.capsule(sh, hd, 0.068, arm)
-        pen.ellipse(hd[0], hd[1] + 0.005, 0.038, 0.036, hand if shirt else arm)
+    sh, el, hd = _arm_joints(spec, g, s)
+    upper.capsule(sh, el, 0.068, arm)
+    fore.capsule(el, hd, 0.068, arm, outline_a=False)
+    fore.ellipse(hd[0], hd[1] + 0.005, 0.038, 0.036, hand if shirt else arm)
 
 
 def _draw_head(pen: _Pen, spec: MascotSpec, g: _Geo) -> None:
@@ -636,10 +668,36 @@ def _sheen(g: _Geo) -> _LayerFn:
     return draw
 
 
-def draw_mascot(prompt: str, size: int = 768, seed: int | None = None) -> Image.Image:
-    """A full-body chibi mascot (RGBA, transparent background) following the prompt's words."""
-    spec = parse_prompt(prompt, seed)
-    rng = random.Random(prompt_seed(prompt) if seed is None else seed)
+EAR_ANIMALS = ("cat", "fox", "bear", "panda", "rabbit", "mouse")  # ears drawn as their own parts
+# Back to front; an arm raised above its shoulder is drawn over the head by the animator.
+Z_ORDER: tuple[str, ...] = (
+    "tail",
+    "right_ear",
+    "left_ear",
+    "right_thigh",
+    "right_shin",
+    "left_thigh",
+    "left_shin",
+    "torso",
+    "right_upper_arm",
+    "right_forearm",
+    "left_upper_arm",
+    "left_forearm",
+    "head",
+)
+_SIDES = (("right", -1), ("left", 1))  # the character's right is the image's left
+
+
+@dataclass
+class MascotRig:
+    """The mascot, its joints (pixels of `image`) and one full-size RGBA layer per drawn part."""
+
+    image: Image.Image
+    rig: Rig
+    layers: dict[str, Image.Image]
+
+
+def _geometry(spec: MascotSpec) -> _Geo:
     g = _Geo()
     if spec.chubby:
         g.brx, g.hrx = 0.18, 0.265
@@ -647,35 +705,120 @@ def draw_mascot(prompt: str, size: int = 768, seed: int | None = None) -> Image.
         g.hrx, g.hry = 0.24, 0.19
     if spec.animal == "frog":  # eyes sit in the bumps on top of the head
         g.eye_y, g.eye_dx = g.hy - g.hry + 0.025, 0.12
-    n = size * _SS
-    im = Image.new("RGBA", (n, n), (0, 0, 0, 0))
-    pen = _Pen(im)
-    tail_side = -1.0 if rng.random() < 0.5 else 1.0
-    _draw_tail(pen, spec, g, tail_side)
-    _draw_ears(pen, spec, g, front=False)
-    _draw_body(pen, spec, g)
-    _draw_head(pen, spec, g)
-    _draw_ears(pen, spec, g, front=True)
-    _overlay(im, _sheen(g))
-    _draw_face(pen, spec, g)
-    _draw_neckwear(pen, spec, g)
-    _draw_clothes_top(pen, spec, g, rng)
-    im = _outer_outline(im, pen.ow)
-    return frame_full_body(im, size, margin=0.06)
+    return g
 
 
-def _outer_outline(im: Image.Image, width: int) -> Image.Image:
-    """A thicker dark line around the whole silhouette, the sticker look."""
-    arr = np.asarray(im)
-    alpha = arr[..., 3]
+def _joints(spec: MascotSpec, g: _Geo, tail_side: float) -> dict[str, tuple[float, float]]:
+    """Where the parts were drawn, in unit coordinates: the pivots the animator turns them about."""
+    j: dict[str, tuple[float, float]] = {
+        "root": (g.hx, g.by + 0.06),
+        "hip": (g.hx, g.by + 0.06),
+        "torso": (g.hx, g.by),
+        "neck": (g.hx, g.hy + g.hry * 0.93),
+        "head_top": (g.hx, g.hy - g.hry),
+        "mouth": (g.hx, g.hy + 0.065),
+    }
+    for side, s in _SIDES:
+        j[f"{side}_eye"] = (g.hx + s * g.eye_dx, g.eye_y)
+        if spec.animal != "ghost":
+            for name, pt in zip(("shoulder", "elbow", "hand"), _arm_joints(spec, g, s), strict=True):
+                j[f"{side}_{name}"] = pt
+            for name, pt in zip(("hip", "knee", "foot"), _leg_joints(g, s), strict=True):
+                j[f"{side}_{name}"] = pt
+        if spec.animal in EAR_ANIMALS:
+            j[f"{side}_ear"] = (g.hx + s * 0.15, g.hy - g.hry + 0.05)
+    if spec.animal in ("fox", "cat", "mouse"):
+        j["tail"] = (0.5 + tail_side * 0.14, 0.78)
+    return j
+
+
+def _layer_outline(im: Image.Image, width: int, open_at: tuple[float, float] | None) -> Image.Image:
+    """The sticker outline around one part; none near `open_at`, where the part continues its parent."""
+    a = im.getchannel("A")
+    used = a.getbbox()
+    if used is None:
+        return im
     k = max(3, width | 1)
+    x0, y0 = max(0, used[0] - k), max(0, used[1] - k)
+    x1, y1 = min(im.width, used[2] + k), min(im.height, used[3] + k)
+    alpha = np.asarray(a.crop((x0, y0, x1, y1)))
     grown = cv2.dilate(alpha, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
-    base = np.zeros_like(arr)
+    if open_at is not None:
+        r = 0.068 / 2 * im.width + 2 * width
+        cv2.circle(grown, (round(open_at[0] - x0), round(open_at[1] - y0)), round(r), 0, -1)
+    base = np.zeros((y1 - y0, x1 - x0, 4), np.uint8)
     base[..., :3] = OUTLINE
     base[..., 3] = grown
-    out = Image.fromarray(base, "RGBA")
-    out.alpha_composite(im)
-    return out
+    part = Image.fromarray(base, "RGBA")
+    part.alpha_composite(im.crop((x0, y0, x1, y1)))
+    im.paste(part, (x0, y0))  # in place: the layer is this drawing's own scratch image
+    return im
+
+
+def draw_mascot_rig(prompt: str, size: int = 768, seed: int | None = None) -> MascotRig:
+    """The mascot drawn part by part: the image is exactly the layers composited in `Z_ORDER`."""
+    spec = parse_prompt(prompt, seed)
+    rng = random.Random(prompt_seed(prompt) if seed is None else seed)
+    g = _geometry(spec)
+    n = size * _SS
+    pens = {name: _Pen(Image.new("RGBA", (n, n), (0, 0, 0, 0))) for name in Z_ORDER}
+    tail_side = -1.0 if rng.random() < 0.5 else 1.0
+    _draw_tail(pens["tail"], spec, g, tail_side)
+    if spec.animal in EAR_ANIMALS:
+        for side, s in _SIDES:
+            _draw_ears(pens[f"{side}_ear"], spec, g, front=False, sides=(s,))
+    else:
+        _draw_ears(pens["head"], spec, g, front=False)
+    _draw_torso(pens["torso"], spec, g)
+    limbs = spec.animal != "ghost"
+    if limbs:
+        for side, s in _SIDES:
+            _draw_leg(pens[f"{side}_thigh"], pens[f"{side}_shin"], spec, g, s)
+            _draw_arm(pens[f"{side}_upper_arm"], pens[f"{side}_forearm"], spec, g, s)
+    head = pens["head"]
+    _draw_head(head, spec, g)
+    _draw_ears(head, spec, g, front=True)
+    _overlay(head.im, _sheen(g))
+    _draw_face(head, spec, g)
+    _draw_neckwear(head, spec, g)
+    _draw_clothes_top(head, spec, g, rng)
+    joints = _joints(spec, g, tail_side)
+    big: dict[str, Image.Image] = {}
+    for name, pen in pens.items():
+        pivot = {"right_forearm": "right_elbow", "left_forearm": "left_elbow"}.get(name)
+        pivot = pivot or {"right_shin": "right_knee", "left_shin": "left_knee"}.get(name)
+        at = (joints[pivot][0] * n, joints[pivot][1] * n) if pivot and pivot in joints else None
+        big[name] = _layer_outline(pen.im, pen.ow, at)
+    boxes = [b for b in (alpha_bbox(big[name]) for name in Z_ORDER) if b is not None]
+    union = (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
+    fit = frame_fit(union, size, margin=0.06)
+    layers = {name: fit.apply(big[name]) for name in Z_ORDER}
+    image = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    for name in Z_ORDER:
+        image.alpha_composite(layers[name])
+    px = {k: fit.point(x * n, y * n) for k, (x, y) in joints.items()}
+    rig = Rig(
+        width=size,
+        height=size,
+        source="mascot",
+        confidence=1.0,
+        has_arms=limbs,
+        has_legs=limbs,
+        joints=px,
+        layers=True,
+        note=None if limbs else f"a {spec.animal} has no limbs: it moves as one piece",
+    )
+    return MascotRig(image=image, rig=rig, layers=layers)
+
+
+def draw_mascot(prompt: str, size: int = 768, seed: int | None = None) -> Image.Image:
+    """A full-body chibi mascot (RGBA, transparent background) following the prompt's words."""
+    return draw_mascot_rig(prompt, size, seed).image
 
 
 def sample_character() -> Image.Image:

@@ -391,6 +391,11 @@ MOTIONS: dict[str, Callable[[float], Pose]] = {
     "clap": clap,
     "shy": shy,
     "tremble": tremble,
+    # Motions that only a rigged character plays differently (rig_motions.toml); as one piece they
+    # borrow the closest whole-body motion.
+    "thinking": tilt,
+    "hi-five": jump,
+    "celebrate": jump,
 }
 
 FALLBACK = "bounce"

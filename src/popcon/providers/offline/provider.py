@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PIL import Image
 
 from popcon.domain.actions import ActionPreset
+from popcon.domain.rig import Rig
 from popcon.providers.base import CancelCheck, UsageSink, ignore_usage, never_canceled
 from popcon.providers.registry import IMAGE_PROVIDERS, VIDEO_PROVIDERS
 from popcon.settings import Settings
+
+if TYPE_CHECKING:
+    from popcon.providers.offline.mascot import MascotRig
 
 
 @IMAGE_PROVIDERS.register("offline")
@@ -22,6 +27,7 @@ class OfflineImageProvider:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._last: tuple[str, MascotRig] | None = None  # the latest drawing, for character_rig
 
     def character(
         self,
@@ -30,9 +36,26 @@ class OfflineImageProvider:
         key_color: tuple[int, int, int],
         on_usage: UsageSink = ignore_usage,
     ) -> Image.Image:
-        from popcon.providers.offline.mascot import draw_mascot
+        from popcon.providers.offline.mascot import draw_mascot_rig
 
-        return draw_mascot(prompt)
+        drawn = draw_mascot_rig(prompt)
+        self._last = (prompt, drawn)
+        return drawn.image
+
+    def character_rig(self, prompt: str, image: Image.Image) -> tuple[Rig, dict[str, Image.Image]] | None:
+        """The rig and part layers of the mascot this provider drew for `prompt`, in `image`'s pixels.
+
+        None when `image` is not that mascot (an edited or uploaded character): it gets auto-rigged."""
+        import numpy as np
+
+        from popcon.providers.offline.mascot import draw_mascot_rig
+
+        last = self._last
+        drawn = last[1] if last is not None and last[0] == prompt else draw_mascot_rig(prompt)
+        mine = np.asarray(drawn.image.convert("RGBA"))
+        if image.size != drawn.image.size or not np.array_equal(np.asarray(image.convert("RGBA")), mine):
+            return None
+        return drawn.rig, dict(drawn.layers)
 
     def start_pose(
         self,
@@ -70,6 +93,8 @@ class OfflineVideoProvider:
         out_path: Path,
         check_cancel: CancelCheck = never_canceled,
         on_usage: UsageSink = ignore_usage,
+        rig: Rig | None = None,
+        layers: Mapping[str, Image.Image] | None = None,
     ) -> Path:
         from popcon.providers.offline.animator import render_clip
 
@@ -81,4 +106,6 @@ class OfflineVideoProvider:
             background=key_color,
             size=self.settings.clip_size,
             fps=self.settings.clip_fps,
+            rig=rig,
+            layers=layers,
         )

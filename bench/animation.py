@@ -1,0 +1,208 @@
+"""Part animation: render time, the demo set end to end, and how non-rigid the motion is.
+
+usage: python bench/animation.py [--actions a,b,...] [--sheets DIR] [--skip-demo]
+
+- mascot rig: time to draw the procedural mascot in layers with its rig;
+- render: seconds per 20-frame clip at 512 px (goal <= 1.5 s), per action;
+- demo: the 8 actions of `make demo` end to end through the real runner, the mascot's rig and layers
+  stored with the job as the character stage stores them (goal < 20 s);
+- non-rigid measure: each frame's silhouette aligned to frame 1 by the best affine transform
+  (cv2.findTransformECC on the masks), then the IoU left; rigid whole-body motion stays near 1.0,
+  a waving arm lowers it. Printed per action as the minimum over the loop, for the mascot, the rig/
+  drawings (hand-placed joints from char_cfg.yaml, so the numbers do not depend on the auto-rig) and
+  a face-only sample (whole-body fallback). Effects are left out of this measure (they are not body).
+- --sheets DIR: a contact sheet per character (every 4th frame of every action) to look at.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import yaml
+from PIL import Image
+
+from popcon.domain.actions import load_presets, resolve_actions
+from popcon.domain.platforms import get_platform, load_platforms
+from popcon.domain.rig import JOINT_NAMES, Rig
+from popcon.providers.offline.animator import render_frames
+from popcon.providers.offline.mascot import SAMPLE_PROMPT, draw_mascot_rig
+from popcon.queue.embedded import EmbeddedRunner
+from popcon.settings import Settings
+from popcon.store.db import JobStore
+from popcon.store.files import JobFiles
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+DEMO = "wave,jump,laugh,love,cry,happy,dance,sleepy"
+KEY = (0, 255, 0)
+
+
+def load_drawing(folder: Path) -> tuple[Image.Image, Rig]:
+    """A rig/ drawing as RGBA (mask as alpha) with its hand-placed joints."""
+    rgb = Image.open(folder / "texture.png").convert("RGB")
+    mask = Image.open(folder / "mask.png").convert("L").resize(rgb.size)
+    im = rgb.copy()
+    im.putalpha(mask)
+    cfg = yaml.safe_load((folder / "char_cfg.yaml").read_text())
+    # A many-armed figure names its arms right_shoulder1, right_shoulder2...: the first pair animates.
+    named = {
+        str(j["name"]).removesuffix("1"): (float(j["loc"][0]), float(j["loc"][1])) for j in cfg["skeleton"]
+    }
+    joints = {k: v for k, v in named.items() if k in JOINT_NAMES}
+    return im, Rig(width=im.width, height=im.height, source="user", joints=joints)
+
+
+def silhouette(frame: np.ndarray) -> np.ndarray:
+    return (np.abs(frame.astype(np.int16) - np.array(KEY, np.int16)).sum(axis=2) > 60).astype(np.float32)
+
+
+def residual_iou(first: np.ndarray, other: np.ndarray, scale: int = 128) -> float:
+    """IoU of `other` with `first` after the best affine alignment of `other` onto `first`."""
+    a = cv2.resize(first, (scale, scale), interpolation=cv2.INTER_AREA)
+    b = cv2.resize(other, (scale, scale), interpolation=cv2.INTER_AREA)
+    warp = np.eye(2, 3, dtype=np.float32)
+    crit = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 80, 1e-5)
+    with contextlib.suppress(cv2.error):  # no convergence: the unaligned IoU, a lower bound
+        _, warp = cv2.findTransformECC(
+            cv2.GaussianBlur(a, (5, 5), 0),
+            cv2.GaussianBlur(b, (5, 5), 0),
+            warp,
+            cv2.MOTION_AFFINE,
+            crit,
+            None,
+            5,
+        )
+    full = warp.copy()
+    full[:, 2] *= first.shape[1] / scale
+    aligned = cv2.warpAffine(other, full, first.shape[::-1], flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+    fa, fb = first > 0.5, aligned > 0.5
+    union = np.logical_or(fa, fb).sum()
+    return float(np.logical_and(fa, fb).sum() / union) if union else 1.0
+
+
+def clip(image: Image.Image, action: str, rig: Rig | None, layers: dict | None, fps: int = 12) -> list:
+    recipe = load_presets()[action].recipe.model_copy(update={"effects": []})
+    return render_frames(image, recipe, background=KEY, size=512, fps=fps, rig=rig, layers=layers)
+
+
+def non_rigid(frames: list[np.ndarray]) -> float:
+    first = silhouette(frames[0])
+    return min(residual_iou(first, silhouette(f)) for f in frames[1:-1:2])
+
+
+def sheet(rows: list[tuple[str, list[np.ndarray]]], out: Path) -> None:
+    strips = []
+    for name, frames in rows:
+        picked = [cv2.resize(f, (192, 192), interpolation=cv2.INTER_AREA) for f in frames[::4]]
+        strip = np.concatenate(picked, axis=1)
+        cv2.putText(strip, name, (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1)
+        strips.append(strip)
+    w = max(s.shape[1] for s in strips)
+    strips = [np.pad(s, ((0, 2), (0, w - s.shape[1]), (0, 0)), constant_values=255) for s in strips]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.concatenate(strips, axis=0)).save(out)
+
+
+def demo_end_to_end(actions: list[str], platforms: tuple[str, ...] = ("line-emoji",)) -> float:
+    """The demo set through the real runner, the mascot's rig and layers stored with the job; with
+    several platforms, prints each export's largest file against its budget and any action left out."""
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(data_dir=Path(tmp))
+        store = JobStore(settings.db_url)
+        job = store.create_job(source="sample", actions=resolve_actions(actions), platforms=list(platforms))
+        t0 = time.time()
+        drawn = draw_mascot_rig(SAMPLE_PROMPT)
+        files = JobFiles(settings.data_dir, job.id)
+        files.character.parent.mkdir(parents=True, exist_ok=True)
+        drawn.image.save(files.character)
+        files.rig.write_text(drawn.rig.to_json())
+        files.rig_layers_dir.mkdir(exist_ok=True)
+        for name, im in drawn.layers.items():
+            im.save(files.rig_layers_dir / f"{name}.png")
+        runner = EmbeddedRunner(settings, store)
+        done = runner.run_job(job.id)
+        total = time.time() - t0
+        if len(platforms) > 1:
+            for pid in platforms:
+                manifest = json.loads((files.exports_dir / pid / "manifest.json").read_text())
+                sizes = [f.get("bytes", 0) for f in manifest.get("files", [])]
+                budget = get_platform(pid).max_bytes
+                print(
+                    f"  {pid:<24} largest {max(sizes or [0]):>7} B (budget {budget}), left out: "
+                    f"{manifest.get('failed') or 'none'}"
+                )
+        runner.close()
+        store.close()
+    if done.status.value != "completed":
+        raise SystemExit(f"demo job ended {done.status}: {done.error}")
+    return total
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--actions", default=",".join(load_presets()))
+    ap.add_argument("--sheets", type=Path, default=None)
+    ap.add_argument("--skip-demo", action="store_true")
+    ap.add_argument("--budgets", action="store_true", help="export the most moving actions to every platform")
+    a = ap.parse_args()
+    actions = [x for x in a.actions.split(",") if x]
+
+    t0 = time.perf_counter()
+    drawn = draw_mascot_rig(SAMPLE_PROMPT)
+    print(f"mascot drawn in layers with its rig: {time.perf_counter() - t0:.2f} s")
+
+    times = []
+    for act in actions:
+        recipe = load_presets()[act].recipe
+        t0 = time.perf_counter()
+        render_frames(
+            drawn.image, recipe, background=KEY, size=512, fps=10, rig=drawn.rig, layers=drawn.layers
+        )
+        times.append(time.perf_counter() - t0)
+    print(
+        f"render per 20-frame clip at 512 px (effects on): median {statistics.median(times):.2f} s, "
+        f"max {max(times):.2f} s ({actions[times.index(max(times))]})"
+    )
+    if not a.skip_demo:
+        print(f"demo set ({DEMO}) end to end: {demo_end_to_end(DEMO.split(',')):.1f} s")
+    if a.budgets:
+        print("byte budgets, rigged mascot (wave, jump, dance, celebrate) on every platform:")
+        demo_end_to_end(["wave", "jump", "dance", "celebrate"], tuple(load_platforms()))
+
+    characters: list[tuple[str, Image.Image, Rig | None, dict | None]] = [
+        ("mascot", drawn.image, drawn.rig, drawn.layers),
+        ("mascot-whole-body", drawn.image, None, None),
+    ]
+    for folder in sorted((SHARED / "bench" / "rig").glob("char*")):
+        im, rig = load_drawing(folder)
+        characters.append((f"rig/{folder.name}", im, rig, None))
+    face = SHARED / "samples" / "fox.png"
+    if face.exists():
+        characters.append(("face-only fox.png", Image.open(face).convert("RGBA"), None, None))
+    print("non-rigid measure: min over the loop of the IoU left after the best affine alignment to frame 1")
+    print(f"  {'action':<11}" + "".join(f"{c[0]:>19}" for c in characters))
+    rows: dict[str, list] = {c[0]: [] for c in characters}
+    for act in actions:
+        line = f"  {act:<11}"
+        for name, im, rig, layers in characters:
+            frames = clip(im, act, rig, layers)
+            rows[name].append((act, frames))
+            line += f"{non_rigid(frames):>19.3f}"
+        print(line, flush=True)
+    if a.sheets:
+        for name, strips in rows.items():
+            out = a.sheets / f"sheet-{name.replace('/', '-').replace(' ', '-')}.png"
+            sheet(strips, out)
+            print(f"contact sheet: {out}")
+
+
+if __name__ == "__main__":
+    main()

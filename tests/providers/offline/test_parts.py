@@ -1,0 +1,171 @@
+from __future__ import annotations
+
+import contextlib
+from functools import cache
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from popcon.domain.actions import MotionRecipe, load_presets
+from popcon.domain.rig import whole_body_rig
+from popcon.providers.offline.animator import prepare_parts, render_frames
+from popcon.providers.offline.mascot import MascotRig, draw_mascot_rig
+from popcon.providers.offline.parts import (
+    Timeline,
+    _parse_motion,
+    load_rig_motions,
+    part_matrices,
+    rig_motion,
+)
+
+KEY = (0, 255, 0)
+
+
+@cache
+def _fox() -> MascotRig:
+    return draw_mascot_rig("a chubby orange fox in a teal hoodie", 384)
+
+
+def _recipe(action: str, effects: bool = False) -> MotionRecipe:
+    recipe = load_presets()[action].recipe
+    return recipe if effects else recipe.model_copy(update={"effects": []})
+
+
+def _frames(action: str, layered: bool = True, effects: bool = False) -> list[np.ndarray]:
+    fox = _fox()
+    return render_frames(
+        fox.image,
+        _recipe(action, effects),
+        background=KEY,
+        size=192,
+        fps=8,
+        rig=fox.rig,
+        layers=fox.layers if layered else None,
+    )
+
+
+def _mask(frame: np.ndarray) -> np.ndarray:
+    return (np.abs(frame.astype(np.int16) - np.array(KEY, np.int16)).sum(axis=2) > 60).astype(np.uint8)
+
+
+def _residual_iou(a: np.ndarray, b: np.ndarray) -> float:
+    """IoU left after the best affine alignment of b's silhouette onto a's (ECC on the masks)."""
+    fa, fb = a.astype(np.float32), b.astype(np.float32)
+    warp = np.eye(2, 3, dtype=np.float32)
+    crit = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 80, 1e-5)
+    with contextlib.suppress(cv2.error):  # no convergence: the unaligned IoU, a lower bound
+        _, warp = cv2.findTransformECC(
+            cv2.GaussianBlur(fa, (5, 5), 0),
+            cv2.GaussianBlur(fb, (5, 5), 0),
+            warp,
+            cv2.MOTION_AFFINE,
+            crit,
+            None,
+            5,
+        )
+    aligned = cv2.warpAffine(fb, warp, fa.shape[::-1], flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP) > 0.5
+    ma = fa > 0.5
+    return float(np.logical_and(ma, aligned).sum() / np.logical_or(ma, aligned).sum())
+
+
+@pytest.mark.parametrize("action", ["wave", "jump", "cry", "clap", "bow", "sleepy"])
+def test_rigged_loops_close_and_start_in_the_action_pose(action: str) -> None:
+    frames = _frames(action, effects=True)
+    assert len(frames) == load_presets()[action].recipe.seconds * 8 + 1
+    assert np.array_equal(frames[0], frames[-1])
+    still = render_frames(_fox().image, _recipe(action), background=KEY, size=192, fps=8)[0]
+    if action not in ("sleepy",):  # frame 1 already reads as the action, not the plain drawing
+        assert np.abs(frames[0].astype(int) - still.astype(int)).max() > 100
+
+
+def test_wave_moves_the_arm_against_the_torso() -> None:
+    """Rigid motion keeps the aligned silhouette at IoU ~1.0; a waving forearm lowers it, and the hand
+    travels relative to the torso (in the torso's own frame)."""
+    rigged = _frames("wave")
+    first = _mask(rigged[0])
+    assert min(_residual_iou(first, _mask(f)) for f in rigged[1:-1:2]) < 0.98
+    fox = _fox()
+    _, prep = prepare_parts(fox.image, fox.rig, fox.layers, 192)
+    tl = Timeline.build(prep, rig_motion("wave"))
+    hand = prep.joints["right_hand"]
+    rel = []
+    for i in range(16):
+        m = part_matrices(tl, i / 16)
+        at = np.linalg.inv(m["torso"]) @ m["right_forearm"] @ np.array([hand[0], hand[1], 1.0])
+        rel.append(at[:2])
+    spread = np.ptp(np.array(rel), axis=0).max()
+    assert spread > 0.05 * prep.height
+
+
+def _holes(frame: np.ndarray) -> int:
+    """Key-coloured pixels enclosed by the character (a part that uncovered the background inside)."""
+    mask = _mask(frame)
+    filled = mask.copy()
+    ff = np.zeros((mask.shape[0] + 2, mask.shape[1] + 2), np.uint8)
+    cv2.floodFill(filled, ff, (0, 0), 2)
+    return int((filled == 0).sum())
+
+
+@pytest.mark.parametrize("layered", [True, False])
+def test_no_key_colour_where_the_torso_is(layered: bool) -> None:
+    """Wherever the posed torso lies, the frame shows character, never the key: limbs that move away
+    uncover the torso's own (drawn or inpainted) pixels."""
+    fox = _fox()
+    size, _fps = 192, 8
+    _, prep = prepare_parts(fox.image, fox.rig, fox.layers if layered else None, size)
+    torso = prep.layers["torso"]
+    for action in ("wave", "clap", "jump", "dance"):
+        frames = _frames(action, layered=layered)
+        tl = Timeline.build(prep, rig_motion(load_presets()[action].recipe.motion))
+        n = len(frames) - 1
+        tl.fit(n, size * 0.01)
+        for i in range(0, n, 2):
+            m = part_matrices(tl, i / n)["torso"] @ np.array([[1, 0, torso.x0], [0, 1, torso.y0], [0, 0, 1]])
+            alpha = cv2.warpAffine(np.ascontiguousarray(torso.premul[..., 3]), m[:2], (size, size))
+            inside = cv2.erode((alpha == 255).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+            assert inside.sum() > 500
+            assert _mask(frames[i])[inside].min() != 0, (action, i)
+
+
+def test_uploads_fill_the_torso_behind_an_arm_held_in_front() -> None:
+    """Without layers, the torso layer is inpainted where a limb lay in front of it: no hole, no key."""
+    fox = _fox()
+    _, prep = prepare_parts(fox.image, fox.rig, None, 192)
+    torso = prep.layers["torso"]
+    alpha = torso.premul[..., 3]
+    # the torso layer is solid across the body's width at chest height (the arms' pixels were filled)
+    j = prep.joints
+    y = round(j["torso"][1]) - torso.y0
+    x0, x1 = round(j["right_shoulder"][0]) - torso.x0, round(j["left_shoulder"][0]) - torso.x0
+    assert (alpha[y, x0:x1] > 200).all()
+    assert {"right_upper_arm", "left_forearm", "head", "right_shin"} <= set(prep.layers)
+    assert prep.caps  # joint caps close the wedge a turning limb opens
+
+
+def test_face_only_rig_keeps_the_whole_body_animator() -> None:
+    face = Image.new("RGBA", (200, 200), (0, 0, 0, 0))
+    cv2.circle(arr := np.asarray(face).copy(), (100, 100), 80, (250, 200, 60, 255), -1)
+    face = Image.fromarray(arr, "RGBA")
+    rig = whole_body_rig(200, 200, "face only")
+    a = render_frames(face, _recipe("happy"), background=KEY, size=128, fps=8, rig=rig)
+    b = render_frames(face, _recipe("happy"), background=KEY, size=128, fps=8)
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+    assert any(not np.array_equal(a[0], f) for f in a[1:-1])  # it still moves
+
+
+def test_every_preset_motion_has_keyframes_and_they_close() -> None:
+    motions = load_rig_motions()
+    for preset in load_presets().values():
+        assert preset.recipe.motion in motions, preset.id
+    assert rig_motion("no such motion").name == "idle"
+
+
+def test_a_malformed_motion_names_the_field() -> None:
+    with pytest.raises(ValueError, match=r"wave.keys\[0\].r_elbow"):
+        _parse_motion("wave", {"keys": [{"t": 0.0, "r_elbow": 3}, {"t": 1.0, "r_elbow": 3}]})
+    with pytest.raises(ValueError, match="last key must equal the first"):
+        _parse_motion("wave", {"keys": [{"t": 0.0, "r_arm": 3}, {"t": 1.0, "r_arm": 4}]})
+    with pytest.raises(ValueError, match="hand target"):
+        _parse_motion("wave", {"keys": [{"t": 0.0, "r_hand": "knee"}, {"t": 1.0, "r_hand": "knee"}]})
