@@ -229,10 +229,19 @@ def test_rig_writes_joints_and_make_rejects_a_bad_rig_naming_the_field(tmp_path)
 def test_jobs_rig_replaces_a_rig_or_keeps_the_last_good_one(tmp_path):
     from PIL import Image
 
+    from popcon.domain.actions import resolve_actions
     from popcon.domain.rig import SCORED_JOINTS, Rig, parse_rig
+    from popcon.settings import Settings
+    from popcon.store.db import JobStore
     from popcon.store.files import JobFiles
 
     data = tmp_path / "d"
+    data.mkdir()
+    store = JobStore(Settings(data_dir=data).db_url)  # a job the store knows, its character made
+    store.create_job(
+        job_id="0123456789ab", source="sample", actions=resolve_actions(["wave"]), platforms=["line-emoji"]
+    )
+    store.close()
     files = JobFiles(data, "0123456789ab")
     files.root.mkdir(parents=True)
     Image.new("RGBA", (100, 200), (200, 0, 0, 255)).save(files.character)
