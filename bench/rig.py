@@ -82,10 +82,11 @@ def main() -> int:
         gt = truth(d / "char_cfg.yaml")
         ys = np.nonzero((np.asarray(mask) > 127).any(1))[0]
         height = float(ys[-1] - ys[0] + 1)
+        found = rig.scored_joints()
         hits = sum(
             1
             for k, (x, y) in gt.items()
-            if k in rig.joints and np.hypot(rig.joints[k][0] - x, rig.joints[k][1] - y) <= 0.1 * height
+            if k in found and np.hypot(found[k][0] - x, found[k][1] - y) <= 0.1 * height
         )
         pck = hits / max(len(gt), 1)
         rows.append({"name": d.name, "wall_s": wall, "cpu_s": cpu, "pck": pck, "result": describe(rig)})

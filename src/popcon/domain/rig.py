@@ -4,7 +4,8 @@ A rig is data, stored with the job (`rig.json` beside `character.png`) so that r
 web app all animate the same parts; it is never rebuilt differently on resume. The joint names follow
 the common 16-joint body layout (root, hip, torso, neck, and right_/left_ shoulder, elbow, hand, hip,
 knee, foot; "right" is the character's right, the image's left) plus optional extras for secondary
-motion and face features. The parts that move are derived from the joints (each limb is the chain of
+motion and face features. Here "neck" is the head's pivot, at the base of the head; the benchmark
+layout puts its "neck" at the head's centre instead, and `Rig.scored_joints` converts. The parts that move are derived from the joints (each limb is the chain of
 joints it names); a generator that draws its character in layers may add exact part layers beside the
 rig file, named by `PART_NAMES`.
 
@@ -128,6 +129,15 @@ class Rig(BaseModel):
         w, h = size if size else (max(1, round(self.width * sx)), max(1, round(self.height * sy)))
         joints = {k: (x * sx + dx, y * sy + dy) for k, (x, y) in self.joints.items()}
         return self.model_copy(update={"width": w, "height": h, "joints": joints})
+
+    def scored_joints(self) -> dict[str, Point]:
+        """The joints in the benchmark layout (../shared/bench rig/): there "neck" marks the centre of
+        the head, which lies halfway from our "neck" (the head's pivot at its base) to "head_top"."""
+        out = dict(self.joints)
+        if "neck" in out and "head_top" in out:
+            (nx, ny), (tx, ty) = out["neck"], out["head_top"]
+            out["neck"] = ((nx + tx) / 2, (ny + ty) / 2)
+        return out
 
     def to_json(self) -> str:
         return json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=True) + "\n"

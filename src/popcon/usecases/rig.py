@@ -115,5 +115,5 @@ def write_joints(rig: Rig, path: Path) -> Path:
 
     from popcon.atomic import write_bytes_atomic
 
-    joints = {k: [round(x, 1), round(y, 1)] for k, (x, y) in rig.joints.items()}
+    joints = {k: [round(x, 1), round(y, 1)] for k, (x, y) in rig.scored_joints().items()}
     return write_bytes_atomic(path, (json.dumps(joints, indent=1) + "\n").encode())

@@ -223,9 +223,12 @@ def _rig_from(sil: Silhouette, dist: np.ndarray, share: float) -> Rig:
         return whole_body_rig(sil.width, sil.height, f"{why}; the whole body moves as one")
     joints: dict[str, tuple[float, float]] = {}
     hx, hy = _centroid(head)
-    joints["neck"] = (hx, hy)  # the head's centre: the scored layout's "neck" (the head part's pivot)
     hcol = head[:, min(max(round(hx), 0), head.shape[1] - 1)]
-    joints["head_top"] = (hx, float(np.nonzero(hcol)[0][0]) if hcol.any() else hy)
+    top_y = float(np.nonzero(hcol)[0][0]) if hcol.any() else hy
+    # The head turns about its base, as far below its centre as the top is above it (the centre is the
+    # benchmark's "neck": `Rig.scored_joints` gives it back exactly).
+    joints["neck"] = (hx, 2 * hy - top_y)
+    joints["head_top"] = (hx, top_y)
     scores: list[float] = [1.0 if others else 0.8]
     chosen: dict[str, dict[str, Limb]] = {}
     if has_legs:

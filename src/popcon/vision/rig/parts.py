@@ -101,7 +101,8 @@ def outlined_rig(image: Image.Image, sil: Silhouette) -> Rig | None:
     if not (has_arms or has_legs):
         return None
     joints: dict[str, tuple[float, float]] = {}
-    joints["neck"] = (head.cx, head.cy)
+    # The head turns about its base; its centre (the benchmark's "neck") lies halfway up.
+    joints["neck"] = (head.cx, 2 * head.cy - head.top)
     joints["head_top"] = (head.cx, float(head.top))
     lengths: dict[str, list[float]] = {"arms": [], "legs": []}
     if has_arms:
