@@ -5,9 +5,9 @@ web app all animate the same parts; it is never rebuilt differently on resume. T
 the common 16-joint body layout (root, hip, torso, neck, and right_/left_ shoulder, elbow, hand, hip,
 knee, foot; "right" is the character's right, the image's left) plus optional extras for secondary
 motion and face features. Here "neck" is the head's pivot, at the base of the head; the benchmark
-layout puts its "neck" at the head's centre instead, and `Rig.scored_joints` converts. The parts that move are derived from the joints (each limb is the chain of
-joints it names); a generator that draws its character in layers may add exact part layers beside the
-rig file, named by `PART_NAMES`.
+layout puts its "neck" at the head's centre instead, and `Rig.scored_joints` converts. The parts that
+move are derived from the joints (each limb is the chain of joints it names); a generator that draws
+its character in layers may add exact part layers beside the rig file, named by `PART_NAMES`.
 
 Parsing never trusts a file: an unknown version, an unknown joint, a joint outside the image, a limb
 whose chain is half there, all fail with `InvalidInput` naming the field.

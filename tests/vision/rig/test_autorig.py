@@ -120,7 +120,7 @@ def test_outlined_mascot_gets_arms_and_legs_from_its_parts(prompt: str) -> None:
     j = rig.joints
     # Head centre in the upper half, its pivot below it; hands either side of the torso; feet at the bottom.
     centre = rig.scored_joints()["neck"]
-    assert top < centre[1] < j["neck"][1] < (top + bottom) / 2
+    assert top < centre[1] < (top + bottom) / 2 and centre[1] < j["neck"][1] < j["hip"][1]
     assert j["right_hand"][0] < j["torso"][0] < j["left_hand"][0]
     assert j["right_shoulder"][1] < j["right_hand"][1] and j["left_shoulder"][1] < j["left_hand"][1]
     for foot in ("right_foot", "left_foot"):
