@@ -8,6 +8,7 @@ anti-aliased and the alpha is soft. The same prompt always gives the same mascot
 from __future__ import annotations
 
 import colorsys
+import functools
 import hashlib
 import math
 import random
@@ -756,7 +757,22 @@ def _layer_outline(im: Image.Image, width: int, open_at: tuple[float, float] | N
 
 
 def draw_mascot_rig(prompt: str, size: int = 768, seed: int | None = None) -> MascotRig:
-    """The mascot drawn part by part: the image is exactly the layers composited in `Z_ORDER`."""
+    """The mascot drawn part by part: the image is exactly the layers composited in `Z_ORDER`.
+
+    The last few drawings are kept (a job draws its character, then asks for its rig and layers):
+    callers get their own copies of the images."""
+    drawn = _draw_cached(prompt, size, seed)
+    return MascotRig(
+        image=drawn.image.copy(), rig=drawn.rig, layers={k: v.copy() for k, v in drawn.layers.items()}
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _draw_cached(prompt: str, size: int, seed: int | None) -> MascotRig:
+    return _draw_mascot_rig(prompt, size, seed)
+
+
+def _draw_mascot_rig(prompt: str, size: int, seed: int | None) -> MascotRig:
     spec = parse_prompt(prompt, seed)
     rng = random.Random(prompt_seed(prompt) if seed is None else seed)
     g = _geometry(spec)
