@@ -55,6 +55,8 @@ class MatteParams:
     shadow_grad: float = 10.0  # shadows are soft: max local gradient (per half-res pixel)
     shadow_zone: float = 0.7  # shadows only in the lowest 30 % of the figure's height
     shadow_grow: int = 4  # half-res px the shadow may be grown past the gradient barrier
+    shadow_core: float = 0.07  # ... and is somewhere at least this much darker than the background
+    shadow_depth: float = 0.12  # a shadow off the floor goes at most this share of the figure's height deep
     hole_min_area: int = 6  # half-res px; smaller enclosed specks stay foreground
     hole_tol: float = 4.0  # an enclosed hole must match the background this closely
     band: int = 5  # inner half-width (full-res px) of the band where alpha is solved (soft, compressed edges)
@@ -129,16 +131,14 @@ def _coarse_fg(
     rows = np.nonzero((~bgish).any(1))[0]
     shadow_like = None
     if len(rows) and not bgm.key:
-        # Contact shadow: same hue as the background, darker, and spatially smooth. It lies on the
-        # floor, so only the bottom of the figure may hold one; this also stops the flood from leaking
-        # into a neutral-grey character through a low-contrast highlight on its top.
+        # Shadows: the background's hue, darker, and spatially smooth. A contact shadow lies on the
+        # floor (the lowest part of the figure); a drop shadow is offset beside the whole figure.
         top, bot = int(rows.min()), int(rows.max())
-        z0 = top + int(params.shadow_zone * (bot - top))
+        z0 = max(top - 3, 0)
         z1 = min(bot + 8, small.shape[0])
-        img = small[z0 - 3 if z0 >= 3 else 0 : z1].astype(np.float32)
-        off = z0 - (z0 - 3 if z0 >= 3 else 0)
-        bgz = bgm.small[z0 - off : z1]
-        ratio = img.sum(-1) * bgm.inv_sum[z0 - off : z1]
+        img = small[z0:z1].astype(np.float32)
+        bgz = bgm.small[z0:z1]
+        ratio = img.sum(-1) * bgm.inv_sum[z0:z1]
         chroma = np.abs(img - bgz * ratio[..., None]).max(-1)
         gray = img.mean(-1)
         grad = (np.abs(cv2.Sobel(gray, cv2.CV_32F, 1, 0)) + np.abs(cv2.Sobel(gray, cv2.CV_32F, 0, 1))) / 8
@@ -146,8 +146,50 @@ def _coarse_fg(
         grad = cv2.dilate(grad, np.ones((5, 5), np.uint8))
         sl = (ratio > params.shadow_min_ratio) & (ratio < 1.0) & (chroma < params.shadow_chroma)
         shadow_like = np.zeros_like(bgish)
-        shadow_like[z0:z1] = sl[off:]
-        bgish[z0:z1] |= (sl & (grad < params.shadow_grad))[off:]
+        shadow_like[z0:z1] = sl
+        soft = np.zeros_like(bgish)
+        soft[z0:z1] = sl & (grad < params.shadow_grad)
+        floor = np.zeros_like(bgish)
+        floor[top + int(params.shadow_zone * (bot - top)) : z1] = True
+        # The floor's shadow is always background; elsewhere a shadow-like region is only background
+        # when it stays a band at the figure's edge: one reaching deep into the figure is a grey or
+        # white part of the character that the flood would otherwise eat through a soft highlight.
+        bgu = _flood(bgish | (soft & floor), d, bgm, params)
+        extra = np.zeros_like(bgu)
+        if bgm.texture <= 2.0:  # on paper or cloth, "smooth and a little darker" is the texture itself
+            wide = _flood(bgish | soft, d, bgm, params)
+            extra = ((wide > 0) & (bgu == 0)).astype(np.uint8)
+        if extra.any():
+            depth = cv2.distanceTransform(1 - bgu, cv2.DIST_L2, 3)
+            n, lab = cv2.connectedComponents(extra, connectivity=8)
+            deepest = np.zeros(n, np.float32)
+            np.maximum.at(deepest, lab.ravel(), depth.ravel())
+            rfull = np.ones(bgish.shape, np.float32)
+            rfull[z0:z1] = ratio
+            darkest = np.ones(n, np.float32)
+            np.minimum.at(darkest, lab.ravel(), rfull.ravel())
+            # A shadow has a clearly darker core; a faint, flat match is a pale part of the character.
+            ok = (deepest <= params.shadow_depth * (bot - top + 1)) & (darkest < 1.0 - params.shadow_core)
+            ok[0] = False
+            band = ok[lab]
+            bgu = bgu | band.astype(np.uint8)
+            near = cv2.dilate(band.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=params.shadow_grow)
+            floor |= near > 0
+        # The gradient barrier stops the flood a few pixels short of the character's feet inside the
+        # shadow: grow the background back through shadow-like pixels, a bounded distance.
+        grow = (shadow_like & floor).astype(np.uint8)
+        for _ in range(params.shadow_grow):
+            bgu = cv2.dilate(bgu, np.ones((3, 3), np.uint8)) & (grow | bgu)
+    else:
+        bgu = _flood(bgish, d, bgm, params)
+    # Drop speckles (compression blocks, noise) that are not the character.
+    fg = cv2.morphologyEx(1 - bgu, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    return fg, _confidence(fg, d, tol, bgm, params)
+
+
+def _flood(bgish: np.ndarray, d: np.ndarray, bgm: Background, params: MatteParams) -> np.ndarray:
+    """Background (uint8 0/1): the background-like pixels connected to the frame's border, plus
+    enclosed holes that match the background model flatly."""
     n, lab = cv2.connectedComponents(bgish.astype(np.uint8), connectivity=4)
     border = np.unique(np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]]))
     border = border[border > 0]
@@ -168,16 +210,7 @@ def _coarse_fg(
         mean_d = np.bincount(lab.ravel(), weights=d.ravel(), minlength=n) / cnt
         flat = np.bincount(lab.ravel(), weights=(d < hole_tol).ravel(), minlength=n) / cnt
         keep |= inner & (mean_d < hole_tol) & (flat > (0.5 if keyed else 0.8))
-    bgu = keep[lab].astype(np.uint8)
-    if shadow_like is not None:
-        # The gradient barrier stops the flood a few pixels short of the character's feet inside the
-        # shadow: grow the background back through shadow-like pixels, a bounded distance.
-        grow = shadow_like.astype(np.uint8)
-        for _ in range(params.shadow_grow):
-            bgu = cv2.dilate(bgu, np.ones((3, 3), np.uint8)) & (grow | bgu)
-    # Drop speckles (compression blocks, noise) that are not the character.
-    fg = cv2.morphologyEx(1 - bgu, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-    return fg, _confidence(fg, d, tol, bgm, params)
+    return keep[lab].astype(np.uint8)
 
 
 def _confidence(fg: np.ndarray, d: np.ndarray, tol: float, bgm: Background, params: MatteParams) -> float:
