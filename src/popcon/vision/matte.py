@@ -162,19 +162,20 @@ def _coarse_fg(
         if extra.any():
             depth = cv2.distanceTransform(1 - bgu, cv2.DIST_L2, 3)
             n, lab = cv2.connectedComponents(extra, connectivity=8)
+            labels = lab.ravel().astype(np.intp)
             deepest = np.zeros(n, np.float32)
-            np.maximum.at(deepest, lab.ravel(), depth.ravel())
+            np.maximum.at(deepest, labels, depth.ravel())
             rfull = np.ones(bgish.shape, np.float32)
             rfull[z0:z1] = ratio
             darkest = np.ones(n, np.float32)
-            np.minimum.at(darkest, lab.ravel(), rfull.ravel())
+            np.minimum.at(darkest, labels, rfull.ravel())
             # A shadow has a clearly darker core; a faint, flat match is a pale part of the character.
             ok = (deepest <= params.shadow_depth * (bot - top + 1)) & (darkest < 1.0 - params.shadow_core)
             ok[0] = False
             band = ok[lab]
             bgu = bgu | band.astype(np.uint8)
             near = cv2.dilate(band.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=params.shadow_grow)
-            floor |= near > 0
+            floor = np.logical_or(floor, np.asarray(near, np.uint8) > 0)
         # The gradient barrier stops the flood a few pixels short of the character's feet inside the
         # shadow: grow the background back through shadow-like pixels, a bounded distance.
         grow = (shadow_like & floor).astype(np.uint8)
