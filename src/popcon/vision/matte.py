@@ -172,10 +172,10 @@ def _coarse_fg(
             # A shadow has a clearly darker core; a faint, flat match is a pale part of the character.
             ok = (deepest <= params.shadow_depth * (bot - top + 1)) & (darkest < 1.0 - params.shadow_core)
             ok[0] = False
-            band = ok[lab]
-            bgu = bgu | band.astype(np.uint8)
-            near = cv2.dilate(band.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=params.shadow_grow)
-            floor = np.logical_or(floor, np.asarray(near, np.uint8) > 0)
+            band = ok[lab].astype(np.uint8)
+            bgu = bgu | band
+            beside = cv2.dilate(band, np.ones((3, 3), np.uint8), iterations=params.shadow_grow)
+            floor |= beside > 0
         # The gradient barrier stops the flood a few pixels short of the character's feet inside the
         # shadow: grow the background back through shadow-like pixels, a bounded distance.
         grow = (shadow_like & floor).astype(np.uint8)
