@@ -223,3 +223,34 @@ def decode_palette_file(data: bytes, preset: PlatformPreset) -> tuple[list[np.nd
     if preset.timing.loop_seconds:
         return frames, min(preset.timing.loop_seconds, key=lambda s: abs(s * 1000 - total_ms))
     return frames, max(1, round(total_ms / 1000))
+
+
+class PaletteCodec:
+    """What the palette formats (APNG, GIF) share: the palette search to fit, Pillow to decode.
+
+    A subclass says how frames are prepared, how delays are counted and how a file is written."""
+
+    name: str
+
+    def prepare(self, frames: list[np.ndarray], preset: PlatformPreset) -> list[np.ndarray]:
+        raise NotImplementedError
+
+    def delays_ms(self, n: int, seconds: float, preset: PlatformPreset) -> list[int]:
+        raise NotImplementedError
+
+    def write(self, q: Quantized, delays_ms: list[int], loops: int, preset: PlatformPreset) -> bytes:
+        raise NotImplementedError
+
+    def fit(
+        self,
+        frames: Sequence[np.ndarray],
+        seconds: float,
+        preset: PlatformPreset,
+        *,
+        max_bytes: int | None = None,
+        loops: int | None = None,
+    ) -> Fit:
+        return fit_palette(frames, seconds, preset, self, loops=loops, max_bytes=max_bytes)
+
+    def decode(self, data: bytes, preset: PlatformPreset) -> tuple[list[np.ndarray], float]:
+        return decode_palette_file(data, preset)

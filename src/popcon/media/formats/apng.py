@@ -19,7 +19,7 @@ import numpy as np
 from popcon.domain.errors import InvalidInput
 from popcon.domain.exports import RuleResult
 from popcon.domain.platforms import PlatformPreset
-from popcon.media.budget import Fit, decode_palette_file, fit_palette
+from popcon.media.budget import PaletteCodec
 from popcon.media.palette import Quantized
 from popcon.media.validate import validate_apng
 
@@ -122,7 +122,7 @@ def encode_apng(
     return b"".join(out)
 
 
-class ApngCodec:
+class ApngCodec(PaletteCodec):
     """APNG (LINE, Discord stickers): indexed colour with per-entry alpha, fitted by the palette search."""
 
     name = "apng"
@@ -136,22 +136,8 @@ class ApngCodec:
     def write(self, q: Quantized, delays_ms: list[int], loops: int, preset: PlatformPreset) -> bytes:
         return encode_apng(q.palette, q.indices, delays_ms, loops)
 
-    def fit(
-        self,
-        frames: Sequence[np.ndarray],
-        seconds: float,
-        preset: PlatformPreset,
-        *,
-        max_bytes: int | None = None,
-        loops: int | None = None,
-    ) -> Fit:
-        return fit_palette(frames, seconds, preset, self, loops=loops, max_bytes=max_bytes)
-
     def validate(self, data: bytes, preset: PlatformPreset) -> list[RuleResult]:
         return validate_apng(data, preset)
-
-    def decode(self, data: bytes, preset: PlatformPreset) -> tuple[list[np.ndarray], float]:
-        return decode_palette_file(data, preset)
 
 
 CODEC = ApngCodec()

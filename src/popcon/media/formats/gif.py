@@ -22,7 +22,7 @@ from PIL import Image
 from popcon.domain.errors import InvalidInput
 from popcon.domain.exports import RuleResult
 from popcon.domain.platforms import PlatformPreset
-from popcon.media.budget import Fit, decode_palette_file, fit_palette
+from popcon.media.budget import PaletteCodec
 from popcon.media.palette import Quantized
 from popcon.media.validate import validate_gif
 
@@ -185,7 +185,7 @@ def encode_gif(
     return b"".join(out)
 
 
-class GifCodec:
+class GifCodec(PaletteCodec):
     """GIF (Discord/Slack emoji, Kakao): 1-bit alpha blended into the chat colour, 1/100 s delays."""
 
     name = "gif"
@@ -200,22 +200,8 @@ class GifCodec:
         cs = [d // 10 for d in delays_ms]
         return encode_gif(q.palette, q.indices, cs, loops, transparent=preset.alpha != "none")
 
-    def fit(
-        self,
-        frames: Sequence[np.ndarray],
-        seconds: float,
-        preset: PlatformPreset,
-        *,
-        max_bytes: int | None = None,
-        loops: int | None = None,
-    ) -> Fit:
-        return fit_palette(frames, seconds, preset, self, loops=loops, max_bytes=max_bytes)
-
     def validate(self, data: bytes, preset: PlatformPreset) -> list[RuleResult]:
         return validate_gif(data, preset)
-
-    def decode(self, data: bytes, preset: PlatformPreset) -> tuple[list[np.ndarray], float]:
-        return decode_palette_file(data, preset)
 
 
 CODEC = GifCodec()
