@@ -244,7 +244,9 @@ def _masked_sums(rgb: np.ndarray, mask: np.ndarray, k: int) -> np.ndarray:
     return cv2.boxFilter(masked, cv2.CV_16U, (k, k), normalize=False)
 
 
-def _refine(rgb: np.ndarray, fg: np.ndarray, bg_model: np.ndarray, params: MatteParams) -> np.ndarray:
+def _refine(
+    rgb: np.ndarray, fg: np.ndarray, bg_model: np.ndarray, params: MatteParams, key: RGB | None = None
+) -> np.ndarray:
     """Soft alpha and decontaminated colour in a band around the coarse edge (crop-sized arrays).
 
     Only band pixels are solved: F and B are local means of the sure foreground and sure background
@@ -306,13 +308,31 @@ def _refine(rgb: np.ndarray, fg: np.ndarray, bg_model: np.ndarray, params: Matte
     a = np.maximum(alpha, 1.0 / 255)[:, None]
     col = np.clip((i - (1.0 - a) * bl) / a + 0.5, 0, 255)
     a8 = (alpha * 255 + 0.5).astype(np.uint8)
+    if key is not None:
+        _despill(col, key)
     col[a8 == 0] = 0
     out[..., :3][idx] = col.astype(np.uint8)
     out[..., 3][idx] = a8
     return out
 
 
-def _matte_one(rgb: np.ndarray, clip_bg: Background, params: MatteParams) -> tuple[np.ndarray, float]:
+def _despill(col: np.ndarray, key: RGB) -> None:
+    """Take the key's hue out of edge colours, in place (N x 3 float).
+
+    H.264 stores colour at half resolution, so the key bleeds into every thin part and rim in a way
+    no alpha can undo (the blend is not a linear mix). The key's bright channels may not rise above
+    its dark ones near an edge: on green, G <= max(R, B); on magenta, min(R, B) <= G. Every key we
+    choose is far from the character's colours, so edge colours leaning to its hue are spill."""
+    high = np.asarray(key) >= 128
+    if high.all() or not high.any():
+        return
+    excess = np.maximum(col[:, high].min(1) - col[:, ~high].max(1), 0.0)
+    col[:, high] -= excess[:, None]
+
+
+def _matte_one(
+    rgb: np.ndarray, clip_bg: Background, params: MatteParams, key: RGB | None = None
+) -> tuple[np.ndarray, float]:
     h, w = rgb.shape[:2]
     bgm = clip_bg.for_frame(rgb)
     s = bgm.scale
@@ -330,7 +350,7 @@ def _matte_one(rgb: np.ndarray, clip_bg: Background, params: MatteParams) -> tup
     size = ((sx1 - sx0) * s, (sy1 - sy0) * s)
     fg_full = cv2.resize(fg[sy0:sy1, sx0:sx1], size, interpolation=cv2.INTER_NEAREST)
     fg_full = np.ascontiguousarray(fg_full[: y1 - y0, : x1 - x0])
-    out[y0:y1, x0:x1] = _refine(rgb[y0:y1, x0:x1], fg_full, bgm.full(y0, y1, x0, x1), params)
+    out[y0:y1, x0:x1] = _refine(rgb[y0:y1, x0:x1], fg_full, bgm.full(y0, y1, x0, x1), params, key)
     return out, conf
 
 
@@ -372,7 +392,7 @@ def matte_clip(frames: Sequence[np.ndarray], key_color: RGB | None = None) -> Ma
     bgm = fit_background(frames, key_color)
 
     def one(f: np.ndarray) -> tuple[np.ndarray, float]:
-        return _matte_one(np.ascontiguousarray(f[..., :3]), bgm, P)
+        return _matte_one(np.ascontiguousarray(f[..., :3]), bgm, P, key_color)
 
     # Frames are independent once the background is known; OpenCV and most numpy kernels release the
     # GIL, so a small thread pool uses the spare cores.
