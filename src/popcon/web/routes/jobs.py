@@ -102,7 +102,7 @@ def cancel_job(svc: Svc, job: JobDep) -> JobOut:
 
 @router.post("/jobs/{job_id}/resume", response_model=JobOut, status_code=202)
 def resume_job(svc: Svc, job: JobDep) -> JobOut:
-    """Continue a failed, canceled or interrupted job from where it stopped."""
+    """Continue a failed, canceled or interrupted job; a set finished with errors retries what failed."""
     return job_out(svc, uc.resume_job(svc, job.id))
 
 
