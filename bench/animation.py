@@ -38,6 +38,7 @@ from popcon.queue.embedded import EmbeddedRunner
 from popcon.settings import Settings
 from popcon.store.db import JobStore
 from popcon.store.files import JobFiles
+from popcon.vision.rig import auto_rig
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -180,6 +181,7 @@ def main() -> None:
     characters: list[tuple[str, Image.Image, Rig | None, dict | None]] = [
         ("mascot", drawn.image, drawn.rig, drawn.layers),
         ("mascot-whole-body", drawn.image, None, None),
+        ("mascot-upload", drawn.image, auto_rig(drawn.image), None),  # the same image rigged as an upload
     ]
     for folder in sorted((SHARED / "bench" / "rig").glob("char*")):
         im, rig = load_drawing(folder)

@@ -132,11 +132,20 @@ class Rig(BaseModel):
 
     def scored_joints(self) -> dict[str, Point]:
         """The joints in the benchmark layout (../shared/bench rig/): there "neck" marks the centre of
-        the head, which lies halfway from our "neck" (the head's pivot at its base) to "head_top"."""
+        the head, which lies halfway from our "neck" (the head's pivot at its base) to "head_top";
+        the torso sits between the shoulders and root = hip between the two hips, where the drawn mascot
+        pivots its body about its middle instead."""
         out = dict(self.joints)
         if "neck" in out and "head_top" in out:
             (nx, ny), (tx, ty) = out["neck"], out["head_top"]
             out["neck"] = ((nx + tx) / 2, (ny + ty) / 2)
+        if self.source == "mascot":
+            for centre, pair in (("torso", "shoulder"), ("hip", "hip")):
+                a, b = out.get(f"right_{pair}"), out.get(f"left_{pair}")
+                if a is not None and b is not None:
+                    out[centre] = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
+            if "hip" in out:
+                out["root"] = out["hip"]
         return out
 
     def to_json(self) -> str:

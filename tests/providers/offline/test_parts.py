@@ -169,3 +169,39 @@ def test_a_malformed_motion_names_the_field() -> None:
         _parse_motion("wave", {"keys": [{"t": 0.0, "r_arm": 3}, {"t": 1.0, "r_arm": 4}]})
     with pytest.raises(ValueError, match="hand target"):
         _parse_motion("wave", {"keys": [{"t": 0.0, "r_hand": "knee"}, {"t": 1.0, "r_hand": "knee"}]})
+
+
+def test_an_auto_rigged_upload_splits_along_its_drawn_lines() -> None:
+    """The fox uploaded as a plain image and rigged automatically: its big head must not claim the body
+    under it, and the tail beside its hand stays mostly with the torso (a waving arm must not tear it
+    off; its white tip still follows the head). The truth is the fox's own drawn layers, framed alike."""
+    from popcon.providers.offline.mascot import Z_ORDER
+    from popcon.vision.rig import auto_rig
+
+    fox = _fox()
+    rig = auto_rig(fox.image)
+    assert rig.has_arms and rig.has_legs, rig.note
+    _, derived = prepare_parts(fox.image, rig, None, 192)
+    _, drawn = prepare_parts(fox.image, fox.rig, fox.layers, 192)
+
+    def mask(layers: dict, name: str) -> np.ndarray:
+        out = np.zeros((192, 192), bool)
+        if name in layers:
+            got = layers[name]
+            h, w = got.premul.shape[:2]
+            out[got.y0 : got.y0 + h, got.x0 : got.x0 + w] = got.premul[..., 3] > 200
+        return out
+
+    def visible(part: str) -> np.ndarray:
+        """The drawn part's pixels that no part drawn over it hides."""
+        above = [mask(drawn.layers, n) for n in Z_ORDER[Z_ORDER.index(part) + 1 :]]
+        return mask(drawn.layers, part) & ~np.logical_or.reduce(above)
+
+    def share_in(layer: str, part: str) -> float:
+        want = visible(part)
+        return float((want & mask(derived.layers, layer)).sum() / max(1, want.sum()))
+
+    assert share_in("torso", "torso") > 0.8
+    assert share_in("head", "torso") < 0.1
+    assert share_in("left_forearm", "tail") < 0.2 and share_in("right_forearm", "tail") == 0.0
+    assert share_in("torso", "tail") > 0.5

@@ -127,3 +127,23 @@ def test_outlined_mascot_gets_arms_and_legs_from_its_parts(prompt: str) -> None:
         assert j[foot][1] > bottom - 0.12 * (bottom - top)
     for name, (x, y) in j.items():
         assert alpha[min(int(y), alpha.shape[0] - 1), min(int(x), alpha.shape[1] - 1)], name
+
+
+@pytest.mark.parametrize("prompt", ["a cat", "a robot with a tail", "a frog", "a fox"])
+def test_auto_rig_of_a_mascot_image_finds_the_joints_it_was_drawn_with(prompt: str) -> None:
+    """The mascot knows its joints; an upload of one must be rigged as well (PCK@0.1 = 1.0). Its feet are
+    stubs with no visible leg: their hips sit inside the body above them, not at the soles."""
+    from popcon.domain.rig import SCORED_JOINTS
+    from popcon.providers.offline.mascot import draw_mascot_rig
+
+    drawn = draw_mascot_rig(prompt, size=512)
+    rig = auto_rig(drawn.image)
+    known = {k: v for k, v in drawn.rig.scored_joints().items() if k in SCORED_JOINTS}
+    got = rig.scored_joints()
+    ys = np.nonzero(np.asarray(drawn.image.getchannel("A")) > 127)[0]
+    height = float(ys.max() - ys.min() + 1)
+    far = {k: round(float(np.hypot(*np.subtract(known[k], got[k]))) / height, 3) for k in known if k in got}
+    assert set(known) <= set(got)
+    assert all(d <= 0.1 for d in far.values()), far
+    for side in ("right", "left"):
+        assert rig.joints[f"{side}_hip"][1] < rig.joints[f"{side}_knee"][1] < rig.joints[f"{side}_foot"][1]

@@ -32,6 +32,7 @@ from PIL import Image
 from popcon.domain.rig import PARTS, Rig
 from popcon.providers.offline.effects import Anchors
 from popcon.providers.offline.motion import REST, Pose, ease_in_out, motion_pose
+from popcon.vision.rig.parts import outline_level
 
 SIDES = (("right", "r", -1.0), ("left", "l", 1.0))  # the character's right is the image's left
 ANGLE_CHANNELS = (
@@ -216,6 +217,12 @@ def _seg_dist(px: np.ndarray, py: np.ndarray, a: tuple[float, float], b: tuple[f
     return np.hypot(px - (ax + k * vx), py - (ay + k * vy))
 
 
+def _along(px: np.ndarray, py: np.ndarray, a: tuple[float, float], b: tuple[float, float]) -> np.ndarray:
+    """Where each point projects on the line from a (0) to b (1)."""
+    vx, vy = b[0] - a[0], b[1] - a[1]
+    return ((px - a[0]) * vx + (py - a[1]) * vy) / (vx * vx + vy * vy or 1.0)
+
+
 def _bones(j: dict[str, tuple[float, float]], head: tuple[float, float], arms: bool, legs: bool) -> dict:
     """Bone segments per part (limb ends extended a little past the hand and foot)."""
 
@@ -265,8 +272,23 @@ def _derive_layers(
         if name not in ("torso", "head"):
             # A limb claims only its own width around its bone: clothing beyond stays with the body.
             score[i][d > 2.5 * radius[name] + 3.0] = np.inf
+        elif name == "head":
+            # The head ends at its base: a big chibi head is wider than the body under it, and its
+            # radius must not reach past the neck into the body.
+            score[i][_along(px, py, a, b) < -0.05] = np.inf
     label = np.full(alpha.shape, -1, np.int16)
     label[ys, xs] = np.argmin(score, axis=0)
+    reach: dict[str, float] = {}
+    for name in names:
+        if name not in ("torso", "head"):
+            g = _limb_group(name)
+            reach[g] = reach.get(g, 0.0) + math.dist(*bones[name]) * 2 * radius[name]
+    for limb in ("arm", "leg"):  # the pair mirrors: the slimmer side's size is the surer one
+        pair = [reach[f"{side}_{limb}"] for side, _, _ in SIDES if f"{side}_{limb}" in reach]
+        for side, _, _ in SIDES:
+            if f"{side}_{limb}" in reach:
+                reach[f"{side}_{limb}"] = min(pair)
+    _snap_to_drawn_parts(premul, label, names, score, reach)
     out: dict[str, np.ndarray] = {}
     torso_i = names.index("torso")
     torso_mask = (label == torso_i).astype(np.uint8)
@@ -310,6 +332,59 @@ def _derive_layers(
         own = (label == i) | (label == names.index(parent))
         caps[name] = premul * (disk & own)[..., None]
     return out, caps
+
+
+def _limb_group(part: str) -> str:
+    """ "right_forearm" -> "right_arm", "left_shin" -> "left_leg"; the torso and head are their own."""
+    side, _, segment = part.partition("_")
+    if segment in ("upper_arm", "forearm"):
+        return f"{side}_arm"
+    if segment in ("thigh", "shin"):
+        return f"{side}_leg"
+    return part
+
+
+def _snap_to_drawn_parts(
+    premul: np.ndarray, label: np.ndarray, names: list[str], score: np.ndarray, reach: dict[str, float]
+) -> None:
+    """Give each region drawn between the character's lines wholly to the part (head, torso, one arm,
+    one leg) that holds most of it, so a sleeve is not split between head and arm and a prop beside an
+    arm is not torn when the arm moves: nearest-bone labels only know distances. A region far bigger
+    than the limb that would take it (a tail beside a hand) stays with the torso. Body-sized regions
+    (an unlined drawing is one region) and regions across both sides keep their per-pixel labels."""
+    solid = premul[..., 3] > 127
+    lum = premul[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    lines = solid & (lum < outline_level(lum, solid)) if solid.any() else solid
+    if lines.sum() < 0.002 * max(1, solid.sum()):
+        return
+    group_of = [_limb_group(n) for n in names]
+    groups = sorted(set(group_of))
+    gi = np.array([groups.index(g) for g in group_of])
+    n, cells = cv2.connectedComponents((solid & ~lines).astype(np.uint8), connectivity=4)
+    sizes = np.bincount(cells.ravel(), minlength=n)
+    ys, xs = np.nonzero(label >= 0)
+    cell = cells[ys, xs]
+    votes = np.bincount(cell * len(groups) + gi[label[ys, xs]], minlength=n * len(groups))
+    votes = votes.reshape(n, len(groups))
+    winner = votes.argmax(1)
+    for c in range(1, n):
+        g = groups[winner[c]]
+        if g not in ("torso", "head") and sizes[c] > 1.5 * reach[g]:
+            winner[c] = groups.index("torso")
+    share = votes / np.maximum(votes.sum(1, keepdims=True), 1)
+    sided = [[k for k, g in enumerate(groups) if g.startswith(f"{side}_")] for side, _, _ in SIDES]
+    # A region that spans both sides (a paper rim inside the pen line, a skirt) is no drawn part.
+    both = (share[:, sided[0]].sum(1) > 0.1) & (share[:, sided[1]].sum(1) > 0.1)
+    whole = (sizes < 0.15 * solid.sum()) & ~both & (votes.sum(1) > 0)
+    whole[0] = False
+    snap = whole[cell]
+    for g in range(len(groups)):
+        sel = snap & (winner[cell] == g)
+        if not sel.any():
+            continue
+        rows = np.nonzero(gi == g)[0]
+        best = rows[np.argmin(score[np.ix_(rows, np.nonzero(sel)[0])], axis=0)]
+        label[ys[sel], xs[sel]] = best
 
 
 def _continue_outline(premul: np.ndarray, torso: np.ndarray, removed: np.ndarray) -> np.ndarray:
