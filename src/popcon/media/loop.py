@@ -91,8 +91,11 @@ def frames_for(seconds: int, *, max_frames: int = 20, min_frames: int = 5, targe
 
 def dark_border_box(frames: Sequence[np.ndarray], threshold: float = 18.0) -> tuple[int, int, int, int]:
     """(top, bottom, left, right) of the picture inside black bars some video models add."""
-    stack = np.stack([f[..., :3] for f in frames[:: max(1, len(frames) // 8)]])
-    mx = stack.max(axis=(0, 3)).astype(np.float32)  # brightest value of each pixel over the sampled frames
+    mx = None  # brightest value of each pixel over the sampled frames (uint8 maxima: no big temporaries)
+    for f in frames[:: max(1, len(frames) // 8)]:
+        m = np.maximum(np.maximum(f[..., 0], f[..., 1]), f[..., 2])
+        mx = m if mx is None else np.maximum(mx, m, out=mx)
+    assert mx is not None
     h, w = mx.shape
     rows = np.where(mx.mean(axis=1) > threshold)[0]
     cols = np.where(mx.mean(axis=0) > threshold)[0]
