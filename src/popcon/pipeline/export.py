@@ -43,6 +43,7 @@ from popcon.media.canvas import fit_frames
 from popcon.media.formats import codec_for
 from popcon.media.preview import PreviewItem, preview_gif, write_preview_html
 from popcon.media.validate import InvalidExport, require_valid
+from popcon.pipeline.parallel import one_blas_thread
 
 Progress = Callable[[int, int, str], None]  # (done, total, message)
 
@@ -179,6 +180,7 @@ def _encode_all(
         except BudgetExceeded as e:
             return e
 
+    one_blas_thread()  # the encodes are the parallelism
     pool = ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1, len(actions))))
     try:
         futures = [pool.submit(one, a) for a in actions]

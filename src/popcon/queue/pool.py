@@ -10,11 +10,14 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from popcon.pipeline.parallel import one_blas_thread
+
 T = TypeVar("T")
 
 
 class WorkerPool:
     def __init__(self, workers: int = 2, max_jobs: int = 4) -> None:
+        one_blas_thread()  # the workers are the parallelism
         self.workers = workers
         self._stages = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="popcon-stage")
         self._jobs = ThreadPoolExecutor(max_workers=max_jobs, thread_name_prefix="popcon-job")
