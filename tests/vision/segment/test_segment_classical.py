@@ -51,3 +51,33 @@ def test_full_resolution_output_for_large_frames() -> None:
     m = seg.predict(seg.prepare(img), [Click(640, 360, True)])
     assert m.shape == (720, 1280)
     assert iou(m > 0.5, truth) >= 0.97
+
+
+def test_prior_models_are_learnt_once_per_frame_and_prior(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The clicks of one edit share the prior: its colour models are learnt once (grabCut with zero
+    passes), and a changed prior learns its own."""
+    import cv2
+
+    import popcon.vision.segment.classical as classical
+
+    img, truth = scene()
+    seg = ClassicalSegmenter()
+    prep = seg.prepare(img)
+    learnt: list[int] = []
+    real = cv2.grabCut
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if args[5] == 0:
+            learnt.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(classical.cv2, "grabCut", counting)
+    prior = truth.astype(np.float32)
+    first = seg.predict(prep, [Click(150, 120, True)], prior=prior)
+    second = seg.predict(prep, [Click(150, 120, True), Click(20, 20, False)], prior=prior)
+    assert len(learnt) == 1
+    assert iou(first > 0.5, truth) >= 0.95 and iou(second > 0.5, truth) >= 0.95
+    grown = truth.copy()
+    grown[:, :40] = True
+    seg.predict(prep, [Click(150, 120, True)], prior=grown.astype(np.float32))
+    assert len(learnt) == 2
