@@ -56,6 +56,7 @@ class MatteParams:
     shadow_zone: float = 0.7  # shadows only in the lowest 30 % of the figure's height
     shadow_grow: int = 4  # half-res px the shadow may be grown past the gradient barrier
     shadow_core: float = 0.07  # ... and is somewhere at least this much darker than the background
+    shadow_step: float = 0.06  # ... and darkens by at most this much per half-res px where it is grown
     shadow_depth: float = 0.12  # a shadow off the floor goes at most this share of the figure's height deep
     hole_min_area: int = 6  # half-res px; smaller enclosed specks stay foreground
     hole_tol: float = 4.0  # an enclosed hole must match the background this closely
@@ -178,9 +179,14 @@ def _coarse_fg(
             floor |= beside > 0
         # The gradient barrier stops the flood a few pixels short of the character's feet inside the
         # shadow: grow the background back through shadow-like pixels, a bounded distance.
+        # Only a soft one: each step may darken by little, so a grey shoe's crisp edge stops it.
         grow = (shadow_like & floor).astype(np.uint8)
+        rall = np.ones(bgish.shape, np.float32)
+        rall[z0:z1] = ratio
         for _ in range(params.shadow_grow):
-            bgu = cv2.dilate(bgu, np.ones((3, 3), np.uint8)) & (grow | bgu)
+            near = cv2.dilate(np.where(bgu > 0, rall, 0.0).astype(np.float32), np.ones((3, 3), np.uint8))
+            step = (grow > 0) & (rall > near - params.shadow_step)
+            bgu = cv2.dilate(bgu, np.ones((3, 3), np.uint8)) & (step | (bgu > 0)).astype(np.uint8)
     else:
         bgu = _flood(bgish, d, bgm, params)
     # Drop speckles (compression blocks, noise) that are not the character.

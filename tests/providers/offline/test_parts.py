@@ -173,8 +173,8 @@ def test_a_malformed_motion_names_the_field() -> None:
 
 def test_an_auto_rigged_upload_splits_along_its_drawn_lines() -> None:
     """The fox uploaded as a plain image and rigged automatically: its big head must not claim the body
-    under it, and the tail beside its hand stays mostly with the torso (a waving arm must not tear it
-    off; its white tip still follows the head). The truth is the fox's own drawn layers, framed alike."""
+    under it, and the tail beside its hand and head stays whole with the torso (a waving arm or a
+    turning head must not tear it). The truth is the fox's own drawn layers, framed alike."""
     from popcon.providers.offline.mascot import Z_ORDER
     from popcon.vision.rig import auto_rig
 
@@ -203,5 +203,4 @@ def test_an_auto_rigged_upload_splits_along_its_drawn_lines() -> None:
 
     assert share_in("torso", "torso") > 0.8
     assert share_in("head", "torso") < 0.1
-    assert share_in("left_forearm", "tail") < 0.2 and share_in("right_forearm", "tail") == 0.0
-    assert share_in("torso", "tail") > 0.5
+    assert share_in("torso", "tail") > 0.95

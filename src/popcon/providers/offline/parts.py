@@ -278,17 +278,8 @@ def _derive_layers(
             score[i][_along(px, py, a, b) < -0.05] = np.inf
     label = np.full(alpha.shape, -1, np.int16)
     label[ys, xs] = np.argmin(score, axis=0)
-    reach: dict[str, float] = {}
-    for name in names:
-        if name not in ("torso", "head"):
-            g = _limb_group(name)
-            reach[g] = reach.get(g, 0.0) + math.dist(*bones[name]) * 2 * radius[name]
-    for limb in ("arm", "leg"):  # the pair mirrors: the slimmer side's size is the surer one
-        pair = [reach[f"{side}_{limb}"] for side, _, _ in SIDES if f"{side}_{limb}" in reach]
-        for side, _, _ in SIDES:
-            if f"{side}_{limb}" in reach:
-                reach[f"{side}_{limb}"] = min(pair)
-    _snap_to_drawn_parts(premul, label, names, score, reach)
+    lines = _lines(premul)
+    _snap_to_drawn_parts(premul, label, names, score, _limb_areas(bones, radius), lines)
     out: dict[str, np.ndarray] = {}
     torso_i = names.index("torso")
     torso_mask = (label == torso_i).astype(np.uint8)
@@ -308,8 +299,12 @@ def _derive_layers(
         straight = cv2.cvtColor(premul, cv2.COLOR_RGBA2BGRA)
         a = np.maximum(alpha, 1).astype(np.float32)[..., None] / 255.0
         rgb = np.clip(straight[..., :3].astype(np.float32) / a, 0, 255).astype(np.uint8)
-        band = cv2.dilate(fill, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9))) & (1 - torso_mask)
-        painted = cv2.inpaint(rgb, fill | band, 5, cv2.INPAINT_TELEA)
+        near = cv2.dilate(fill, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9)))
+        band = near & (1 - torso_mask)
+        # The body's own lines at the hole's rim are no source either: the hole takes the body's colour,
+        # and the outline is drawn again where the limb left an open edge.
+        rim_lines = near & lines.astype(np.uint8)
+        painted = cv2.inpaint(rgb, fill | band | rim_lines, 5, cv2.INPAINT_TELEA)
         painted = cv2.cvtColor(painted, cv2.COLOR_BGR2RGB)
         torso = torso.copy()
         torso[fill > 0, :3] = painted[fill > 0]
@@ -344,8 +339,38 @@ def _limb_group(part: str) -> str:
     return part
 
 
+def _lines(premul: np.ndarray) -> np.ndarray:
+    """The drawing's dark lines (outlines), as the auto-rig finds them."""
+    solid = premul[..., 3] > 127
+    if not solid.any():
+        return solid
+    lum = premul[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    return solid & (lum < outline_level(lum, solid))
+
+
+def _limb_areas(bones: dict, radius: dict[str, float]) -> dict[str, float]:
+    """Roughly how many pixels each limb covers (bone length x width); a pair mirrors, so the slimmer
+    side's estimate (not widened by a tail or a sleeve beside it) stands for both."""
+    area: dict[str, float] = {}
+    for name, (a, b) in bones.items():
+        if name not in ("torso", "head"):
+            g = _limb_group(name)
+            area[g] = area.get(g, 0.0) + math.dist(a, b) * 2 * radius[name]
+    for limb in ("arm", "leg"):
+        pair = [area[f"{side}_{limb}"] for side, _, _ in SIDES if f"{side}_{limb}" in area]
+        for side, _, _ in SIDES:
+            if f"{side}_{limb}" in area:
+                area[f"{side}_{limb}"] = min(pair)
+    return area
+
+
 def _snap_to_drawn_parts(
-    premul: np.ndarray, label: np.ndarray, names: list[str], score: np.ndarray, reach: dict[str, float]
+    premul: np.ndarray,
+    label: np.ndarray,
+    names: list[str],
+    score: np.ndarray,
+    limb_area: dict[str, float],
+    lines: np.ndarray,
 ) -> None:
     """Give each region drawn between the character's lines wholly to the part (head, torso, one arm,
     one leg) that holds most of it, so a sleeve is not split between head and arm and a prop beside an
@@ -353,8 +378,6 @@ def _snap_to_drawn_parts(
     than the limb that would take it (a tail beside a hand) stays with the torso. Body-sized regions
     (an unlined drawing is one region) and regions across both sides keep their per-pixel labels."""
     solid = premul[..., 3] > 127
-    lum = premul[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
-    lines = solid & (lum < outline_level(lum, solid)) if solid.any() else solid
     if lines.sum() < 0.002 * max(1, solid.sum()):
         return
     group_of = [_limb_group(n) for n in names]
@@ -369,7 +392,7 @@ def _snap_to_drawn_parts(
     winner = votes.argmax(1)
     for c in range(1, n):
         g = groups[winner[c]]
-        if g not in ("torso", "head") and sizes[c] > 1.5 * reach[g]:
+        if g not in ("torso", "head") and sizes[c] > 1.5 * limb_area[g]:
             winner[c] = groups.index("torso")
     share = votes / np.maximum(votes.sum(1, keepdims=True), 1)
     sided = [[k for k, g in enumerate(groups) if g.startswith(f"{side}_")] for side, _, _ in SIDES]
@@ -377,6 +400,7 @@ def _snap_to_drawn_parts(
     both = (share[:, sided[0]].sum(1) > 0.1) & (share[:, sided[1]].sum(1) > 0.1)
     whole = (sizes < 0.15 * solid.sum()) & ~both & (votes.sum(1) > 0)
     whole[0] = False
+    _head_cells_touch_the_head(cells, winner, groups, lines)
     snap = whole[cell]
     for g in range(len(groups)):
         sel = snap & (winner[cell] == g)
@@ -385,6 +409,41 @@ def _snap_to_drawn_parts(
         rows = np.nonzero(gi == g)[0]
         best = rows[np.argmin(score[np.ix_(rows, np.nonzero(sel)[0])], axis=0)]
         label[ys[sel], xs[sel]] = best
+    # A line goes with the region it bounds nearest, so a region handed over takes its outline along.
+    fill = (solid & ~lines & (label >= 0)).astype(np.uint8)
+    if fill.any() and lines.any():
+        _, nearest = cv2.distanceTransformWithLabels(1 - fill, cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL)
+        fy, fx = np.nonzero(fill)
+        ly, lx = np.nonzero(lines & (label >= 0))
+        src = nearest[ly, lx] - 1
+        label[ly, lx] = label[fy[src], fx[src]]
+
+
+def _head_cells_touch_the_head(
+    cells: np.ndarray, winner: np.ndarray, groups: list[str], lines: np.ndarray
+) -> None:
+    """A region won by the head by distance alone but drawn apart from it (a tail tip beside a big
+    head, reached through the tail) goes to the torso: head regions must touch the head's main one,
+    across no more than a line."""
+    head, torso = groups.index("head"), groups.index("torso")
+    ids = np.nonzero(winner == head)[0]
+    ids = ids[ids > 0]
+    if len(ids) < 2:
+        return
+    sizes = np.bincount(cells.ravel(), minlength=len(winner))
+    thick = float(np.percentile(cv2.distanceTransform(lines.astype(np.uint8), cv2.DIST_L2, 3)[lines], 90))
+    width = int(np.clip(round(2.0 * thick), 2, 12))  # a line across (dark fills excepted)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * width + 1, 2 * width + 1))
+    reached = np.isin(cells, [ids[np.argmax(sizes[ids])]])
+    pending = set(ids.tolist()) - {int(ids[np.argmax(sizes[ids])])}
+    while pending:
+        near = np.unique(cells[cv2.dilate(reached.astype(np.uint8), kernel) > 0])
+        found = pending & set(near.tolist())
+        if not found:
+            break
+        reached |= np.isin(cells, list(found))
+        pending -= found
+    winner[list(pending)] = torso
 
 
 def _continue_outline(premul: np.ndarray, torso: np.ndarray, removed: np.ndarray) -> np.ndarray:
