@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from popcon.vision.matte import (
+    FAINT_MESSAGE,
     LOW_CONFIDENCE_MESSAGE,
     matte_clip,
     matte_frames,
@@ -390,6 +391,57 @@ def test_a_crisp_grey_part_at_the_edge_is_not_taken_for_a_shadow() -> None:
         hole = np.zeros_like(a)
         cv2.circle(hole, (2 * (HOLE[0] + 2 * t), 2 * HOLE[1]), 30, 1.0, -1)
         assert _iou(o, np.maximum(a, hole)) > 0.97
+
+
+def test_grey_shoes_over_a_contact_shadow_are_kept() -> None:
+    """Neutral grey shoes at the feet sit where a contact shadow lies and have its colour; the shadow
+    is grown past the flood's barrier only while it darkens softly, so the shoes' crisp edge stops it."""
+    rng = np.random.default_rng(5)
+    frames, shoes_masks, alphas = [], [], []
+    for t in range(4):
+        col, a = _character(shift=2 * t)
+        shoes = np.zeros((H, W), np.float32)
+        for dx in (-28, 28):
+            cv2.ellipse(shoes, (160 + 2 * t + dx, 184), (20, 9), 0, 0, 360, 1.0, -1)
+        shoes = cv2.GaussianBlur(shoes, (0, 0), 0.7)
+        col = col * (1 - shoes[..., None]) + np.float32([150, 150, 156]) * shoes[..., None]
+        a = np.maximum(a, shoes)
+        floor = np.zeros((H, W), np.float32)
+        cv2.ellipse(floor, (160 + 2 * t, 192), (80, 10), 0, 0, 360, 1.0, -1)
+        bg = np.full((H, W, 3), 244, np.float32) + rng.normal(0, 2, (H, W, 1))
+        bg *= (1 - 0.25 * cv2.GaussianBlur(floor, (0, 0), 6))[..., None]
+        frames.append(np.clip(col * a[..., None] + bg * (1 - a[..., None]) + 0.5, 0, 255).astype(np.uint8))
+        shoes_masks.append(shoes > 0.9)
+        alphas.append(a)
+    out = matte_frames(frames)
+    for o, shoe, a in zip(out, shoes_masks, alphas, strict=True):
+        assert (o[..., 3][shoe] > 127).mean() > 0.95
+        assert (o[..., 3][(a == 0) & (np.abs(np.arange(H)[:, None] - 192) < 6)] > 127).mean() < 0.05
+
+
+def test_a_faint_character_is_reported() -> None:
+    """A white ghost (the benchmark's 1f47b, pulled towards white as a white-furred character is) on an
+    off-white floor differs from it by a few levels: along much of its outline the cut follows noise,
+    not an edge, so the user is told to check it; a clearly drawn character on the same floor is not."""
+    sprites = np.load(BENCH / "truth" / "1f47b.npz")["rgba"]
+    rng = np.random.default_rng(7)
+    fh, fw, side = 360, 640, 256
+    frames = []
+    for t in range(3):
+        spr = sprites[t].astype(np.float32)
+        spr[..., :3] = 255 - (255 - spr[..., :3]) * 0.3
+        spr = cv2.resize(spr, (side, side), interpolation=cv2.INTER_CUBIC).clip(0, 255)
+        a = spr[..., 3:4] / 255
+        frame = np.full((fh, fw, 3), 242, np.float32) + rng.normal(0, 1.2, (fh, fw, 1))
+        y0, x0 = (fh - side) // 2, (fw - side) // 2
+        under = frame[y0 : y0 + side, x0 : x0 + side]
+        frame[y0 : y0 + side, x0 : x0 + side] = spr[..., :3] * a + under * (1 - a)
+        frames.append(np.clip(frame + 0.5, 0, 255).astype(np.uint8))
+    result = matte_clip(frames)
+    assert result.low_confidence == [0, 1, 2]
+    assert result.warning == FAINT_MESSAGE and result.report()["warning"] == FAINT_MESSAGE
+    clear, _, _ = _clip("offwhite", 3)
+    assert matte_clip(clear).warning is None
 
 
 def _h264(frames: list[np.ndarray]) -> list[np.ndarray]:

@@ -44,20 +44,21 @@ class CutoutPreview:
 def cutout_preview(settings: Settings, data: bytes) -> CutoutPreview:
     """The image with its background removed as a job would cut it, scaled down, as PNG bytes."""
     from popcon.media.images import check_character_image, has_transparency, load_image
-    from popcon.vision.matte import LOW_CONFIDENCE, LOW_CONFIDENCE_MESSAGE, matte_image_scored
+    from popcon.vision.matte import matte_clip
 
     small = load_image(data, max_bytes=settings.max_upload_bytes, max_pixels=settings.max_image_pixels)
     check_character_image(small, "the image")
     small = small.copy()
     small.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
     confidence: float | None = None
+    warning: str | None = None
     if not has_transparency(small):
-        rgba, confidence = matte_image_scored(np.asarray(small.convert("RGB")))
-        small = Image.fromarray(rgba, "RGBA")
+        cut = matte_clip([np.asarray(small.convert("RGB"))])
+        small = Image.fromarray(cut.cutouts[0], "RGBA")
+        confidence, warning = cut.confidence[0], cut.warning
     buf = io.BytesIO()
     small.save(buf, "PNG")
-    low = confidence is not None and confidence < LOW_CONFIDENCE
-    return CutoutPreview(buf.getvalue(), confidence, LOW_CONFIDENCE_MESSAGE if low else None)
+    return CutoutPreview(buf.getvalue(), confidence, warning)
 
 
 @dataclass(frozen=True)

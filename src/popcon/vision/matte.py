@@ -58,6 +58,8 @@ class MatteParams:
     shadow_core: float = 0.07  # ... and is somewhere at least this much darker than the background
     shadow_step: float = 0.06  # ... and darkens by at most this much per half-res px where it is grown
     shadow_depth: float = 0.12  # a shadow off the floor goes at most this share of the figure's height deep
+    faint_step: float = 6.0  # an outline pixel with less contrast than 2 x tolerance + this is faint
+    faint_share: float = 0.2  # confidence falls once more of the outline than this is faint
     hole_min_area: int = 6  # half-res px; smaller enclosed specks stay foreground
     hole_tol: float = 4.0  # an enclosed hole must match the background this closely
     band: int = 5  # inner half-width (full-res px) of the band where alpha is solved (soft, compressed edges)
@@ -100,7 +102,7 @@ def _block_extreme(rgb: np.ndarray, bgm: Background, sh: int, sw: int) -> np.nda
 
 def _coarse_fg(
     small: np.ndarray, bgm: Background, params: MatteParams, block: np.ndarray | None = None
-) -> tuple[np.ndarray, float]:
+) -> tuple[np.ndarray, tuple[float, str | None]]:
     """Foreground mask at reduced resolution (everything not border-connected to background-like pixels),
     and the frame's confidence that the background was told apart from the character (0..1)."""
     # Channel reductions through OpenCV: numpy's reduce over a last axis of 3 is ten times slower.
@@ -184,8 +186,8 @@ def _coarse_fg(
         rall = np.ones(bgish.shape, np.float32)
         rall[z0:z1] = ratio
         for _ in range(params.shadow_grow):
-            near = cv2.dilate(np.where(bgu > 0, rall, 0.0).astype(np.float32), np.ones((3, 3), np.uint8))
-            step = (grow > 0) & (rall > near - params.shadow_step)
+            lit = cv2.dilate(np.where(bgu > 0, rall, 0.0).astype(np.float32), np.ones((3, 3), np.uint8))
+            step = (grow > 0) & (rall > lit - params.shadow_step)
             bgu = cv2.dilate(bgu, np.ones((3, 3), np.uint8)) & (step | (bgu > 0)).astype(np.uint8)
     else:
         bgu = _flood(bgish, d, bgm, params)
@@ -220,17 +222,21 @@ def _flood(bgish: np.ndarray, d: np.ndarray, bgm: Background, params: MatteParam
     return keep[lab].astype(np.uint8)
 
 
-def _confidence(fg: np.ndarray, d: np.ndarray, tol: float, bgm: Background, params: MatteParams) -> float:
+def _confidence(
+    fg: np.ndarray, d: np.ndarray, tol: float, bgm: Background, params: MatteParams
+) -> tuple[float, str | None]:
     """How sure the cut is that what it kept is the character, not background it could not model.
 
     Low when the frame's noise forced the tolerance to its cap (a busy, moving background), when the
     kept region holds many pixels that are close to the background's colour where the background was
     never seen (texture hidden behind the character: it cannot be told from the character), or when
-    the kept region fills most of the frame.
+    the kept region fills most of the frame ("busy"); or when much of the cut's outline runs where
+    the character hardly differs from the background (a white ghost on off-white: "faint"), since
+    there the cut follows noise rather than an edge. The reason comes with the confidence.
     """
     area = int(fg.sum())
     if area == 0:
-        return 1.0
+        return 1.0, None
     conf = 1.0
     if tol >= params.tol_max:
         conf = 0.4
@@ -240,7 +246,13 @@ def _confidence(fg: np.ndarray, d: np.ndarray, tol: float, bgm: Background, para
     frac = area / fg.size
     if frac > 0.55:
         conf = min(conf, 1.0 - 2.0 * (frac - 0.55))
-    return float(np.clip(conf, 0.0, 1.0))
+    outline = (fg - cv2.erode(fg, np.ones((3, 3), np.uint8))) > 0
+    step = cv2.dilate(d.astype(np.float32), np.ones((5, 5), np.uint8))[outline]  # contrast across it
+    faint = float((step < 2.0 * tol + params.faint_step).mean()) if step.size else 0.0
+    faint_conf = 1.0 - 2.0 * max(0.0, faint - params.faint_share)
+    if faint_conf < conf:
+        return float(np.clip(faint_conf, 0.0, 1.0)), "faint"
+    return float(np.clip(conf, 0.0, 1.0)), "busy" if conf < 1.0 else None
 
 
 def _masked_sums(rgb: np.ndarray, mask: np.ndarray, k: int) -> np.ndarray:
@@ -338,7 +350,7 @@ def _despill(col: np.ndarray, key: RGB) -> None:
 
 def _matte_one(
     rgb: np.ndarray, clip_bg: Background, params: MatteParams, key: RGB | None = None
-) -> tuple[np.ndarray, float]:
+) -> tuple[np.ndarray, tuple[float, str | None]]:
     h, w = rgb.shape[:2]
     bgm = clip_bg.for_frame(rgb)
     s = bgm.scale
@@ -366,6 +378,7 @@ class MatteResult:
 
     cutouts: list[np.ndarray]
     confidence: list[float]
+    reasons: list[str | None] = field(default_factory=list)  # per frame: "busy", "faint" or None
 
     @property
     def low_confidence(self) -> list[int]:
@@ -375,7 +388,11 @@ class MatteResult:
     @property
     def warning(self) -> str | None:
         """What to tell the user when any frame's background could not be separated."""
-        return LOW_CONFIDENCE_MESSAGE if self.low_confidence else None
+        low = self.low_confidence
+        if not low:
+            return None
+        faint = sum(1 for i in low if i < len(self.reasons) and self.reasons[i] == "faint")
+        return FAINT_MESSAGE if 2 * faint > len(low) else LOW_CONFIDENCE_MESSAGE
 
     def report(self) -> dict[str, Any]:
         """JSON-ready summary kept with the action in the job record."""
@@ -389,6 +406,7 @@ class MatteResult:
 
 LOW_CONFIDENCE = 0.75
 LOW_CONFIDENCE_MESSAGE = "background is not flat; refine with clicks"
+FAINT_MESSAGE = "the character's edge is faint against the background; check the cut-out, refine with clicks"
 
 
 def matte_clip(frames: Sequence[np.ndarray], key_color: RGB | None = None) -> MatteResult:
@@ -397,7 +415,7 @@ def matte_clip(frames: Sequence[np.ndarray], key_color: RGB | None = None) -> Ma
         return MatteResult([], [])
     bgm = fit_background(frames, key_color)
 
-    def one(f: np.ndarray) -> tuple[np.ndarray, float]:
+    def one(f: np.ndarray) -> tuple[np.ndarray, tuple[float, str | None]]:
         return _matte_one(np.ascontiguousarray(f[..., :3]), bgm, P, key_color)
 
     # Frames are independent once the background is known; OpenCV and most numpy kernels release the
@@ -408,7 +426,7 @@ def matte_clip(frames: Sequence[np.ndarray], key_color: RGB | None = None) -> Ma
     else:
         with ThreadPoolExecutor(workers) as pool:
             res = list(pool.map(one, frames))
-    return MatteResult([r[0] for r in res], [r[1] for r in res])
+    return MatteResult([r[0] for r in res], [r[1][0] for r in res], [r[1][1] for r in res])
 
 
 def matte_frames(frames: Sequence[np.ndarray], key_color: RGB | None = None) -> list[np.ndarray]:
