@@ -27,7 +27,18 @@ from popcon.domain.rig import SCORED_JOINTS, Rig
 from popcon.providers.offline.mascot import draw_mascot_rig
 from popcon.vision.rig import auto_rig
 
-MASCOTS = ("a cat", "a blue bunny", "a robot with a tail", "a frog")
+MASCOTS = (  # dark fills (panda, penguin, black cat), hoods, a scarf, a tail beside a sleeve, stub feet
+    "a cat",
+    "a blue bunny",
+    "a robot with a tail",
+    "a frog",
+    "a penguin",
+    "a chubby panda",
+    "a black cat",
+    "a rabbit in a hoodie",
+    "a chubby bear with a scarf",
+    "a chubby orange fox in a teal hoodie",
+)
 
 
 def truth(cfg: Path) -> dict[str, tuple[float, float]]:
