@@ -481,3 +481,30 @@ def test_no_key_coloured_rim_on_thin_parts(key: tuple[int, int, int]) -> None:
         lean = rgb[..., high].min(-1) - rgb[..., ~high].max(-1)
         assert ((alpha > 24) & (lean > 24)).sum() <= 6  # a few at the rim of the enclosed hole
         assert (alpha[60:100, 38:70] > 127).sum() > 60  # the strokes themselves stay
+
+
+@pytest.mark.parametrize("key", [(0, 255, 0), (255, 0, 255)])
+def test_a_key_pocket_inside_a_glyph_is_cleared(key: tuple[int, int, int]) -> None:
+    """A sleepy "Z" drawn in white strokes encloses a little key between its strokes: H.264 mixes the
+    white into it, so it no longer matches the key's value, but it still leans to the key's hue, which
+    no character colour does: it is background, not an opaque key-coloured patch."""
+    frames, pockets = [], []
+    for t in range(4):
+        col, a = _character(shift=2 * t)
+        f = np.clip(col * a[..., None] + np.float32(key) * (1 - a[..., None]) + 0.5, 0, 255).astype(np.uint8)
+        z = np.array([[30, 20], [62, 20], [34, 52], [66, 52]], np.int32)  # a Z, 5 px strokes
+        cv2.polylines(f, [z], False, (255, 255, 255), 5)
+        cv2.line(f, (30, 20), (34, 52), (255, 255, 255), 5)  # closing it: a pocket between the strokes
+        frames.append(np.ascontiguousarray(f))
+        on_key = (np.abs(f.astype(int) - np.array(key)).max(-1) < 8).astype(np.uint8)
+        _, lab = cv2.connectedComponents(on_key, connectivity=4)
+        pockets.append((on_key > 0) & (lab != lab[0, 0]) & (np.arange(W)[None, :] < 90))
+    out = matte_frames(_h264(frames), key_color=key)
+    high = np.asarray(key) >= 128
+    for o, pocket in zip(out, pockets, strict=True):
+        assert pocket.sum() > 40
+        rgb, alpha = o[..., :3].astype(int), o[..., 3]
+        lean = rgb[..., high].min(-1) - rgb[..., ~high].max(-1)
+        assert ((alpha > 24) & (lean > 24))[pocket].sum() <= 2
+        assert (alpha[pocket] > 200).mean() < 0.2  # only the rim, where H.264 mixed the strokes in
+        assert (alpha[19:22, 36:58] > 127).mean() > 0.8  # the strokes themselves stay

@@ -58,6 +58,7 @@ class MatteParams:
     shadow_core: float = 0.07  # ... and is somewhere at least this much darker than the background
     shadow_step: float = 0.06  # ... and darkens by at most this much per half-res px where it is grown
     shadow_depth: float = 0.12  # a shadow off the floor goes at most this share of the figure's height deep
+    key_lean: float = 0.6  # on a key: leaning to its hue by this share of the key's margin is background
     faint_step: float = 6.0  # an outline pixel with less contrast than 2 x tolerance + this is faint
     faint_share: float = 0.2  # confidence falls once more of the outline than this is faint
     hole_min_area: int = 6  # half-res px; smaller enclosed specks stay foreground
@@ -101,7 +102,11 @@ def _block_extreme(rgb: np.ndarray, bgm: Background, sh: int, sw: int) -> np.nda
 
 
 def _coarse_fg(
-    small: np.ndarray, bgm: Background, params: MatteParams, block: np.ndarray | None = None
+    small: np.ndarray,
+    bgm: Background,
+    params: MatteParams,
+    block: np.ndarray | None = None,
+    key: RGB | None = None,
 ) -> tuple[np.ndarray, tuple[float, str | None]]:
     """Foreground mask at reduced resolution (everything not border-connected to background-like pixels),
     and the frame's confidence that the background was told apart from the character (0..1)."""
@@ -189,6 +194,11 @@ def _coarse_fg(
             lit = cv2.dilate(np.where(bgu > 0, rall, 0.0).astype(np.float32), np.ones((3, 3), np.uint8))
             step = (grow > 0) & (rall > lit - params.shadow_step)
             bgu = cv2.dilate(bgu, np.ones((3, 3), np.uint8)) & (step | (bgu > 0)).astype(np.uint8)
+    elif key is not None:
+        # A pocket of key between thin strokes (inside a "Z") is far from the key in value (H.264 mixes
+        # the strokes' colour into it) but still leans to its hue, which no character colour does.
+        leaning = _key_leaning(small, key, params.key_lean)
+        bgu = _flood(bgish | leaning, d, bgm, params) | leaning.astype(np.uint8)
     else:
         bgu = _flood(bgish, d, bgm, params)
     # Drop speckles (compression blocks, noise) that are not the character.
@@ -334,6 +344,19 @@ def _refine(
     return out
 
 
+def _key_leaning(rgb: np.ndarray, key: RGB, share: float) -> np.ndarray:
+    """Pixels whose key channels exceed their other channels by at least `share` of the key's own
+    margin (on green: G - max(R, B)); a grey or white key has no hue to lean to."""
+    high = np.asarray(key) >= 128
+    if high.all() or not high.any():
+        return np.zeros(rgb.shape[:2], bool)
+    k = np.asarray(key, np.int16)
+    margin = int(k[high].min() - k[~high].max())
+    px = rgb.astype(np.int16)
+    excess = px[..., high].min(-1) - px[..., ~high].max(-1)
+    return bool(margin > 0) & (excess >= share * margin)
+
+
 def _despill(col: np.ndarray, key: RGB) -> None:
     """Take the key's hue out of edge colours, in place (N x 3 float).
 
@@ -356,7 +379,7 @@ def _matte_one(
     s = bgm.scale
     sh, sw = bgm.small.shape[:2]
     small = cv2.resize(rgb, (sw, sh), interpolation=cv2.INTER_AREA)
-    fg, conf = _coarse_fg(small, bgm, params, _block_extreme(rgb, bgm, sh, sw))
+    fg, conf = _coarse_fg(small, bgm, params, _block_extreme(rgb, bgm, sh, sw), key)
     out = np.zeros((h, w, 4), np.uint8)
     ys, xs = np.nonzero(fg)
     if len(ys) == 0:
