@@ -221,6 +221,22 @@ def test_matte_image_on_samples(name: str, bound: float) -> None:
     assert _iou(o, truth) > bound
 
 
+@pytest.mark.skipif(not SAMPLES.is_dir(), reason="shared samples not present")
+def test_pale_head_on_white_keeps_its_edge_at_preview_size() -> None:
+    """The create page cuts uploads out at 512 px. The panda's white head meets the white backdrop with
+    no edge beside its right ear; the flood used to bite a notch there (755 head pixels lost)."""
+    from PIL import Image
+
+    rgb = Image.open(SAMPLES / "panda_on_white.jpg").convert("RGB").resize((512, 512), Image.LANCZOS)
+    cut = np.asarray(Image.open(SAMPLES / "panda.png").convert("RGBA"))
+    truth = np.zeros((1024, 1024), np.float32)
+    truth[160 : 160 + cut.shape[0], 128 : 128 + cut.shape[1]] = cut[..., 3] / 255
+    head = cv2.resize(truth, (512, 512), interpolation=cv2.INTER_AREA) > 0.5
+    kept = matte_image(np.asarray(rgb))[..., 3] > 127
+    assert (head & ~kept).sum() < 300
+    assert (head & kept).sum() / (head | kept).sum() > 0.995
+
+
 @pytest.mark.parametrize("shape", [(101, 77), (7, 9), (1, 1), (33, 2)])
 def test_odd_and_tiny_sizes(shape: tuple[int, int]) -> None:
     img = np.full((*shape, 3), 255, np.uint8)

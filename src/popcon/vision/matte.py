@@ -58,6 +58,9 @@ class MatteParams:
     shadow_core: float = 0.07  # ... and is somewhere at least this much darker than the background
     shadow_step: float = 0.06  # ... and darkens by at most this much per half-res px where it is grown
     shadow_depth: float = 0.12  # a shadow off the floor goes at most this share of the figure's height deep
+    bite_radius: int = 6  # half-res px: notches up to about twice this wide may be mended ...
+    bite_faint: float = 0.4  # ... when this share of the character's rim around them shows no edge
+    bite_area: float = 0.02  # ... and they are small against the character
     key_lean: float = 0.6  # on a key: leaning to its hue by this share of the key's margin is background
     faint_step: float = 6.0  # an outline pixel with less contrast than 2 x tolerance + this is faint
     faint_share: float = 0.2  # confidence falls once more of the outline than this is faint
@@ -203,7 +206,39 @@ def _coarse_fg(
         bgu = _flood(bgish, d, bgm, params)
     # Drop speckles (compression blocks, noise) that are not the character.
     fg = cv2.morphologyEx(1 - bgu, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    if not bgm.key:
+        fg = _mend_faint_bites(fg, d, tol, params)
     return fg, _confidence(fg, d, tol, bgm, params)
+
+
+def _mend_faint_bites(fg: np.ndarray, d: np.ndarray, tol: float, params: MatteParams) -> np.ndarray:
+    """Give back notches the flood bit out of the character where its own colour meets a background of
+    the same colour (a white highlight at a white-backed head's edge). Such a notch is bounded on the
+    character's side by no edge at all; a real gap (between fingers, under an arm) is bounded by the
+    character's edges, so it stays open."""
+    r = params.bite_radius
+    closed = cv2.morphologyEx(
+        fg, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2)
+    )
+    cand = (closed > 0) & (fg == 0)
+    if not cand.any():
+        return fg
+    n, lab = cv2.connectedComponents(cand.astype(np.uint8), connectivity=8)
+    edge = (fg > 0) & (cv2.dilate((fg == 0).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0)
+    step = cv2.dilate(d.astype(np.float32), np.ones((5, 5), np.uint8))
+    faint_edge = edge & (step < 2.0 * tol + params.faint_step)
+    near = cv2.dilate(lab.astype(np.float32), np.ones((3, 3), np.uint8)).astype(
+        np.int32
+    )  # label reaching each rim px
+    rim_ids = near[edge]
+    total = np.bincount(rim_ids, minlength=n)
+    faint = np.bincount(near[faint_edge], minlength=n)
+    area = np.bincount(lab.ravel(), minlength=n)
+    fill = (total > 0) & (faint >= params.bite_faint * total) & (area <= params.bite_area * fg.sum())
+    fill[0] = False
+    out = fg.copy()
+    out[fill[lab]] = 1
+    return out
 
 
 def _flood(bgish: np.ndarray, d: np.ndarray, bgm: Background, params: MatteParams) -> np.ndarray:
