@@ -264,23 +264,15 @@ def test_temporally_stable_on_static_figure() -> None:
 
 
 # ---- real-footage degradations and confidence ---------------------------------------------------------
-def _encode_decode(frames: list[np.ndarray], crf: int) -> list[np.ndarray]:
-    """Round-trip through H.264 (yuv420p), as a video service returns a clip."""
-    import io
+def _h264(frames: list[np.ndarray], crf: int = 20, fps: int = 12) -> list[np.ndarray]:
+    """The frames through H.264 4:2:0, as a video service returns a clip (colour at half resolution)."""
+    import tempfile
 
-    import av
+    from popcon.media.video import decode_frames, encode_mp4
 
-    buf = io.BytesIO()
-    with av.open(buf, "w", format="mp4") as c:
-        s = c.add_stream("libx264", rate=24)
-        s.width, s.height, s.pix_fmt = W, H, "yuv420p"
-        s.options = {"crf": str(crf)}
-        for f in frames:
-            c.mux(s.encode(av.VideoFrame.from_ndarray(f, format="rgb24")))
-        c.mux(s.encode())
-    buf.seek(0)
-    with av.open(buf) as c:
-        return [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = encode_mp4(frames, Path(tmp) / "clip.mp4", fps, crf=crf)
+        return decode_frames(path)[0]
 
 
 def _degraded_clip(n: int = 4) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -297,7 +289,7 @@ def _degraded_clip(n: int = 4) -> tuple[list[np.ndarray], list[np.ndarray]]:
         bg += rng.normal(0, 1.0, (H, W, 1))
         frames.append(np.clip(col * a[..., None] + bg * (1 - a[..., None]) + 0.5, 0, 255).astype(np.uint8))
         alphas.append(a)
-    return _encode_decode(frames, 27), alphas
+    return _h264(frames, crf=27, fps=24), alphas
 
 
 def test_degraded_footage_drift_bright_first_frame_and_light_ring() -> None:
@@ -458,25 +450,6 @@ def test_a_faint_character_is_reported() -> None:
     assert result.warning == FAINT_MESSAGE and result.report()["warning"] == FAINT_MESSAGE
     clear, _, _ = _clip("offwhite", 3)
     assert matte_clip(clear).warning is None
-
-
-def _h264(frames: list[np.ndarray]) -> list[np.ndarray]:
-    """The frames through H.264 4:2:0, as a video provider returns them (colour at half resolution)."""
-    import io
-
-    import av
-
-    buf = io.BytesIO()
-    with av.open(buf, "w", format="mp4") as c:
-        s = c.add_stream("libx264", rate=12)
-        s.width, s.height, s.pix_fmt = frames[0].shape[1], frames[0].shape[0], "yuv420p"
-        s.options = {"crf": "20"}
-        for f in frames:
-            c.mux(s.encode(av.VideoFrame.from_ndarray(f, format="rgb24")))
-        c.mux(s.encode())
-    buf.seek(0)
-    with av.open(buf) as c:
-        return [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
 
 
 @pytest.mark.parametrize("key", [(0, 255, 0), (255, 0, 255)])
