@@ -71,7 +71,7 @@ def line(name: str, size: tuple[int, int], wall: float, cpu: float, pck: str, ri
 def describe(rig: Rig) -> str:
     if not rig.animates_parts:
         return f"whole body: {rig.note}"
-    limbs = "+".join(n for n, f in (("arms", rig.has_arms), ("legs", rig.has_legs)) if f)
+    limbs = "+".join(rig.limbs)
     return f"{limbs}, confidence {rig.confidence:.2f}"
 
 

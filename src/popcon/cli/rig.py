@@ -39,7 +39,7 @@ def rig_command(
     if rig_out:
         write_rig_file(rig, rig_out)
     if rig.animates_parts:
-        limbs = " and ".join(n for n, f in (("arms", rig.has_arms), ("legs", rig.has_legs)) if f)
+        limbs = " and ".join(rig.limbs)
         console.print(f"rig: {limbs}, confidence {rig.confidence:.2f}, {seconds * 1000:.0f} ms")
         if rig.note:
             console.print(f"  note: {rig.note}", highlight=False)
@@ -70,8 +70,7 @@ def job_rig_command(
     rig = job_rig(svc, job_id)
     if out:
         write_rig_file(rig, out)
-    parts = [n for n, f in (("arms", rig.has_arms), ("legs", rig.has_legs)) if f]
-    what = " and ".join(parts) if parts else f"whole body ({rig.note})"
+    what = " and ".join(rig.limbs) if rig.limbs else f"whole body ({rig.note})"
     console.print(f"{job_id}: {rig.source} rig, {what}, {len(rig.joints)} joints", highlight=False)
 
 

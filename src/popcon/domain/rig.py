@@ -122,6 +122,11 @@ class Rig(BaseModel):
         """False for the whole-body fallback (a face-only emoji, a blob, arms held in front)."""
         return self.has_arms or self.has_legs
 
+    @property
+    def limbs(self) -> list[str]:
+        """"arms", "legs", both or neither: what the rig moves besides the head and body."""
+        return [n for n, f in (("arms", self.has_arms), ("legs", self.has_legs)) if f]
+
     def scaled(
         self, sx: float, sy: float, dx: float = 0.0, dy: float = 0.0, size: tuple[int, int] | None = None
     ) -> Rig:
