@@ -167,6 +167,8 @@ def _coarse_fg(
         # white part of the character that the flood would otherwise eat through a soft highlight.
         bgu = _flood(bgish | (soft & floor), d, bgm, params)
         extra = np.zeros_like(bgu)
+        rall = np.ones(bgish.shape, np.float32)  # each pixel's brightness against the background model
+        rall[z0:z1] = ratio
         if bgm.texture <= 2.0:  # on paper or cloth, "smooth and a little darker" is the texture itself
             wide = _flood(bgish | soft, d, bgm, params)
             extra = ((wide > 0) & (bgu == 0)).astype(np.uint8)
@@ -176,10 +178,8 @@ def _coarse_fg(
             labels = lab.ravel().astype(np.intp)
             deepest = np.zeros(n, np.float32)
             np.maximum.at(deepest, labels, depth.ravel())
-            rfull = np.ones(bgish.shape, np.float32)
-            rfull[z0:z1] = ratio
             darkest = np.ones(n, np.float32)
-            np.minimum.at(darkest, labels, rfull.ravel())
+            np.minimum.at(darkest, labels, rall.ravel())
             # A shadow has a clearly darker core; a faint, flat match is a pale part of the character.
             ok = (deepest <= params.shadow_depth * (bot - top + 1)) & (darkest < 1.0 - params.shadow_core)
             ok[0] = False
@@ -191,8 +191,6 @@ def _coarse_fg(
         # shadow: grow the background back through shadow-like pixels, a bounded distance.
         # Only a soft one: each step may darken by little, so a grey shoe's crisp edge stops it.
         grow = (shadow_like & floor).astype(np.uint8)
-        rall = np.ones(bgish.shape, np.float32)
-        rall[z0:z1] = ratio
         for _ in range(params.shadow_grow):
             lit = cv2.dilate(np.where(bgu > 0, rall, 0.0).astype(np.float32), np.ones((3, 3), np.uint8))
             step = (grow > 0) & (rall > lit - params.shadow_step)
@@ -206,12 +204,14 @@ def _coarse_fg(
         bgu = _flood(bgish, d, bgm, params)
     # Drop speckles (compression blocks, noise) that are not the character.
     fg = cv2.morphologyEx(1 - bgu, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    # Where the frame hardly differs from the background within a few px: no edge a cut could follow.
+    no_edge = cv2.dilate(d.astype(np.float32), np.ones((5, 5), np.uint8)) < 2.0 * tol + params.faint_step
     if not bgm.key:
-        fg = _mend_faint_bites(fg, d, tol, params)
-    return fg, _confidence(fg, d, tol, bgm, params)
+        fg = _mend_faint_bites(fg, no_edge, params)
+    return fg, _confidence(fg, d, tol, bgm, params, no_edge)
 
 
-def _mend_faint_bites(fg: np.ndarray, d: np.ndarray, tol: float, params: MatteParams) -> np.ndarray:
+def _mend_faint_bites(fg: np.ndarray, no_edge: np.ndarray, params: MatteParams) -> np.ndarray:
     """Give back notches the flood bit out of the character where its own colour meets a background of
     the same colour (a white highlight at a white-backed head's edge). Such a notch is bounded on the
     character's side by no edge at all; a real gap (between fingers, under an arm) is bounded by the
@@ -225,11 +225,10 @@ def _mend_faint_bites(fg: np.ndarray, d: np.ndarray, tol: float, params: MattePa
         return fg
     n, lab = cv2.connectedComponents(cand.astype(np.uint8), connectivity=8)
     edge = (fg > 0) & (cv2.dilate((fg == 0).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0)
-    step = cv2.dilate(d.astype(np.float32), np.ones((5, 5), np.uint8))
-    faint_edge = edge & (step < 2.0 * tol + params.faint_step)
+    faint_edge = edge & no_edge
     near = cv2.dilate(lab.astype(np.float32), np.ones((3, 3), np.uint8)).astype(
         np.int32
-    )  # label reaching each rim px
+    )  # label at each rim px
     rim_ids = near[edge]
     total = np.bincount(rim_ids, minlength=n)
     faint = np.bincount(near[faint_edge], minlength=n)
@@ -268,7 +267,7 @@ def _flood(bgish: np.ndarray, d: np.ndarray, bgm: Background, params: MatteParam
 
 
 def _confidence(
-    fg: np.ndarray, d: np.ndarray, tol: float, bgm: Background, params: MatteParams
+    fg: np.ndarray, d: np.ndarray, tol: float, bgm: Background, params: MatteParams, no_edge: np.ndarray
 ) -> tuple[float, str | None]:
     """How sure the cut is that what it kept is the character, not background it could not model.
 
@@ -292,8 +291,7 @@ def _confidence(
     if frac > 0.55:
         conf = min(conf, 1.0 - 2.0 * (frac - 0.55))
     outline = (fg - cv2.erode(fg, np.ones((3, 3), np.uint8))) > 0
-    step = cv2.dilate(d.astype(np.float32), np.ones((5, 5), np.uint8))[outline]  # contrast across it
-    faint = float((step < 2.0 * tol + params.faint_step).mean()) if step.size else 0.0
+    faint = float(no_edge[outline].mean()) if outline.any() else 0.0
     faint_conf = 1.0 - 2.0 * max(0.0, faint - params.faint_share)
     if faint_conf < conf:
         return float(np.clip(faint_conf, 0.0, 1.0)), "faint"
