@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -41,11 +41,13 @@ class _Frame:
     labels: np.ndarray  # default GrabCut labels (border = background) at working scale
     bgd: np.ndarray  # GMMs learnt from the default labelling
     fgd: np.ndarray
+    priors: LRUCache = field(default_factory=lambda: LRUCache(4))  # GMMs learnt from recent priors
 
 
 @SEGMENTERS.register("classical")
 class ClassicalSegmenter:
-    """GrabCut + edge-band alpha. Thread-safe: predict never mutates the prepared frame."""
+    """GrabCut + edge-band alpha. Thread-safe: predict only adds to the prepared frame's (locked) cache of
+    prior models."""
 
     name = "classical"
 
@@ -68,7 +70,6 @@ class ClassicalSegmenter:
         self.key_tol = key_tol
         self.flood_tol = flood_tol
         self._cache = LRUCache(cache_size)
-        self._prior_cache = LRUCache(cache_size)
 
     # -- prepare -------------------------------------------------------------------------------
     def prepare(self, image: np.ndarray, key: str | None = None) -> Prepared:
@@ -92,24 +93,23 @@ class ClassicalSegmenter:
 
         return self._cache.get_or_make(key, make)
 
-    def _prior_models(self, f: _Frame, p_small: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    @staticmethod
+    def _prior_models(f: _Frame, p_small: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Colour models learnt from the prior (its inside as probable foreground, the border as
         background). Learning them is most of a click's cost (~30 ms of ~70 at 720p) and the prior
-        stays the same over the clicks of one edit: learnt once per (frame, prior)."""
-        key = f"{id(f)}:{hashlib.blake2b(p_small.tobytes(), digest_size=16).hexdigest()}"
+        stays the same over the clicks of one edit: learnt once per (frame, prior labelling)."""
+        base = np.where(p_small > 0.5, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)
+        _border(base, cv2.GC_BGD, 2)
 
-        def make() -> tuple[_Frame, np.ndarray, np.ndarray]:
-            base = np.where(p_small > 0.5, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)
-            _border(base, cv2.GC_BGD, 2)
+        def make() -> tuple[np.ndarray, np.ndarray]:
             bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
-            cv2.grabCut(f.small, base, None, bgd, fgd, 0, cv2.GC_INIT_WITH_MASK)  # type: ignore[call-overload]  # 0 passes: only learn the models
-            return f, bgd, fgd
+            cv2.grabCut(f.small, base.copy(), None, bgd, fgd, 0, cv2.GC_INIT_WITH_MASK)  # type: ignore[call-overload]  # 0 passes: only learn the models
+            return bgd, fgd
 
-        hit = self._prior_cache.get_or_make(key, make)
-        if hit[0] is not f:  # an evicted frame's id was reused by another one
-            hit = make()
-            self._prior_cache.put(key, hit)
-        return hit[1], hit[2]
+        models: tuple[np.ndarray, np.ndarray] = f.priors.get_or_make(
+            hashlib.blake2b(base.tobytes(), digest_size=16).hexdigest(), make
+        )
+        return models
 
     # -- predict -------------------------------------------------------------------------------
     def predict(
