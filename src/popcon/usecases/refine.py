@@ -114,7 +114,7 @@ class RefineService:
 
     def frame_size(self, job: Job, action_index: int) -> tuple[int, int]:
         """Width and height of the action's frames."""
-        h, w = read_png(self.original_path(self.key(job, action_index, 0))).shape[:2]
+        h, w = self._read(self.original_path(self.key(job, action_index, 0))).shape[:2]
         return int(w), int(h)
 
     def edited_frames(self, job: Job, action_index: int) -> list[int]:
@@ -181,7 +181,7 @@ class RefineService:
         check_clicks(clicks, prepared.shape)
         prior = self._alpha(k)
         if mode == "restore" and self._auto_path(k).exists():
-            prior = read_png(self._auto_path(k))[..., 3]
+            prior = self._read(self._auto_path(k))[..., 3]
         return seg.predict(prepared, list(clicks), prior=prior)
 
     # ---- edit state (a LayerStack per frame) -------------------------------------------------
@@ -192,7 +192,7 @@ class RefineService:
         folder = self._stack_dir(k)
         if (folder / "layers.json").exists():
             return LayerStack.load(folder)
-        h, w = read_png(self.original_path(k)).shape[:2]
+        h, w = self._read(self.original_path(k)).shape[:2]
         return LayerStack((h, w))
 
     def _ensure_auto(self, k: FrameKey, stack: LayerStack) -> None:
@@ -236,7 +236,7 @@ class RefineService:
 
     def _save_and_compose(self, k: FrameKey, stack: LayerStack) -> None:
         stack.save(self._stack_dir(k))
-        auto = read_png(self._auto_path(k))
+        auto = self._read(self._auto_path(k))
         write_png(self.cutout_path(k), stack.compose(self._rgb(k), matte=auto))
 
     # ---- apply to all frames ---------------------------------------------------------------
@@ -295,7 +295,7 @@ class RefineService:
         """The frame's automatic alpha (0..1): the kept copy once edited, else the cut-out itself."""
         path = self._auto_path(k)
         stack_exists = (self._stack_dir(k) / "layers.json").exists()
-        rgba = read_png(path if path.exists() and stack_exists else self.cutout_path(k))
+        rgba = self._read(path if path.exists() and stack_exists else self.cutout_path(k))
         return (
             rgba[..., 3].astype(np.float32) / 255.0
             if rgba.ndim == 3 and rgba.shape[2] == 4
