@@ -95,7 +95,6 @@ export class SegmentCanvas extends EventTarget {
     const clickAt = this.clickAt, segmentMs = this.segmentMs;
     requestAnimationFrame(() => {
       const ev = { clickAt, drawnAt: performance.now(), segmentMs };
-      this.dispatchEvent(new CustomEvent("overlay", { detail: ev }));
       this.canvas.dispatchEvent(new CustomEvent("overlay", { detail: ev }));
     });
   }
