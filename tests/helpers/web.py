@@ -7,6 +7,8 @@ import json
 import time
 from pathlib import Path
 
+import httpx
+import numpy as np
 from fastapi.testclient import TestClient
 from PIL import Image
 
@@ -56,3 +58,16 @@ def png_bytes(size: tuple[int, int] = (64, 64)) -> bytes:
     buf = io.BytesIO()
     Image.new("RGB", size, (250, 250, 250)).save(buf, "PNG")
     return buf.getvalue()
+
+
+def alpha_of(base: str, job_id: str, action: int, frame: int) -> np.ndarray:
+    """A frame's current cut-out alpha (0..1) from a live server."""
+    r = httpx.get(f"{base}{API}/jobs/{job_id}/actions/{action}/frames/{frame}/cutout", timeout=10)
+    r.raise_for_status()
+    return np.asarray(Image.open(io.BytesIO(r.content)).convert("RGBA"))[..., 3].astype(np.float32) / 255
+
+
+def shot(page, path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Full-page screenshot from the top (a sticky header would otherwise float mid-page)."""
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=path, full_page=True)

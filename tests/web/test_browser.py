@@ -17,22 +17,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.helpers.web import FOX
+from tests.helpers.web import FOX, alpha_of, shot
 
 pytestmark = pytest.mark.slow
 ID = re.compile(r"/job/([0-9a-f]{12})$")
-
-
-def alpha_of(base: str, job_id: str, action: int, frame: int) -> np.ndarray:
-    r = httpx.get(f"{base}/api/v1/jobs/{job_id}/actions/{action}/frames/{frame}/cutout", timeout=10)
-    r.raise_for_status()
-    return np.asarray(Image.open(io.BytesIO(r.content)).convert("RGBA"))[..., 3].astype(np.float32) / 255
-
-
-def shot(page, path: Path) -> None:  # type: ignore[no-untyped-def]
-    """Full-page screenshot from the top (a sticky header would otherwise float mid-page)."""
-    page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=path, full_page=True)
 
 
 def wait_layers(base: str, job_id: str, n: int, timeout: float = 15.0) -> None:

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.helpers.web import FOX
+from tests.helpers.web import FOX, alpha_of, shot
 
 pytestmark = pytest.mark.slow
 DESKTOP = {"width": 1280, "height": 800}
@@ -77,11 +77,6 @@ def pages(browser) -> Iterator[dict]:  # type: ignore[no-untyped-def]
     desk.close()
     phone.close()
     assert not errors, errors
-
-
-def shot(page, path: Path) -> None:  # type: ignore[no-untyped-def]
-    page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=path, full_page=True)
 
 
 # ---- 1. results cards: every file at a sensible size, light and dark ------------------------------
@@ -384,11 +379,6 @@ def test_jobs_list_says_what_each_job_is_and_deletes_after_asking(
 
 
 # ---- 6: the refine page -------------------------------------------------------------------------
-def alpha_of(base: str, job_id: str, action: int, frame: int) -> np.ndarray:
-    r = httpx.get(f"{base}/api/v1/jobs/{job_id}/actions/{action}/frames/{frame}/cutout", timeout=10)
-    return np.asarray(Image.open(io.BytesIO(r.content)).convert("RGBA"))[..., 3].astype(np.float32) / 255
-
-
 def test_refine_page_aligns_panes_hides_the_key_and_erases_cleanly(
     live_server: str, done_job: str, pages: dict, screenshots: Path
 ) -> None:

@@ -124,7 +124,7 @@ class Rig(BaseModel):
 
     @property
     def limbs(self) -> list[str]:
-        """"arms", "legs", both or neither: what the rig moves besides the head and body."""
+        """What the rig moves besides the head and body: "arms", "legs", both or neither."""
         return [n for n, f in (("arms", self.has_arms), ("legs", self.has_legs)) if f]
 
     def scaled(

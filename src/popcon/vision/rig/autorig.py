@@ -17,7 +17,6 @@ or arms held in front (nothing stands out of the silhouette), a single limb with
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import cv2
@@ -278,10 +277,3 @@ def _rig_from(sil: Silhouette, dist: np.ndarray, share: float) -> Rig:
 
 def _clip(sil: Silhouette, x: float, y: float) -> tuple[float, float]:
     return (round(min(max(x, 0.0), sil.width - 1.0), 1), round(min(max(y, 0.0), sil.height - 1.0), 1))
-
-
-def timed_auto_rig(image: Image.Image) -> tuple[Rig, float]:
-    """The rig and the seconds it took (for benchmarks)."""
-    t0 = time.perf_counter()
-    rig = auto_rig(image)
-    return rig, time.perf_counter() - t0

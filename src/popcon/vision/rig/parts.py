@@ -18,10 +18,9 @@ from PIL import Image
 from scipy import ndimage
 
 from popcon.domain.rig import Rig
-from popcon.vision.rig.silhouette import Silhouette, dilate, geodesic, opening
+from popcon.vision.rig.silhouette import _CROSS, Silhouette, dilate, geodesic, opening
 
 MIN_PART = 0.004  # parts smaller than this share of the silhouette are details (eyes, buttons)
-_CROSS = np.ones((3, 3), np.uint8)
 DARK = 0.5  # outline pixels are darker than this share of the character's median brightness
 
 Point = tuple[float, float]
