@@ -7,7 +7,7 @@ one machine is enough. The store is the memory that survives a restart.
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import Future, wait
+from concurrent.futures import Future
 from typing import Any, TypeVar
 
 from popcon.domain.errors import StorageError
@@ -68,7 +68,8 @@ class EmbeddedRunner:
             if live is None:
                 return self.store.get_job(job_id)
             futures = [self.pool.submit_stage(self.engine.run_action, job_id, i) for i in live]
-            wait(futures)
+            if not self.pool.wait_stages(futures):  # the process is exiting: resume continues the job
+                return self.store.get_job(job_id)
             for f in futures:  # a storage failure stops the job as it stands; resume continues it
                 error = f.exception()
                 if isinstance(error, StorageError):

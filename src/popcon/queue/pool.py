@@ -6,8 +6,9 @@ orchestrator waiting on its actions can never starve the workers it waits for.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+import concurrent.futures.thread as _cf_thread
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any, TypeVar
 
 from popcon.pipeline.parallel import one_blas_thread
@@ -27,6 +28,19 @@ class WorkerPool:
 
     def submit_job(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
         return self._jobs.submit(fn, *args, **kwargs)
+
+    def wait_stages(self, futures: Sequence[Future[Any]]) -> bool:
+        """Wait for stage work; False when the process is exiting first. At exit CPython stops the
+        stage threads, so work queued in that instant would never run and a job waiting on it would
+        hold the exit forever; the job is left as it stands instead (resume continues it)."""
+        while True:
+            _, pending = wait(futures, timeout=0.5)
+            if not pending:
+                return True
+            if getattr(_cf_thread, "_shutdown", False):
+                for f in pending:
+                    f.cancel()
+                return False
 
     def shutdown(self, wait: bool = True) -> None:
         self._jobs.shutdown(wait=wait, cancel_futures=not wait)
