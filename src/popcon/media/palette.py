@@ -13,8 +13,9 @@ APNG small.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -23,6 +24,8 @@ from popcon.domain.errors import InvalidInput
 
 # The two reference backgrounds: white and #1e1e1e (a dark chat theme; bench/export.py scores on both).
 LIGHT, DARK = 255.0, 30.0
+# OpenCV takes None for an output array; its stubs say so in some releases and not in others.
+_KMEANS: Callable[..., Any] = cv2.kmeans
 SAMPLE_ITERATIONS = 4  # k-means passes on the sample: the refinement below does the fine work
 # (16 passes cost 2.5 s more over the 8-emoji demo set for +0.012 dB)
 REFINE_ITERATIONS = 8  # at most; Lloyd passes over the full colour histogram after the sampled k-means
@@ -89,7 +92,7 @@ def build_palette(
     data = _features(pick)
     cv2.setRNGSeed(seed)
     criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_MAX_ITER, SAMPLE_ITERATIONS, 0.5)
-    _, _, centres = cv2.kmeans(data, colours - 1, None, criteria, 1, cv2.KMEANS_PP_CENTERS)  # type: ignore[call-overload]  # OpenCV takes None for an output array; its stubs do not
+    _, _, centres = _KMEANS(data, colours - 1, None, criteria, 1, cv2.KMEANS_PP_CENTERS)
     centres = _refine((uniq, counts), centres)
     pal = _unpremultiply(centres)
     pal = pal[pal[:, 3] > 0]  # a cluster of near-invisible pixels is the transparent entry's job

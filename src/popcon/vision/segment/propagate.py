@@ -10,6 +10,7 @@ Runs forward and backward from the edited frame; reports progress and honours ca
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import cv2
 import numpy as np
@@ -19,6 +20,8 @@ from popcon.vision.segment.base import Click, Segmenter, click_arrays, normalize
 
 __all__ = ["guard_edit", "move_clicks", "propagate", "propagate_edit"]
 
+# OpenCV takes None for an output array; its stubs say so in some releases and not in others.
+_FARNEBACK: Callable[..., Any] = cv2.calcOpticalFlowFarneback
 FLOW_SIDE = 320  # optical flow on a copy this size: enough for the motion of a sticker clip
 
 
@@ -29,7 +32,8 @@ def _grey_small(rgb: np.ndarray, scale: float) -> np.ndarray:
 
 def _flow(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Dense flow a -> b (pixels of the small copy)."""
-    return cv2.calcOpticalFlowFarneback(a, b, None, 0.5, 3, 21, 3, 5, 1.1, 0)  # type: ignore[call-overload]  # OpenCV takes None for an output array; its stubs do not
+    flow: np.ndarray = _FARNEBACK(a, b, None, 0.5, 3, 21, 3, 5, 1.1, 0)
+    return flow
 
 
 def _warp_mask(mask: np.ndarray, back_flow: np.ndarray, scale: float) -> np.ndarray:
