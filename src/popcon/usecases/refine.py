@@ -34,12 +34,21 @@ from popcon.domain.status import ActionStatus
 from popcon.media.images import read_png, write_png
 from popcon.settings import Settings
 from popcon.store.files import JobFiles
-from popcon.vision.segment.base import Click, Segmenter, check_clicks
+from popcon.vision.segment.base import Click, Segmenter, check_clicks, choices, warm
 from popcon.vision.segment.edits import OPS, LayerStack, erase_rim
 from popcon.vision.segment.propagate import propagate_edit
 from popcon.vision.segment.registry import get_segmenter
 
-__all__ = ["Click", "ClickIn", "FrameKey", "RefineService", "clicks_of", "done_action", "require_editable"]
+__all__ = [
+    "Click",
+    "ClickIn",
+    "FrameKey",
+    "RefineService",
+    "clicks_of",
+    "default_choice",
+    "done_action",
+    "require_editable",
+]
 
 ClickIn = tuple[float, float, bool]  # x, y in frame pixels; True: foreground
 
@@ -166,23 +175,36 @@ class RefineService:
         return len(keys)
 
     def _prepare_one(self, seg: Segmenter, k: FrameKey) -> None:
-        seg.prepare(self._rgb(k), key=k.cache_key)
+        """Everything a first click on the frame needs: the segmenter's per-frame work and the part
+        structure of the cut-out as it stands (and of the automatic one, which restore chooses from)."""
+        prepared = seg.prepare(self._rgb(k), key=k.cache_key)
+        for mode in ("erase", "restore"):
+            warm(seg, prepared, self._prior(k, mode))
 
-    def predict(self, k: FrameKey, clicks: Sequence[Click], mode: str = "erase") -> np.ndarray:
-        """Soft mask (float32 0..1) of what the clicks select on this frame.
+    def _prior(self, k: FrameKey, mode: str) -> np.ndarray:
+        """The current cut-out's alpha, except for restore: what comes back is chosen against the
+        automatic cut-out, since the current one no longer holds the erased region."""
+        if mode == "restore" and self._auto_path(k).exists():
+            auto = self._read(self._auto_path(k))
+            return auto[..., 3] if auto.shape[2] == 4 else np.full(auto.shape[:2], 255, np.uint8)
+        return self._alpha(k)
 
-        The prior is the current cut-out, except for restore: what comes back is chosen against the
-        automatic cut-out, since the current one no longer holds the erased region.
-        """
+    def choices(self, k: FrameKey, clicks: Sequence[Click], mode: str = "erase") -> list[np.ndarray]:
+        """Soft masks (float32 0..1) the clicks may mean on this frame, smallest first: the part under
+        the click, the bigger parts it belongs to, the whole piece."""
         if not clicks:
             raise InvalidInput("click on the frame at least once")
         seg = self._segmenter()
         prepared = seg.prepare(self._rgb(k), key=k.cache_key)
         check_clicks(clicks, prepared.shape)
-        prior = self._alpha(k)
-        if mode == "restore" and self._auto_path(k).exists():
-            prior = self._read(self._auto_path(k))[..., 3]
-        return seg.predict(prepared, list(clicks), prior=prior)
+        return choices(seg, prepared, list(clicks), self._prior(k, mode))
+
+    def predict(
+        self, k: FrameKey, clicks: Sequence[Click], mode: str = "erase", choice: int | None = None
+    ) -> np.ndarray:
+        """The mask of one choice (`default_choice` when None) of what the clicks select."""
+        masks = self.choices(k, clicks, mode)
+        return masks[pick_choice(mode, len(masks), choice)]
 
     # ---- edit state (a LayerStack per frame) -------------------------------------------------
     def _stack_dir(self, k: FrameKey) -> Path:
@@ -207,13 +229,19 @@ class RefineService:
         return _describe(k, stack)
 
     def apply(
-        self, k: FrameKey, clicks: Sequence[Click], mode: str, mask: np.ndarray | None = None
+        self,
+        k: FrameKey,
+        clicks: Sequence[Click],
+        mode: str,
+        mask: np.ndarray | None = None,
+        choice: int | None = None,
     ) -> dict[str, Any]:
-        """Add one layer (the clicks' mask in `mode`) on top of the frame's active layers."""
+        """Add one layer (the clicks' mask in `mode`, the choice the user settled on) on top of the
+        frame's active layers."""
         if mode not in OPS:
             raise InvalidInput(f"mode must be one of {', '.join(OPS)}")
         if mask is None:
-            mask = self.predict(k, clicks, mode)
+            mask = self.predict(k, clicks, mode, choice)
         with self._lock(k):
             stack = self._stack(k)
             self._ensure_auto(k, stack)
@@ -304,6 +332,20 @@ class RefineService:
 
     def close(self) -> None:
         self._prepare_pool.shutdown(wait=False, cancel_futures=True)
+
+
+def default_choice(mode: str, n: int) -> int:
+    """Which of `n` nested choices (smallest first) a click shows first: erase and restore start from
+    the part under the click (the least that could go wrong), keep-only from the whole piece."""
+    return n - 1 if mode == "keep" else 0
+
+
+def pick_choice(mode: str, n: int, choice: int | None) -> int:
+    if choice is None:
+        return default_choice(mode, n)
+    if not 0 <= choice < n:
+        raise InvalidInput(f"choice {choice} does not exist: these clicks have {n} (0..{n - 1})")
+    return choice
 
 
 def _offset(progress: Callable[[int, int], None], base: int, total: int) -> Callable[[int, int], None]:

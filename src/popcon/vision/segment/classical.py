@@ -28,6 +28,7 @@ from popcon.vision.segment.base import (
     click_arrays,
     normalize_prior,
 )
+from popcon.vision.segment.parts import Structure, frame_choices, frame_structure
 from popcon.vision.segment.registry import SEGMENTERS
 
 __all__ = ["ClassicalSegmenter"]
@@ -41,7 +42,7 @@ class _Frame:
     labels: np.ndarray  # default GrabCut labels (border = background) at working scale
     bgd: np.ndarray  # GMMs learnt from the default labelling
     fgd: np.ndarray
-    priors: LRUCache = field(default_factory=lambda: LRUCache(4))  # GMMs learnt from recent priors
+    priors: LRUCache = field(default_factory=lambda: LRUCache(6))  # GMMs, structures of recent priors
 
 
 @SEGMENTERS.register("classical")
@@ -110,6 +111,37 @@ class ClassicalSegmenter:
             hashlib.blake2b(base.tobytes(), digest_size=16).hexdigest(), make
         )
         return models
+
+    # -- choices ------------------------------------------------------------------------------
+    def structure(self, prepared: Prepared, prior: np.ndarray | None) -> Structure | None:
+        """The cut-out's part structure (regions, their grouping), learnt once per (frame, prior):
+        the page asks for it ahead of the first click."""
+        f: _Frame = prepared.data
+        p = normalize_prior(prior, prepared.shape)
+        if p is None:
+            return None
+        key = "parts:" + hashlib.blake2b(p.tobytes(), digest_size=16).hexdigest()
+        st: Structure | None = f.priors.get_or_make(key, lambda: frame_structure(f.rgb, p))
+        return st
+
+    def choices(
+        self, prepared: Prepared, points: Sequence[Click], prior: np.ndarray | None = None
+    ) -> list[np.ndarray]:
+        """Nested masks the clicks may mean, smallest first (the part, bigger parts, the whole piece).
+
+        Built from the prior's structure when every positive click lands on the prior; otherwise (a
+        click on the background, something the cut-out lost) the one colour-model cut of `predict`."""
+        h, w = prepared.shape
+        p = normalize_prior(prior, (h, w))
+        xy, pos = click_arrays(points, (h, w))
+        if p is not None and pos.any():
+            ix, iy = xy[:, 0].round().astype(int), xy[:, 1].round().astype(int)
+            if (p[iy[pos], ix[pos]] > 0.5).all():
+                st = self.structure(prepared, p)
+                masks = frame_choices(st, p, xy, pos) if st is not None else []
+                if masks:
+                    return masks
+        return [self.predict(prepared, points, prior)]
 
     # -- predict -------------------------------------------------------------------------------
     def predict(

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Response
 from fastapi.concurrency import run_in_threadpool
 from PIL import Image
 
-from popcon.domain.errors import Conflict
-from popcon.usecases.refine import Click, RefineService, clicks_of, require_editable
+from popcon.domain.errors import Conflict, InvalidInput
+from popcon.usecases.refine import Click, RefineService, clicks_of, default_choice, require_editable
 from popcon.web.deps import JobDep, Svc
 from popcon.web.schemas import (
     ApplyAllRequest,
@@ -45,26 +45,37 @@ def prepare(svc: Svc, job: JobDep, body: FrameRef) -> dict[str, int]:
     responses={200: {"content": {"image/png": {}}, "description": "mask in the alpha channel"}},
 )
 async def predict(svc: Svc, job: JobDep, body: PredictRequest) -> Response:
-    """The mask the clicks select. png: a PNG whose alpha is the mask (white elsewhere), ready to tint;
-    rle: run lengths of the mask above 0.5, a few kB the page draws without decoding an image."""
+    """What the clicks select: the part under them, the bigger parts, the whole piece (smallest first).
+    png: a PNG whose alpha is one choice's mask (white elsewhere), ready to tint; rle: every choice as
+    run lengths of the mask above 0.5, a few kB the page draws and cycles without decoding an image."""
     refine = _refine(svc)
     k = refine.key(job, body.action, body.frame)
     t0 = time.perf_counter()
-    mask = await run_in_threadpool(refine.predict, k, _clicks(body), body.mode)
+    masks = await run_in_threadpool(refine.choices, k, _clicks(body), body.mode)
     seg_ms = (time.perf_counter() - t0) * 1000
-    area = float((mask > 0.5).mean())
+    first = default_choice(body.mode, len(masks))
+    if body.choice is not None and body.choice >= len(masks):
+        raise InvalidInput(f"choice {body.choice} does not exist: these clicks have {len(masks)}")
+    mask = masks[first if body.choice is None else body.choice]
+    areas = [float((m > 0.5).mean()) for m in masks]
     # Server-Timing: the segmenter's share of a click, so the page (and bench/click_preview.py) can tell
     # it apart from transport and drawing.
     headers = {
-        "X-Mask-Area": f"{area:.4f}",
+        "X-Mask-Area": f"{float((mask > 0.5).mean()):.4f}",
+        "X-Mask-Count": str(len(masks)),
+        "X-Mask-Areas": ",".join(f"{a:.4f}" for a in areas),
+        "X-Mask-Default": str(first),
         "Cache-Control": "no-store",
         "Server-Timing": f"segment;dur={seg_ms:.1f}",
     }
     if body.format == "rle":
         h, w = mask.shape
         headers |= {"X-Mask-Width": str(w), "X-Mask-Height": str(h)}
-        runs = mask_runs(mask > 0.5).tobytes()
-        return Response(runs, media_type="application/octet-stream", headers=headers)
+        parts = []
+        for m in masks:
+            runs = mask_runs(m > 0.5)
+            parts += [np.array([len(runs)], "<u4").tobytes(), runs.tobytes()]
+        return Response(b"".join(parts), media_type="application/octet-stream", headers=headers)
 
     def encode() -> bytes:
         a = (np.clip(mask, 0, 1) * 255).round().astype(np.uint8)
@@ -93,7 +104,7 @@ async def apply(svc: Svc, job: JobDep, body: ApplyRequest) -> EditState:
     require_editable(job)
     refine = _refine(svc)
     k = refine.key(job, body.action, body.frame)
-    return EditState(**await run_in_threadpool(refine.apply, k, _clicks(body), body.mode))
+    return EditState(**await run_in_threadpool(refine.apply, k, _clicks(body), body.mode, None, body.choice))
 
 
 @router.get("/jobs/{job_id}/segment/state", response_model=EditState)
