@@ -20,7 +20,6 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,6 +57,8 @@ def clicks_of(raw: Sequence[ClickIn]) -> list[Click]:
 
 
 DECODED_KEEP = 16  # decoded frames kept in memory (a 720p RGBA frame is 3.7 MB)
+PREPARE_AHEAD = 5  # frames after the one on screen prepared before the user steps to them
+PREPARE_BEHIND = 2
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,12 @@ class RefineService:
         self.settings = settings
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
-        self._prepare_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="popcon-prepare")
+        # Frames to prepare ahead of the user, most wanted first; one worker, replaced wholesale when
+        # the user moves (work for frames left behind is dropped, not queued behind the new ones).
+        self._want: list[tuple[Segmenter, FrameKey]] = []
+        self._want_cv = threading.Condition()
+        self._closed = False
+        self._worker: threading.Thread | None = None
         self._decoded: OrderedDict[Path, tuple[tuple[int, int], np.ndarray]] = OrderedDict()
 
     # ---- paths (built from ids the store returned, never from request text) -------------------
@@ -165,14 +171,43 @@ class RefineService:
         cut = self._read(self.cutout_path(k))
         return cut[..., 3] if cut.shape[2] == 4 else np.full(cut.shape[:2], 255, np.uint8)
 
-    def prepare_action(self, job: Job, action_index: int) -> int:
-        """Precompute every frame's embedding in the background; returns how many were queued."""
+    def prepare_action(self, job: Job, action_index: int, frame: int = 0) -> int:
+        """Prepare, in the background, the frame the user is on and the ones they will step to next
+        (PREPARE_AHEAD after it, PREPARE_BEHIND before), so a first click finds the work done. Returns
+        how many frames were queued; a later call replaces what is still waiting."""
         action = done_action(job, action_index)
-        keys = [FrameKey(job.id, action.index, action.action_id, f) for f in range(action.frame_count)]
+        n = action.frame_count
+        order = [frame] + [frame + d for d in range(1, PREPARE_AHEAD + 1)]
+        order += [frame - d for d in range(1, PREPARE_BEHIND + 1)]
+        frames = list(dict.fromkeys(f % n for f in order))
         seg = self._segmenter()
-        for k in keys:
-            self._prepare_pool.submit(self._prepare_one, seg, k)
+        keys = [FrameKey(job.id, action.index, action.action_id, f) for f in frames]
+        self._queue([(seg, k) for k in keys], replace=True)
         return len(keys)
+
+    def _queue(self, items: list[tuple[Segmenter, FrameKey]], replace: bool) -> None:
+        with self._want_cv:
+            if self._closed:
+                return
+            rest = [] if replace else [w for w in self._want if w[1] not in {k for _, k in items}]
+            self._want = items + rest
+            if self._worker is None:
+                self._worker = threading.Thread(target=self._prepare_loop, name="popcon-prepare", daemon=True)
+                self._worker.start()
+            self._want_cv.notify()
+
+    def _prepare_loop(self) -> None:
+        while True:
+            with self._want_cv:
+                while not self._want and not self._closed:
+                    self._want_cv.wait()
+                if self._closed:
+                    return
+                seg, k = self._want.pop(0)
+            try:
+                self._prepare_one(seg, k)
+            except Exception:  # ahead-of-time work: the click itself reports what went wrong
+                continue
 
     def _prepare_one(self, seg: Segmenter, k: FrameKey) -> None:
         """Everything a first click on the frame needs: the segmenter's per-frame work and the part
@@ -247,6 +282,7 @@ class RefineService:
             self._ensure_auto(k, stack)
             stack.push(mode, self._with_rim(k, mode, mask), clicks)
             self._save_and_compose(k, stack)
+        self._queue([(self._segmenter(), k)], replace=False)  # the next click reads the new cut-out
         return _describe(k, stack)
 
     def _with_rim(self, k: FrameKey, mode: str, mask: np.ndarray) -> np.ndarray:
@@ -260,6 +296,7 @@ class RefineService:
             if not (stack.undo() if delta < 0 else stack.redo()):
                 raise Conflict("nothing to undo" if delta < 0 else "nothing to redo")
             self._save_and_compose(k, stack)
+        self._queue([(self._segmenter(), k)], replace=False)
         return _describe(k, stack)
 
     def _save_and_compose(self, k: FrameKey, stack: LayerStack) -> None:
@@ -331,7 +368,10 @@ class RefineService:
         )
 
     def close(self) -> None:
-        self._prepare_pool.shutdown(wait=False, cancel_futures=True)
+        with self._want_cv:
+            self._closed = True
+            self._want.clear()
+            self._want_cv.notify_all()
 
 
 def default_choice(mode: str, n: int) -> int:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from popcon.domain.errors import InvalidInput
 from popcon.settings import Settings
 from popcon.vision.segment.base import (
     Click,
@@ -116,12 +117,16 @@ class ClassicalSegmenter:
     def structure(self, prepared: Prepared, prior: np.ndarray | None) -> Structure | None:
         """The cut-out's part structure (regions, their grouping), learnt once per (frame, prior):
         the page asks for it ahead of the first click."""
-        f: _Frame = prepared.data
-        p = normalize_prior(prior, prepared.shape)
-        if p is None:
+        if prior is None:
             return None
-        key = "parts:" + hashlib.blake2b(p.tobytes(), digest_size=16).hexdigest()
-        st: Structure | None = f.priors.get_or_make(key, lambda: frame_structure(f.rgb, p))
+        f: _Frame = prepared.data
+        raw = _alpha_plane(prior, prepared.shape)
+        key = f"parts:{raw.dtype}:" + hashlib.blake2b(raw.tobytes(), digest_size=16).hexdigest()
+
+        def make() -> Structure | None:
+            return frame_structure(f.rgb, normalize_prior(raw, prepared.shape))  # type: ignore[arg-type]
+
+        st: Structure | None = f.priors.get_or_make(key, make)
         return st
 
     def choices(
@@ -130,17 +135,22 @@ class ClassicalSegmenter:
         """Nested masks the clicks may mean, smallest first (the part, bigger parts, the whole piece).
 
         Built from the prior's structure when every positive click lands on the prior; otherwise (a
-        click on the background, something the cut-out lost) the one colour-model cut of `predict`."""
+        click on the background, something the cut-out lost) the one colour-model cut of `predict`.
+        Only the cut-out's box is read at full resolution: a click costs tens of ms, not a frame copy."""
         h, w = prepared.shape
-        p = normalize_prior(prior, (h, w))
         xy, pos = click_arrays(points, (h, w))
-        if p is not None and pos.any():
-            ix, iy = xy[:, 0].round().astype(int), xy[:, 1].round().astype(int)
-            if (p[iy[pos], ix[pos]] > 0.5).all():
-                st = self.structure(prepared, p)
-                masks = frame_choices(st, p, xy, pos) if st is not None else []
-                if masks:
-                    return masks
+        if prior is not None and pos.any():
+            raw = _alpha_plane(prior, (h, w))
+            ix, iy = xy[pos, 0].round().astype(int), xy[pos, 1].round().astype(int)
+            solid = 127 if raw.dtype == np.uint8 else 0.5
+            if (raw[iy, ix] > solid).all():
+                st = self.structure(prepared, raw)
+                if st is not None:
+                    x0, y0, x1, y1 = st.box
+                    crop = normalize_prior(raw[y0:y1, x0:x1], (y1 - y0, x1 - x0))
+                    masks = frame_choices(st, crop, (h, w), xy, pos)  # type: ignore[arg-type]
+                    if masks:
+                        return masks
         return [self.predict(prepared, points, prior)]
 
     # -- predict -------------------------------------------------------------------------------
@@ -188,6 +198,16 @@ class ClassicalSegmenter:
             keep = cv2.dilate(keep.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
             alpha = np.where(keep, np.maximum(p, alpha), alpha)
         return alpha
+
+
+def _alpha_plane(prior: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """The prior's alpha plane as given (no copy, no conversion), checked against the frame size."""
+    p = np.asarray(prior)
+    if p.ndim == 3:
+        p = p[..., -1]
+    if p.shape != shape:
+        raise InvalidInput(f"prior mask is {p.shape[1]}x{p.shape[0]}, image is {shape[1]}x{shape[0]}")
+    return p
 
 
 def _bg_distance(small_bgr: np.ndarray) -> np.ndarray:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-__all__ = ["Structure", "frame_choices", "frame_structure", "part_masks", "structure"]
+__all__ = ["Structure", "frame_choices", "frame_structure", "openings", "part_masks", "structure"]
 
 FLAT = 9.0  # Lab morphological gradient below which a pixel is inside a flat colour run
 SAME = 9.0  # mean Lab distance under which two touching regions are one colour
@@ -41,6 +41,9 @@ class Structure:
     groups: tuple[frozenset[int], ...] = ()  # regions merged by attachment, in merge order
     box: tuple[int, int, int, int] = (0, 0, 0, 0)  # x0, y0, x1, y1 of the crop in frame pixels
     scale: float = 1.0
+    # Openings of the mask by discs of RADII[i]: pixel p survives opening i when thick[p] > i (openings
+    # by growing discs are nested, so one small map holds them all).
+    thick: np.ndarray | None = None
 
 
 def frame_structure(rgb: np.ndarray, alpha: np.ndarray) -> Structure | None:
@@ -61,7 +64,7 @@ def frame_structure(rgb: np.ndarray, alpha: np.ndarray) -> Structure | None:
     small = cv2.GaussianBlur(small, (3, 3), 0.8)
     a = cv2.resize(alpha[y0:y1, x0:x1].astype(np.float32), size, interpolation=cv2.INTER_AREA)
     st = structure(small, a > 0.5)
-    return Structure(st.mask, st.labels, st.n, st.groups, (x0, y0, x1, y1), scale)
+    return Structure(st.mask, st.labels, st.n, st.groups, (x0, y0, x1, y1), scale, openings(st.mask))
 
 
 def structure(small_bgr: np.ndarray, mask: np.ndarray) -> Structure:
@@ -219,7 +222,25 @@ def _fill_holes(region: np.ndarray) -> np.ndarray:
     return (pad[1:-1, 1:-1] != 2) | region.astype(bool)
 
 
-def _protrusions(mask: np.ndarray, y: int, x: int) -> list[np.ndarray]:
+RADII = tuple(1.5 * 1.25**i for i in range(24))  # disc radii of the openings, working-scale px
+
+
+def openings(mask: np.ndarray) -> np.ndarray:
+    """uint8 map: how many of the openings by discs of RADII keep each pixel of the mask."""
+    m8 = np.pad(mask.astype(np.uint8), 1)
+    dist = cv2.distanceTransform(m8, cv2.DIST_L2, 5)
+    top = float(dist.max())
+    thick = np.zeros(m8.shape, np.uint8)
+    for i, r in enumerate(RADII):
+        if r >= top:
+            break
+        centres = (dist >= r).astype(np.uint8)
+        reach = cv2.distanceTransform(1 - centres, cv2.DIST_L2, 5)
+        thick[(reach <= r) & (m8 > 0)] = i + 1
+    return thick[1:-1, 1:-1]
+
+
+def _protrusions(mask: np.ndarray, thick: np.ndarray, y: int, x: int) -> list[np.ndarray]:
     """The limbs the point sits on, smallest first: what openings wider than the point's own thickness
     remove around it.
 
@@ -228,20 +249,10 @@ def _protrusions(mask: np.ndarray, y: int, x: int) -> list[np.ndarray]:
     removes is the protrusion, cut where the shape widens past r. Growing r walks up the limb (a paw,
     then the arm) until the piece would be most of the character.
     """
-    m8 = np.pad(mask.astype(np.uint8), 1)
-    dist = cv2.distanceTransform(m8, cv2.DIST_L2, 5)
-    top = float(dist.max())
     total = float(mask.sum())
     out: list[np.ndarray] = []
-    r = max(1.5, float(dist[y + 1, x + 1]))  # a disc no wider than this always covers the point
-    while r < top:
-        centres = (dist >= r).astype(np.uint8)
-        reach = cv2.distanceTransform(1 - centres, cv2.DIST_L2, 5)
-        opened = (reach <= r)[1:-1, 1:-1]
-        r *= 1.25
-        if opened[y, x]:
-            continue
-        rest = mask & ~opened
+    for i in range(int(thick[y, x]), int(thick.max())):
+        rest = mask & (thick <= i)  # what opening i removes
         _, comp = cv2.connectedComponents(rest.astype(np.uint8), connectivity=8)
         part = comp == comp[y, x]
         if part.sum() > 0.5 * total:
@@ -271,8 +282,9 @@ def part_masks(st: Structure, points: np.ndarray, positive: np.ndarray) -> list[
         region = st.labels == st.labels[y, x]
         chain = [region, _fill_holes(region) & st.mask]
         rid = int(st.labels[y, x])
-        chain += [np.isin(st.labels, list(g)) for g in st.groups if rid in g]
-        chain += [_snap(st, limb, region) for limb in _protrusions(st.mask, y, x)]
+        chain += _groups_of(st, rid)
+        thick = st.thick if st.thick is not None else openings(st.mask)
+        chain += [_snap(st, limb, region) for limb in _protrusions(st.mask, thick, y, x)]
         chain.append(pieces == pieces[y, x])
         chain = [c for c in chain if not any(c[ny, nx] for nx, ny in neg)]
         if chain:
@@ -291,20 +303,42 @@ def part_masks(st: Structure, points: np.ndarray, positive: np.ndarray) -> list[
     return out if len(out) <= MAX_CHOICES else out[: MAX_CHOICES - 1] + out[-1:]
 
 
-def frame_choices(st: Structure, alpha: np.ndarray, xy: np.ndarray, positive: np.ndarray) -> list[np.ndarray]:
-    """`part_masks` for clicks in frame pixels, as float32 frame-size masks carrying the cut-out's
-    own soft edge where a part meets the background (the inner cuts between parts are hard)."""
+def frame_choices(
+    st: Structure, alpha_box: np.ndarray, shape: tuple[int, int], xy: np.ndarray, positive: np.ndarray
+) -> list[np.ndarray]:
+    """`part_masks` for clicks in frame pixels, as float32 masks of the frame's `shape` carrying the
+    cut-out's own soft edge where a part meets the background (the inner cuts between parts are hard).
+    `alpha_box` is the cut-out's alpha (0..1) inside `st.box`."""
     x0, y0, x1, y1 = st.box
     sxy = (xy - np.array([x0, y0], np.float32)) * np.float32(st.scale)
     out = []
     ring = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+    soft = alpha_box < 0.94
     for m in part_masks(st, sxy, positive):
-        up = cv2.resize(m.astype(np.float32), (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR) > 0.5
-        a = alpha[y0:y1, x0:x1]
-        grown = up | ((cv2.dilate(up.astype(np.uint8), ring) > 0) & (a < 0.94))
-        full = np.zeros(alpha.shape, np.float32)
-        full[y0:y1, x0:x1] = np.where(grown, a, 0.0)
+        up = cv2.resize(m.astype(np.uint8) * 255, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR) > 127
+        grown = up | ((cv2.dilate(up.view(np.uint8), ring) > 0) & soft)
+        full = np.zeros(shape, np.float32)
+        full[y0:y1, x0:x1] = np.where(grown, alpha_box, 0.0)
         out.append(full)
+    return out
+
+
+def _groups_of(st: Structure, rid: int, grow: float = 1.15) -> list[np.ndarray]:
+    """The merged groups holding region `rid`, each at least `grow` times the last one kept (a group
+    that only adds a crumb is no new choice)."""
+    area = np.bincount(st.labels.ravel(), minlength=st.n + 1)
+    out, last = [], float(area[rid])
+    for g in st.groups:
+        if rid not in g:
+            continue
+        ids = np.fromiter(g, np.int64)
+        size = float(area[ids].sum())
+        if size < grow * last:
+            continue
+        lut = np.zeros(st.n + 1, bool)
+        lut[ids] = True
+        out.append(lut[st.labels])
+        last = size
     return out
 
 

@@ -35,8 +35,8 @@ def _clicks(req: PredictRequest) -> list[Click]:
 
 @router.post("/jobs/{job_id}/segment/prepare", status_code=202)
 def prepare(svc: Svc, job: JobDep, body: FrameRef) -> dict[str, int]:
-    """Start computing every frame's embedding of the action in the background."""
-    return {"queued": _refine(svc).prepare_action(job, body.action)}
+    """Prepare the frame on screen and the next ones in the background (a first click finds them ready)."""
+    return {"queued": _refine(svc).prepare_action(job, body.action, body.frame)}
 
 
 @router.post(
@@ -56,12 +56,13 @@ async def predict(svc: Svc, job: JobDep, body: PredictRequest) -> Response:
     first = default_choice(body.mode, len(masks))
     if body.choice is not None and body.choice >= len(masks):
         raise InvalidInput(f"choice {body.choice} does not exist: these clicks have {len(masks)}")
-    mask = masks[first if body.choice is None else body.choice]
-    areas = [float((m > 0.5).mean()) for m in masks]
+    shown = first if body.choice is None else body.choice
+    mask = masks[shown]
+    areas, runs = await run_in_threadpool(_measure, masks, body.format == "rle")
     # Server-Timing: the segmenter's share of a click, so the page (and bench/click_preview.py) can tell
     # it apart from transport and drawing.
     headers = {
-        "X-Mask-Area": f"{float((mask > 0.5).mean()):.4f}",
+        "X-Mask-Area": f"{areas[shown]:.4f}",
         "X-Mask-Count": str(len(masks)),
         "X-Mask-Areas": ",".join(f"{a:.4f}" for a in areas),
         "X-Mask-Default": str(first),
@@ -71,11 +72,7 @@ async def predict(svc: Svc, job: JobDep, body: PredictRequest) -> Response:
     if body.format == "rle":
         h, w = mask.shape
         headers |= {"X-Mask-Width": str(w), "X-Mask-Height": str(h)}
-        parts = []
-        for m in masks:
-            runs = mask_runs(m > 0.5)
-            parts += [np.array([len(runs)], "<u4").tobytes(), runs.tobytes()]
-        return Response(b"".join(parts), media_type="application/octet-stream", headers=headers)
+        return Response(runs, media_type="application/octet-stream", headers=headers)
 
     def encode() -> bytes:
         a = (np.clip(mask, 0, 1) * 255).round().astype(np.uint8)
@@ -85,6 +82,17 @@ async def predict(svc: Svc, job: JobDep, body: PredictRequest) -> Response:
         return buf.getvalue()
 
     return Response(await run_in_threadpool(encode), media_type="image/png", headers=headers)
+
+
+def _measure(masks: list[np.ndarray], rle: bool) -> tuple[list[float], bytes]:
+    """Each choice's selected pixels, its share of the frame and (for rle) its runs: a count of runs,
+    then the runs, one choice after the other."""
+    chosen = [m > 0.5 for m in masks]
+    parts = []
+    for b in chosen if rle else []:
+        runs = mask_runs(b)
+        parts += [np.array([len(runs)], "<u4").tobytes(), runs.tobytes()]
+    return [float(b.mean()) for b in chosen], b"".join(parts)
 
 
 def mask_runs(mask: np.ndarray) -> np.ndarray:

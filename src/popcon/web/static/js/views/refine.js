@@ -101,7 +101,6 @@ export async function render(root, jobId) {
     st.frame = 0;
     renderActions();
     st.info = await get(`/jobs/${jobId}/actions/${index}/frames`);
-    post(`/jobs/${jobId}/segment/prepare`, { action: index, frame: 0 }).catch(() => {}); // warm the embeddings
     renderThumbs();
     // The action has more source frames than a platform file may play: say how many each one keeps.
     const plays = Object.entries(st.info.export_frames || {});
@@ -133,6 +132,8 @@ export async function render(root, jobId) {
 
   async function openFrame(i, fit = false) {
     st.frame = i;
+    // Prepare this frame and the next few on the server while the user looks at this one.
+    post(`/jobs/${jobId}/segment/prepare`, { action: st.action, frame: i }).catch(() => {});
     seg.clearPoints();
     st.choices = [];
     frameLabel.textContent = `frame ${i + 1} of ${st.info.frame_count}`;
@@ -156,6 +157,7 @@ export async function render(root, jobId) {
     st.edit = await get(`/jobs/${jobId}/segment/state?action=${st.action}&frame=${i}`);
     updateButtons();
     maskInfo.textContent = "";
+    frameLabel.dataset.shown = String(i); // the frame, its cut-out and its edit state are on screen
   }
 
   async function reloadFrame() {
