@@ -237,7 +237,25 @@ export async function render(root) {
     renderActions();
   }
 
+  // Re-rendering a list replaces its controls: put keyboard focus back on the one the user was on
+  // (found by its data attribute), so the next Tab continues from there, not from the top of the page.
+  function refocus(container, attr, draw) {
+    const active = document.activeElement;
+    const inside = active && container.contains(active) ? active.closest(`[${attr}]`) : null;
+    const value = inside ? inside.getAttribute(attr) : null;
+    const onBox = inside && active.matches("input");
+    draw();
+    if (value === null) return;
+    const card = container.querySelector(`[${attr}="${CSS.escape(value)}"]`);
+    const target = onBox || !card ? container.querySelector(`input[${attr.replace("-card", "")}="${CSS.escape(value)}"]`) : card.querySelector("input") || card;
+    if (target) target.focus();
+  }
+
   function renderActions() {
+    refocus(grid, "data-action-card", drawActions);
+  }
+
+  function drawActions() {
     grid.innerHTML = "";
     for (const p of [...presets, ...state.customs]) {
       const on = state.selected.has(p.id);
@@ -309,6 +327,10 @@ export async function render(root) {
   wrap.append(platPanel);
 
   function renderPlatforms() {
+    refocus(plats, "data-platform-card", drawPlatforms);
+  }
+
+  function drawPlatforms() {
     plats.innerHTML = "";
     for (const p of platforms) {
       const on = state.platforms.has(p.id);
