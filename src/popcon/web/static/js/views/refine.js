@@ -3,7 +3,7 @@
 import { API, get, post } from "../api.js";
 import { navigate } from "../app.js";
 import { SegmentCanvas } from "../segment-canvas.js";
-import { h, platformLabel, platformNames, showError, toast } from "../ui.js";
+import { h, platformLabel, platformNames, plural, showError, toast } from "../ui.js";
 
 const MODES = [["keep", "Keep only"], ["erase", "Erase"], ["restore", "Restore"]];
 
@@ -332,7 +332,7 @@ export async function render(root, jobId) {
         };
       });
       allBar.style.width = "100%";
-      allStatus.textContent = `applied to ${started.frames} more frames`;
+      allStatus.textContent = `applied to ${plural(started.frames, "more frame", "more frames")}`;
       allStatus.dataset.done = "1";
       st.info = await get(`/jobs/${jobId}/actions/${st.action}/frames`);
       st.version = Date.now();
