@@ -95,7 +95,7 @@ class RefineService:
         self._locks_guard = threading.Lock()
         # Frames to prepare ahead of the user, most wanted first; one worker, replaced wholesale when
         # the user moves (work for frames left behind is dropped, not queued behind the new ones).
-        self._want: list[tuple[Segmenter, FrameKey]] = []
+        self._want: list[tuple[Segmenter, FrameKey, bool]] = []
         self._want_cv = threading.Condition()
         self._closed = False
         self._worker: threading.Thread | None = None
@@ -182,14 +182,15 @@ class RefineService:
         frames = list(dict.fromkeys(f % n for f in order))
         seg = self._segmenter()
         keys = [FrameKey(job.id, action.index, action.action_id, f) for f in frames]
-        self._queue([(seg, k) for k in keys], replace=True)
+        # First what a click on the character needs, for every frame of the window; then the rest.
+        self._queue([(seg, k, False) for k in keys] + [(seg, k, True) for k in keys], replace=True)
         return len(keys)
 
-    def _queue(self, items: list[tuple[Segmenter, FrameKey]], replace: bool) -> None:
+    def _queue(self, items: list[tuple[Segmenter, FrameKey, bool]], replace: bool) -> None:
         with self._want_cv:
             if self._closed:
                 return
-            rest = [] if replace else [w for w in self._want if w[1] not in {k for _, k in items}]
+            rest = [] if replace else [w for w in self._want if w not in items]
             self._want = items + rest
             if self._worker is None:
                 self._worker = threading.Thread(target=self._prepare_loop, name="popcon-prepare", daemon=True)
@@ -203,18 +204,20 @@ class RefineService:
                     self._want_cv.wait()
                 if self._closed:
                     return
-                seg, k = self._want.pop(0)
+                seg, k, full = self._want.pop(0)
             try:
-                self._prepare_one(seg, k)
+                self._prepare_one(seg, k, full)
             except Exception:  # ahead-of-time work: the click itself reports what went wrong
                 continue
 
-    def _prepare_one(self, seg: Segmenter, k: FrameKey) -> None:
-        """Everything a first click on the frame needs: the segmenter's per-frame work and the part
-        structure of the cut-out as it stands (and of the automatic one, which restore chooses from)."""
+    def _prepare_one(self, seg: Segmenter, k: FrameKey, full: bool = True) -> None:
+        """What a first click on the frame needs: the part structure of the cut-out as it stands; with
+        `full` also that of the automatic one (restore chooses from it) and the colour models a click
+        off the cut-out uses."""
         prepared = seg.prepare(self._rgb(k), key=k.cache_key)
-        for mode in ("erase", "restore"):
-            warm(seg, prepared, self._prior(k, mode))
+        warm(seg, prepared, self._prior(k, "erase"))
+        if full:
+            warm(seg, prepared, self._prior(k, "restore"), models=True)
 
     def _prior(self, k: FrameKey, mode: str) -> np.ndarray:
         """The current cut-out's alpha, except for restore: what comes back is chosen against the
@@ -282,7 +285,7 @@ class RefineService:
             self._ensure_auto(k, stack)
             stack.push(mode, self._with_rim(k, mode, mask), clicks)
             self._save_and_compose(k, stack)
-        self._queue([(self._segmenter(), k)], replace=False)  # the next click reads the new cut-out
+        self._queue([(self._segmenter(), k, True)], replace=False)  # the next click reads the new cut-out
         return _describe(k, stack)
 
     def _with_rim(self, k: FrameKey, mode: str, mask: np.ndarray) -> np.ndarray:
@@ -296,7 +299,7 @@ class RefineService:
             if not (stack.undo() if delta < 0 else stack.redo()):
                 raise Conflict("nothing to undo" if delta < 0 else "nothing to redo")
             self._save_and_compose(k, stack)
-        self._queue([(self._segmenter(), k)], replace=False)
+        self._queue([(self._segmenter(), k, True)], replace=False)
         return _describe(k, stack)
 
     def _save_and_compose(self, k: FrameKey, stack: LayerStack) -> None:

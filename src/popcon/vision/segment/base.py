@@ -195,11 +195,15 @@ def choices(
     return [segmenter.predict(prepared, points, prior)]
 
 
-def warm(segmenter: Segmenter, prepared: Prepared, prior: np.ndarray | None) -> None:
-    """Do ahead what the first click on a frame would otherwise wait for (a backend's `structure`)."""
+def warm(segmenter: Segmenter, prepared: Prepared, prior: np.ndarray | None, *, models: bool = False) -> None:
+    """Do ahead what the first click on a frame would otherwise wait for: a backend's `structure` of
+    the cut-out (clicks on it), with `models` also its colour models (clicks off it)."""
     make = getattr(segmenter, "structure", None)
     if callable(make) and prior is not None:
         make(prepared, prior)
+    learn = getattr(segmenter, "learn", None)
+    if models and callable(learn):
+        learn(prepared)
 
 
 def prefetch(segmenter: Segmenter, frames: Sequence[np.ndarray], keys: Sequence[str]) -> threading.Thread:

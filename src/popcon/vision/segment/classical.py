@@ -12,6 +12,7 @@ background colours (alpha = projection of I - B onto F - B), so edges are soft a
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -40,10 +41,23 @@ class _Frame:
     rgb: np.ndarray  # full-res RGB uint8
     small: np.ndarray  # BGR uint8 at working scale
     scale: float
-    labels: np.ndarray  # default GrabCut labels (border = background) at working scale
-    bgd: np.ndarray  # GMMs learnt from the default labelling
-    fgd: np.ndarray
+    key_tol: float
     priors: LRUCache = field(default_factory=lambda: LRUCache(6))  # GMMs, structures of recent priors
+    _defaults: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def defaults(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The default GrabCut labels (border = background) at working scale and the colour models
+        learnt from them, made on first use: a click on a part of the cut-out never needs them."""
+        with self._lock:
+            if self._defaults is None:
+                labels = np.where(_bg_distance(self.small) > self.key_tol, cv2.GC_PR_FGD, cv2.GC_PR_BGD)
+                labels = labels.astype(np.uint8)
+                _border(labels, cv2.GC_BGD, 2)
+                bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+                cv2.grabCut(self.small, labels, None, bgd, fgd, 2, cv2.GC_INIT_WITH_MASK)  # type: ignore[call-overload]  # OpenCV takes None for an output array; its stubs do not
+                self._defaults = (labels, bgd, fgd)
+            return self._defaults
 
 
 @SEGMENTERS.register("classical")
@@ -84,13 +98,7 @@ class ClassicalSegmenter:
             sw, sh = max(8, round(w * scale)), max(8, round(h * scale))
             small = cv2.cvtColor(cv2.resize(rgb, (sw, sh), interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2BGR)
             small = cv2.GaussianBlur(small, (3, 3), 0.8)  # compression grain and noise make the cut ragged
-            labels = np.where(_bg_distance(small) > self.key_tol, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(
-                np.uint8
-            )
-            _border(labels, cv2.GC_BGD, 2)
-            bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
-            cv2.grabCut(small, labels, None, bgd, fgd, 2, cv2.GC_INIT_WITH_MASK)  # type: ignore[call-overload]  # OpenCV takes None for an output array; its stubs do not
-            frame = _Frame(rgb.copy(), small, scale, labels, bgd, fgd)
+            frame = _Frame(rgb.copy(), small, scale, self.key_tol)
             return Prepared(self.name, (h, w), frame, time.perf_counter() - t0)
 
         return self._cache.get_or_make(key, make)
@@ -112,6 +120,10 @@ class ClassicalSegmenter:
             hashlib.blake2b(base.tobytes(), digest_size=16).hexdigest(), make
         )
         return models
+
+    def learn(self, prepared: Prepared) -> None:
+        """Learn the frame's default colour models now (ahead of a click off the cut-out)."""
+        prepared.data.defaults()
 
     # -- choices ------------------------------------------------------------------------------
     def structure(self, prepared: Prepared, prior: np.ndarray | None) -> Structure | None:
@@ -167,14 +179,14 @@ class ClassicalSegmenter:
         sh, sw = f.small.shape[:2]
         sxy = xy * np.float32(f.scale)
         if p is None:
-            labels = f.labels.copy()
+            labels = f.defaults()[0].copy()
             labels[labels == cv2.GC_FGD] = cv2.GC_PR_FGD
             _border(labels, cv2.GC_BGD, 2)
             p_small = None
         else:
             p_small = cv2.resize(p, (sw, sh), interpolation=cv2.INTER_AREA)
             labels = np.where(p_small > 0.5, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)
-            _add_default_regions(labels, f.labels, sxy, pos, p_small)
+            _add_default_regions(labels, f.defaults()[0], sxy, pos, p_small)
         _flood_negatives(f.small, labels, sxy, pos, self.flood_tol)
         r = max(1, round(self.disc * f.scale))
         for (x, y), positive in zip(sxy, pos, strict=True):
@@ -186,7 +198,7 @@ class ClassicalSegmenter:
         if not ((labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)).any():
             return np.zeros((h, w), np.float32)
         if p_small is None:
-            bgd, fgd = f.bgd.copy(), f.fgd.copy()
+            bgd, fgd = (m.copy() for m in f.defaults()[1:])
         else:
             bgd, fgd = (m.copy() for m in self._prior_models(f, p_small))
         cv2.grabCut(f.small, labels, None, bgd, fgd, self.iterations, cv2.GC_EVAL)  # type: ignore[call-overload]  # OpenCV takes None for an output array; its stubs do not
