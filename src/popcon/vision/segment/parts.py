@@ -283,6 +283,9 @@ def part_masks(st: Structure, points: np.ndarray, positive: np.ndarray) -> list[
         chain = [region, _fill_holes(region) & st.mask]
         rid = int(st.labels[y, x])
         chain += _groups_of(st, rid)
+        pair = _best_pair(st, rid)
+        if pair is not None:
+            chain.append(pair)
         thick = st.thick if st.thick is not None else openings(st.mask)
         chain += [_snap(st, limb, region) for limb in _protrusions(st.mask, thick, y, x)]
         chain.append(pieces == pieces[y, x])
@@ -321,6 +324,26 @@ def frame_choices(
         full[y0:y1, x0:x1] = np.where(grown, alpha_box, 0.0)
         out.append(full)
     return out
+
+
+def _best_pair(st: Structure, rid: int, within: float = 4.0) -> np.ndarray | None:
+    """The region joined with the neighbour of comparable size that makes the most solid shape
+    (area / convex hull area): a sleeve and its paw make a capsule, a paw and the big tail it lies on
+    do not qualify, a sleeve and the hood around it make a ragged shape."""
+    area = np.bincount(st.labels.ravel(), minlength=st.n + 1)
+    region = st.labels == rid
+    ring = cv2.dilate(region.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    best, best_solid = None, 0.0
+    for nb in np.unique(st.labels[ring & ~region]).tolist():
+        if nb == 0 or not (area[rid] / within <= area[nb] <= area[rid] * within):
+            continue
+        both = region | (st.labels == nb)
+        pts = cv2.findNonZero(both.astype(np.uint8))
+        hull = float(cv2.contourArea(cv2.convexHull(pts)))
+        solid = float(both.sum()) / max(hull, 1.0)
+        if solid > best_solid:
+            best, best_solid = both, solid
+    return best
 
 
 def _groups_of(st: Structure, rid: int, grow: float = 1.15) -> list[np.ndarray]:
