@@ -99,6 +99,16 @@ def test_axe_finds_nothing_critical_or_serious(
     shot(page, screenshots / f"a11y-{name}.png")
     (screenshots / f"a11y-{name}.json").write_text(json.dumps(bad, indent=1))
     assert not bad, json.dumps(bad, indent=1)
+    assert page.evaluate(CLIPPED_BADGES) == [], "a status badge is cut off"
+
+
+# Badges whose text overflows them, or that stick out of the card or row they sit in.
+CLIPPED_BADGES = """() => [...document.querySelectorAll('.badge')].filter(b => {
+  const r = b.getBoundingClientRect();
+  const box = b.closest('.acard, .ecard, .jrow, .panel, .page-head');
+  const p = box ? box.getBoundingClientRect() : {left: 0, right: innerWidth};
+  return b.scrollWidth > b.clientWidth + 1 || r.left < p.left - 1 || r.right > p.right + 1;
+}).map(b => b.textContent)"""
 
 
 def test_focus_stays_on_the_toggled_checkbox(live_server: str, page) -> None:  # type: ignore[no-untyped-def]
