@@ -8,8 +8,13 @@ covers request, segmentation, transport, mask decoding and drawing. For comparis
 also replayed in the page the way the refine page used to do it (the mask as a PNG, decoded as an image
 and tinted), and the server side alone is timed with plain HTTP (rle and png).
 
-usage: python bench/click_preview.py [--clicks 40] [--clip 1f600__green] [--json FILE]
-Goal: p95 <= 150 ms click to overlay on a 720p frame.
+The first click on each frame is measured on its own (issue 23): the page is loaded, then the user steps
+through the frames with the arrow key, looks at each for --dwell ms and clicks once on the character.
+The server prepares the frame on screen and the next few while the user looks, so that click should
+find the work done.
+
+usage: python bench/click_preview.py [--clicks 40] [--clip 1f600__green] [--dwell 500] [--json FILE]
+Goal: p95 <= 150 ms click to overlay on a 720p frame, the first click on a frame included.
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ from popcon.vision.matte import matte_frames  # noqa: E402
 
 MATTE = ROOT.parent / "shared" / "bench" / "matte"
 CHROMIUM = "/usr/bin/chromium"
-FRAMES = 4
+FRAMES = 12
 
 OLD_WAY = r"""async ([jobId, click]) => {
   // The refine page before issue 12: the mask as a PNG, decoded as an image, tinted on a canvas.
@@ -63,7 +68,7 @@ OLD_WAY = r"""async ([jobId, click]) => {
 }"""
 
 
-def make_job(settings: Settings, clip: str) -> tuple[str, np.ndarray]:
+def make_job(settings: Settings, clip: str) -> tuple[str, list[np.ndarray]]:
     """A job at awaiting_refinement whose one action has FRAMES 720p frames and their cut-outs."""
     frames = []
     with av.open(str(MATTE / "clips" / clip / "video.mp4")) as c:
@@ -90,7 +95,7 @@ def make_job(settings: Settings, clip: str) -> tuple[str, np.ndarray]:
     ):
         store.set_job_status(job.id, js)
     store.close()
-    return job.id, cutouts[0][..., 3]
+    return job.id, [c[..., 3] for c in cutouts]
 
 
 def serve(settings: Settings) -> tuple[str, object]:
@@ -111,6 +116,22 @@ def serve(settings: Settings) -> tuple[str, object]:
     return f"http://127.0.0.1:{port}", server
 
 
+def first_clicks(page, canvas, scale: float, alphas: list[np.ndarray], dwell: int, rng) -> list:  # type: ignore[no-untyped-def]
+    """Step to each frame after the first, look at it for `dwell` ms, click once on the character."""
+    out = []
+    for i in range(1, len(alphas)):
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function(f"document.querySelector('#frame-label').dataset.shown === '{i}'")
+        page.wait_for_timeout(dwell)
+        ys, xs = np.nonzero(alphas[i] > 200)
+        j = int(rng.integers(len(xs)))
+        n = page.evaluate("window.__lat.length")
+        canvas.click(position={"x": float(xs[j]) * scale, "y": float(ys[j]) * scale})
+        page.wait_for_function(f"window.__lat.length > {n}", timeout=30_000)
+        out.append(page.evaluate("window.__lat[window.__lat.length - 1]"))
+    return out
+
+
 def stats(ms: list[float]) -> dict[str, float]:
     a = np.asarray(ms)
     return {
@@ -125,6 +146,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--clicks", type=int, default=40)
     ap.add_argument("--clip", default="1f600__green")
+    ap.add_argument("--dwell", type=int, default=500, help="ms the user looks at a frame before clicking")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
 
@@ -135,7 +157,8 @@ def main() -> None:
     try:
         settings = Settings(data_dir=tmp / "data")
         settings.data_dir.mkdir(parents=True)
-        job_id, alpha = make_job(settings, args.clip)
+        job_id, alphas = make_job(settings, args.clip)
+        alpha = alphas[0]
         base, server = serve(settings)
         rng = np.random.default_rng(0)
         ys, xs = np.nonzero(alpha > 200)
@@ -170,6 +193,7 @@ def main() -> None:
                     page.evaluate("window.__lat = []")  # the first two clicks warm up
             lat = page.evaluate("window.__lat")
             page.keyboard.press("Escape")
+            first = first_clicks(page, canvas, scale, alphas, args.dwell, rng)
             old = [page.evaluate(OLD_WAY, [job_id, {"x": x, "y": y}]) for x, y in points[2:]]
             browser.close()
 
@@ -189,6 +213,8 @@ def main() -> None:
             "frame": f"{alpha.shape[1]}x{alpha.shape[0]}",
             "segmenter": "sam2" if settings.sam_weights else "classical",
             "click_to_overlay_ms": stats([t for t, _ in lat]),
+            "first_click_on_a_frame_ms": stats([t for t, _ in first]),
+            "first_click_segmenter_ms": stats([s for _, s in first]),
             "segmenter_ms": stats([s for _, s in lat]),
             # What this page and the API add to the segmenter: transport, mask encoding and drawing.
             "overhead_ms": stats([t - s for t, s in lat]),
@@ -199,8 +225,9 @@ def main() -> None:
             "max_mask_bytes": sizes,
         }
         print(json.dumps(result, indent=1))
-        ok = result["click_to_overlay_ms"]["p95"] <= 150
-        print(f"goal p95 <= 150 ms click to overlay: {'met' if ok else 'NOT met'} on this machine")
+        for name in ("click_to_overlay_ms", "first_click_on_a_frame_ms"):
+            ok = result[name]["p95"] <= 150  # type: ignore[index]
+            print(f"goal p95 <= 150 ms, {name}: {'met' if ok else 'NOT met'} on this machine")
         print(
             f"load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
             " (a busy machine slows the segmenter)"

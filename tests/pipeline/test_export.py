@@ -52,6 +52,9 @@ def test_export_writes_named_zip_and_valid_files(tmp_path: Path) -> None:
     assert all(f["valid"] and f["rules"] for f in manifest["files"])
     assert manifest["files"][0]["knobs"]["colours"] == 256 and manifest["files"][0]["bytes"] > 0
     assert progress[-1][0] == progress[-1][1]
+    steps = [p[0] for p in progress]
+    assert steps == sorted(steps) and steps[:3] == [1, 2, 3], "each encoded file counts as one step done"
+    assert all(p[2].startswith("encoded ") for p in progress[:3])
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging left
 
 

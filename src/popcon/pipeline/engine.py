@@ -190,7 +190,7 @@ class JobEngine:
             job = self.store.get_job(job_id)
             self._emit(job_id, "export", "running", message=platform)
             try:
-                summary = stages.export_platform(ctx, job, platform)
+                summary = stages.export_platform(ctx, job, platform, self._export_progress(job_id, platform))
             except Canceled:  # the user canceled: nothing more is published, the job stays canceled
                 self._emit(job_id, "export", "canceled", message=platform)
                 return self.store.get_job(job_id)
@@ -414,6 +414,15 @@ class JobEngine:
         if not live:
             return
         self._advance_job(job_id, min(live, key=_STAGE_ORDER.index))
+
+    def _export_progress(self, job_id: str, platform: str) -> Callable[[int, int, str], None]:
+        """Per-file progress of one platform's export as `export` events: "<platform> <done>/<total> <what>"
+        (the longest wait of a job; the job page draws a bar per platform from them)."""
+
+        def report(done: int, total: int, what: str) -> None:
+            self._emit(job_id, "export", "progress", message=f"{platform} {done}/{total} {what}")
+
+        return report
 
     def _emit(self, job_id: str, kind: str, status: str, **kw) -> None:  # type: ignore[no-untyped-def]
         self.bus.emit(Event(job_id=job_id, kind=kind, status=str(status), **kw))

@@ -228,8 +228,8 @@ def export_set(
         failed: list[dict[str, str]] = []
         encodes = _encode_all(actions, preset, check_cancel)
         for k, (a, encoded) in enumerate(zip(actions, encodes, strict=True)):
-            if progress:
-                progress(k, total, f"encoded {a.label}")
+            if progress:  # k + 1 steps done: this file is encoded
+                progress(k + 1, total, f"encoded {a.label}")
             if isinstance(encoded, BudgetExceeded):
                 failed.append({"action_id": a.action_id, "label": a.label, "error": str(encoded)})
                 warnings.append(f"{a.action_id} left out of the set: {encoded}")

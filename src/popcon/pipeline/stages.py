@@ -238,8 +238,11 @@ def matte_action(ctx: StageContext, job: Job, action: ActionClip) -> dict[str, A
     return result.report()
 
 
-def export_platform(ctx: StageContext, job: Job, platform: str) -> dict[str, Any]:
-    """Encode, validate and package the finished actions for one platform."""
+def export_platform(
+    ctx: StageContext, job: Job, platform: str, progress: Callable[[int, int, str], None] | None = None
+) -> dict[str, Any]:
+    """Encode, validate and package the finished actions for one platform; `progress(done, total,
+    what)` hears of each file as it is written."""
     from popcon.pipeline.export import ExportInput, export_set
 
     files = ctx.files(job)
@@ -255,7 +258,7 @@ def export_platform(ctx: StageContext, job: Job, platform: str) -> dict[str, Any
     ]
     if not inputs:
         raise InvalidInput("no finished action to export")
-    report = export_set(inputs, platform, files.exports_dir, check_cancel=ctx.check_cancel)
+    report = export_set(inputs, platform, files.exports_dir, progress=progress, check_cancel=ctx.check_cancel)
     return {
         "dir": str(report.directory),
         "zip": str(report.zip_path),

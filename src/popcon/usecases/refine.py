@@ -20,7 +20,6 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,12 +33,21 @@ from popcon.domain.status import ActionStatus
 from popcon.media.images import read_png, write_png
 from popcon.settings import Settings
 from popcon.store.files import JobFiles
-from popcon.vision.segment.base import Click, Segmenter, check_clicks
+from popcon.vision.segment.base import Click, Segmenter, check_clicks, choices, warm
 from popcon.vision.segment.edits import OPS, LayerStack, erase_rim
 from popcon.vision.segment.propagate import propagate_edit
 from popcon.vision.segment.registry import get_segmenter
 
-__all__ = ["Click", "ClickIn", "FrameKey", "RefineService", "clicks_of", "done_action", "require_editable"]
+__all__ = [
+    "Click",
+    "ClickIn",
+    "FrameKey",
+    "RefineService",
+    "clicks_of",
+    "default_choice",
+    "done_action",
+    "require_editable",
+]
 
 ClickIn = tuple[float, float, bool]  # x, y in frame pixels; True: foreground
 
@@ -49,6 +57,8 @@ def clicks_of(raw: Sequence[ClickIn]) -> list[Click]:
 
 
 DECODED_KEEP = 16  # decoded frames kept in memory (a 720p RGBA frame is 3.7 MB)
+PREPARE_AHEAD = 5  # frames after the one on screen prepared before the user steps to them
+PREPARE_BEHIND = 2
 
 
 @dataclass(frozen=True)
@@ -83,7 +93,12 @@ class RefineService:
         self.settings = settings
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
-        self._prepare_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="popcon-prepare")
+        # Frames to prepare ahead of the user, most wanted first; one worker, replaced wholesale when
+        # the user moves (work for frames left behind is dropped, not queued behind the new ones).
+        self._want: list[tuple[Segmenter, FrameKey, bool]] = []
+        self._want_cv = threading.Condition()
+        self._closed = False
+        self._worker: threading.Thread | None = None
         self._decoded: OrderedDict[Path, tuple[tuple[int, int], np.ndarray]] = OrderedDict()
 
     # ---- paths (built from ids the store returned, never from request text) -------------------
@@ -156,33 +171,78 @@ class RefineService:
         cut = self._read(self.cutout_path(k))
         return cut[..., 3] if cut.shape[2] == 4 else np.full(cut.shape[:2], 255, np.uint8)
 
-    def prepare_action(self, job: Job, action_index: int) -> int:
-        """Precompute every frame's embedding in the background; returns how many were queued."""
+    def prepare_action(self, job: Job, action_index: int, frame: int = 0) -> int:
+        """Prepare, in the background, the frame the user is on and the ones they will step to next
+        (PREPARE_AHEAD after it, PREPARE_BEHIND before), so a first click finds the work done. Returns
+        how many frames were queued; a later call replaces what is still waiting."""
         action = done_action(job, action_index)
-        keys = [FrameKey(job.id, action.index, action.action_id, f) for f in range(action.frame_count)]
+        n = action.frame_count
+        order = [frame] + [frame + d for d in range(1, PREPARE_AHEAD + 1)]
+        order += [frame - d for d in range(1, PREPARE_BEHIND + 1)]
+        frames = list(dict.fromkeys(f % n for f in order))
         seg = self._segmenter()
-        for k in keys:
-            self._prepare_pool.submit(self._prepare_one, seg, k)
+        keys = [FrameKey(job.id, action.index, action.action_id, f) for f in frames]
+        # First what a click on the character needs, for every frame of the window; then the rest.
+        self._queue([(seg, k, False) for k in keys] + [(seg, k, True) for k in keys], replace=True)
         return len(keys)
 
-    def _prepare_one(self, seg: Segmenter, k: FrameKey) -> None:
-        seg.prepare(self._rgb(k), key=k.cache_key)
+    def _queue(self, items: list[tuple[Segmenter, FrameKey, bool]], replace: bool) -> None:
+        with self._want_cv:
+            if self._closed:
+                return
+            rest = [] if replace else [w for w in self._want if w not in items]
+            self._want = items + rest
+            if self._worker is None:
+                self._worker = threading.Thread(target=self._prepare_loop, name="popcon-prepare", daemon=True)
+                self._worker.start()
+            self._want_cv.notify()
 
-    def predict(self, k: FrameKey, clicks: Sequence[Click], mode: str = "erase") -> np.ndarray:
-        """Soft mask (float32 0..1) of what the clicks select on this frame.
+    def _prepare_loop(self) -> None:
+        while True:
+            with self._want_cv:
+                while not self._want and not self._closed:
+                    self._want_cv.wait()
+                if self._closed:
+                    return
+                seg, k, full = self._want.pop(0)
+            try:
+                self._prepare_one(seg, k, full)
+            except Exception:  # ahead-of-time work: the click itself reports what went wrong
+                continue
 
-        The prior is the current cut-out, except for restore: what comes back is chosen against the
-        automatic cut-out, since the current one no longer holds the erased region.
-        """
+    def _prepare_one(self, seg: Segmenter, k: FrameKey, full: bool = True) -> None:
+        """What a first click on the frame needs: the part structure of the cut-out as it stands; with
+        `full` also that of the automatic one (restore chooses from it) and the colour models a click
+        off the cut-out uses."""
+        prepared = seg.prepare(self._rgb(k), key=k.cache_key)
+        warm(seg, prepared, self._prior(k, "erase"))
+        if full:
+            warm(seg, prepared, self._prior(k, "restore"), models=True)
+
+    def _prior(self, k: FrameKey, mode: str) -> np.ndarray:
+        """The current cut-out's alpha, except for restore: what comes back is chosen against the
+        automatic cut-out, since the current one no longer holds the erased region."""
+        if mode == "restore" and self._auto_path(k).exists():
+            auto = self._read(self._auto_path(k))
+            return auto[..., 3] if auto.shape[2] == 4 else np.full(auto.shape[:2], 255, np.uint8)
+        return self._alpha(k)
+
+    def choices(self, k: FrameKey, clicks: Sequence[Click], mode: str = "erase") -> list[np.ndarray]:
+        """Soft masks (float32 0..1) the clicks may mean on this frame, smallest first: the part under
+        the click, the bigger parts it belongs to, the whole piece."""
         if not clicks:
             raise InvalidInput("click on the frame at least once")
         seg = self._segmenter()
         prepared = seg.prepare(self._rgb(k), key=k.cache_key)
         check_clicks(clicks, prepared.shape)
-        prior = self._alpha(k)
-        if mode == "restore" and self._auto_path(k).exists():
-            prior = self._read(self._auto_path(k))[..., 3]
-        return seg.predict(prepared, list(clicks), prior=prior)
+        return choices(seg, prepared, list(clicks), self._prior(k, mode))
+
+    def predict(
+        self, k: FrameKey, clicks: Sequence[Click], mode: str = "erase", choice: int | None = None
+    ) -> np.ndarray:
+        """The mask of one choice (`default_choice` when None) of what the clicks select."""
+        masks = self.choices(k, clicks, mode)
+        return masks[pick_choice(mode, len(masks), choice)]
 
     # ---- edit state (a LayerStack per frame) -------------------------------------------------
     def _stack_dir(self, k: FrameKey) -> Path:
@@ -207,18 +267,25 @@ class RefineService:
         return _describe(k, stack)
 
     def apply(
-        self, k: FrameKey, clicks: Sequence[Click], mode: str, mask: np.ndarray | None = None
+        self,
+        k: FrameKey,
+        clicks: Sequence[Click],
+        mode: str,
+        mask: np.ndarray | None = None,
+        choice: int | None = None,
     ) -> dict[str, Any]:
-        """Add one layer (the clicks' mask in `mode`) on top of the frame's active layers."""
+        """Add one layer (the clicks' mask in `mode`, the choice the user settled on) on top of the
+        frame's active layers."""
         if mode not in OPS:
             raise InvalidInput(f"mode must be one of {', '.join(OPS)}")
         if mask is None:
-            mask = self.predict(k, clicks, mode)
+            mask = self.predict(k, clicks, mode, choice)
         with self._lock(k):
             stack = self._stack(k)
             self._ensure_auto(k, stack)
             stack.push(mode, self._with_rim(k, mode, mask), clicks)
             self._save_and_compose(k, stack)
+        self._queue([(self._segmenter(), k, True)], replace=False)  # the next click reads the new cut-out
         return _describe(k, stack)
 
     def _with_rim(self, k: FrameKey, mode: str, mask: np.ndarray) -> np.ndarray:
@@ -232,6 +299,7 @@ class RefineService:
             if not (stack.undo() if delta < 0 else stack.redo()):
                 raise Conflict("nothing to undo" if delta < 0 else "nothing to redo")
             self._save_and_compose(k, stack)
+        self._queue([(self._segmenter(), k, True)], replace=False)
         return _describe(k, stack)
 
     def _save_and_compose(self, k: FrameKey, stack: LayerStack) -> None:
@@ -303,7 +371,24 @@ class RefineService:
         )
 
     def close(self) -> None:
-        self._prepare_pool.shutdown(wait=False, cancel_futures=True)
+        with self._want_cv:
+            self._closed = True
+            self._want.clear()
+            self._want_cv.notify_all()
+
+
+def default_choice(mode: str, n: int) -> int:
+    """Which of `n` nested choices (smallest first) a click shows first: erase and restore start from
+    the part under the click (the least that could go wrong), keep-only from the whole piece."""
+    return n - 1 if mode == "keep" else 0
+
+
+def pick_choice(mode: str, n: int, choice: int | None) -> int:
+    if choice is None:
+        return default_choice(mode, n)
+    if not 0 <= choice < n:
+        raise InvalidInput(f"choice {choice} does not exist: these clicks have {n} (0..{n - 1})")
+    return choice
 
 
 def _offset(progress: Callable[[int, int], None], base: int, total: int) -> Callable[[int, int], None]:

@@ -12,10 +12,11 @@ from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from popcon import __version__
 from popcon.settings import Settings
@@ -130,4 +131,16 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
     for page in PAGES:
         app.add_api_route(f"/{page}", _index, include_in_schema=False)
         app.add_api_route(f"/{page}/{{rest:path}}", _index, include_in_schema=False)
+
+    @app.api_route(
+        "/{rest:path}", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False
+    )
+    def _unknown(rest: str, request: Request) -> FileResponse:
+        """An unknown address a browser opens gets the app's own "page not found" (status 404), not raw
+        JSON; the API and every other client keep the JSON error."""
+        wants_page = request.method in ("GET", "HEAD") and "text/html" in request.headers.get("accept", "")
+        if rest.startswith("api/") or not wants_page:
+            raise StarletteHTTPException(404, "Not Found")
+        return FileResponse(index, status_code=404, headers={"Cache-Control": "no-cache"})
+
     return app

@@ -242,8 +242,17 @@ class PredictRequest(FrameRef):
     mode: Literal["keep", "erase", "restore"] = "erase"
     format: Literal["png", "rle"] = Field(
         default="png",
-        description="png: mask in the alpha of a PNG. rle: the mask above 0.5 as little-endian uint32 run "
-        "lengths, row-major, starting with a run of unselected pixels (X-Mask-Width / X-Mask-Height).",
+        description="png: the chosen mask in the alpha of a PNG. rle: every choice, each as a little-endian "
+        "uint32 count of runs followed by that many run lengths of the mask above 0.5, row-major, starting "
+        "with a run of unselected pixels (X-Mask-Width / X-Mask-Height; X-Mask-Count choices, smallest "
+        "first, their areas in X-Mask-Areas, the one shown first in X-Mask-Default).",
+    )
+    choice: int | None = Field(
+        default=None,
+        ge=0,
+        le=15,
+        description="which of the nested masks the clicks may mean (0 = the smallest part); "
+        "left out: the default for the mode",
     )
 
 

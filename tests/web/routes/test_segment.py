@@ -29,7 +29,13 @@ def test_segment_predict_apply_undo_redo(ready_job: tuple[TestClient, dict]) -> 
     clicks = [{"x": 128, "y": 150, "positive": True}]
     r = c.post(f"{url}/predict", json={"action": 0, "frame": 0, "clicks": clicks})
     assert r.status_code == 200 and r.headers["content-type"] == "image/png"
-    assert 0.05 < float(r.headers["X-Mask-Area"]) < 0.9
+    areas = [float(a) for a in r.headers["X-Mask-Areas"].split(",")]
+    assert len(areas) == int(r.headers["X-Mask-Count"]) and areas == sorted(areas)
+    assert float(r.headers["X-Mask-Area"]) == areas[int(r.headers["X-Mask-Default"])] == areas[0]
+    assert 0.05 < areas[-1] < 0.9
+    whole = len(areas) - 1  # the whole piece: the tests below erase and restore it
+    too_far = {"action": 0, "frame": 0, "clicks": clicks, "choice": 15}
+    assert_error(c.post(f"{url}/predict", json=too_far), 400)
     assert_error(c.post(f"{url}/predict", json={"action": 0, "frame": 0, "clicks": []}), 400)
     assert_error(c.post(f"{url}/predict", json={"action": 0, "frame": 0}), 422)
     assert_error(
@@ -38,11 +44,12 @@ def test_segment_predict_apply_undo_redo(ready_job: tuple[TestClient, dict]) -> 
     assert_error(c.post(f"{url}/undo", json={"action": 0, "frame": 0}), 409)
     assert_error(c.post(f"{url}/apply-all", json={"action": 0, "frame": 0}), 409)
 
-    s = c.post(f"{url}/apply", json={"action": 0, "frame": 0, "clicks": clicks, "mode": "erase"}).json()
+    apply = {"action": 0, "frame": 0, "clicks": clicks, "choice": whole}
+    s = c.post(f"{url}/apply", json={**apply, "mode": "erase"}).json()
     assert s["layers"] == 1 and s["can_undo"] and not s["can_redo"]
     erased = _alpha(c, jid)
     assert erased < 0.5 * before
-    s = c.post(f"{url}/apply", json={"action": 0, "frame": 0, "clicks": clicks, "mode": "restore"}).json()
+    s = c.post(f"{url}/apply", json={**apply, "mode": "restore"}).json()
     assert s["layers"] == 2 and _alpha(c, jid) > 0.9 * before
     s = c.post(f"{url}/undo", json={"action": 0, "frame": 0}).json()
     assert s["layers"] == 1 and s["can_redo"] and abs(_alpha(c, jid) - erased) < 1
@@ -91,9 +98,15 @@ def test_predict_rle_matches_the_png_mask_and_view_hides_the_key(ready_job: tupl
     rle = c.post(url, json={**body, "format": "rle"})
     assert rle.status_code == 200 and rle.headers["content-type"] == "application/octet-stream"
     w, h = int(rle.headers["X-Mask-Width"]), int(rle.headers["X-Mask-Height"])
-    runs = np.frombuffer(rle.content, "<u4")
-    assert int(runs.sum()) == w * h and len(rle.content) < len(png.content)
-    bits = np.repeat(np.arange(len(runs)) % 2, runs).astype(bool).reshape(h, w)
+    words = np.frombuffer(rle.content, "<u4")
+    masks = []
+    while len(words):
+        n, runs, words = int(words[0]), words[1 : 1 + int(words[0])], words[1 + int(words[0]) :]
+        assert len(runs) == n and int(runs.sum()) == w * h
+        masks.append(np.repeat(np.arange(n) % 2, runs).astype(bool).reshape(h, w))
+    assert len(masks) == int(rle.headers["X-Mask-Count"])
+    assert len(rle.content) < len(png.content) * len(masks)
+    bits = masks[int(rle.headers["X-Mask-Default"])]
     alpha = np.asarray(Image.open(io.BytesIO(png.content)))[..., 3]
     assert (bits == (alpha > 127)).mean() > 0.999
     # The original as the user sees it: no key-colour background.

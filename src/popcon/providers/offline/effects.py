@@ -51,6 +51,8 @@ EFFECT_COLORS: tuple[tuple[int, int, int], ...] = (
 )
 
 _SS = 4  # supersampling factor of sprites
+LEGIBLE = 0.5  # a particle shown below this share of its size reads as a speck of dirt
+STAR_LEGIBLE = 0.75  # a star is mostly thin points: it needs more of its size to read
 _SIZE = 1.5  # overall overlay size: emoji are tiny on screen, overlays must read at 128 px
 
 
@@ -274,7 +276,9 @@ def blit(frame: np.ndarray, spr: np.ndarray, cx: float, cy: float, opacity: floa
 def _put(frame: np.ndarray, name: str, size: float, x: float, y: float, visible: float = 1.0) -> None:
     """Draw a sprite; `visible` below 1 shrinks it (never fades it, see `_life`)."""
     size *= _SIZE * min(1.0, max(0.0, visible))
-    if size < 4:
+    # Below this a sprite is a speck, not a heart or a star: it pops in and out instead of
+    # shrinking through sizes that read as dirt beside the character once cut out and shrunk.
+    if size < max(4.0, frame.shape[0] * 0.035):
         return
     spr = sprite(name, _q(size))
     half = spr.shape[0] / 2 + 2
@@ -293,7 +297,8 @@ def _life(p: float, pop: float = 0.2, fade: float = 0.3) -> tuple[float, float]:
     scale = ease_out_back(min(1.0, p / pop)) if p < pop else 1.0
     if p > 1.0 - fade:
         scale *= smoothstep((1.0 - p) / fade)
-    return max(0.0, scale), 1.0
+    # Under half its size a particle is a crumb, not a heart or a tear: it pops instead.
+    return (scale if scale >= LEGIBLE else 0.0), 1.0
 
 
 # ---------------------------------------------------------------- effects
@@ -355,7 +360,7 @@ def _sparkles(frame: np.ndarray, t: float, a: Anchors, env: float, _: float) -> 
         for k, (x, y) in enumerate(a.hands):
             for fx, fy, off in _SPARKLE_SPOTS[k::2]:
                 tw = math.sin(2 * math.pi * (t * 2.0 + off))
-                if tw > 0:
+                if tw > 0 and tw**0.7 >= STAR_LEGIBLE:
                     _put(
                         frame,
                         "star",
@@ -369,7 +374,7 @@ def _sparkles(frame: np.ndarray, t: float, a: Anchors, env: float, _: float) -> 
     half = max(abs(a.right[0] - a.left[0]) / 2, a.head_r)
     for fx, fy, off in _SPARKLE_SPOTS:
         tw = math.sin(2 * math.pi * (t * 2.0 + off))
-        if tw <= 0:
+        if tw <= 0 or tw**0.7 < STAR_LEGIBLE:
             continue
         x = cx + fx * half * 1.05
         y = a.top[1] + fy * a.height * 0.75 - a.head_r * 0.2
@@ -463,50 +468,70 @@ ALIASES = {
 KNOWN_EFFECTS = frozenset([*EFFECTS, "lines"])
 
 
+def _silhouette(frame: np.ndarray, a: Anchors) -> tuple[np.ndarray, int, int]:
+    """The character's pixels in a box around it (what differs from the flat background the clip is
+    drawn on, read at the frame's corner), with the box's offset (x0, y0)."""
+    h, w = frame.shape[:2]
+    reach = a.height * 0.6 + a.head_r
+    x0, x1 = max(0, int(a.chest[0] - reach)), min(w, int(a.chest[0] + reach) + 1)
+    y0, y1 = max(0, int(a.top[1] - a.head_r)), min(h, int(a.feet[1] + a.head_r) + 1)
+    bg = frame[0, 0].astype(np.int16)
+    box = frame[y0:y1, x0:x1].astype(np.int16)
+    return np.abs(box - bg).max(-1) > 24, x0, y0
+
+
 def _motion_lines(frame: np.ndarray, a: Anchors, prev: Anchors | None, env: float) -> None:
-    """Speed lines trailing whatever moves fast (head sideways, body up/down, edges in a spin)."""
+    """Speed lines that grow out of the character's trailing edge (below the feet as it rises, behind
+    the head as it sways).
+
+    Why attached: lines floating beside the body read as dirt once the clip is cut out and shrunk to
+    emoji size; each line starts inside the silhouette, so it is part of the character's shape and
+    moves with it. A line too short to read as a line (a speck) is not drawn.
+    """
     if prev is None or env <= 0:
         return
     h = a.height
-    thick = max(2, round(h / 120))
-    # Vertical motion of the whole body: lines beside the body, trailing behind the motion.
+    thick = max(2, round(h / 90))
+    shortest = max(5 * thick, h * 0.05)
+    mask, ox, oy = _silhouette(frame, a)
+    if not mask.any():
+        return
+    strokes: list[tuple[tuple[int, int], tuple[int, int]]] = []
+    # Vertical motion of the whole body: lines from the trailing edge (the feet going up, the top of
+    # the head coming down), in three columns across the character.
     vy = a.feet[1] - prev.feet[1]
-    if abs(vy) > h * 0.012:
-        trail = -math.copysign(1.0, vy)
-        length = min(h * 0.25, abs(vy) * 6) * env
-        for side, edge in ((-1, a.left), (1, a.right)):
-            for k in range(3):
-                x = edge[0] + side * h * (0.07 + 0.05 * k)
-                y0 = edge[1] + trail * h * (0.05 + 0.06 * k) - (k == 1) * h * 0.05
-                cv2.line(
-                    frame,
-                    (int(x), int(y0)),
-                    (int(x), int(y0 + trail * length * (1 - 0.2 * k))),
-                    LINES,
-                    thick,
-                    cv2.LINE_AA,
-                )
-    # Sideways motion of the head (waves, sways) or of the body edges (spin).
-    for cur, old, side in ((a.head, prev.head, 0), (a.left, prev.left, -1), (a.right, prev.right, 1)):
-        vx = cur[0] - old[0]
-        if abs(vx) <= h * 0.012:
-            continue
-        trail = -math.copysign(1.0, vx)
-        length = min(h * 0.2, abs(vx) * 5) * env
-        base_x = cur[0] + trail * (a.head_r * 1.15 if side == 0 else h * 0.05)
-        if side != 0 and trail * side < 0:
-            continue  # only the edge that trails outward
-        for k in range(3):
-            y = cur[1] + (k - 1) * a.head_r * 0.35
-            x0 = base_x + trail * (k % 2) * h * 0.02
-            cv2.line(
-                frame,
-                (int(x0), int(y)),
-                (int(x0 + trail * length * (1 - 0.25 * (k % 2))), int(y)),
-                LINES,
-                thick,
-                cv2.LINE_AA,
-            )
+    length = min(h * 0.22, abs(vy) * 6) * env
+    if abs(vy) > h * 0.012 and length >= shortest:
+        down = vy < 0  # rising: the lines trail below
+        cols = np.flatnonzero(mask.any(0))
+        for q in (0.3, 0.5, 0.7):
+            x = int(cols[0] + q * (cols[-1] - cols[0]))
+            ys = np.flatnonzero(mask[:, x])
+            if not len(ys):
+                continue
+            edge = int(ys[-1] if down else ys[0])
+            step = 1 if down else -1
+            y0 = edge - step * 2 * thick  # start inside the silhouette
+            end = int(y0 + oy + step * length * (1 - 0.15 * abs(q - 0.5)))
+            strokes.append(((x + ox, y0 + oy), (x + ox, end)))
+    # Sideways motion of the head (waves, sways): lines from the head's trailing side.
+    vx = a.head[0] - prev.head[0]
+    length = min(h * 0.18, abs(vx) * 5) * env
+    if abs(vx) > h * 0.012 and length >= shortest:
+        trail = -1 if vx > 0 else 1
+        for k in (-1, 0, 1):
+            y = int(a.head[1] + k * a.head_r * 0.35) - oy
+            if not 0 <= y < mask.shape[0]:
+                continue
+            xs = np.flatnonzero(mask[y])
+            if not len(xs):
+                continue
+            edge = int(xs[0] if trail < 0 else xs[-1])
+            x0 = edge - trail * 2 * thick
+            end = int(x0 + ox + trail * length * (1 - 0.25 * abs(k)))
+            strokes.append(((x0 + ox, y + oy), (end, y + oy)))
+    for p0, p1 in strokes:
+        cv2.line(frame, p0, p1, LINES, thick, cv2.LINE_AA)
 
 
 _EFFECT_PALETTE: dict[str, tuple[tuple[int, int, int], ...]] = {

@@ -25,6 +25,7 @@ __all__ = [
     "Prepared",
     "Segmenter",
     "check_image",
+    "choices",
     "click_arrays",
     "merge_prior",
     "normalize_prior",
@@ -180,6 +181,29 @@ def merge_prior(mask: np.ndarray, prior: np.ndarray, xy: np.ndarray, positive: n
         return mask
     keep = cv2.dilate(keep.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     return np.where(keep, np.maximum(mask, prior), mask).astype(np.float32)
+
+
+def choices(
+    segmenter: Segmenter, prepared: Prepared, points: Sequence[Click], prior: np.ndarray | None = None
+) -> list[np.ndarray]:
+    """The masks the clicks may mean, smallest first. Backends that answer one click with several
+    nested masks (the part, the bigger part, the whole) offer `choices`; the rest give their one mask."""
+    multi = getattr(segmenter, "choices", None)
+    if callable(multi):
+        out: list[np.ndarray] = multi(prepared, points, prior)
+        return out
+    return [segmenter.predict(prepared, points, prior)]
+
+
+def warm(segmenter: Segmenter, prepared: Prepared, prior: np.ndarray | None, *, models: bool = False) -> None:
+    """Do ahead what the first click on a frame would otherwise wait for: a backend's `structure` of
+    the cut-out (clicks on it), with `models` also its colour models (clicks off it)."""
+    make = getattr(segmenter, "structure", None)
+    if callable(make) and prior is not None:
+        make(prepared, prior)
+    learn = getattr(segmenter, "learn", None)
+    if models and callable(learn):
+        learn(prepared)
 
 
 def prefetch(segmenter: Segmenter, frames: Sequence[np.ndarray], keys: Sequence[str]) -> threading.Thread:

@@ -12,6 +12,7 @@ background colours (alpha = projection of I - B onto F - B), so edges are soft a
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from popcon.domain.errors import InvalidInput
 from popcon.settings import Settings
 from popcon.vision.segment.base import (
     Click,
@@ -28,6 +30,7 @@ from popcon.vision.segment.base import (
     click_arrays,
     normalize_prior,
 )
+from popcon.vision.segment.parts import Structure, frame_choices, frame_structure
 from popcon.vision.segment.registry import SEGMENTERS
 
 __all__ = ["ClassicalSegmenter"]
@@ -38,10 +41,23 @@ class _Frame:
     rgb: np.ndarray  # full-res RGB uint8
     small: np.ndarray  # BGR uint8 at working scale
     scale: float
-    labels: np.ndarray  # default GrabCut labels (border = background) at working scale
-    bgd: np.ndarray  # GMMs learnt from the default labelling
-    fgd: np.ndarray
-    priors: LRUCache = field(default_factory=lambda: LRUCache(4))  # GMMs learnt from recent priors
+    key_tol: float
+    priors: LRUCache = field(default_factory=lambda: LRUCache(6))  # GMMs, structures of recent priors
+    _defaults: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def defaults(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The default GrabCut labels (border = background) at working scale and the colour models
+        learnt from them, made on first use: a click on a part of the cut-out never needs them."""
+        with self._lock:
+            if self._defaults is None:
+                labels = np.where(_bg_distance(self.small) > self.key_tol, cv2.GC_PR_FGD, cv2.GC_PR_BGD)
+                labels = labels.astype(np.uint8)
+                _border(labels, cv2.GC_BGD, 2)
+                bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+                cv2.grabCut(self.small, labels, None, bgd, fgd, 2, cv2.GC_INIT_WITH_MASK)  # type: ignore[call-overload]  # OpenCV takes None for an output array; its stubs do not
+                self._defaults = (labels, bgd, fgd)
+            return self._defaults
 
 
 @SEGMENTERS.register("classical")
@@ -82,13 +98,7 @@ class ClassicalSegmenter:
             sw, sh = max(8, round(w * scale)), max(8, round(h * scale))
             small = cv2.cvtColor(cv2.resize(rgb, (sw, sh), interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2BGR)
             small = cv2.GaussianBlur(small, (3, 3), 0.8)  # compression grain and noise make the cut ragged
-            labels = np.where(_bg_distance(small) > self.key_tol, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(
-                np.uint8
-            )
-            _border(labels, cv2.GC_BGD, 2)
-            bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
-            cv2.grabCut(small, labels, None, bgd, fgd, 2, cv2.GC_INIT_WITH_MASK)  # type: ignore[call-overload]  # OpenCV takes None for an output array; its stubs do not
-            frame = _Frame(rgb.copy(), small, scale, labels, bgd, fgd)
+            frame = _Frame(rgb.copy(), small, scale, self.key_tol)
             return Prepared(self.name, (h, w), frame, time.perf_counter() - t0)
 
         return self._cache.get_or_make(key, make)
@@ -111,6 +121,50 @@ class ClassicalSegmenter:
         )
         return models
 
+    def learn(self, prepared: Prepared) -> None:
+        """Learn the frame's default colour models now (ahead of a click off the cut-out)."""
+        prepared.data.defaults()
+
+    # -- choices ------------------------------------------------------------------------------
+    def structure(self, prepared: Prepared, prior: np.ndarray | None) -> Structure | None:
+        """The cut-out's part structure (regions, their grouping), learnt once per (frame, prior):
+        the page asks for it ahead of the first click."""
+        if prior is None:
+            return None
+        f: _Frame = prepared.data
+        raw = _alpha_plane(prior, prepared.shape)
+        key = f"parts:{raw.dtype}:" + hashlib.blake2b(raw.tobytes(), digest_size=16).hexdigest()
+
+        def make() -> Structure | None:
+            return frame_structure(f.rgb, normalize_prior(raw, prepared.shape))  # type: ignore[arg-type]
+
+        st: Structure | None = f.priors.get_or_make(key, make)
+        return st
+
+    def choices(
+        self, prepared: Prepared, points: Sequence[Click], prior: np.ndarray | None = None
+    ) -> list[np.ndarray]:
+        """Nested masks the clicks may mean, smallest first (the part, bigger parts, the whole piece).
+
+        Built from the prior's structure when every positive click lands on the prior; otherwise (a
+        click on the background, something the cut-out lost) the one colour-model cut of `predict`.
+        Only the cut-out's box is read at full resolution: a click costs tens of ms, not a frame copy."""
+        h, w = prepared.shape
+        xy, pos = click_arrays(points, (h, w))
+        if prior is not None and pos.any():
+            raw = _alpha_plane(prior, (h, w))
+            ix, iy = xy[pos, 0].round().astype(int), xy[pos, 1].round().astype(int)
+            solid = 127 if raw.dtype == np.uint8 else 0.5
+            if (raw[iy, ix] > solid).all():
+                st = self.structure(prepared, raw)
+                if st is not None:
+                    x0, y0, x1, y1 = st.box
+                    crop = normalize_prior(raw[y0:y1, x0:x1], (y1 - y0, x1 - x0))
+                    masks = frame_choices(st, crop, (h, w), xy, pos)  # type: ignore[arg-type]
+                    if masks:
+                        return masks
+        return [self.predict(prepared, points, prior)]
+
     # -- predict -------------------------------------------------------------------------------
     def predict(
         self, prepared: Prepared, points: Sequence[Click], prior: np.ndarray | None = None
@@ -125,14 +179,14 @@ class ClassicalSegmenter:
         sh, sw = f.small.shape[:2]
         sxy = xy * np.float32(f.scale)
         if p is None:
-            labels = f.labels.copy()
+            labels = f.defaults()[0].copy()
             labels[labels == cv2.GC_FGD] = cv2.GC_PR_FGD
             _border(labels, cv2.GC_BGD, 2)
             p_small = None
         else:
             p_small = cv2.resize(p, (sw, sh), interpolation=cv2.INTER_AREA)
             labels = np.where(p_small > 0.5, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)
-            _add_default_regions(labels, f.labels, sxy, pos, p_small)
+            _add_default_regions(labels, f.defaults()[0], sxy, pos, p_small)
         _flood_negatives(f.small, labels, sxy, pos, self.flood_tol)
         r = max(1, round(self.disc * f.scale))
         for (x, y), positive in zip(sxy, pos, strict=True):
@@ -144,7 +198,7 @@ class ClassicalSegmenter:
         if not ((labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)).any():
             return np.zeros((h, w), np.float32)
         if p_small is None:
-            bgd, fgd = f.bgd.copy(), f.fgd.copy()
+            bgd, fgd = (m.copy() for m in f.defaults()[1:])
         else:
             bgd, fgd = (m.copy() for m in self._prior_models(f, p_small))
         cv2.grabCut(f.small, labels, None, bgd, fgd, self.iterations, cv2.GC_EVAL)  # type: ignore[call-overload]  # OpenCV takes None for an output array; its stubs do not
@@ -156,6 +210,16 @@ class ClassicalSegmenter:
             keep = cv2.dilate(keep.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
             alpha = np.where(keep, np.maximum(p, alpha), alpha)
         return alpha
+
+
+def _alpha_plane(prior: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """The prior's alpha plane as given (no copy, no conversion), checked against the frame size."""
+    p = np.asarray(prior)
+    if p.ndim == 3:
+        p = p[..., -1]
+    if p.shape != shape:
+        raise InvalidInput(f"prior mask is {p.shape[1]}x{p.shape[0]}, image is {shape[1]}x{shape[0]}")
+    return p
 
 
 def _bg_distance(small_bgr: np.ndarray) -> np.ndarray:

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Response
 from fastapi.concurrency import run_in_threadpool
 from PIL import Image
 
-from popcon.domain.errors import Conflict
-from popcon.usecases.refine import Click, RefineService, clicks_of, require_editable
+from popcon.domain.errors import Conflict, InvalidInput
+from popcon.usecases.refine import Click, RefineService, clicks_of, default_choice, require_editable
 from popcon.web.deps import JobDep, Svc
 from popcon.web.schemas import (
     ApplyAllRequest,
@@ -35,8 +35,8 @@ def _clicks(req: PredictRequest) -> list[Click]:
 
 @router.post("/jobs/{job_id}/segment/prepare", status_code=202)
 def prepare(svc: Svc, job: JobDep, body: FrameRef) -> dict[str, int]:
-    """Start computing every frame's embedding of the action in the background."""
-    return {"queued": _refine(svc).prepare_action(job, body.action)}
+    """Prepare the frame on screen and the next ones in the background (a first click finds them ready)."""
+    return {"queued": _refine(svc).prepare_action(job, body.action, body.frame)}
 
 
 @router.post(
@@ -45,25 +45,33 @@ def prepare(svc: Svc, job: JobDep, body: FrameRef) -> dict[str, int]:
     responses={200: {"content": {"image/png": {}}, "description": "mask in the alpha channel"}},
 )
 async def predict(svc: Svc, job: JobDep, body: PredictRequest) -> Response:
-    """The mask the clicks select. png: a PNG whose alpha is the mask (white elsewhere), ready to tint;
-    rle: run lengths of the mask above 0.5, a few kB the page draws without decoding an image."""
+    """What the clicks select: the part under them, the bigger parts, the whole piece (smallest first).
+    png: a PNG whose alpha is one choice's mask (white elsewhere), ready to tint; rle: every choice as
+    run lengths of the mask above 0.5, a few kB the page draws and cycles without decoding an image."""
     refine = _refine(svc)
     k = refine.key(job, body.action, body.frame)
     t0 = time.perf_counter()
-    mask = await run_in_threadpool(refine.predict, k, _clicks(body), body.mode)
+    masks = await run_in_threadpool(refine.choices, k, _clicks(body), body.mode)
     seg_ms = (time.perf_counter() - t0) * 1000
-    area = float((mask > 0.5).mean())
+    first = default_choice(body.mode, len(masks))
+    if body.choice is not None and body.choice >= len(masks):
+        raise InvalidInput(f"choice {body.choice} does not exist: these clicks have {len(masks)}")
+    shown = first if body.choice is None else body.choice
+    mask = masks[shown]
+    areas, runs = await run_in_threadpool(_measure, masks, body.format == "rle")
     # Server-Timing: the segmenter's share of a click, so the page (and bench/click_preview.py) can tell
     # it apart from transport and drawing.
     headers = {
-        "X-Mask-Area": f"{area:.4f}",
+        "X-Mask-Area": f"{areas[shown]:.4f}",
+        "X-Mask-Count": str(len(masks)),
+        "X-Mask-Areas": ",".join(f"{a:.4f}" for a in areas),
+        "X-Mask-Default": str(first),
         "Cache-Control": "no-store",
         "Server-Timing": f"segment;dur={seg_ms:.1f}",
     }
     if body.format == "rle":
         h, w = mask.shape
         headers |= {"X-Mask-Width": str(w), "X-Mask-Height": str(h)}
-        runs = mask_runs(mask > 0.5).tobytes()
         return Response(runs, media_type="application/octet-stream", headers=headers)
 
     def encode() -> bytes:
@@ -74,6 +82,17 @@ async def predict(svc: Svc, job: JobDep, body: PredictRequest) -> Response:
         return buf.getvalue()
 
     return Response(await run_in_threadpool(encode), media_type="image/png", headers=headers)
+
+
+def _measure(masks: list[np.ndarray], rle: bool) -> tuple[list[float], bytes]:
+    """Each choice's selected pixels, its share of the frame and (for rle) its runs: a count of runs,
+    then the runs, one choice after the other."""
+    chosen = [m > 0.5 for m in masks]
+    parts = []
+    for b in chosen if rle else []:
+        runs = mask_runs(b)
+        parts += [np.array([len(runs)], "<u4").tobytes(), runs.tobytes()]
+    return [float(b.mean()) for b in chosen], b"".join(parts)
 
 
 def mask_runs(mask: np.ndarray) -> np.ndarray:
@@ -93,7 +112,7 @@ async def apply(svc: Svc, job: JobDep, body: ApplyRequest) -> EditState:
     require_editable(job)
     refine = _refine(svc)
     k = refine.key(job, body.action, body.frame)
-    return EditState(**await run_in_threadpool(refine.apply, k, _clicks(body), body.mode))
+    return EditState(**await run_in_threadpool(refine.apply, k, _clicks(body), body.mode, None, body.choice))
 
 
 @router.get("/jobs/{job_id}/segment/state", response_model=EditState)

@@ -25,7 +25,11 @@ async function render() {
   document.querySelectorAll("[data-nav]").forEach((a) => a.classList.toggle("active", hit && a.dataset.nav === hit[1]));
   if (!hit) {
     root.innerHTML = "";
-    root.append(Object.assign(document.createElement("div"), { className: "wrap empty", textContent: "Page not found." }));
+    const box = document.createElement("div");
+    box.className = "wrap";
+    box.innerHTML = '<div class="panel empty" id="not-found"><div class="big-icon">🧭</div><h1>Page not found</h1><p class="msg"></p><a class="btn primary" href="/create" data-link>Make a set</a> <a class="btn" href="/jobs" data-link>My jobs</a></div>';
+    box.querySelector(".msg").textContent = `There is no page at ${path}.`;
+    root.append(box);
     return;
   }
   const [re, name, load] = hit;

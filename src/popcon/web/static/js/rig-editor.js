@@ -78,6 +78,8 @@ export function mountRigEditor(host, { imageUrl, detected, rig, onChange }) {
       for (const [k, [fx, fy]] of Object.entries(TEMPLATE)) if (!cur.joints[k]) cur.joints[k] = [fx * W, fy * H];
       cur.has_arms = true; cur.has_legs = true; cur.confidence = 1; cur.note = null;
     });
+    // The button hides once joints exist: keyboard focus moves to the first joint to place, not the page.
+    overlay.querySelector("[data-joint]")?.focus();
   }
 
   function shown(name) {

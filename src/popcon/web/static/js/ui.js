@@ -109,3 +109,14 @@ export function pageHead(title, subtitle, ...right) {
   return h("div", { class: "page-head" },
     h("div", { class: "grow" }, h("h1", {}, title), subtitle ? h("p", {}, subtitle) : null), ...right);
 }
+
+// "1 file", "2 files": counts read as words, never "1 files".
+export function plural(n, one, many = `${one}s`) {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+// Text shortened to `max` characters says so: an ellipsis, never a silent cut (the full text goes in a title).
+export function clip(text, max) {
+  const s = String(text);
+  return s.length > max ? `${s.slice(0, max - 1).trimEnd()}…` : s;
+}

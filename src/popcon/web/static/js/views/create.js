@@ -5,6 +5,7 @@ import { h, pageHead, fieldError, fmtBytes, showError } from "../ui.js";
 import { mountRigEditor } from "../rig-editor.js";
 
 const DEFAULT_ACTIONS = ["wave", "jump", "laugh", "love"];
+const PROMPT_MAX = 2000; // the server's limit on a character description (routes/jobs.py)
 
 export async function render(root) {
   const [presets, platforms, config] = await Promise.all([get("/actions"), get("/platforms"), get("/config")]);
@@ -34,7 +35,7 @@ export async function render(root) {
 
   // ---- 1. character --------------------------------------------------------------------------
   const charPanel = h("section", { class: "panel", id: "character" });
-  const srcSeg = h("div", { class: "seg", role: "tablist" },
+  const srcSeg = h("div", { class: "seg", role: "group", "aria-label": "Character source" },
     h("button", { type: "button", "data-source": "upload", "aria-pressed": "true", onclick: () => setSource("upload") }, "Upload image"),
     h("button", { type: "button", "data-source": "prompt", "aria-pressed": "false", onclick: () => setSource("prompt") }, "Generate from prompt"));
   charPanel.append(h("div", { class: "step-title" }, h("span", { class: "step-num" }, "1"), h("h2", {}, "Character"), h("span", { class: "aside src" }, srcSeg)));
@@ -97,9 +98,18 @@ export async function render(root) {
           onChange: (rig) => { state.rig = rig; state.key = newKey(); } });
       }
     } else {
-      const ta = h("textarea", { id: "prompt", rows: 4, placeholder: "e.g. a chubby orange cat in a green hoodie, big eyes, full body", maxlength: 2000 });
+      // No maxlength: a browser would cut a long paste silently. The counter says how long it is and
+      // the form says what to do when it is over the server's limit.
+      const ta = h("textarea", { id: "prompt", rows: 4, placeholder: "e.g. a chubby orange cat in a green hoodie, big eyes, full body", "aria-describedby": "prompt-count" });
       ta.value = state.prompt;
-      ta.addEventListener("input", () => { state.prompt = ta.value; renderSummary(); });
+      const count = h("span", { class: "small muted", id: "prompt-count", "aria-live": "polite" });
+      const showCount = () => {
+        const n = state.prompt.trim().length;
+        count.textContent = n > PROMPT_MAX ? `${n} characters: shorten it to ${PROMPT_MAX}` : `${n} / ${PROMPT_MAX} characters`;
+        count.classList.toggle("err", n > PROMPT_MAX);
+      };
+      showCount();
+      ta.addEventListener("input", () => { state.prompt = ta.value; showCount(); renderSummary(); });
       const ref = h("input", { type: "file", id: "reference-input", accept: "image/*", hidden: true });
       ref.addEventListener("change", () => {
         const f = ref.files[0];
@@ -112,7 +122,7 @@ export async function render(root) {
         h("div", { class: "img plain" }, state.referenceUrl ? h("img", { src: state.referenceUrl, alt: "reference" }) : h("div", { class: "placeholder" }, "Optional reference image")),
         h("div", { class: "cap" }, h("span", {}, "Reference"), state.reference ? h("button", { class: "btn small ghost", type: "button", onclick: () => { state.reference = null; state.referenceUrl = null; renderCharacter(); } }, "Remove") : ""));
       charBody.append(h("div", { class: "char-grid" },
-        h("div", {}, h("label", { class: "field" }, h("span", {}, "Describe your character"), ta),
+        h("div", {}, h("label", { class: "field" }, h("span", {}, "Describe your character"), ta), count,
           h("div", { class: "field" }, h("span", {}, "Reference image (optional: keeps the look of an existing character)"),
             h("label", { class: "btn small", for: "reference-input" }, ref, state.reference ? `Change (${state.reference.name.slice(0, 28)})` : "Choose a reference image")),
           config.offline ? h("p", { class: "muted small" }, "Offline mode: the character is drawn by the built-in procedural generator.") : null),
@@ -237,7 +247,25 @@ export async function render(root) {
     renderActions();
   }
 
+  // Re-rendering a list replaces its controls: put keyboard focus back on the one the user was on
+  // (found by its data attribute), so the next Tab continues from there, not from the top of the page.
+  function refocus(container, attr, draw) {
+    const active = document.activeElement;
+    const inside = active && container.contains(active) ? active.closest(`[${attr}]`) : null;
+    const value = inside ? inside.getAttribute(attr) : null;
+    const onBox = inside && active.matches("input");
+    draw();
+    if (value === null) return;
+    const card = container.querySelector(`[${attr}="${CSS.escape(value)}"]`);
+    const target = onBox || !card ? container.querySelector(`input[${attr.replace("-card", "")}="${CSS.escape(value)}"]`) : card.querySelector("input") || card;
+    if (target) target.focus();
+  }
+
   function renderActions() {
+    refocus(grid, "data-action-card", drawActions);
+  }
+
+  function drawActions() {
     grid.innerHTML = "";
     for (const p of [...presets, ...state.customs]) {
       const on = state.selected.has(p.id);
@@ -309,6 +337,10 @@ export async function render(root) {
   wrap.append(platPanel);
 
   function renderPlatforms() {
+    refocus(plats, "data-platform-card", drawPlatforms);
+  }
+
+  function drawPlatforms() {
     plats.innerHTML = "";
     for (const p of platforms) {
       const on = state.platforms.has(p.id);
@@ -337,6 +369,7 @@ export async function render(root) {
   function ready() {
     if (state.source === "upload" && !state.file) return "Add a character image";
     if (state.source === "prompt" && !state.prompt.trim()) return "Describe your character";
+    if (state.source === "prompt" && state.prompt.trim().length > PROMPT_MAX) return `Shorten the description to ${PROMPT_MAX} characters`;
     if (!state.selected.size) return "Pick at least one action";
     if (!state.platforms.size) return "Pick a platform";
     return "";

@@ -2,7 +2,7 @@
 // and the choice at awaiting_refinement: refine backgrounds or finish without refining.
 import { API, get, post } from "../api.js";
 import { navigate } from "../app.js";
-import { badge, fmtDuration, h, parseTime, platformLabel, platformNames, showError, statusLabel, toast } from "../ui.js";
+import { badge, clip, fmtDuration, h, parseTime, platformLabel, platformNames, plural, showError, statusLabel, toast } from "../ui.js";
 
 const STAGES = [
   ["generating_character", "Character"], ["generating_poses", "Poses"], ["animating", "Animate"],
@@ -19,6 +19,7 @@ export async function render(root, jobId) {
   let finishing = false;
   let sawExport = false; // an export ran while this page was open: show its results when it ends
   const logLines = [];
+  const exportState = new Map(); // platform -> {state, done, total, what}, from the export events
   history.forEach(noteEvent); // the activity so far, kept by the server: a reload loses nothing
 
   const wrap = h("div", { class: "wrap" });
@@ -27,13 +28,25 @@ export async function render(root, jobId) {
   const trackerPanel = h("section", { class: "panel" });
   const callout = h("div");
   const cards = h("div", { class: "cards", id: "action-cards" });
-  const log = h("div", { class: "log" });
+  // Focusable (it scrolls): keyboard users reach and scroll the activity log too.
+  const log = h("div", { class: "log", role: "log", tabindex: "0", "aria-label": "Activity log" });
   const logBox = h("section", { class: "activity", hidden: true }, h("h3", { class: "muted small" }, "Activity"), log);
   wrap.append(h("div", { class: "crumb" }, h("a", { href: "/jobs", "data-link": "" }, "My jobs"), " / ", jobId), head, trackerPanel, callout, cards, logBox);
 
   function stageIndex(status) {
     if (status === "completed_with_errors") return ORDER.indexOf("completed");
     return ORDER.indexOf(status);
+  }
+
+  // Actions run their stages in parallel and the job's own status moves on only when the slowest one
+  // does: while it runs, the step shown is where the least advanced unfinished action is (at least the
+  // job's own), so the header never says "Poses" while every action is cutting out.
+  const ACTION_STAGE = { posing: "generating_poses", animating: "animating", extracting: "extracting", matting: "matting" };
+  function liveStage(j) {
+    const own = stageIndex(j.status);
+    if (j.resting || !["generating_poses", "animating", "extracting", "matting"].includes(j.status)) return own;
+    const busy = j.actions.map((a) => ACTION_STAGE[a.status]).filter(Boolean).map((k) => ORDER.indexOf(k));
+    return busy.length ? Math.max(own, Math.min(...busy)) : own;
   }
 
   function renderAll() {
@@ -47,13 +60,13 @@ export async function render(root, jobId) {
     }
     // Resume of a failed or canceled job lives in the callout below (one button, not two).
     if (j.exported.length) buttons.push(h("a", { class: "btn", href: `/results/${j.id}`, "data-link": "" }, "Results"));
-    head.append(h("div", { class: "grow" }, h("h1", {}, j.prompt ? `“${j.prompt.slice(0, 60)}”` : "Your emoji set"),
+    head.append(h("div", { class: "grow" }, h("h1", { title: j.prompt || null }, j.prompt ? `“${clip(j.prompt, 60)}”` : "Your emoji set"),
       h("div", { class: "row", style: { marginTop: "6px" } }, h("span", { id: "job-status" }, badge(j.status)),
-        h("span", { class: "muted small" }, `${j.actions.length} actions · ${j.platforms.map((p) => platformLabel(names, p)).join(", ")}`))), ...buttons);
+        h("span", { class: "muted small" }, `${plural(j.actions.length, "action")} · ${j.platforms.map((p) => platformLabel(names, p)).join(", ")}`))), ...buttons);
 
     // tracker
     trackerPanel.innerHTML = "";
-    const cur = stageIndex(j.status);
+    const cur = liveStage(j);
     const failed = j.status === "failed" || j.status === "canceled";
     const tracker = h("div", { class: "tracker" });
     let failAt = -1;
@@ -93,8 +106,9 @@ export async function render(root, jobId) {
         h("a", { class: "btn primary big", id: "refine", href: `/refine/${j.id}`, "data-link": "" }, "Refine backgrounds"),
         h("button", { class: "btn big", id: "finish", onclick: finish }, "Finish without refining")));
     } else if (j.status === "exporting" || finishing) {
-      callout.append(h("div", { class: "callout" }, h("div", { class: "spinner" }),
-        h("div", { class: "grow" }, h("h2", {}, "Packaging your set…"), h("p", {}, "Encoding, fitting the size budget and validating every file."))));
+      callout.append(h("div", { class: "callout", id: "export-progress" }, h("div", { class: "spinner" }),
+        h("div", { class: "grow" }, h("h2", {}, "Packaging your set…"), h("p", {}, "Encoding, fitting the size budget and validating every file."),
+          exportRows(j))));
     } else if (j.status === "completed" || j.status === "completed_with_errors") {
       callout.append(h("div", { class: "callout" },
         h("div", { class: "grow" }, h("h2", {}, j.status === "completed" ? "Your set is ready 🎉" : "Your set is ready, with some errors"),
@@ -208,11 +222,47 @@ export async function render(root, jobId) {
     };
   }
 
+  // One row per platform: waiting, a bar with the file being written, done or failed.
+  function exportRows(j) {
+    return h("ul", { class: "export-rows" }, j.platforms.map((p) => {
+      const e = exportState.get(p) || { state: j.exported.includes(p) ? "done" : "waiting", done: 0, total: 0, what: "" };
+      const pct = e.state === "done" ? 100 : e.total ? Math.round((100 * e.done) / e.total) : 0;
+      const text = e.state === "done" ? "done" : e.state === "failed" ? `failed: ${e.what}` : e.state === "waiting" ? "waiting"
+        : e.total ? `${e.done} of ${e.total} steps · ${e.what}` : "starting";
+      return h("li", { "data-export-platform": p, "data-state": e.state },
+        h("span", { class: "name" }, platformLabel(names, p)),
+        h("div", { class: "bar", role: "progressbar", "aria-label": `${platformLabel(names, p)} export`, "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": String(pct) },
+          h("i", { style: { width: `${pct}%` } })),
+        h("span", { class: "small muted what" }, text));
+    }));
+  }
+
+  function noteExport(ev) {
+    const m = /^(\S+) (\d+)\/(\d+) (.*)$/.exec(ev.message || "");
+    if (ev.status === "progress" && m) {
+      exportState.set(m[1], { state: "running", done: Number(m[2]), total: Number(m[3]), what: m[4] });
+      return true;
+    }
+    const [platform, ...rest] = (ev.message || "").split(": ");
+    if (ev.status === "running") exportState.set(platform, { state: "running", done: 0, total: 0, what: "" });
+    else if (ev.status === "done" || ev.status === "failed" || ev.status === "canceled") {
+      exportState.set(platform, { state: ev.status, done: 1, total: 1, what: rest.join(": ") });
+    }
+    return false;
+  }
+
   function noteEvent(ev) {
     if (ev.kind === "log" && (ev.status === "idle" || ev.status === "info")) return;
+    // Per-file export steps move the bars; the log keeps the platform's start and end only.
+    if (ev.kind === "export" && noteExport(ev)) { if (!closed && job) updateExportRows(); return; }
     const t = new Date(ev.at * 1000).toLocaleTimeString();
     const who = ev.action_id ? `${ev.action_id}: ` : "";
     logLines.push(`${t}  ${ev.kind} ${who}${statusLabel(ev.status)}${ev.message ? " · " + ev.message : ""}`);
+  }
+
+  function updateExportRows() {
+    const box = document.querySelector("#export-progress .export-rows");
+    if (box) box.replaceWith(exportRows(job));
   }
 
   function startPolling() {

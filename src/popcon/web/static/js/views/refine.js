@@ -3,7 +3,7 @@
 import { API, get, post } from "../api.js";
 import { navigate } from "../app.js";
 import { SegmentCanvas } from "../segment-canvas.js";
-import { h, platformLabel, platformNames, showError, toast } from "../ui.js";
+import { h, platformLabel, platformNames, plural, showError, toast } from "../ui.js";
 
 const MODES = [["keep", "Keep only"], ["erase", "Erase"], ["restore", "Restore"]];
 
@@ -20,7 +20,7 @@ export async function render(root, jobId) {
       h("a", { class: "btn primary", href: `/job/${jobId}`, "data-link": "" }, "Back to the job")));
     return;
   }
-  const st = { action: actions[0].index, frame: 0, info: null, mode: "erase", backdrop: "checker", version: Date.now(), edit: null, busy: false, predictAbort: null };
+  const st = { action: actions[0].index, frame: 0, info: null, mode: "erase", backdrop: "checker", version: Date.now(), edit: null, busy: false, predictAbort: null, choices: [], choice: 0 };
 
   // ---- layout ---------------------------------------------------------------------------
   const finishBtn = h("button", { class: "btn primary", id: "finish-export", onclick: finish }, "Finish & export");
@@ -41,6 +41,8 @@ export async function render(root, jobId) {
   const redoBtn = h("button", { class: "btn small", id: "redo", title: "Redo (Ctrl+Shift+Z)", onclick: () => step(1) }, "↷ Redo");
   const clearBtn = h("button", { class: "btn small", id: "clear-points", title: "Clear points (Esc)", onclick: clearPoints }, "Clear");
   const applyBtn = h("button", { class: "btn small primary", id: "apply-edit", title: "Apply (Enter)", onclick: applyEdit, disabled: true }, "Apply edit");
+  // One click may mean the part under it, a bigger part or the whole piece: the user cycles through them.
+  const choiceBtn = h("button", { class: "btn small", id: "cycle-choice", type: "button", title: "Next choice: smaller or bigger part (C; Shift+C goes back)", onclick: () => cycleChoice(1), disabled: true }, "Part ⟳");
   const bgSeg = h("div", { class: "seg", role: "group", "aria-label": "Backdrop" },
     ["checker", "light", "dark"].map((b) => {
       const name = { checker: "Checkerboard backdrop", light: "Light backdrop", dark: "Dark backdrop" }[b];
@@ -55,11 +57,11 @@ export async function render(root, jobId) {
     h("button", { class: "btn small", onclick: () => setZoom(seg.fitZoom()), "aria-label": "Zoom to fit" }, "Fit"));
   const origToggle = h("button", { class: "btn small only-phone", "aria-label": "Show the original frame", onclick: () => stage.classList.toggle("show-original") }, "Original");
   const toolbar = h("div", { class: "toolbar" }, modeSeg, pointBtn, h("span", { class: "sep" }), undoBtn, redoBtn, clearBtn,
-    h("span", { class: "spacer" }), applyBtn);
+    h("span", { class: "spacer" }), choiceBtn, applyBtn);
 
   const segVp = h("div", { class: "viewport", id: "seg-viewport" });
   const origVp = h("div", { class: "viewport", id: "orig-viewport" });
-  const maskInfo = h("span", { class: "muted", id: "mask-info" });
+  const maskInfo = h("span", { class: "muted", id: "mask-info", role: "status", "aria-live": "polite" });
   const frameLabel = h("span", { class: "muted", id: "frame-label" });
   const frameNote = h("div", { class: "small muted", id: "frame-note" });
   const stage = h("div", { class: "stage" },
@@ -99,7 +101,6 @@ export async function render(root, jobId) {
     st.frame = 0;
     renderActions();
     st.info = await get(`/jobs/${jobId}/actions/${index}/frames`);
-    post(`/jobs/${jobId}/segment/prepare`, { action: index, frame: 0 }).catch(() => {}); // warm the embeddings
     renderThumbs();
     // The action has more source frames than a platform file may play: say how many each one keeps.
     const plays = Object.entries(st.info.export_frames || {});
@@ -131,7 +132,10 @@ export async function render(root, jobId) {
 
   async function openFrame(i, fit = false) {
     st.frame = i;
+    // Prepare this frame and the next few on the server while the user looks at this one.
+    post(`/jobs/${jobId}/segment/prepare`, { action: st.action, frame: i }).catch(() => {});
     seg.clearPoints();
+    st.choices = [];
     frameLabel.textContent = `frame ${i + 1} of ${st.info.frame_count}`;
     thumbs.querySelectorAll("button").forEach((b) => b.setAttribute("aria-current", String(Number(b.dataset.frame) === i)));
     const tb = thumbs.querySelector(`[data-frame="${i}"]`);
@@ -153,6 +157,7 @@ export async function render(root, jobId) {
     st.edit = await get(`/jobs/${jobId}/segment/state?action=${st.action}&frame=${i}`);
     updateButtons();
     maskInfo.textContent = "";
+    frameLabel.dataset.shown = String(i); // the frame, its cut-out and its edit state are on screen
   }
 
   async function reloadFrame() {
@@ -194,8 +199,35 @@ export async function render(root, jobId) {
   function clearPoints() {
     if (st.predictAbort) st.predictAbort.abort();
     seg.clearPoints();
+    st.choices = [];
     maskInfo.textContent = "";
+    delete maskInfo.dataset.ready;
     updateButtons();
+  }
+
+  function choiceName(i, n) {
+    if (n === 1) return "selection";
+    if (i === 0) return "part";
+    return i === n - 1 ? "whole piece" : "bigger part";
+  }
+
+  function showChoice(i) {
+    const c = st.choices[i];
+    if (!c) return;
+    st.choice = i;
+    seg.setMaskRuns(c.runs, c.width, c.height);
+    const n = st.choices.length;
+    maskInfo.textContent = `${choiceName(i, n)}${n > 1 ? ` (${i + 1} of ${n})` : ""}: ${(c.area * 100).toFixed(1)}% of the frame`;
+    maskInfo.dataset.choice = String(i);
+    maskInfo.dataset.choices = String(n);
+    choiceBtn.textContent = n > 1 ? `Part ${i + 1}/${n} ⟳` : "Part ⟳";
+    updateButtons();
+  }
+
+  function cycleChoice(delta) {
+    const n = st.choices.length;
+    if (n < 2) return;
+    showChoice((st.choice + delta + n) % n);
   }
 
   function updateButtons() {
@@ -204,6 +236,7 @@ export async function render(root, jobId) {
     redoBtn.disabled = !e.can_redo || st.busy;
     applyBtn.disabled = !seg.points.length || st.busy;
     clearBtn.disabled = !seg.points.length;
+    choiceBtn.disabled = st.choices.length < 2;
     applyAllBtn.disabled = st.busy || !(e.layers > 0);
     finishBtn.disabled = st.busy;
   }
@@ -220,13 +253,20 @@ export async function render(root, jobId) {
         body: JSON.stringify({ action: st.action, frame: st.frame, clicks: seg.points, mode: st.mode, format: "rle" }),
       });
       if (!res.ok) { const b = await res.json().catch(() => ({})); throw new Error(b.detail || res.statusText); }
-      const area = Number(res.headers.get("X-Mask-Area") || 0);
+      const areas = (res.headers.get("X-Mask-Areas") || "0").split(",").map(Number);
       const w = Number(res.headers.get("X-Mask-Width")), hgt = Number(res.headers.get("X-Mask-Height"));
-      const runs = new Uint32Array(await res.arrayBuffer()); // little-endian on every browser platform
+      const words = new Uint32Array(await res.arrayBuffer()); // little-endian on every browser platform
       if (ctl.signal.aborted) return;
+      // Each choice: its count of runs, then the runs.
+      const choices = [];
+      for (let at = 0; at < words.length;) {
+        const n = words[at];
+        choices.push({ runs: words.subarray(at + 1, at + 1 + n), width: w, height: hgt, area: areas[choices.length] || 0 });
+        at += 1 + n;
+      }
+      st.choices = choices;
       seg.segmentMs = Number((/segment;dur=([\d.]+)/.exec(res.headers.get("Server-Timing") || "") || [])[1]);
-      seg.setMaskRuns(runs, w, hgt);
-      maskInfo.textContent = `selected ${(area * 100).toFixed(1)}% of the frame`;
+      showChoice(Math.min(choices.length - 1, Number(res.headers.get("X-Mask-Default") || 0)));
       maskInfo.dataset.ready = "1";
     } catch (err) {
       if (err.name !== "AbortError") { maskInfo.textContent = ""; showError(err); }
@@ -237,8 +277,10 @@ export async function render(root, jobId) {
     if (!seg.points.length || st.busy) return;
     st.busy = true; updateButtons();
     try {
-      st.edit = await post(`/jobs/${jobId}/segment/apply`, { action: st.action, frame: st.frame, clicks: seg.points, mode: st.mode });
+      const choice = st.choices.length ? st.choice : null;
+      st.edit = await post(`/jobs/${jobId}/segment/apply`, { action: st.action, frame: st.frame, clicks: seg.points, mode: st.mode, choice });
       seg.clearPoints();
+      st.choices = [];
       maskInfo.textContent = "";
       await reloadFrame();
       markEdited(st.edit.layers > 0);
@@ -290,7 +332,7 @@ export async function render(root, jobId) {
         };
       });
       allBar.style.width = "100%";
-      allStatus.textContent = `applied to ${started.frames} more frames`;
+      allStatus.textContent = `applied to ${plural(started.frames, "more frame", "more frames")}`;
       allStatus.dataset.done = "1";
       st.info = await get(`/jobs/${jobId}/actions/${st.action}/frames`);
       st.version = Date.now();
@@ -317,6 +359,7 @@ export async function render(root, jobId) {
     else if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "y") { e.preventDefault(); step(1); }
     else if (e.key === "Enter" && seg.points.length) { e.preventDefault(); applyEdit(); }
     else if (e.key === "Escape") clearPoints();
+    else if (e.key.toLowerCase() === "c" && !e.ctrlKey && !e.metaKey && !e.altKey && st.choices.length > 1) { e.preventDefault(); cycleChoice(e.shiftKey ? -1 : 1); }
     else if (!e.ctrlKey && !e.metaKey && !e.altKey) {
       const m = { k: "keep", e: "erase", r: "restore" }[e.key.toLowerCase()];
       if (m) setMode(m);

@@ -1,7 +1,7 @@
 // Results: every emoji animated on a light and a dark chat background, the validator's verdict per
 // file, a full-size preview modal, and downloads per file and per platform ZIP.
 import { get } from "../api.js";
-import { fmtBytes, h, pageHead, showError } from "../ui.js";
+import { fmtBytes, h, pageHead, plural, showError } from "../ui.js";
 
 export async function render(root, jobId) {
   const [job, exports] = await Promise.all([get(`/jobs/${jobId}`), get(`/jobs/${jobId}/exports`)]);
@@ -21,7 +21,7 @@ export async function render(root, jobId) {
   for (const ex of exports) {
     const panel = h("section", { class: "panel", "data-platform": ex.platform });
     panel.append(h("div", { class: "export-head" },
-      h("div", { class: "grow" }, h("h2", { style: { margin: 0 } }, ex.name), h("div", { class: "muted small" }, `${ex.files.length} files · ZIP ${fmtBytes(ex.zip_bytes)}`)),
+      h("div", { class: "grow" }, h("h2", { style: { margin: 0 } }, ex.name), h("div", { class: "muted small" }, `${plural(ex.files.length, "file")} · ZIP ${fmtBytes(ex.zip_bytes)}`)),
       h("a", { class: "btn primary", href: ex.zip_url, download: "", id: `zip-${ex.platform}` }, "⬇ Download ZIP")));
     if (ex.warnings.length) panel.append(h("div", { class: "warnings", role: "note" }, h("b", {}, "Before you submit"), h("ul", {}, ex.warnings.map((w) => h("li", {}, w)))));
     const grid = h("div", { class: "emoji-grid" });
@@ -34,7 +34,7 @@ export async function render(root, jobId) {
         h("div", { class: "info" },
           h("div", { class: "top" }, h("b", {}, f.name), f.label ? h("span", { class: "muted" }, f.label) : null,
             verdict(f)),
-          h("div", { class: "muted small" }, [f.frames ? `${f.frames} frames` : null, f.seconds ? `${f.seconds}s × ${f.loops || "∞"}` : null, fmtBytes(f.bytes)].filter(Boolean).join(" · ")),
+          h("div", { class: "muted small" }, [f.frames ? plural(f.frames, "frame") : null, f.seconds ? `${f.seconds}s × ${f.loops || "∞"}` : null, fmtBytes(f.bytes)].filter(Boolean).join(" · ")),
           f.problems.length ? h("div", { class: "err" }, f.problems.join("; ")) : null,
           h("div", { class: "row" }, h("a", { class: "btn small", href: f.url, download: f.name }, "Download"))));
       card.querySelector(".pair").addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); openModal(f, src, ex.name); } });
@@ -50,9 +50,9 @@ export async function render(root, jobId) {
     const total = list.reduce((n, e) => n + e.files.length, 0);
     const bad = total - list.reduce((n, e) => n + e.files.filter((f) => f.valid).length, 0);
     const warned = list.filter((e) => e.warnings.length).map((e) => e.name);
-    const files = bad ? `${bad} of ${total} files need attention` : `${total} files, each passes the file rules`;
+    const files = bad ? `${bad} of ${plural(total, "file")} ${bad === 1 ? "needs" : "need"} attention` : `${plural(total, "file")}, each passes the file rules`;
     if (warned.length) return `${files} · not ready to submit to ${warned.join(", ")} yet: see the notes below`;
-    return bad ? files : `${total} files · all pass the platform rules`;
+    return bad ? files : `${plural(total, "file")} · ${total === 1 ? "passes" : "all pass"} the platform rules`;
   }
 
   function media(name, src, alt) {
