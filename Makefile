@@ -74,7 +74,12 @@ node_modules/.installed: package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-test: lint system-deps $(EXTRAS)
+# axe-core for the browser tests' accessibility checks (test only, never served).
+tests/web/axe/node_modules/.installed: tests/web/axe/package-lock.json node_modules/.installed
+	npm ci --prefix tests/web/axe --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: lint system-deps $(EXTRAS) tests/web/axe/node_modules/.installed
 	$(BIN)/pytest
 
 bench: $(EXTRAS) bench-deps
@@ -114,4 +119,4 @@ $(UV):
 	.venv-tools/bin/pip install --quiet uv==$(UV_VERSION)
 
 clean:
-	rm -rf $(VENV) .venv-upgrade .venv-tools node_modules demo-out popcon-data .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-upgrade .venv-tools node_modules tests/web/axe/node_modules demo-out popcon-data .pytest_cache .ruff_cache
