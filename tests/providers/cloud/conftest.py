@@ -81,4 +81,5 @@ def cloud_settings(tmp_path: Path, cloud: FakeCloud) -> Settings:
         http_retries=3,
         http_timeout=5.0,
         task_timeout=20.0,
+        dashscope_lookup_settle=0.0,
     )

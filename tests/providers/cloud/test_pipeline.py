@@ -126,7 +126,7 @@ def test_cloud_images_and_video_make_a_complete_set(cloud, cloud_settings, cloud
     assert done.status == JobStatus.COMPLETED, (done.error, [a.error for a in done.actions])
     units = sorted((u["provider"], u["unit"]) for u in done.usage)
     assert units == [("dashscope", "second"), ("gemini", "image"), ("gemini", "image")], done.usage
-    assert done.cost == {"CNY": pytest.approx(0.5), "USD": pytest.approx(0.078)}
+    assert done.cost == {"CNY": pytest.approx(0.5), "USD": pytest.approx(0.134)}
     _assert_no_secret(done, caplog)
 
 

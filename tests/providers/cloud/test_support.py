@@ -77,7 +77,7 @@ def test_prices_by_region_and_variant():
     # Beijing's CNY list is not what a Singapore (default host) key pays: no guess, unknown.
     assert find_price("dashscope", "wan2.2-i2v-flash", "480P", "singapore") is None
     assert find_price("dashscope", "wan2.2-i2v-flash", "480P") is None
-    assert find_price("gemini", "gemini-2.5-flash-image", "", "singapore").currency == "USD"
+    assert find_price("gemini", "gemini-3.1-flash-image", "", "singapore").currency == "USD"
     assert find_price("dashscope", "no-such-model") is None
     assert priced_usage("dashscope", "no-such-model", "second", 5) == Usage(
         "dashscope", "no-such-model", "second", 5
@@ -91,7 +91,7 @@ def test_estimate_for_a_cloud_run():
     by = {u.provider: u for u in est}
     assert (
         by["gemini"].quantity == 5
-        and by["gemini"].cost == pytest.approx(0.195)
+        and by["gemini"].cost == pytest.approx(0.335)
         and by["gemini"].currency == "USD"
     )
     assert by["dashscope"].quantity == 20 and by["dashscope"].cost is None  # Singapore: unknown
@@ -201,7 +201,7 @@ def test_providers_command_lists_providers_without_printing_keys(clean_env):
         "dashscope",
         "gemini",
         "wan2.2-i2v-flash",
-        "gemini-2.5-flash-image",
+        "gemini-3.1-flash-image",
         "CNY",
         "USD",
     ):
@@ -221,7 +221,7 @@ def test_providers_command_estimates_a_run(clean_env):
     args = ["providers", "--estimate", "4", "--video-provider", "dashscope", "--image-provider", "gemini"]
     result = CliRunner().invoke(app, [*args, "--from-prompt"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
-    assert "~2.000 CNY" in result.output and "~0.195 USD" in result.output and "Estimate" in result.output
+    assert "~2.000 CNY" in result.output and "~0.335 USD" in result.output and "Estimate" in result.output
     region[0] = "singapore"
     result = CliRunner().invoke(app, args, env={"COLUMNS": "250"})
     assert result.exit_code == 0, result.output
