@@ -157,6 +157,7 @@ class DashScopeClient:
                         continue  # lost answer: look it up before anything else
                     fresh = True
                 else:
+                    assert record is not None  # a look-up only happens for an earlier intent
                     record = {**record, "state": "created", "task_id": task_id, "adopted": True}
                     record.setdefault("created_at", record.get("sent_at", time.time()))
                     ledger.save(record)
