@@ -5,11 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -177,53 +173,4 @@ def test_a_timed_out_task_is_picked_up_again_by_resume(cloud, cloud_settings, cl
     assert cloud.billed_creates() == 1 and len(done.usage) == 1
 
 
-_CHILD = """
-import sys
-from popcon.queue.embedded import EmbeddedRunner
-from popcon.settings import Settings
-from popcon.store.db import JobStore
-
-settings = Settings()
-EmbeddedRunner(settings, JobStore(settings.db_url)).run_job(sys.argv[1])
-"""
-
-
-def test_a_runner_killed_between_create_and_download_does_not_pay_twice(
-    cloud, cloud_settings, cloud_store, tmp_path
-):
-    """A real process is killed (SIGKILL) while its task runs; the next runner polls that task."""
-    settings = cloud_settings.model_copy(update={"video_provider": "dashscope"})
-    job = _job(settings, cloud_store, ["wave"], auto_export=False)
-    cloud.hold = True  # the task stays PENDING until the child is dead
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(Path(__file__).resolve().parents[3] / "src"),
-        "POPCON_DATA_DIR": str(settings.data_dir),
-        "POPCON_VIDEO_PROVIDER": "dashscope",
-        "DASHSCOPE_API_KEY": DASH_KEY,
-        "POPCON_DASHSCOPE_BASE_URL": cloud.url,
-        "POPCON_DASHSCOPE_REGION": "beijing",
-        "POPCON_POLL_INTERVAL": "0.05",
-        "POPCON_POLL_INTERVAL_MAX": "0.1",
-        "POPCON_CLIP_SIZE": "256",
-    }
-    child = subprocess.Popen([sys.executable, "-c", _CHILD, job.id], env=env)
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and child.poll() is None:
-            if cloud_store.get_action(job.id, 0).provider_task and cloud.paths("GET"):
-                break
-            time.sleep(0.1)
-        assert child.poll() is None, "the child runner ended early"
-        assert cloud_store.get_action(job.id, 0).provider_task["task_id"] == "task-1"
-    finally:
-        child.kill()
-        child.wait(30)
-    assert cloud_store.get_action(job.id, 0).status == ActionStatus.ANIMATING
-    cloud.hold = False
-    runner = EmbeddedRunner(settings, cloud_store)
-    done = runner.run_job(job.id)  # the dead runner's lease is taken over at once
-    runner.close()
-    assert done.status == JobStatus.AWAITING_REFINEMENT, [a.error for a in done.actions]
-    assert cloud.billed_creates() == 1 and cloud.created == ["task-1"]
-    assert len(done.usage) == 1
+# A runner killed by SIGKILL in each window of a paid task: test_kill.py.
