@@ -73,6 +73,7 @@ class FakeCloud:
     # read: it did not arrive), "create-after" (the task is made, the answer held), "poll" (a poll
     # held), "download" (half the file sent, the rest held).
     gate: str | None = None
+    expect_refusals: bool = False  # unless set, a test whose requests broke the schema fails
     # observations
     requests: list[Recorded] = field(default_factory=list)
     canceled: list[str] = field(default_factory=list)
@@ -125,8 +126,10 @@ class FakeCloud:
                 "code": "AccessDenied",
                 "message": "current user api does not support synchronous calls",
             }
-        if not isinstance(body, dict) or "model" not in body or "input" not in body:
-            return 400, schemas.dashscope_error("InvalidParameter", "model and input are required")
+        problem = schemas.check_top(body)
+        if problem:
+            self.refused.append(problem)
+            return 400, schemas.dashscope_error("InvalidParameter", problem)
         if kind == "image":
             problem = schemas.check_t2i(body)
         else:
@@ -281,7 +284,7 @@ class FakeCloud:
         return 200, {"request_id": "req-3"}
 
     def edit(self, body: Any) -> Reply:
-        problem = schemas.check_edit(body) if isinstance(body, dict) else "the body must be an object"
+        problem = schemas.check_top(body) or schemas.check_edit(body)
         if problem:
             self.refused.append(problem)
             return 400, schemas.dashscope_error("InvalidParameter", problem)

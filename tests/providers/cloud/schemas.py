@@ -113,6 +113,13 @@ def _size(value: str, low: int, high: int) -> str | None:
     return None
 
 
+def check_top(body: Any) -> str | None:
+    """The envelope every DashScope generation request shares: model, input, optional parameters."""
+    return check_fields(
+        body, {"model": (_STR, True), "input": (dict, True), "parameters": (dict, False)}, "body"
+    )
+
+
 def check_video(body: dict[str, Any], keyframes: bool) -> str | None:
     model = body.get("model")
     spec = WAN_VIDEO_MODELS.get(str(model))

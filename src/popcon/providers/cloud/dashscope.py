@@ -235,7 +235,7 @@ class DashScopeVideoProvider:
             path=path,
             body=body,
             model=self.model,
-            prompt=str(body["input"]["prompt"]),
+            prompt=_prompt_of(body),
             request=self.params.fingerprint(),
             fingerprint=request_fingerprint(path, body),
             what=what,
@@ -378,9 +378,7 @@ class DashScopeImageProvider:
         entry = self.ledgers.entry(fingerprint)
         if (kept := entry.load_result()) is not None:
             return decode_image(kept, NAME)
-        spec = TaskSpec(
-            T2I_PATH, body, model, str(body["input"]["prompt"]), model, fingerprint, "character image"
-        )
+        spec = TaskSpec(T2I_PATH, body, model, _prompt_of(body), model, fingerprint, "character image")
         record, data = self.client.run(entry, spec, never_canceled)
         results = (data.get("output") or {}).get("results") or []
         urls = [r.get("url") for r in results if isinstance(r, dict) and r.get("url")]
@@ -453,3 +451,9 @@ class DashScopeImageProvider:
         if url.startswith("data:"):
             return base64.b64decode(url.split(",", 1)[1])
         return self.client.http.fetch_bytes(url, max_bytes=MAX_IMAGE_BYTES)
+
+
+def _prompt_of(body: dict[str, Any]) -> str:
+    """`input.prompt` of a request body: what a found task's `orig_prompt` is matched against."""
+    inp = body.get("input")
+    return str(inp.get("prompt") or "") if isinstance(inp, dict) else ""
