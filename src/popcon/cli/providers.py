@@ -14,6 +14,7 @@ from rich.table import Table
 
 from popcon.settings import Settings
 from popcon.usecases.providers import (
+    check_services,
     estimate_cost,
     price_region,
     price_rows,
@@ -91,6 +92,26 @@ def render_estimate(
     console.print(table)
 
 
+def render_check(settings: Settings, console: Console) -> bool:
+    """Ask each service (free calls); True when every asked service accepts the key and the models."""
+    table = Table(title="Service check (free calls: key, region and models)")
+    for col in ("provider", "result", "detail"):
+        table.add_column(col)
+    ok = True
+    for c in check_services(settings):
+        if c.key_ok is None:
+            verdict = "not asked"
+        elif not c.key_ok:
+            verdict, ok = "KEY REFUSED", False
+        elif c.missing:
+            verdict, ok = "MODEL MISSING", False
+        else:
+            verdict = "ok"
+        table.add_row(c.provider, verdict, c.message)
+    console.print(table)
+    return ok
+
+
 def register(app: typer.Typer, get_settings: Callable[[], Settings] | None = None) -> None:
     """Add `popcon providers` to `app` (the CLI's settings are used unless `get_settings` is given)."""
 
@@ -109,6 +130,10 @@ def register(app: typer.Typer, get_settings: Callable[[], Settings] | None = Non
         video_provider: Annotated[
             str | None, typer.Option("--video-provider", help="Provider for the estimate.")
         ] = None,
+        check: Annotated[
+            bool,
+            typer.Option("--check", help="Ask each service whether the key works and the models exist."),
+        ] = False,
     ) -> None:
         """List the generation providers, their models, whether their key is set, and prices."""
         from popcon.cli.context import cli_context
@@ -119,3 +144,5 @@ def register(app: typer.Typer, get_settings: Callable[[], Settings] | None = Non
         render(s, console)
         if estimate:
             render_estimate(s, estimate, from_prompt, console)
+        if check and not render_check(s, console):
+            raise typer.Exit(1)

@@ -1,6 +1,8 @@
 """What can generate, with which models, whether its key is set, at what price, and what a set costs.
 
-From settings only: no network, no key check against the service. Keys are reported only as set / not set.
+From settings only (no network), except `check_services`, which asks each service with a free
+call whether the key works and the configured model is offered. Keys are reported only as set /
+not set.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from pydantic import SecretStr
 
 from popcon.domain.errors import InvalidInput
 from popcon.providers.base import Usage
+from popcon.providers.cloud.check import ServiceCheck, check_services
 from popcon.providers.cloud.prices import Price, estimate_job_cost, load_prices
 from popcon.providers.registry import IMAGE_PROVIDERS, VIDEO_PROVIDERS
 from popcon.settings import Settings
@@ -18,7 +21,9 @@ from popcon.settings import Settings
 __all__ = [
     "Price",
     "ProviderInfo",
+    "ServiceCheck",
     "Usage",
+    "check_services",
     "estimate_cost",
     "price_region",
     "price_rows",

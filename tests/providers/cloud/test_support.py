@@ -231,3 +231,56 @@ def test_providers_command_estimates_a_run(clean_env):
     )
     offline = CliRunner().invoke(app, ["providers", "--estimate", "2"], env={"COLUMNS": "200"})
     assert "nothing billed" in offline.output
+
+
+# ---- `popcon providers --check`: asks the services (the stand-in) with free calls -------------------
+def _check(settings: Settings) -> tuple[int, str]:
+    app = typer.Typer()
+
+    @app.callback()
+    def _root() -> None:
+        pass
+
+    register(app, lambda: settings)
+    result = CliRunner().invoke(app, ["providers", "--check"], env={"COLUMNS": "400"})
+    return result.exit_code, result.output
+
+
+def test_check_finds_the_configured_model_offered(cloud, cloud_settings):
+    code, out = _check(cloud_settings)
+    assert code == 0, out
+    assert "gemini-3.1-flash-image is available" in out and "key works at" in out
+    assert any(p.startswith("/v1beta/models?") for p in cloud.paths("GET"))
+    assert any(p.startswith("/api/v1/tasks?") for p in cloud.paths("GET"))
+    assert cloud.paths("POST") == []  # nothing billed: only free listing calls
+
+
+def test_check_says_when_the_model_is_retired_or_missing(cloud, cloud_settings):
+    retired = cloud_settings.model_copy(update={"gemini_image_model": "gemini-2.5-flash-image"})
+    code, out = _check(retired)
+    assert code == 1 and "MODEL MISSING" in out and "retired: shut down on 2 Oct 2026" in out
+    assert "gemini-3.1-flash-image" in out  # what the key may use instead
+    cloud.gemini_models = ("gemini-3.5-flash",)  # a key without image models
+    code, out = _check(cloud_settings)
+    assert code == 1 and "not offered to this key" in out and "image models offered: none" in out
+
+
+def test_check_pages_through_the_models_list(cloud, cloud_settings):
+    cloud.gemini_models = (*(f"gemini-x-{i}" for i in range(150)), "gemini-3.1-flash-image")
+    code, out = _check(cloud_settings)
+    assert code == 0 and "151 models offered" in out, out
+
+
+def test_check_reports_a_refused_key_without_printing_it(cloud, cloud_settings):
+    bad = cloud_settings.model_copy(
+        update={
+            "dashscope_api_key": type(cloud_settings.dashscope_api_key)("sk-wrong-777"),
+            "gemini_api_key": type(cloud_settings.gemini_api_key)("AIza-wrong-888"),
+        }
+    )
+    code, out = _check(bad)
+    assert code == 1 and out.count("KEY REFUSED") == 2 and "InvalidApiKey" in out
+    assert "sk-wrong-777" not in out and "AIza-wrong-888" not in out
+    unset = cloud_settings.model_copy(update={"dashscope_api_key": None, "gemini_api_key": None})
+    code, out = _check(unset)
+    assert code == 0 and out.count("│ not asked") == 2
