@@ -16,6 +16,7 @@ from popcon.settings import Settings
 from popcon.usecases.providers import (
     check_services,
     estimate_cost,
+    missing_price,
     price_region,
     price_rows,
     provider_infos,
@@ -87,7 +88,10 @@ def render_estimate(
     for col in ("provider", "model", "quantity", "cost"):
         table.add_column(col)
     for u in rows:
-        cost = f"~{u.cost:.3f} {u.currency}" if u.cost is not None else "unknown (no price in the table)"
+        if u.cost is not None:
+            cost = f"~{u.cost:.3f} {u.currency}"
+        else:
+            cost = missing_price(settings, u.provider, u.model)
         table.add_row(u.provider, u.model, f"{u.quantity:g} {u.unit}(s)", cost)
     console.print(table)
 

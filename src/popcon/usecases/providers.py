@@ -25,6 +25,7 @@ __all__ = [
     "Usage",
     "check_services",
     "estimate_cost",
+    "missing_price",
     "price_region",
     "price_rows",
     "provider_infos",
@@ -111,6 +112,19 @@ def unknown_prices(settings: Settings) -> list[str]:
     out += [m for m in IMAGE_MODELS if find_price("dashscope", m, "", region) is None]
     out += [m for m in GEMINI_MODELS if find_price("gemini", m) is None]
     return out
+
+
+def missing_price(settings: Settings, provider: str, model: str) -> str:
+    """What the estimate shows for a model without a price: where a published price was looked for
+    in the settings' region (and when), or that the table has no row."""
+    from popcon.providers.cloud.prices import unpriced
+
+    region = price_region(settings) if provider == "dashscope" else ""
+    why = unpriced(provider, model, region)
+    where = f" in the {region} region" if region else ""
+    if why is None:
+        return f"unknown (no price in the table{where})"
+    return f"no published price{where} (looked for on {why.checked}: {why.looked_in})"
 
 
 def estimate_cost(

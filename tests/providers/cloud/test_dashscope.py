@@ -265,7 +265,7 @@ def test_at_most_two_video_tasks_run_at_once(cloud, cloud_settings, fox, fox_key
 def test_first_and_last_frame_model_sends_both_frames(cloud, cloud_settings, fox, fox_key, tmp_path):
     kf = cloud_settings.model_copy(update={"dashscope_video_model": "wan2.2-kf2v-flash"})
     path, usage = _animate(kf, fox, fox_key, tmp_path / "a.mp4")
-    assert path.is_file() and usage[0].cost is None  # no price in the table: unknown, not zero
+    assert path.is_file() and usage[0].cost == pytest.approx(0.5)  # 5 s at the Beijing 480P rate
     create = next(r for r in cloud.requests if r.path.endswith("/image2video/video-synthesis"))
     assert create.body["input"]["first_frame_url"] == create.body["input"]["last_frame_url"]
 

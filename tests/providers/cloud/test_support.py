@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 
@@ -17,7 +18,13 @@ from popcon.providers.base import Usage
 from popcon.providers.cloud import limits, prompts
 from popcon.providers.cloud.http import redact, safe_url
 from popcon.providers.cloud.images import flatten_on_key
-from popcon.providers.cloud.prices import estimate_job_cost, find_price, load_prices, priced_usage
+from popcon.providers.cloud.prices import (
+    estimate_job_cost,
+    find_price,
+    load_prices,
+    priced_usage,
+    video_variant,
+)
 from popcon.settings import Settings
 
 _KEY_ENVS = (
@@ -67,7 +74,57 @@ def test_the_price_table_is_complete():
     rows = load_prices()
     assert rows
     for r in rows:
-        assert r.price > 0 and r.currency and r.unit in ("second", "image") and r.date_read and r.source
+        assert r.price > 0 and r.currency and r.unit in ("second", "image")
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", r.date_read) and r.source.startswith("https://"), r
+
+
+def test_every_listed_model_is_priced_or_says_where_a_price_was_looked_for():
+    """A fresh install (default region) never shows a bare "unknown": a price, or why there is none."""
+    from popcon.providers.cloud.dashscope import IMAGE_MODELS, VIDEO_MODEL_SPECS
+    from popcon.providers.cloud.gemini import IMAGE_MODELS as GEMINI_MODELS
+    from popcon.providers.cloud.prices import unpriced
+
+    for region in ("singapore", "virginia", "beijing"):
+        for model, spec in VIDEO_MODEL_SPECS.items():
+            for res in spec.resolutions:
+                variant = video_variant(res, spec.silent_switch)
+                found = find_price("dashscope", model, variant, region) or unpriced(
+                    "dashscope", model, region
+                )
+                assert found is not None, (model, variant, region)
+        for model in IMAGE_MODELS:
+            assert find_price("dashscope", model, "", region) or unpriced("dashscope", model, region), model
+    for model in GEMINI_MODELS:
+        assert find_price("gemini", model) or unpriced("gemini", model), model
+    why = unpriced("dashscope", "wan2.2-i2v-flash", "singapore")
+    assert why is not None and why.looked_in.startswith("https://") and why.checked
+
+
+def test_sound_and_silence_are_priced_apart(monkeypatch):
+    """wan2.6 bills silent clips at a lower rate: its rows are per resolution and sound."""
+    from popcon.providers.cloud import prices
+
+    row = {"provider": "dashscope", "model": "wan2.6-i2v-flash", "region": "beijing", "unit": "second"}
+    row |= {"currency": "CNY", "date_read": "2026-12-06", "source": "https://example.invalid/table"}
+    table = {
+        "price": [
+            {**row, "variant": "720P/audio", "price": 0.6},
+            {**row, "variant": "720P/silent", "price": 0.3},
+        ]
+    }
+    monkeypatch.setattr(prices, "_table", lambda: table)
+    assert video_variant("720P", True) == "720P/silent" and video_variant("720P", False) == "720P"
+    assert find_price("dashscope", "wan2.6-i2v-flash", "720P/silent", "beijing").price == 0.3
+    assert find_price("dashscope", "wan2.6-i2v-flash", "720P/audio", "beijing").price == 0.6
+    s = Settings(
+        video_provider="dashscope",
+        dashscope_region="beijing",
+        dashscope_video_model="wan2.6-i2v-flash",
+        dashscope_resolution="720P",
+        dashscope_duration=4,
+    )
+    (video,) = estimate_job_cost(s, 2)
+    assert video.quantity == 8 and video.cost == pytest.approx(2.4)  # PopCon asks for silent clips
 
 
 def test_prices_by_region_and_variant():
@@ -226,8 +283,9 @@ def test_providers_command_estimates_a_run(clean_env):
     result = CliRunner().invoke(app, args, env={"COLUMNS": "250"})
     assert result.exit_code == 0, result.output
     assert "Price unknown in the singapore region" in result.output
+    estimate = result.output.split("Estimate")[1]
     assert (
-        "unknown (no price in the table)" in result.output and "CNY" not in result.output.split("Estimate")[1]
+        "no published price in the singapore region" in " ".join(estimate.split()) and "CNY" not in estimate
     )
     offline = CliRunner().invoke(app, ["providers", "--estimate", "2"], env={"COLUMNS": "200"})
     assert "nothing billed" in offline.output

@@ -49,7 +49,7 @@ from popcon.providers.cloud.http import (
 )
 from popcon.providers.cloud.images import data_uri, decode_image, flatten_on_key, square_on_key
 from popcon.providers.cloud.ledger import CallLedgers, PaidCall, age_of, request_fingerprint
-from popcon.providers.cloud.prices import priced_usage, region_of
+from popcon.providers.cloud.prices import priced_usage, region_of, video_variant
 from popcon.providers.registry import IMAGE_PROVIDERS, VIDEO_PROVIDERS
 from popcon.settings import Settings
 
@@ -289,7 +289,7 @@ class DashScopeVideoProvider:
                 self.model,
                 "second",
                 billed or self.params.seconds,
-                variant=self.params.resolution or "",
+                variant=video_variant(self.params.resolution, bool(self.spec and self.spec.silent_switch)),
                 estimated=not billed,
                 region=region_of(self.settings),
             )
