@@ -174,3 +174,28 @@ def test_a_timed_out_task_is_picked_up_again_by_resume(cloud, cloud_settings, cl
 
 
 # A runner killed by SIGKILL in each window of a paid task: test_kill.py.
+
+
+def test_retries_at_two_levels_never_stack_on_a_paid_image(cloud, cloud_settings, cloud_store):
+    """A Gemini answer lost after it may have been billed (HTTP 500) is sent neither by the HTTP
+    helper's retries nor by the runner's; the user's resume sends it once and the job completes."""
+    settings = cloud_settings.model_copy(
+        update={"video_provider": "dashscope", "image_provider": "gemini", "max_retries": 3}
+    )
+    cloud.gemini_replies.append((500, {"error": {"code": 500, "status": "INTERNAL", "message": "x"}}))
+    job = cloud_store.create_job(
+        source="prompt", prompt="a red fox", actions=resolve_actions(["wave"]), platforms=["line-emoji"]
+    )
+    runner = EmbeddedRunner(
+        settings, cloud_store, images=image_provider(settings), video=video_provider(settings)
+    )
+    failed = runner.run_job(job.id)
+    generate = [p for p in cloud.paths("POST") if p.endswith(":generateContent")]
+    assert failed.status == JobStatus.FAILED and len(generate) == 1, failed.error
+    assert "not sent again" in (failed.error or "")
+    done = runner.run_job(job.id, resume=True)
+    runner.close()
+    assert done.status == JobStatus.COMPLETED, (done.error, [a.error for a in done.actions])
+    generate = [p for p in cloud.paths("POST") if p.endswith(":generateContent")]
+    assert len(generate) == 3  # the character once more (the user resumed), then the one pose
+    assert cloud.billed_creates() == 1
