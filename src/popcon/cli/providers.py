@@ -56,7 +56,10 @@ def render(settings: Settings, console: Console) -> None:
     unknown = unknown_prices(settings)
     region = price_region(settings)
     if unknown:
-        console.print(f"Price unknown in the {region} region (cost shown as unknown): " + ", ".join(unknown))
+        console.print(
+            f"Price unknown in the {region} region (cost shown as unknown; the estimate says where a "
+            "published price was looked for): " + ", ".join(unknown)
+        )
     console.print("Models without a row have no known price: their cost is shown as unknown.")
 
 
