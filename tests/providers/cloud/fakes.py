@@ -11,7 +11,6 @@ a runner at that very moment.
 from __future__ import annotations
 
 import base64
-import io
 import itertools
 import json
 import socket
@@ -22,8 +21,6 @@ from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
-
-from PIL import Image
 
 from . import schemas
 
@@ -134,7 +131,7 @@ class FakeCloud:
             problem = schemas.check_t2i(body)
         else:
             problem = schemas.check_video(body, keyframes=kind == "keyframes")
-            problem = problem or _check_image(
+            problem = problem or schemas.check_image(
                 body["input"].get("img_url") or body["input"].get("first_frame_url")
             )
         if problem:
@@ -292,7 +289,7 @@ class FakeCloud:
             if self.edit_errors:
                 return self.edit_errors.pop(0)
         content = body["input"]["messages"][0]["content"]
-        problem = _check_image(next(c["image"] for c in content if "image" in c))
+        problem = schemas.check_image(next(c["image"] for c in content if "image" in c))
         if problem:
             return 400, {"code": "InvalidParameter", "message": problem}
         url = f"{self.url}/files/edit-{next(self._ids)}.png?Signature=presigned"
@@ -361,23 +358,6 @@ def gemini_image_reply(png: bytes) -> dict[str, Any]:
         ],
         "usageMetadata": {"promptTokenCount": 300, "candidatesTokenCount": 1290},
     }
-
-
-def _check_image(uri: Any) -> str | None:
-    """DashScope's input rules: a URL or data URI of an image without alpha, each side 360-2000 px."""
-    if not isinstance(uri, str) or not uri:
-        return "the image is required"
-    if not uri.startswith("data:image/"):
-        return None  # a public URL: the real service would fetch it
-    try:
-        im = Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1])))
-    except Exception:
-        return "the image cannot be decoded"
-    if im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info:
-        return "the image must not have an alpha channel"
-    if not all(360 <= s <= 2000 for s in im.size):
-        return f"image size {im.size} out of range [360, 2000]"
-    return None
 
 
 class _Handler(BaseHTTPRequestHandler):

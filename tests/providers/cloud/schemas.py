@@ -17,9 +17,13 @@ the bug these tests exist to catch.
 
 from __future__ import annotations
 
+import base64
+import io
 import re
 from collections.abc import Callable
 from typing import Any
+
+from PIL import Image
 
 # ---- DashScope: per-model options of the video models (model reference tables) --------------------
 WAN_VIDEO_MODELS: dict[str, dict[str, Any]] = {
@@ -270,6 +274,23 @@ def _check_part(part: Any) -> str | None:
         return "inline_data holds only mime_type and data"
     if not isinstance(_either(blob, "mime_type", "mimeType"), str) or not isinstance(blob.get("data"), str):
         return "inline_data needs a mime_type and base64 data"
+    return None
+
+
+def check_image(uri: Any) -> str | None:
+    """DashScope's input rules: a URL or data URI of an image without alpha, each side 360-2000 px."""
+    if not isinstance(uri, str) or not uri:
+        return "the image is required"
+    if not uri.startswith("data:image/"):
+        return None  # a public URL: the real service would fetch it
+    try:
+        im = Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1])))
+    except Exception:
+        return "the image cannot be decoded"
+    if im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info:
+        return "the image must not have an alpha channel"
+    if not all(360 <= s <= 2000 for s in im.size):
+        return f"image size {im.size} out of range [360, 2000]"
     return None
 
 
