@@ -73,7 +73,11 @@ class Settings(BaseSettings):
         repr=False,
     )
     gemini_base_url: str = "https://generativelanguage.googleapis.com"
-    gemini_image_model: str = "gemini-2.5-flash-image"
+    gemini_image_model: str = Field(
+        default="gemini-3.1-flash-image",
+        description="Gemini image model (GA since 28 May 2026; gemini-2.5-flash-image was shut down on "
+        "2 Oct 2026). `popcon providers --check` asks the service whether the key can use it.",
+    )
     gemini_transport: Literal["rest", "sdk"] = Field(
         default="rest", description="REST over httpx, or the google-genai SDK (extra `popcon[gemini]`)."
     )
@@ -89,6 +93,11 @@ class Settings(BaseSettings):
     poll_interval: float = Field(default=3.0, gt=0, description="First wait between task polls (s).")
     poll_interval_max: float = Field(default=15.0, gt=0, description="Cap of the wait between task polls.")
     task_timeout: float = Field(default=900.0, gt=0, description="Give up on a cloud task after this long.")
+    dashscope_lookup_settle: float = Field(
+        default=10.0,
+        ge=0.0,
+        description="Seconds after an unanswered task create before the task list is taken to be complete.",
+    )
     max_download_bytes: int = Field(default=200 * 1024 * 1024, ge=1024)
 
     # ---- distributed mode (issue 7): Celery workers on Redis, sharing data_dir and the database ----

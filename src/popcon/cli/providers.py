@@ -14,7 +14,9 @@ from rich.table import Table
 
 from popcon.settings import Settings
 from popcon.usecases.providers import (
+    check_services,
     estimate_cost,
+    missing_price,
     price_region,
     price_rows,
     provider_infos,
@@ -54,7 +56,10 @@ def render(settings: Settings, console: Console) -> None:
     unknown = unknown_prices(settings)
     region = price_region(settings)
     if unknown:
-        console.print(f"Price unknown in the {region} region (cost shown as unknown): " + ", ".join(unknown))
+        console.print(
+            f"Price unknown in the {region} region (cost shown as unknown; the estimate says where a "
+            "published price was looked for): " + ", ".join(unknown)
+        )
     console.print("Models without a row have no known price: their cost is shown as unknown.")
 
 
@@ -86,9 +91,32 @@ def render_estimate(
     for col in ("provider", "model", "quantity", "cost"):
         table.add_column(col)
     for u in rows:
-        cost = f"~{u.cost:.3f} {u.currency}" if u.cost is not None else "unknown (no price in the table)"
+        if u.cost is not None:
+            cost = f"~{u.cost:.3f} {u.currency}"
+        else:
+            cost = missing_price(settings, u.provider, u.model)
         table.add_row(u.provider, u.model, f"{u.quantity:g} {u.unit}(s)", cost)
     console.print(table)
+
+
+def render_check(settings: Settings, console: Console) -> bool:
+    """Ask each service (free calls); True when every asked service accepts the key and the models."""
+    table = Table(title="Service check (free calls: key, region and models)")
+    for col in ("provider", "result", "detail"):
+        table.add_column(col)
+    ok = True
+    for c in check_services(settings):
+        if c.key_ok is None:
+            verdict = "not asked"
+        elif not c.key_ok:
+            verdict, ok = "KEY REFUSED", False
+        elif c.missing:
+            verdict, ok = "MODEL MISSING", False
+        else:
+            verdict = "ok"
+        table.add_row(c.provider, verdict, c.message)
+    console.print(table)
+    return ok
 
 
 def register(app: typer.Typer, get_settings: Callable[[], Settings] | None = None) -> None:
@@ -109,6 +137,10 @@ def register(app: typer.Typer, get_settings: Callable[[], Settings] | None = Non
         video_provider: Annotated[
             str | None, typer.Option("--video-provider", help="Provider for the estimate.")
         ] = None,
+        check: Annotated[
+            bool,
+            typer.Option("--check", help="Ask each service whether the key works and the models exist."),
+        ] = False,
     ) -> None:
         """List the generation providers, their models, whether their key is set, and prices."""
         from popcon.cli.context import cli_context
@@ -119,3 +151,5 @@ def register(app: typer.Typer, get_settings: Callable[[], Settings] | None = Non
         render(s, console)
         if estimate:
             render_estimate(s, estimate, from_prompt, console)
+        if check and not render_check(s, console):
+            raise typer.Exit(1)

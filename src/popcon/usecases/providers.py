@@ -1,6 +1,8 @@
 """What can generate, with which models, whether its key is set, at what price, and what a set costs.
 
-From settings only: no network, no key check against the service. Keys are reported only as set / not set.
+From settings only (no network), except `check_services`, which asks each service with a free
+call whether the key works and the configured model is offered. Keys are reported only as set /
+not set.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from pydantic import SecretStr
 
 from popcon.domain.errors import InvalidInput
 from popcon.providers.base import Usage
+from popcon.providers.cloud.check import ServiceCheck, check_services
 from popcon.providers.cloud.prices import Price, estimate_job_cost, load_prices
 from popcon.providers.registry import IMAGE_PROVIDERS, VIDEO_PROVIDERS
 from popcon.settings import Settings
@@ -18,8 +21,11 @@ from popcon.settings import Settings
 __all__ = [
     "Price",
     "ProviderInfo",
+    "ServiceCheck",
     "Usage",
+    "check_services",
     "estimate_cost",
+    "missing_price",
     "price_region",
     "price_rows",
     "provider_infos",
@@ -106,6 +112,19 @@ def unknown_prices(settings: Settings) -> list[str]:
     out += [m for m in IMAGE_MODELS if find_price("dashscope", m, "", region) is None]
     out += [m for m in GEMINI_MODELS if find_price("gemini", m) is None]
     return out
+
+
+def missing_price(settings: Settings, provider: str, model: str) -> str:
+    """What the estimate shows for a model without a price: where a published price was looked for
+    in the settings' region (and when), or that the table has no row."""
+    from popcon.providers.cloud.prices import unpriced
+
+    region = price_region(settings) if provider == "dashscope" else ""
+    why = unpriced(provider, model, region)
+    where = f" in the {region} region" if region else ""
+    if why is None:
+        return f"unknown (no price in the table{where})"
+    return f"no published price{where} (looked for on {why.checked}: {why.looked_in})"
 
 
 def estimate_cost(

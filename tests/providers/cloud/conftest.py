@@ -61,6 +61,8 @@ def cloud(server_clip: bytes, server_png: bytes) -> Iterator[FakeCloud]:
     yield fake
     fake.stop()
     limits.reset()
+    # Any request PopCon sent that breaks the documented schema fails the test that sent it.
+    assert fake.expect_refusals or not fake.refused, f"requests refused by the schema: {fake.refused}"
 
 
 @pytest.fixture
@@ -81,4 +83,5 @@ def cloud_settings(tmp_path: Path, cloud: FakeCloud) -> Settings:
         http_retries=3,
         http_timeout=5.0,
         task_timeout=20.0,
+        dashscope_lookup_settle=0.0,
     )

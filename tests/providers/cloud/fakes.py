@@ -1,35 +1,39 @@
 """A local stand-in for DashScope and the Gemini API: real HTTP on 127.0.0.1, their protocols, their failures.
 
 One threaded server speaks both: DashScope's async task protocol (create with the async header,
-PENDING / RUNNING polls, SUCCEEDED / FAILED / CANCELED / UNKNOWN, cancel, pre-signed result files)
-and Gemini's `generateContent`. Tests script failures by filling the queues below.
+PENDING / RUNNING polls, SUCCEEDED / FAILED / CANCELED / UNKNOWN, cancel, the account's task list,
+pre-signed result files) and Gemini's `generateContent` and `models` list. Every request body is
+checked against the documented schema in `schemas.py` and refused with the service's error body.
+Tests script failures by filling the queues below, and stop a request part-way (`gate`) to kill
+a runner at that very moment.
 """
 
 from __future__ import annotations
 
 import base64
-import io
 import itertools
 import json
 import socket
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs
 
-from PIL import Image
+from . import schemas
 
 Reply = tuple[int, Any]  # status, JSON object (or raw str for malformed bodies)
+SERVICE_ZONE = timezone(timedelta(hours=8))  # the stand-in reads task list times as Beijing time
+GEMINI_MODELS = ("gemini-3.1-flash-image", "gemini-3-pro-image", "gemini-3.5-flash", "gemini-3.1-flash-lite")
 
-# What each Wan model accepts (the API reference): the stand-in refuses anything else, as the service does.
-MODEL_RESOLUTIONS = {
-    "wan2.2-i2v-flash": ("480P", "720P"),
-    "wan2.2-i2v-plus": ("480P", "1080P"),
-    "wan2.6-i2v-flash": ("720P", "1080P"),
-    "wan2.2-kf2v-flash": ("480P", "720P", "1080P"),
-}
-FIXED_DURATION = ("wan2.2-i2v-flash", "wan2.2-i2v-plus", "wan2.2-kf2v-flash")
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:  # a killed client: not news
+        return
 
 
 @dataclass
@@ -54,11 +58,19 @@ class FakeCloud:
     video_duration: float | None = 5.0  # None: the answer has no usage block
     usage_keys: tuple[str, ...] = ("video_duration",)  # wan2.6 answers: ("duration", "output_video_duration")
     create_delay: float = 0.0  # the task is created, then the answer comes this much later
+    garbled_creates: list[Reply] = field(default_factory=list)  # the task is made, this is answered
     create_errors: list[Reply] = field(default_factory=list)
     poll_errors: list[Reply] = field(default_factory=list)
     edit_errors: list[Reply] = field(default_factory=list)
     gemini_replies: list[Reply] = field(default_factory=list)
+    gemini_models: tuple[str, ...] = GEMINI_MODELS  # what the key may use (models list)
+    list_errors: list[Reply] = field(default_factory=list)
     downloads: list[str] = field(default_factory=list)  # "drop", "404", "403", "500"; then "ok"
+    # Stop one kind of request part-way until `release` is set: "create-before" (the create is never
+    # read: it did not arrive), "create-after" (the task is made, the answer held), "poll" (a poll
+    # held), "download" (half the file sent, the rest held).
+    gate: str | None = None
+    expect_refusals: bool = False  # unless set, a test whose requests broke the schema fails
     # observations
     requests: list[Recorded] = field(default_factory=list)
     canceled: list[str] = field(default_factory=list)
@@ -72,6 +84,9 @@ class FakeCloud:
         self.created: list[str] = []  # every task id ever created, in order
         self._kinds: dict[str, str] = {}
         self._server: ThreadingHTTPServer | None = None
+        self.release = threading.Event()
+        self.gated = threading.Event()  # set when a request reached the gate
+        self.refused: list[str] = []  # the schema violations the server answered
 
     # ---- lifecycle --------------------------------------------------------------------
     def start(self) -> FakeCloud:
@@ -80,14 +95,14 @@ class FakeCloud:
         class Handler(_Handler):
             cloud = fake
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
+        self._server = _QuietServer(("127.0.0.1", 0), Handler)
         threading.Thread(
             target=self._server.serve_forever, args=(0.02,), daemon=True, name="fake-cloud"
         ).start()
         return self
 
     def stop(self) -> None:
+        self.release.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -108,32 +123,106 @@ class FakeCloud:
                 "code": "AccessDenied",
                 "message": "current user api does not support synchronous calls",
             }
-        if not isinstance(body, dict) or "model" not in body or "input" not in body:
-            return 400, {"code": "InvalidParameter", "message": "model and input are required"}
-        if kind == "video":
-            problem = _check_image(body["input"].get("img_url") or body["input"].get("first_frame_url"))
-            problem = problem or _check_video_parameters(body["model"], body.get("parameters") or {})
-            if problem:
-                return 400, {"code": "InvalidParameter", "message": problem}
-            if len(body["input"].get("prompt", "")) > 800:
-                return 400, {"code": "InvalidParameter", "message": "prompt too long"}
+        problem = schemas.check_top(body)
+        if problem:
+            self.refused.append(problem)
+            return 400, schemas.dashscope_error("InvalidParameter", problem)
+        if kind == "image":
+            problem = schemas.check_t2i(body)
+        else:
+            problem = schemas.check_video(body, keyframes=kind == "keyframes")
+            problem = problem or schemas.check_image(
+                body["input"].get("img_url") or body["input"].get("first_frame_url")
+            )
+        if problem:
+            self.refused.append(problem)
+            return 400, schemas.dashscope_error("InvalidParameter", problem)
         with self._lock:
             if self.create_errors:
                 return self.create_errors.pop(0)
             task_id = f"task-{next(self._ids)}"
+            kind = "video" if kind == "keyframes" else kind
             self._kinds[task_id] = kind
             self.tasks[task_id] = {
                 "kind": kind,
                 "polls": 0,
                 "status": "PENDING",
                 "prompt": body["input"].get("prompt", ""),
+                "model": body["model"],
+                "gmt_create": int(time.time() * 1000),
             }
             self.active += 1
             self.max_active = max(self.max_active, self.active)
             self.created.append(task_id)
         if self.create_delay:
             time.sleep(self.create_delay)  # the task exists (and bills) whether or not the answer arrives
+        if self.gate == "create-after":
+            self._hold()
+        with self._lock:
+            if self.garbled_creates:
+                return self.garbled_creates.pop(0)
         return 200, {"output": {"task_id": task_id, "task_status": "PENDING"}, "request_id": "req-1"}
+
+    def _hold(self) -> None:
+        self.gated.set()
+        self.release.wait(120)
+
+    def task_list(self, query: dict[str, list[str]]) -> Reply:
+        """`GET /api/v1/tasks`: the account's tasks, filtered as documented, newest first, paged."""
+        problem = schemas.check_task_list(query)
+        if problem:
+            self.refused.append(problem)
+            return 400, schemas.dashscope_error("InvalidParameter", problem)
+        with self._lock:
+            if self.list_errors:
+                return self.list_errors.pop(0)
+        q = {k: v[0] for k, v in query.items()}
+
+        def stamp(text: str) -> float:
+            return datetime.strptime(text, "%Y%m%d%H%M%S").replace(tzinfo=SERVICE_ZONE).timestamp() * 1000
+
+        end = stamp(q["end_time"]) if "end_time" in q else time.time() * 1000
+        start = stamp(q["start_time"]) if "start_time" in q else end - 24 * 3600 * 1000
+        if "end_time" not in q and "start_time" in q:
+            end = start + 24 * 3600 * 1000
+        if end - start > 24 * 3600 * 1000:
+            return 400, schemas.dashscope_error("InvalidParameter", "the time range exceeds 24 hours")
+        with self._lock:
+            rows = [
+                {
+                    "api_key_id": "15xxxx",
+                    "caller_uid": "1808xxxx",
+                    "gmt_create": t["gmt_create"],
+                    "model_name": t["model"],
+                    "region": "ap-southeast-1",
+                    "request_id": f"req-{task_id}",
+                    "status": self._status(t),
+                    "task_id": task_id,
+                    "user_api_unique_key": f"apikey:v1:aigc:{t['kind']}:{t['model']}",
+                }
+                for task_id, t in self.tasks.items()
+                if start <= t["gmt_create"] <= end
+                and q.get("model_name", t["model"]) == t["model"]
+                and q.get("task_id", task_id) == task_id
+            ]
+        rows = [r for r in rows if q.get("status", r["status"]) == r["status"]]
+        rows.sort(key=lambda r: -r["gmt_create"])
+        size, page = int(q.get("page_size", 10)), int(q.get("page_no", 1))
+        pages = max(1, -(-len(rows) // size))
+        return 200, {
+            "request_id": "req-list",
+            "data": rows[(page - 1) * size : page * size],
+            "total": len(rows),
+            "total_page": pages,
+            "page_no": page,
+            "page_size": size,
+        }
+
+    @staticmethod
+    def _status(task: dict[str, Any]) -> str:
+        if task.get("done"):
+            return str(task["done"]["output"]["task_status"])
+        return "CANCELED" if task.get("canceled") else str(task["status"])
 
     def billed_creates(self, kind: str = "video") -> int:
         """Tasks of this kind the service created (each one is billed once it runs)."""
@@ -167,11 +256,13 @@ class FakeCloud:
             out: dict[str, Any] = {"task_id": task_id, "task_status": status}
             reply: dict[str, Any] = {"request_id": "req-2", "output": out}
             if status == "SUCCEEDED" and task["kind"] == "video":
+                out["orig_prompt"] = task["prompt"]
                 out["video_url"] = f"{self.url}/files/{task_id}.mp4?Expires=1&Signature=presigned"
                 if self.video_duration is not None:
                     reply["usage"] = {k: self.video_duration for k in self.usage_keys} | {"video_count": 1}
             elif status == "SUCCEEDED":
-                out["results"] = [{"url": f"{self.url}/files/{task_id}.png?Signature=presigned"}]
+                url = f"{self.url}/files/{task_id}.png?Signature=presigned"
+                out["results"] = [{"orig_prompt": task["prompt"], "url": url}]
                 reply["usage"] = {"image_count": 1}
             elif status == "FAILED":
                 out.update(code="InternalError.Algo", message="the model could not animate this image")
@@ -190,11 +281,15 @@ class FakeCloud:
         return 200, {"request_id": "req-3"}
 
     def edit(self, body: Any) -> Reply:
+        problem = schemas.check_top(body) or schemas.check_edit(body)
+        if problem:
+            self.refused.append(problem)
+            return 400, schemas.dashscope_error("InvalidParameter", problem)
         with self._lock:
             if self.edit_errors:
                 return self.edit_errors.pop(0)
         content = body["input"]["messages"][0]["content"]
-        problem = _check_image(next(c["image"] for c in content if "image" in c))
+        problem = schemas.check_image(next(c["image"] for c in content if "image" in c))
         if problem:
             return 400, {"code": "InvalidParameter", "message": problem}
         url = f"{self.url}/files/edit-{next(self._ids)}.png?Signature=presigned"
@@ -209,16 +304,43 @@ class FakeCloud:
         }
 
     # ---- Gemini -------------------------------------------------------------------------
-    def generate(self, body: Any) -> Reply:
+    def generate(self, model: str, body: Any) -> Reply:
+        if model not in self.gemini_models:
+            return 404, schemas.gemini_error(
+                404,
+                "NOT_FOUND",
+                f"models/{model} is not found for API version v1beta, or is not supported for "
+                "generateContent. Call ListModels to see the list of available models and their "
+                "supported methods.",
+            )
+        problem = schemas.check_generate(body)
+        if problem:
+            where, message = problem
+            self.refused.append(message)
+            text = f"Invalid JSON payload received. {message}" + (f" at '{where}'" if where else "")
+            return 400, schemas.gemini_error(400, "INVALID_ARGUMENT", text)
         with self._lock:
             if self.gemini_replies:
                 return self.gemini_replies.pop(0)
-        parts = body["contents"][0]["parts"]
-        if body.get("generationConfig", {}).get("responseModalities") != ["IMAGE"] or not parts[0].get(
-            "text"
-        ):
-            return 400, {"error": {"code": 400, "message": "bad request", "status": "INVALID_ARGUMENT"}}
         return 200, gemini_image_reply(self.image_png)
+
+    def models(self, query: dict[str, list[str]]) -> Reply:
+        """`GET /v1beta/models`, paged by `pageSize` / `pageToken` as documented."""
+        size = int((query.get("pageSize") or ["50"])[0])
+        start = int((query.get("pageToken") or ["0"])[0] or 0)
+        names = list(self.gemini_models)
+        page = [
+            {
+                "name": f"models/{n}",
+                "displayName": n,
+                "supportedGenerationMethods": ["generateContent", "countTokens"],
+            }
+            for n in names[start : start + size]
+        ]
+        reply: dict[str, Any] = {"models": page}
+        if start + size < len(names):
+            reply["nextPageToken"] = str(start + size)
+        return 200, reply
 
 
 def gemini_image_reply(png: bytes) -> dict[str, Any]:
@@ -236,32 +358,6 @@ def gemini_image_reply(png: bytes) -> dict[str, Any]:
         ],
         "usageMetadata": {"promptTokenCount": 300, "candidatesTokenCount": 1290},
     }
-
-
-def _check_video_parameters(model: str, params: dict[str, Any]) -> str | None:
-    allowed = MODEL_RESOLUTIONS.get(model)
-    if allowed and params.get("resolution", allowed[0]) not in allowed:
-        return f"resolution {params.get('resolution')} is not supported by {model}"
-    if model in FIXED_DURATION and "duration" in params:
-        return f"{model} has a fixed duration of 5 s"
-    return None
-
-
-def _check_image(uri: Any) -> str | None:
-    """DashScope's input rules: a URL or data URI of an image without alpha, each side 360-2000 px."""
-    if not isinstance(uri, str) or not uri:
-        return "the image is required"
-    if not uri.startswith("data:image/"):
-        return None  # a public URL: the real service would fetch it
-    try:
-        im = Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1])))
-    except Exception:
-        return "the image cannot be decoded"
-    if im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info:
-        return "the image must not have an alpha channel"
-    if not all(360 <= s <= 2000 for s in im.size):
-        return f"image size {im.size} out of range [360, 2000]"
-    return None
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -324,18 +420,31 @@ class _Handler(BaseHTTPRequestHandler):
             return self._file(path)
         if not self._authorized():
             return None
+        query = parse_qs(self.path.split("?", 1)[1]) if "?" in self.path else {}
+        if path in ("/api/v1/tasks", "/api/v1/tasks/"):
+            return self._reply(self.cloud.task_list(query))
         if path.startswith("/api/v1/tasks/"):
+            if self.cloud.gate == "poll":
+                self.cloud._hold()
             return self._reply(self.cloud.poll(path.rsplit("/", 1)[1]))
+        if path in ("/v1beta/models", "/v1beta/models/"):
+            return self._reply(self.cloud.models(query))
         return self._send(404, {"code": "NotFound", "message": path})
 
     def do_POST(self) -> None:
-        body = self._record()
         path = self.path.split("?", 1)[0]
+        c = self.cloud
+        if c.gate == "create-before" and path.endswith("/video-synthesis"):
+            c._hold()  # the request never arrives: the connection is dropped unread
+            self.close_connection = True
+            return None
+        body = self._record()
         if not self._authorized():
             return None
-        c = self.cloud
-        if path.endswith("/video-synthesis"):
+        if path == "/api/v1/services/aigc/video-generation/video-synthesis":
             return self._reply(c.create(self, "video", body))
+        if path == "/api/v1/services/aigc/image2video/video-synthesis":
+            return self._reply(c.create(self, "keyframes", body))
         if path == "/api/v1/services/aigc/text2image/image-synthesis":
             return self._reply(c.create(self, "image", body))
         if path == "/api/v1/services/aigc/multimodal-generation/generation":
@@ -343,7 +452,8 @@ class _Handler(BaseHTTPRequestHandler):
         if path.startswith("/api/v1/tasks/") and path.endswith("/cancel"):
             return self._reply(c.cancel(path.split("/")[-2]))
         if path.startswith(("/v1beta/models/", "/v1/models/")) and path.endswith(":generateContent"):
-            return self._reply(c.generate(body))
+            model = path.split("/models/", 1)[1].rsplit(":", 1)[0]
+            return self._reply(c.generate(model, body))
         return self._send(404, {"code": "NotFound", "message": path})
 
     def _reply(self, reply: Reply) -> None:
@@ -361,6 +471,16 @@ class _Handler(BaseHTTPRequestHandler):
                 "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>",
                 "application/xml",
             )
+        if mode == "ok" and c.gate == "download":
+            self.send_response(200)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data[: len(data) // 2])
+            self.wfile.flush()
+            c._hold()
+            self.close_connection = True
+            return None
         if mode == "drop":
             self.send_response(200)
             self.send_header("Content-Type", ctype)

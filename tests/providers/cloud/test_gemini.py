@@ -12,13 +12,13 @@ from popcon.domain.actions import load_presets
 from popcon.domain.errors import InvalidInput, TransientError
 from popcon.providers.base import Usage
 from popcon.providers.cloud.gemini import GeminiImageProvider
-from popcon.providers.cloud.http import AuthError, ModerationError, ProviderError
+from popcon.providers.cloud.http import AuthError, ModerationError, ProviderError, UnconfirmedRequest
 
 from .conftest import GEMINI_KEY
 from .fakes import gemini_image_reply
 
 WAVE = load_presets()["wave"]
-PATH = "/v1beta/models/gemini-2.5-flash-image:generateContent"
+PATH = "/v1beta/models/gemini-3.1-flash-image:generateContent"
 
 
 @pytest.fixture(params=["rest", "sdk"])
@@ -33,7 +33,7 @@ def test_start_pose_sends_the_character_and_returns_the_image(cloud, gs, fox, fo
     usage: list[Usage] = []
     im = GeminiImageProvider(gs).start_pose(fox, WAVE, fox_key, usage.append)
     assert im.mode == "RGB" and im.size == (512, 512)
-    assert usage == [Usage("gemini", "gemini-2.5-flash-image", "image", 1, 0.039, "USD")]
+    assert usage == [Usage("gemini", "gemini-3.1-flash-image", "image", 1, 0.067, "USD")]
     (req,) = cloud.requests
     assert req.path == PATH and req.headers["x-goog-api-key"] == GEMINI_KEY
     assert GEMINI_KEY not in req.path  # the key goes in a header, never in the URL
@@ -72,10 +72,58 @@ def test_throttling_then_success(cloud, gs, fox_key):
     assert len(cloud.requests) == 3
 
 
-def test_server_errors_end_transient(cloud, gs, fox_key):
-    cloud.gemini_replies += [(500, {"error": {"code": 500, "status": "INTERNAL", "message": "x"}})] * 10
-    with pytest.raises(TransientError, match="INTERNAL"):
+def test_refusals_end_transient(cloud, gs, fox_key):
+    busy = (503, {"error": {"code": 503, "status": "UNAVAILABLE", "message": "overloaded"}})
+    cloud.gemini_replies += [busy] * 10
+    with pytest.raises(TransientError, match="UNAVAILABLE"):
         GeminiImageProvider(gs).character("x", None, fox_key)
+    assert len(cloud.requests) == gs.http_retries + 1
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [(500, {"error": {"code": 500, "status": "INTERNAL", "message": "x"}}), (200, "{{{")],
+    ids=["500", "bad-json"],
+)
+def test_a_lost_answer_is_not_paid_twice(cloud, gs, fox_key, reply):
+    """A 500 or an unreadable answer may follow a billed image: not retried here nor by the runner
+    (the error is not transient); the user, told so, resumes and only then is it sent again."""
+    cloud.gemini_replies.append(reply)
+    provider = GeminiImageProvider(gs)
+    with pytest.raises(UnconfirmedRequest, match="not sent again") as e:
+        provider.character("x", None, fox_key)
+    assert not isinstance(e.value, TransientError) and len(cloud.requests) == 1
+    assert provider.character("x", None, fox_key).size == (512, 512)  # the user resumed: sent again
+    assert len(cloud.requests) == 2
+
+
+def test_a_call_cut_off_by_a_crash_is_reported_before_it_is_sent_again(cloud, gs, fox_key, monkeypatch):
+    """The process died with the request out (only the intent on disk): the next try says so and
+    stops; the try after that (the user resuming) sends it."""
+    provider = GeminiImageProvider(gs)
+
+    def die(*_a: object, **_k: object) -> dict[str, object]:
+        raise SystemExit("killed")  # stands for the process dying while the request is out
+
+    monkeypatch.setattr(provider, "_generate_rest", die)
+    monkeypatch.setattr(provider, "_generate_sdk", die)
+    with pytest.raises(SystemExit):
+        provider.character("x", None, fox_key)
+    monkeypatch.undo()
+    again = GeminiImageProvider(gs)
+    with pytest.raises(UnconfirmedRequest, match="may have carried it out"):
+        again.character("x", None, fox_key)
+    assert cloud.requests == []
+    assert again.character("x", None, fox_key).size == (512, 512)
+    assert len(cloud.requests) == 1
+
+
+def test_a_paid_image_is_never_paid_again(cloud, gs, fox, fox_key):
+    """The image is kept with its request: a runner retry of the same call does not pay again."""
+    usage: list[Usage] = []
+    first = GeminiImageProvider(gs).start_pose(fox, WAVE, fox_key, usage.append)
+    again = GeminiImageProvider(gs).start_pose(fox, WAVE, fox_key, usage.append)
+    assert len(cloud.requests) == 1 and len(usage) == 1 and first.tobytes() == again.tobytes()
 
 
 def test_a_bad_key_is_an_auth_error_without_the_key(cloud, gs, fox_key):
@@ -97,12 +145,29 @@ def test_a_blocked_prompt_is_a_moderation_error(cloud, gs, fox_key):
     assert len(cloud.requests) == 1
 
 
-def test_a_safety_stop_without_image_is_a_moderation_error(cloud, gs, fox_key):
-    cloud.gemini_replies.append(
-        (200, {"candidates": [{"finishReason": "IMAGE_SAFETY", "content": {"parts": []}}]})
-    )
-    with pytest.raises(ModerationError, match="IMAGE_SAFETY"):
+@pytest.mark.parametrize(
+    ("reason", "error", "words"),
+    [
+        ("IMAGE_SAFETY", ModerationError, "safety filter"),
+        ("IMAGE_RECITATION", ModerationError, "recites existing"),
+        ("IMAGE_PROHIBITED_CONTENT", ModerationError, "prohibited"),
+        ("IMAGE_OTHER", ProviderError, "made no image (IMAGE_OTHER)"),
+        ("NO_IMAGE", ProviderError, "made no image (NO_IMAGE)"),
+    ],
+)
+def test_a_stop_without_image_says_why(cloud, gs, fox_key, reason, error, words):
+    cloud.gemini_replies.append((200, {"candidates": [{"finishReason": reason, "content": {"parts": []}}]}))
+    with pytest.raises(error, match=reason) as e:
         GeminiImageProvider(gs).character("x", None, fox_key)
+    assert words in str(e.value)
+    if error is ProviderError:
+        assert not isinstance(e.value, ModerationError)
+
+
+def test_a_retired_model_fails_before_any_request(cloud, gs):
+    with pytest.raises(InvalidInput, match="retired"):
+        GeminiImageProvider(gs.model_copy(update={"gemini_image_model": "gemini-2.5-flash-image"}))
+    assert cloud.requests == []
 
 
 def test_a_text_only_answer_is_a_clear_error(cloud, gs, fox_key):
@@ -121,12 +186,6 @@ def test_an_invalid_argument_is_not_retried(cloud, gs, fox_key):
     with pytest.raises(ProviderError, match="INVALID_ARGUMENT") as e:
         GeminiImageProvider(gs).character("x", None, fox_key)
     assert not isinstance(e.value, (TransientError, AuthError)) and len(cloud.requests) == 1
-
-
-def test_malformed_json_then_success(cloud, gs, fox_key):
-    cloud.gemini_replies.append((200, "{{{"))
-    GeminiImageProvider(gs).character("x", None, fox_key)
-    assert len(cloud.requests) == 2
 
 
 def test_an_undecodable_image_is_a_clear_error(cloud, gs, fox_key):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 
@@ -17,7 +18,13 @@ from popcon.providers.base import Usage
 from popcon.providers.cloud import limits, prompts
 from popcon.providers.cloud.http import redact, safe_url
 from popcon.providers.cloud.images import flatten_on_key
-from popcon.providers.cloud.prices import estimate_job_cost, find_price, load_prices, priced_usage
+from popcon.providers.cloud.prices import (
+    estimate_job_cost,
+    find_price,
+    load_prices,
+    priced_usage,
+    video_variant,
+)
 from popcon.settings import Settings
 
 _KEY_ENVS = (
@@ -67,7 +74,57 @@ def test_the_price_table_is_complete():
     rows = load_prices()
     assert rows
     for r in rows:
-        assert r.price > 0 and r.currency and r.unit in ("second", "image") and r.date_read and r.source
+        assert r.price > 0 and r.currency and r.unit in ("second", "image")
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", r.date_read) and r.source.startswith("https://"), r
+
+
+def test_every_listed_model_is_priced_or_says_where_a_price_was_looked_for():
+    """A fresh install (default region) never shows a bare "unknown": a price, or why there is none."""
+    from popcon.providers.cloud.dashscope import IMAGE_MODELS, VIDEO_MODEL_SPECS
+    from popcon.providers.cloud.gemini import IMAGE_MODELS as GEMINI_MODELS
+    from popcon.providers.cloud.prices import unpriced
+
+    for region in ("singapore", "virginia", "beijing"):
+        for model, spec in VIDEO_MODEL_SPECS.items():
+            for res in spec.resolutions:
+                variant = video_variant(res, spec.silent_switch)
+                found = find_price("dashscope", model, variant, region) or unpriced(
+                    "dashscope", model, region
+                )
+                assert found is not None, (model, variant, region)
+        for model in IMAGE_MODELS:
+            assert find_price("dashscope", model, "", region) or unpriced("dashscope", model, region), model
+    for model in GEMINI_MODELS:
+        assert find_price("gemini", model) or unpriced("gemini", model), model
+    why = unpriced("dashscope", "wan2.2-i2v-flash", "singapore")
+    assert why is not None and why.looked_in.startswith("https://") and why.checked
+
+
+def test_sound_and_silence_are_priced_apart(monkeypatch):
+    """wan2.6 bills silent clips at a lower rate: its rows are per resolution and sound."""
+    from popcon.providers.cloud import prices
+
+    row = {"provider": "dashscope", "model": "wan2.6-i2v-flash", "region": "beijing", "unit": "second"}
+    row |= {"currency": "CNY", "date_read": "2026-12-06", "source": "https://example.invalid/table"}
+    table = {
+        "price": [
+            {**row, "variant": "720P/audio", "price": 0.6},
+            {**row, "variant": "720P/silent", "price": 0.3},
+        ]
+    }
+    monkeypatch.setattr(prices, "_table", lambda: table)
+    assert video_variant("720P", True) == "720P/silent" and video_variant("720P", False) == "720P"
+    assert find_price("dashscope", "wan2.6-i2v-flash", "720P/silent", "beijing").price == 0.3
+    assert find_price("dashscope", "wan2.6-i2v-flash", "720P/audio", "beijing").price == 0.6
+    s = Settings(
+        video_provider="dashscope",
+        dashscope_region="beijing",
+        dashscope_video_model="wan2.6-i2v-flash",
+        dashscope_resolution="720P",
+        dashscope_duration=4,
+    )
+    (video,) = estimate_job_cost(s, 2)
+    assert video.quantity == 8 and video.cost == pytest.approx(2.4)  # PopCon asks for silent clips
 
 
 def test_prices_by_region_and_variant():
@@ -77,7 +134,7 @@ def test_prices_by_region_and_variant():
     # Beijing's CNY list is not what a Singapore (default host) key pays: no guess, unknown.
     assert find_price("dashscope", "wan2.2-i2v-flash", "480P", "singapore") is None
     assert find_price("dashscope", "wan2.2-i2v-flash", "480P") is None
-    assert find_price("gemini", "gemini-2.5-flash-image", "", "singapore").currency == "USD"
+    assert find_price("gemini", "gemini-3.1-flash-image", "", "singapore").currency == "USD"
     assert find_price("dashscope", "no-such-model") is None
     assert priced_usage("dashscope", "no-such-model", "second", 5) == Usage(
         "dashscope", "no-such-model", "second", 5
@@ -91,7 +148,7 @@ def test_estimate_for_a_cloud_run():
     by = {u.provider: u for u in est}
     assert (
         by["gemini"].quantity == 5
-        and by["gemini"].cost == pytest.approx(0.195)
+        and by["gemini"].cost == pytest.approx(0.335)
         and by["gemini"].currency == "USD"
     )
     assert by["dashscope"].quantity == 20 and by["dashscope"].cost is None  # Singapore: unknown
@@ -201,7 +258,7 @@ def test_providers_command_lists_providers_without_printing_keys(clean_env):
         "dashscope",
         "gemini",
         "wan2.2-i2v-flash",
-        "gemini-2.5-flash-image",
+        "gemini-3.1-flash-image",
         "CNY",
         "USD",
     ):
@@ -221,13 +278,67 @@ def test_providers_command_estimates_a_run(clean_env):
     args = ["providers", "--estimate", "4", "--video-provider", "dashscope", "--image-provider", "gemini"]
     result = CliRunner().invoke(app, [*args, "--from-prompt"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
-    assert "~2.000 CNY" in result.output and "~0.195 USD" in result.output and "Estimate" in result.output
+    assert "~2.000 CNY" in result.output and "~0.335 USD" in result.output and "Estimate" in result.output
     region[0] = "singapore"
     result = CliRunner().invoke(app, args, env={"COLUMNS": "250"})
     assert result.exit_code == 0, result.output
     assert "Price unknown in the singapore region" in result.output
+    estimate = result.output.split("Estimate")[1]
     assert (
-        "unknown (no price in the table)" in result.output and "CNY" not in result.output.split("Estimate")[1]
+        "no published price in the singapore region" in " ".join(estimate.split()) and "CNY" not in estimate
     )
     offline = CliRunner().invoke(app, ["providers", "--estimate", "2"], env={"COLUMNS": "200"})
     assert "nothing billed" in offline.output
+
+
+# ---- `popcon providers --check`: asks the services (the stand-in) with free calls -------------------
+def _check(settings: Settings) -> tuple[int, str]:
+    app = typer.Typer()
+
+    @app.callback()
+    def _root() -> None:
+        pass
+
+    register(app, lambda: settings)
+    result = CliRunner().invoke(app, ["providers", "--check"], env={"COLUMNS": "400"})
+    return result.exit_code, result.output
+
+
+def test_check_finds_the_configured_model_offered(cloud, cloud_settings):
+    code, out = _check(cloud_settings)
+    assert code == 0, out
+    assert "gemini-3.1-flash-image is available" in out and "key works at" in out
+    assert any(p.startswith("/v1beta/models?") for p in cloud.paths("GET"))
+    assert any(p.startswith("/api/v1/tasks?") for p in cloud.paths("GET"))
+    assert cloud.paths("POST") == []  # nothing billed: only free listing calls
+
+
+def test_check_says_when_the_model_is_retired_or_missing(cloud, cloud_settings):
+    retired = cloud_settings.model_copy(update={"gemini_image_model": "gemini-2.5-flash-image"})
+    code, out = _check(retired)
+    assert code == 1 and "MODEL MISSING" in out and "retired: shut down on 2 Oct 2026" in out
+    assert "gemini-3.1-flash-image" in out  # what the key may use instead
+    cloud.gemini_models = ("gemini-3.5-flash",)  # a key without image models
+    code, out = _check(cloud_settings)
+    assert code == 1 and "not offered to this key" in out and "image models offered: none" in out
+
+
+def test_check_pages_through_the_models_list(cloud, cloud_settings):
+    cloud.gemini_models = (*(f"gemini-x-{i}" for i in range(150)), "gemini-3.1-flash-image")
+    code, out = _check(cloud_settings)
+    assert code == 0 and "151 models offered" in out, out
+
+
+def test_check_reports_a_refused_key_without_printing_it(cloud, cloud_settings):
+    bad = cloud_settings.model_copy(
+        update={
+            "dashscope_api_key": type(cloud_settings.dashscope_api_key)("sk-wrong-777"),
+            "gemini_api_key": type(cloud_settings.gemini_api_key)("AIza-wrong-888"),
+        }
+    )
+    code, out = _check(bad)
+    assert code == 1 and out.count("KEY REFUSED") == 2 and "InvalidApiKey" in out
+    assert "sk-wrong-777" not in out and "AIza-wrong-888" not in out
+    unset = cloud_settings.model_copy(update={"dashscope_api_key": None, "gemini_api_key": None})
+    code, out = _check(unset)
+    assert code == 0 and out.count("│ not asked") == 2

@@ -44,3 +44,13 @@ def test_estimate_is_free_offline_and_priced_with_a_paid_provider(client: TestCl
     video = next(line for line in est["lines"] if line["unit"] == "second")
     assert video["provider"] == "dashscope" and video["quantity"] >= 8  # at least a second per clip
     assert est["totals"]  # the price table lists wan2.2-i2v-flash at 480P
+
+
+def test_estimate_in_the_default_region_says_why_it_has_no_price(tmp_path: Path) -> None:
+    """A fresh install bills in Singapore, for which no published Wan price was read: said, not guessed."""
+    paid = web_settings(tmp_path / "sg").model_copy(
+        update={"video_provider": "dashscope", "dashscope_api_key": SecretStr("sk-test-not-real")}
+    )
+    with TestClient(create_app(paid)) as c:
+        est = c.get(f"{API}/estimate", params={"actions": 2}).json()
+    assert est["totals"] == {} and "no published price in the singapore region" in est["text"]

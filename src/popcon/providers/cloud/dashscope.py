@@ -1,18 +1,17 @@
 """Alibaba Cloud Model Studio (DashScope): Wan image-to-video, Wan text-to-image, Qwen image edit.
 
-Video and text-to-image are async tasks: create (with `X-DashScope-Async: enable`), poll
-`/api/v1/tasks/{id}` with capped backoff, download the result at once (its link expires).
-A job cancel while the task is PENDING sends the task's cancel request before giving up.
-
-A task is billed once it runs, whatever happens to its result afterwards, so the video task's id
-goes into the action's ledger the moment the service returns it: a retry, a resume or a restarted
-runner polls that task (the service keeps it 24 h) and downloads again; a new task is created only
-when the old one failed, was canceled, expired or its result link is gone. A create whose answer
-was lost is not sent again (DashScope has no idempotency key and no look-up by request).
+Video and text-to-image are async tasks run through `dashscope_tasks.DashScopeClient.run`: the
+intent is saved before the create is sent, the task id the moment it is known, and a lost create
+is looked up in the account's task list and adopted instead of being paid again. The result is
+downloaded at once; a link that answers 403 / 404 is replaced by polling the task again (the
+service keeps a task and its result for 24 h) before a new task is ever considered.
+The image edit is synchronous: its answer (result links, then the image) is kept in the paid-call
+ledger so that a failed download or a later step's failure never pays for it again.
 """
 
 from __future__ import annotations
 
+import base64
 import logging
 import random
 import time
@@ -24,7 +23,7 @@ from typing import Any
 from PIL import Image
 
 from popcon.domain.actions import ActionPreset
-from popcon.domain.errors import Canceled, InvalidInput, TransientError
+from popcon.domain.errors import InvalidInput, TransientError
 from popcon.domain.rig import Rig
 from popcon.providers.base import (
     CancelCheck,
@@ -36,18 +35,21 @@ from popcon.providers.base import (
     never_canceled,
 )
 from popcon.providers.cloud import limits, prompts
+from popcon.providers.cloud.dashscope_tasks import (
+    TASK_KEEP_SECONDS,
+    DashScopeClient,
+    TaskSpec,
+)
 from popcon.providers.cloud.http import (
-    HttpClient,
     ModerationError,
     ProviderError,
     ResultGone,
     TaskFailed,
-    TaskTimedOut,
     UnconfirmedRequest,
-    sleep_checking,
 )
 from popcon.providers.cloud.images import data_uri, decode_image, flatten_on_key, square_on_key
-from popcon.providers.cloud.prices import priced_usage, region_of
+from popcon.providers.cloud.ledger import CallLedgers, PaidCall, age_of, request_fingerprint
+from popcon.providers.cloud.prices import priced_usage, region_of, video_variant
 from popcon.providers.registry import IMAGE_PROVIDERS, VIDEO_PROVIDERS
 from popcon.settings import Settings
 
@@ -58,10 +60,6 @@ VIDEO_PATH = "/api/v1/services/aigc/video-generation/video-synthesis"
 KEYFRAME_VIDEO_PATH = "/api/v1/services/aigc/image2video/video-synthesis"
 T2I_PATH = "/api/v1/services/aigc/text2image/image-synthesis"
 EDIT_PATH = "/api/v1/services/aigc/multimodal-generation/generation"
-TASK_PATH = "/api/v1/tasks/{id}"
-ASYNC = {"X-DashScope-Async": "enable"}
-
-TASK_KEEP_SECONDS = 24 * 3600  # the service forgets a task (and its result link) after this
 
 
 @dataclass(frozen=True)
@@ -78,7 +76,7 @@ class VideoModel:
 
 
 VIDEO_MODEL_SPECS: dict[str, VideoModel] = {
-    "wan2.2-i2v-flash": VideoModel(("480P", "720P"), "480P", 5, note="fixed 5 s (default)"),
+    "wan2.2-i2v-flash": VideoModel(("480P", "720P", "1080P"), "480P", 5, note="fixed 5 s (default)"),
     "wan2.2-i2v-plus": VideoModel(("480P", "1080P"), "480P", 5, note="fixed 5 s"),
     "wan2.6-i2v-flash": VideoModel(
         ("720P", "1080P"), "720P", 5, durations=(2, 15), silent_switch=True, note="2-15 s, silent"
@@ -167,115 +165,6 @@ def _api_key(settings: Settings) -> str:
     return settings.dashscope_api_key.get_secret_value()
 
 
-def _error_fields(data: Any) -> tuple[str, str]:
-    if isinstance(data, dict):
-        return str(data.get("code") or ""), str(data.get("message") or "")
-    return "", ""
-
-
-class DashScopeClient:
-    """Task protocol shared by the video and the image provider."""
-
-    def __init__(self, settings: Settings, sleep: Callable[[float], None] = time.sleep) -> None:
-        key = _api_key(settings)
-        self.settings = settings
-        self._sleep = sleep
-        self.http = HttpClient(
-            NAME,
-            settings.dashscope_base_url,
-            {"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
-            secrets=[key],
-            timeout=settings.http_timeout,
-            retries=settings.http_retries,
-            backoff_base=settings.http_backoff_base,
-            backoff_max=settings.http_backoff_max,
-            error_parser=_error_fields,
-            sleep=sleep,
-        )
-
-    def close(self) -> None:
-        self.http.close()
-
-    def create_task(self, path: str, body: dict[str, Any], check_cancel: CancelCheck, what: str) -> str:
-        """Create a billed task. Never sent twice when the first answer may have been lost."""
-        try:
-            data = self.http.request_json(
-                "POST", path, body=body, headers=ASYNC, check_cancel=check_cancel, what=what, idempotent=False
-            )
-        except UnconfirmedRequest as e:
-            raise UnconfirmedRequest(
-                f"{e}. DashScope cannot look a task up by its request: check the task list in the "
-                "Model Studio console; resuming the job creates a new task"
-            ) from None
-        task_id = (data.get("output") or {}).get("task_id")
-        if not task_id:
-            code, message = str(data.get("code") or ""), str(data.get("message") or "")[:200]
-            raise UnconfirmedRequest(
-                f"{NAME}: the {what} answer has no task id ({code or 'no code'}: {message or 'no message'}); "
-                "it was not sent again in case a task was created"
-            )
-        return str(task_id)
-
-    def wait_task(self, task_id: str, check_cancel: CancelCheck, what: str) -> dict[str, Any]:
-        """Poll until the task ends; return the SUCCEEDED answer. Polling tolerates transient errors."""
-        s = self.settings
-        deadline = time.monotonic() + s.task_timeout
-        interval = s.poll_interval
-        status = "PENDING"
-        try:
-            while True:
-                sleep_checking(interval, check_cancel, self._sleep)
-                interval = min(s.poll_interval_max, interval * 1.5)
-                try:
-                    data = self.http.request_json(
-                        "GET", TASK_PATH.format(id=task_id), check_cancel=check_cancel, what="task poll"
-                    )
-                except TransientError as e:
-                    if time.monotonic() > deadline:
-                        raise
-                    log.info("%s: poll of task %s failed (%s); polling on", NAME, task_id, e)
-                    continue
-                out = data.get("output") or {}
-                status = str(out.get("task_status") or "UNKNOWN").upper()
-                if status == "SUCCEEDED":
-                    return data
-                if status in ("FAILED", "CANCELED", "UNKNOWN"):
-                    raise self._task_error(task_id, status, out, what)
-                if time.monotonic() > deadline:
-                    if status == "PENDING":  # never started: do not let it start (and bill) later
-                        self.cancel_task(task_id)
-                        raise TaskFailed(
-                            f"{NAME}: the {what} task did not start within {s.task_timeout:.0f}s and was "
-                            "canceled"
-                        )
-                    raise TaskTimedOut(
-                        f"{NAME}: the {what} task did not finish within {s.task_timeout:.0f}s (still "
-                        f"{status}); it is kept: resuming the job polls it again instead of paying for "
-                        "a new one"
-                    )
-        except Canceled:
-            if status == "PENDING":
-                self.cancel_task(task_id)
-            raise
-
-    def cancel_task(self, task_id: str) -> None:
-        """Best effort: only a PENDING task can be canceled; a failure here changes nothing."""
-        try:
-            self.http.request_json("POST", TASK_PATH.format(id=task_id) + "/cancel", what="task cancel")
-        except Exception as e:  # the job is being canceled anyway
-            log.info("%s: cancel of task %s failed: %s", NAME, task_id, e)
-
-    @staticmethod
-    def _task_error(task_id: str, status: str, out: dict[str, Any], what: str) -> ProviderError:
-        code, message = str(out.get("code") or ""), str(out.get("message") or "")[:300]
-        detail = f" ({code}: {message})" if code or message else ""
-        if status == "UNKNOWN":
-            return TaskFailed(f"{NAME}: the {what} task is unknown to the service (expired or lost){detail}")
-        if "datainspection" in code.lower():
-            return ModerationError(f"{NAME}: the {what} was rejected by content inspection{detail}")
-        return TaskFailed(f"{NAME}: the {what} task ended {status}{detail}")
-
-
 @VIDEO_PROVIDERS.register(NAME)
 class DashScopeVideoProvider:
     """Wan image-to-video; the start pose is sent composited on the flat key colour."""
@@ -289,7 +178,7 @@ class DashScopeVideoProvider:
         self.model = settings.dashscope_video_model
         self.params = video_params(settings)  # a resolution the model refuses fails here, before any request
         self.spec = VIDEO_MODEL_SPECS.get(self.model)
-        self.client = DashScopeClient(settings, sleep)
+        self.client = DashScopeClient(settings, _api_key(settings), sleep)
 
     @property
     def keyframes(self) -> bool:
@@ -341,95 +230,73 @@ class DashScopeVideoProvider:
         ledger = ledger if ledger is not None else MemoryLedger()
         what = f"{action.id} clip"
         path = KEYFRAME_VIDEO_PATH if self.keyframes else VIDEO_PATH
-        with limits.slot(f"{NAME}:video", self.settings.video_concurrency, check_cancel):
-            record, data = self._resume(ledger.load(), check_cancel, what)
-            if data is None:
-                body = self.request_body(pose, action, key_color)
-                try:
-                    task_id = self.client.create_task(path, body, check_cancel, what)
-                except UnconfirmedRequest:
-                    ledger.save({"provider": NAME, "state": "unconfirmed", "sent_at": time.time()})
-                    raise
-                record = {
-                    "provider": NAME,
-                    "state": "created",
-                    "task_id": task_id,
-                    "created_at": time.time(),
-                    "request": self.params.fingerprint(),
-                    "billed": False,
-                }
-                ledger.save(record)  # before the first poll: a crash from here on loses nothing
-                data = self.client.wait_task(task_id, check_cancel, what)
-        assert record is not None
-        out = data.get("output") or {}
-        url = out.get("video_url")
-        if not record.get("billed"):
-            # Billed once the task succeeded, whether or not the download below works; recorded once
-            # per task however often it is downloaded. Without the service's figure the model's clip
-            # length is recorded, marked as an estimate.
-            billed = billed_seconds(data.get("usage"))
-            on_usage(
-                priced_usage(
-                    NAME,
-                    self.model,
-                    "second",
-                    billed or self.params.seconds,
-                    variant=self.params.resolution or "",
-                    estimated=not billed,
-                    region=region_of(self.settings),
-                )
-            )
-            record = {**record, "billed": True}
-            ledger.save(record)
-        if not url:
-            ledger.save(None)  # nothing to download, ever: the next try creates a new task
-            raise TaskFailed(f"{NAME}: the {action.id} clip task succeeded without a video URL")
-        try:
-            self.client.http.download(
-                str(url),
-                out_path,
-                max_bytes=self.settings.max_download_bytes,
-                check_cancel=check_cancel,
-                validate=_check_video,
-            )
-        except ResultGone:
-            ledger.save(None)  # the result expired with its link: only a new task can make the clip
-            raise
-        return out_path
-
-    def _resume(
-        self, record: TaskRecord | None, check_cancel: CancelCheck, what: str
-    ) -> tuple[TaskRecord | None, dict[str, Any] | None]:
-        """Poll the task a previous try created; (record, SUCCEEDED answer), or (None, None): create one.
-
-        A task that is still running is waited for again (TaskTimedOut keeps it for the next try);
-        one that failed, was canceled or is unknown to the service (expired) is not billed: a new
-        task replaces it.
-        """
-        if not record or record.get("provider") != NAME or record.get("state") != "created":
-            if record and record.get("state") == "unconfirmed":
-                log.warning("%s: the last %s create was unconfirmed; creating a new task", NAME, what)
-            return None, None
-        task_id = str(record.get("task_id") or "")
-        age = time.time() - float(record.get("created_at") or 0)
-        if not task_id or age > TASK_KEEP_SECONDS:
-            log.info(
-                "%s: task %s of the %s is older than 24 h (expired); creating a new one", NAME, task_id, what
-            )
-            return None, None
-        if record.get("request") != self.params.fingerprint():
-            log.info("%s: the %s settings changed since task %s; creating a new one", NAME, what, task_id)
-            return None, None
-        log.info(
-            "%s: polling the existing task %s of the %s instead of creating a new one", NAME, task_id, what
+        body = self.request_body(pose, action, key_color)
+        spec = TaskSpec(
+            path=path,
+            body=body,
+            model=self.model,
+            prompt=_prompt_of(body),
+            request=self.params.fingerprint(),
+            fingerprint=request_fingerprint(path, body),
+            what=what,
         )
-        try:
-            return record, self.client.wait_task(task_id, check_cancel, what)
-        except TaskTimedOut:
-            raise
-        except (TaskFailed, ModerationError) as e:
-            log.info("%s: task %s ended without a result (%s); creating a new one", NAME, task_id, e)
-            return None, None
+        with limits.slot(f"{NAME}:video", self.settings.video_concurrency, check_cancel):
+            record, data = self.client.run(ledger, spec, check_cancel)
+        record = self._bill_once(record, data, ledger, on_usage)
+        for attempt in range(3):
+            url = (data.get("output") or {}).get("video_url")
+            if not url:
+                ledger.save(None)  # nothing to download, ever: the next try creates a new task
+                raise TaskFailed(f"{NAME}: the {action.id} clip task succeeded without a video URL")
+            try:
+                self.client.http.download(
+                    str(url),
+                    out_path,
+                    max_bytes=self.settings.max_download_bytes,
+                    check_cancel=check_cancel,
+                    validate=_check_video,
+                )
+                return out_path
+            except ResultGone:
+                if age_of(record) > TASK_KEEP_SECONDS:
+                    ledger.save(None)  # the task and its result are gone for good: a new task is due
+                    raise
+                if attempt == 2:
+                    raise ResultGone(
+                        f"{NAME}: the result link of task {record['task_id']} keeps answering 'gone' "
+                        "although the task is less than 24 h old; the task is kept and resuming the job "
+                        "tries its result again"
+                    ) from None
+            try:  # a younger task gives a fresh link when polled again
+                data = self.client.poll_once(str(record["task_id"]), check_cancel, what)
+            except TaskFailed:
+                ledger.save(None)  # expired or lost on the service's side
+                raise
+        raise AssertionError("unreachable")
+
+    def _bill_once(
+        self, record: TaskRecord, data: dict[str, Any], ledger: TaskLedger, on_usage: UsageSink
+    ) -> TaskRecord:
+        """Billed once the task succeeded, whether or not the download works; recorded once per
+        task however often it is downloaded. Without the service's figure the model's clip length
+        is recorded, marked as an estimate."""
+        if record.get("billed"):
+            return record
+        billed = billed_seconds(data.get("usage"))
+        on_usage(
+            priced_usage(
+                NAME,
+                self.model,
+                "second",
+                billed or self.params.seconds,
+                variant=video_variant(self.params.resolution, bool(self.spec and self.spec.silent_switch)),
+                estimated=not billed,
+                region=region_of(self.settings),
+            )
+        )
+        record = {**record, "billed": True}
+        ledger.save(record)
+        return record
 
 
 def _check_video(path: Path) -> None:
@@ -452,7 +319,8 @@ class DashScopeImageProvider:
 
     def __init__(self, settings: Settings, sleep: Callable[[float], None] = time.sleep) -> None:
         self.settings = settings
-        self.client = DashScopeClient(settings, sleep)
+        self.client = DashScopeClient(settings, _api_key(settings), sleep)
+        self.ledgers = CallLedgers(settings.data_dir / "paid-calls" / NAME)
 
     def character(
         self,
@@ -481,31 +349,16 @@ class DashScopeImageProvider:
             im = self._edit(flatten_on_key(character, key_color), text, on_usage)
         return square_on_key(im, key_color)
 
-    def _text_to_image(self, text: str, on_usage: UsageSink) -> Image.Image:
-        model = self.settings.dashscope_t2i_model
-        body = {
-            "model": model,
+    def t2i_body(self, text: str) -> dict[str, Any]:
+        return {
+            "model": self.settings.dashscope_t2i_model,
             "input": {"prompt": text[:800], "negative_prompt": prompts.NEGATIVE_PROMPT},
             "parameters": {"size": "1024*1024", "n": 1, "prompt_extend": False, "watermark": False},
         }
-        task_id = self.client.create_task(T2I_PATH, body, never_canceled, "character image")
-        data = self.client.wait_task(task_id, never_canceled, "character image")
-        results = (data.get("output") or {}).get("results") or []
-        urls = [r.get("url") for r in results if isinstance(r, dict) and r.get("url")]
-        count = float((data.get("usage") or {}).get("image_count") or len(urls))
-        on_usage(priced_usage(NAME, model, "image", count, region=region_of(self.settings)))
-        if not urls:
-            first = results[0] if results and isinstance(results[0], dict) else {}
-            code = first.get("code") or ""
-            if "datainspection" in str(code).lower():
-                raise ModerationError(f"{NAME}: the character image was rejected by content inspection")
-            raise TaskFailed(f"{NAME}: the character image task returned no image ({code or 'no URL'})")
-        return self._fetch(str(urls[0]))
 
-    def _edit(self, image: Image.Image, text: str, on_usage: UsageSink) -> Image.Image:
-        model = self.settings.dashscope_edit_model
-        body = {
-            "model": model,
+    def edit_body(self, image: Image.Image, text: str) -> dict[str, Any]:
+        return {
+            "model": self.settings.dashscope_edit_model,
             "input": {
                 "messages": [{"role": "user", "content": [{"image": data_uri(image)}, {"text": text}]}]
             },
@@ -513,13 +366,72 @@ class DashScopeImageProvider:
                 "n": 1,
                 "size": "1024*1024",
                 "watermark": False,
+                "prompt_extend": False,  # the key colour and pose wording must reach the model as written
                 "negative_prompt": prompts.NEGATIVE_PROMPT,
             },
         }
-        # Billed per call, like a task create: a call whose answer was lost is not sent again.
-        data = self.client.http.request_json(
-            "POST", EDIT_PATH, body=body, what="image edit", idempotent=False
-        )
+
+    def _text_to_image(self, text: str, on_usage: UsageSink) -> Image.Image:
+        model = self.settings.dashscope_t2i_model
+        body = self.t2i_body(text)
+        fingerprint = request_fingerprint(T2I_PATH, body)
+        entry = self.ledgers.entry(fingerprint)
+        if (kept := entry.load_result()) is not None:
+            return decode_image(kept, NAME)
+        spec = TaskSpec(T2I_PATH, body, model, _prompt_of(body), model, fingerprint, "character image")
+        record, data = self.client.run(entry, spec, never_canceled)
+        results = (data.get("output") or {}).get("results") or []
+        urls = [r.get("url") for r in results if isinstance(r, dict) and r.get("url")]
+        if not record.get("billed"):
+            count = float((data.get("usage") or {}).get("image_count") or len(urls))
+            on_usage(priced_usage(NAME, model, "image", count, region=region_of(self.settings)))
+            record = {**record, "billed": True}
+            entry.save(record)
+        if not urls:
+            entry.save(None)
+            first = results[0] if results and isinstance(results[0], dict) else {}
+            code = first.get("code") or ""
+            if "datainspection" in str(code).lower():
+                raise ModerationError(f"{NAME}: the character image was rejected by content inspection")
+            raise TaskFailed(f"{NAME}: the character image task returned no image ({code or 'no URL'})")
+        try:
+            raw = self._fetch(str(urls[0]))
+        except ResultGone:
+            data = self.client.poll_once(str(record["task_id"]), never_canceled, "character image")
+            fresh = [
+                r.get("url") for r in (data.get("output") or {}).get("results") or [] if isinstance(r, dict)
+            ]
+            if not fresh or not fresh[0]:
+                raise
+            raw = self._fetch(str(fresh[0]))
+        entry.save_result(raw)
+        return decode_image(raw, NAME)
+
+    def _edit(self, image: Image.Image, text: str, on_usage: UsageSink) -> Image.Image:
+        model = self.settings.dashscope_edit_model
+        body = self.edit_body(image, text)
+        call = PaidCall(self.ledgers.entry(request_fingerprint(EDIT_PATH, body)), NAME, "image edit", model)
+        if (kept := call.cached()) is not None:
+            return decode_image(kept, NAME)
+        answered = call.answered()
+        if answered and answered.get("urls"):
+            try:  # paid already: only the download is tried again
+                raw = self._fetch(str(answered["urls"][0]))
+                call.done(raw)
+                return decode_image(raw, NAME)
+            except ResultGone:
+                log.info("%s: the kept image edit result expired; the edit is sent again", NAME)
+        call.begin()
+        try:
+            data = self.client.http.request_json(
+                "POST", EDIT_PATH, body=body, what="image edit", idempotent=False
+            )
+        except UnconfirmedRequest:
+            call.lost()
+            raise
+        except (ProviderError, TransientError):  # refused: nothing was made or billed
+            call.refused()
+            raise
         choices = (data.get("output") or {}).get("choices") or []
         urls: list[str] = []
         for choice in choices:
@@ -528,12 +440,20 @@ class DashScopeImageProvider:
         count = float((data.get("usage") or {}).get("image_count") or len(urls))
         on_usage(priced_usage(NAME, model, "image", count, region=region_of(self.settings)))
         if not urls:
+            call.refused()
             raise ProviderError(f"{NAME}: the image edit returned no image")
-        return self._fetch(urls[0])
+        call.answer(urls=urls[:1])
+        raw = self._fetch(urls[0])
+        call.done(raw)
+        return decode_image(raw, NAME)
 
-    def _fetch(self, url: str) -> Image.Image:
+    def _fetch(self, url: str) -> bytes:
         if url.startswith("data:"):
-            import base64
+            return base64.b64decode(url.split(",", 1)[1])
+        return self.client.http.fetch_bytes(url, max_bytes=MAX_IMAGE_BYTES)
 
-            return decode_image(base64.b64decode(url.split(",", 1)[1]), NAME)
-        return decode_image(self.client.http.fetch_bytes(url, max_bytes=MAX_IMAGE_BYTES), NAME)
+
+def _prompt_of(body: dict[str, Any]) -> str:
+    """`input.prompt` of a request body: what a found task's `orig_prompt` is matched against."""
+    inp = body.get("input")
+    return str(inp.get("prompt") or "") if isinstance(inp, dict) else ""

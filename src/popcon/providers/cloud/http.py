@@ -27,8 +27,10 @@ log = logging.getLogger(__name__)
 
 RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 # Answers that say the service did not take the request: safe to send again even when a second
-# accepted copy would be billed. 502 / 504 come from a gateway that may have passed it on.
-REFUSED_STATUS = frozenset({408, 425, 429, 500, 503})
+# accepted copy would be billed. 502 / 504 come from a gateway that may have passed it on, and a
+# 500 is an error inside the service that may come after the task was made: neither proves that
+# nothing was carried out, so a paid request answered so is not sent again blindly.
+REFUSED_STATUS = frozenset({408, 425, 429, 503})
 
 
 class ProviderError(PopconError):
@@ -222,7 +224,7 @@ class HttpClient:
                             raise ResultGone(
                                 self._clean(
                                     f"{self.provider}: the result at {where} is gone (HTTP {r.status_code}); "
-                                    "result links expire, so the task must be run again"
+                                    "result links expire"
                                 )
                             )
                         if r.status_code >= 400:

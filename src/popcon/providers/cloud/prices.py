@@ -1,8 +1,12 @@
 """The price table (`popcon/data/prices.toml`) and cost estimates shown before a run.
 
 Prices depend on the region a key belongs to (DashScope bills Singapore and Virginia in USD and
-Beijing in CNY), so every row names its region; a model, resolution or region without a row has
-no known price, and its cost stays None (shown as unknown), never 0 and never a guess.
+Beijing in CNY), so every row names its region, and its source page and the day it was read; a
+model, resolution or region without a row has no known price, and its cost stays None (shown as
+unknown), never 0 and never a guess. Where no published price could be read, an `unpriced` row
+says where it was looked for, so the estimate can say "no published price" instead of a bare
+"unknown". A per-second price of a model with a silent switch (wan2.6) is per sound: its variant
+is "<resolution>/silent" or "<resolution>/audio".
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import Any
 from urllib.parse import urlsplit
 
 from popcon.providers.base import Usage
@@ -38,10 +43,56 @@ class Price:
     region: str = ""  # "" = the price is the same everywhere the model is offered
 
 
+@dataclass(frozen=True)
+class Unpriced:
+    """No published price could be read for these models in this region (as of `checked`)."""
+
+    provider: str
+    models: tuple[str, ...]
+    region: str
+    checked: str
+    looked_in: str
+
+
 @cache
+def _table() -> dict[str, list[dict[str, Any]]]:
+    return tomllib.loads(resources.files("popcon.data").joinpath("prices.toml").read_text("utf-8"))
+
+
 def load_prices() -> tuple[Price, ...]:
-    raw = tomllib.loads(resources.files("popcon.data").joinpath("prices.toml").read_text("utf-8"))
-    return tuple(Price(**{"variant": "", "region": "", **p}) for p in raw.get("price", []))
+    return tuple(Price(**{"variant": "", "region": "", **p}) for p in _table().get("price", []))
+
+
+def load_unpriced() -> tuple[Unpriced, ...]:
+    return tuple(
+        Unpriced(
+            str(u["provider"]),
+            tuple(str(m) for m in u["models"]),
+            str(u.get("region", "")),
+            str(u["checked"]),
+            str(u["looked_in"]),
+        )
+        for u in _table().get("unpriced", [])
+    )
+
+
+def unpriced(provider: str, model: str, region: str = "") -> Unpriced | None:
+    """Why a model has no price in a region: the `unpriced` row naming it, if any."""
+    return next(
+        (
+            u
+            for u in load_unpriced()
+            if u.provider == provider and model in u.models and u.region in ("", region.lower())
+        ),
+        None,
+    )
+
+
+def video_variant(resolution: str | None, silent_switch: bool) -> str:
+    """The price variant of a clip: its resolution, and its sound for models that offer silence
+    (PopCon always asks those for silent clips, the cheaper rate)."""
+    res = resolution or ""
+    return f"{res}/silent" if silent_switch and res else res
 
 
 def region_of(settings: Settings) -> str:
@@ -138,16 +189,17 @@ def estimate_job_cost(
             )
     n_clips = max(0, n_actions - imported_clips)
     if n_clips and video == "dashscope":
-        from popcon.providers.cloud.dashscope import video_params
+        from popcon.providers.cloud.dashscope import VIDEO_MODEL_SPECS, video_params
 
         params = video_params(settings)
+        spec = VIDEO_MODEL_SPECS.get(settings.dashscope_video_model)
         out.append(
             priced_usage(
                 "dashscope",
                 settings.dashscope_video_model,
                 "second",
                 n_clips * params.seconds,
-                variant=params.resolution or "",
+                variant=video_variant(params.resolution, bool(spec and spec.silent_switch)),
                 estimated=True,
                 region=region,
             )

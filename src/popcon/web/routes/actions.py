@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from popcon.domain.actions import load_presets
 from popcon.domain.platforms import load_platforms
 from popcon.usecases.jobs import MAX_ACTIONS
-from popcon.usecases.providers import estimate_cost
+from popcon.usecases.providers import estimate_cost, missing_price
 from popcon.web.deps import Svc
 from popcon.web.schemas import ActionPresetOut, ConfigOut, EstimateLine, EstimateOut, PlatformOut
 
@@ -49,10 +49,10 @@ def estimate(
     """The cost of a set before it runs, so a user sees it before pressing Create."""
     usages = estimate_cost(svc.settings, actions, from_prompt=from_prompt)
     totals: dict[str, float] = {}
-    unknown = False
+    unpriced: list[str] = []
     for u in usages:
         if u.cost is None or not u.currency:
-            unknown = True
+            unpriced.append(f"{u.model}: {missing_price(svc.settings, u.provider, u.model)}")
             continue
         totals[u.currency] = totals.get(u.currency, 0.0) + u.cost
     if not usages:
@@ -60,9 +60,11 @@ def estimate(
     else:
         parts = [f"{cur} {amount:.2f}" for cur, amount in sorted(totals.items())]
         text = "about " + " + ".join(parts) if parts else "price unknown"
-        if unknown and parts:
+        if unpriced and parts:
             text += " + models without a listed price"
         text += " (estimate)"
+        if unpriced:  # say why, e.g. no published price for the key's region
+            text += "; " + "; ".join(unpriced)
     return EstimateOut(
         offline=not usages,
         lines=[EstimateLine.model_validate(asdict(u)) for u in usages],
