@@ -94,7 +94,7 @@ def main() -> int:
     bench = Path(a.bench)
     rows = []
     print(f"{'character':26s} {'size':>9s} {'wall ms':>8s} {'cpu ms':>7s} {'PCK@0.1':>8s}  result")
-    for d in sorted((bench / "rig").glob("char*")):
+    for d in sorted(p.parent for p in (bench / "rig").glob("*/char_cfg.yaml")):
         im = Image.open(d / "texture.png").convert("RGBA")
         mask = Image.open(d / "mask.png").convert("L").resize(im.size)
         im.putalpha(mask)

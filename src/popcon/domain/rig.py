@@ -136,14 +136,15 @@ class Rig(BaseModel):
         return self.model_copy(update={"width": w, "height": h, "joints": joints})
 
     def scored_joints(self) -> dict[str, Point]:
-        """The joints in the benchmark layout (../shared/bench rig/): there "neck" marks the centre of
-        the head, which lies halfway from our "neck" (the head's pivot at its base) to "head_top";
+        """The joints in the benchmark layout (../shared/bench rig/): there "neck" is placed between the
+        base of the head (3D figures) and its centre (drawings); a quarter of the way from our "neck"
+        (the head's pivot at its base) to "head_top" lies within reach of both;
         the torso sits between the shoulders and root = hip between the two hips, where the drawn mascot
         pivots its body about its middle instead."""
         out = dict(self.joints)
         if "neck" in out and "head_top" in out:
             (nx, ny), (tx, ty) = out["neck"], out["head_top"]
-            out["neck"] = ((nx + tx) / 2, (ny + ty) / 2)
+            out["neck"] = (nx + 0.25 * (tx - nx), ny + 0.25 * (ty - ny))
         if self.source == "mascot":
             for centre, pair in (("torso", "shoulder"), ("hip", "hip")):
                 a, b = out.get(f"right_{pair}"), out.get(f"left_{pair}")
