@@ -6,7 +6,7 @@ rigs like a standing figure. Two plans are fitted:
 - upright (a person, a bird, a stick figure): legs are the two limbs reaching furthest away from the
   head; arms the limbs rooted nearest the shoulders; when no arm stands out of the silhouette the arms
   are taken to hang along its sides (their confidence says so);
-- four legs (a side view with the head to one side and at least three limbs reaching down): Animated
+- four legs (a side view: at least three limbs reaching down, the head off to one side of them): Animated
   Drawings' convention, front legs are the arms and hind legs the legs; the far legs are the character's
   right when it faces the image's left, and the far leg of each pair shows between the near ones.
 "Right" is the character's right: the image's left for an upright front view, turned with the body.
@@ -140,10 +140,23 @@ def fit(
     limbs = [
         t for t in tips if not any(t is h for h in head_tips) and t.length >= max(0.5 * body, 0.06 * height)
     ]
-    down = [t for t in limbs if t.tip[1] - t.root[1] > 0.5 * t.length and t.width < WING * body]
-    if abs(up[0]) > abs(up[1]) and len(down) >= 3:
+    # Legs that hang from under the body: pointing down, rooted well below the head's centre.
+    down = [
+        t
+        for t in limbs
+        if t.tip[1] - t.root[1] > 0.5 * t.length and t.width < WING * body and t.root[1] > hc[1] + 1.5 * hr
+    ]
+    if len(down) >= 3 and _to_one_side(hc, down):
         return _four_legs(frame, hc, hr, down, height)
     return _upright(frame, hc, hr, limbs, fused, mask)
+
+
+def _to_one_side(hc: np.ndarray, down: list[Tip]) -> bool:
+    """Whether the head is off to one side of the limbs that reach down (a side view of an animal), not
+    over their middle (a person with arms hanging free)."""
+    xs = np.array([t.root[0] for t in down])
+    span = float(xs.max() - xs.min())
+    return span > 0 and abs(float(hc[0]) - float(xs.mean())) > 0.5 * span
 
 
 def _neck(frame: Frame, hc: np.ndarray, hr: float) -> np.ndarray:
@@ -190,7 +203,7 @@ def _upright(
     # Legs: the two limbs that reach furthest from the head.
     # A leg is at least as long as the body is thick (an antenna on a face-only emoji is not).
     cands = sorted(
-        (t for t in limbs if frame.along(t.tip) < 0 and t.length >= LEG * frame.body),
+        (t for t in limbs if frame.along(t.tip) < 0.3 * frame.along(_p(hc)) and t.length >= LEG * frame.body),
         key=lambda t: frame.along(t.tip),
     )
     legs = cands[:2] if len(cands) >= 2 else []

@@ -153,5 +153,7 @@ def _blob_index(path: np.ndarray, widths: np.ndarray, body: float, root_at: int)
             return -1  # something long hangs past it: a thigh or a shoulder, not a head
         if root_at < i and steps[i] - steps[root_at] > 3.0 * w:
             return -1  # far past the narrowing: a foot or a hand at the end of a limb
+        if root_at > i and total - steps[root_at] > w:
+            return -1  # the walk narrows past it into a limb: a hip or a shoulder, not a head
         return i
     return -1
