@@ -265,21 +265,34 @@ def _derive_layers(
             u, lo = f"{side}_{upper}", f"{side}_{lower}"
             if u in radius and lo in radius:
                 radius[u] = min(radius[u], 1.5 * radius[lo])
-    for i, name in enumerate(names):
+    below_hips = above_neck = np.zeros(len(xs), bool)
+    for i, name in enumerate(names):  # the torso first
         a, b = bones[name]
         d = _seg_dist(px, py, a, b)
         score[i] = d - radius[name]
         if name not in ("torso", "head"):
             # A limb claims only its own width around its bone: clothing beyond stays with the body.
             score[i][d > 2.5 * radius[name] + 3.0] = np.inf
+            if name.endswith(("_thigh", "_shin")):
+                # ... but below the hips, within a leg's own thickness, the leg wins over the torso.
+                score[names.index("torso")][below_hips & (d <= 2.0 * radius[name] + 3.0)] += 1e6
         elif name == "head":
             # The head ends at its base: a big chibi head is wider than the body under it, and its
             # radius must not reach past the neck into the body.
             score[i][_along(px, py, a, b) < -0.05] = np.inf
+            score[names.index("torso")][above_neck & (d <= radius[name])] += 1e6
+        else:
+            # The torso ends at the neck, and at the hips when the legs move: past them its wide radius
+            # would take the face or the tops of the legs, which then stay behind as slivers when the
+            # part turns. (Past a leg's own reach it keeps what hangs there: a skirt, a tail.)
+            along = _along(px, py, a, b)
+            above_neck = along > 1.05
+            below_hips = along < -0.05
     label = np.full(alpha.shape, -1, np.int16)
     label[ys, xs] = np.argmin(score, axis=0)
     lines = _lines(premul)
     _snap_to_drawn_parts(premul, label, names, score, _limb_areas(bones, radius), lines)
+    _keep_attached(label, names, bones, radius)
     out: dict[str, np.ndarray] = {}
     torso_i = names.index("torso")
     torso_mask = (label == torso_i).astype(np.uint8)
@@ -417,6 +430,28 @@ def _snap_to_drawn_parts(
         ly, lx = np.nonzero(lines & (label >= 0))
         src = nearest[ly, lx] - 1
         label[ly, lx] = label[fy[src], fx[src]]
+
+
+def _keep_attached(label: np.ndarray, names: list[str], bones: dict, radius: dict[str, float]) -> None:
+    """A part is what lies around its bone: a piece of a limb's or the head's label that does not reach
+    its bone (a fleck won by distance, a sliver of a sleeve beyond the body) goes to the torso, so no
+    detached bit flies off when the part turns."""
+    torso_i = names.index("torso")
+    for i, name in enumerate(names):
+        if i == torso_i:
+            continue
+        part = (label == i).astype(np.uint8)
+        n, comps = cv2.connectedComponents(part, connectivity=8)
+        if n <= 2:
+            continue
+        ys, xs = np.nonzero(part)
+        a, b = bones[name]
+        near = _seg_dist(xs.astype(np.float32), ys.astype(np.float32), a, b) <= radius[name] + 2.0
+        attached = np.zeros(n, bool)
+        attached[np.unique(comps[ys[near], xs[near]])] = True
+        attached[0] = True
+        stray = ~attached[comps] & (part > 0)
+        label[stray] = torso_i
 
 
 def _head_cells_touch_the_head(

@@ -5,7 +5,7 @@ head is fused with it); "up" is then from the body's centre to the head, so an u
 rigs like a standing figure. Two plans are fitted:
 - upright (a person, a bird, a stick figure): legs are the two limbs reaching furthest away from the
   head; arms the limbs rooted nearest the shoulders; when no arm stands out of the silhouette the arms
-  are taken to hang along its sides (their confidence says so);
+  are placed hanging along its sides, but left to move with the body;
 - four legs (a side view: at least three limbs reaching down, the head off to one side of them): Animated
   Drawings' convention, front legs are the arms and hind legs the legs; the far legs are the character's
   right when it faces the image's left, and the far leg of each pair shows between the near ones.
@@ -169,6 +169,10 @@ def _chain(t: Tip, inset: float, holds: bool = False) -> tuple[Point, Point, Poi
     `holds`, a long thin run at the end (a wand, a club) is something held: the limb ends where the
     width drops."""
     share = _held_from(t) if holds else 1.0
+    # The hand or foot is the middle of the end, half its thickness back from the tip (a toe or a
+    # finger tip would put the bone's end off the limb's middle).
+    back = min(0.6 * t.width / max(t.length, 1e-6), 0.15)
+    share = max(share - back, 0.5)
     root = np.asarray(t.root)
     mid = np.asarray(t.at_length(0.5 * share))
     root = root + _unit(root - mid) * inset
@@ -233,12 +237,13 @@ def _upright(
         score += 0.35 * min(lens) / max(lens)
         has_arms = True
     else:
+        # Arms that lie against the body are placed where they hang (a start for placing joints by
+        # hand) but not animated: cut out of the body, they would tear it.
         hanging = _hanging_arms(frame, mask, neck, hip_c) if legs else None
-        has_arms = hanging is not None
+        has_arms = False
         if hanging is not None:
             joints.update(hanging)
-            notes.append("no arm stands out: arms placed hanging along the sides")
-            score += 0.05
+            notes.append("no arm stands out of the body: arms placed along the sides, not animated")
     joints["torso"] = _p(shoulders_c + (hip_c - shoulders_c) * 0.35)
     if not legs:
         return None  # arms alone on a body plan read from the skeleton are too often ears or a hood
@@ -305,21 +310,15 @@ def _hanging_arms(
     span = float(hip[1] - neck[1])
     if span <= 2:
         return None
-    cx = round(float(frame.c[0]))
     out: dict[str, Point] = {}
     rows = {"shoulder": neck[1] + 0.26 * span, "elbow": neck[1] + 0.8 * span, "hand": hip[1] + 0.27 * span}
     inset = {"shoulder": 0.33, "elbow": 0.25, "hand": 0.25}
     for name, y in rows.items():
         yy = min(max(round(float(y)), 0), mask.shape[0] - 1)
-        row = mask[yy]
-        if not (0 <= cx < len(row)) or not row[cx]:
+        cols = np.nonzero(mask[yy])[0]
+        if not len(cols):
             return None
-        lo = cx
-        while lo > 0 and row[lo - 1]:
-            lo -= 1
-        hi = cx
-        while hi < len(row) - 1 and row[hi + 1]:
-            hi += 1
+        lo, hi = int(cols[0]), int(cols[-1])  # the arms are the silhouette's outer edges
         d = inset[name] * frame.body
         out[f"right_{name}"] = (lo + d, float(yy))
         out[f"left_{name}"] = (hi - d, float(yy))
