@@ -89,3 +89,18 @@ def test_four_legged_side_view_front_legs_are_arms() -> None:
     assert front[1] < hind[0]  # front legs (arms) nearer the head than the hind legs
     assert all(j[k][1] > 330 for k in ("right_hand", "left_hand", "right_foot", "left_foot"))
     assert j["neck"][0] < 200
+
+
+def test_whole_body_fallback_carries_a_start_fitted_to_the_silhouette() -> None:
+    """A blob animates as one piece, but placing joints by hand starts inside its outline, not at fixed
+    shares of the picture."""
+    from popcon.vision.rig import auto_rig
+
+    im = Image.new("RGBA", (600, 400), (0, 0, 0, 0))
+    ImageDraw.Draw(im).ellipse((350, 150, 550, 390), fill=FILL)
+    rig = auto_rig(im)
+    assert not rig.animates_parts
+    xs = [p[0] for p in rig.joints.values()]
+    ys = [p[1] for p in rig.joints.values()]
+    assert min(xs) >= 349 and max(xs) <= 551 and min(ys) >= 149 and max(ys) <= 391
+    assert rig.joints["head_top"][1] < rig.joints["hip"][1] < rig.joints["right_foot"][1]

@@ -181,6 +181,12 @@ def auto_rig(image: Image.Image) -> Rig:
         parts = outlined_rig(image, sil)
         if parts is not None and parts.confidence > best.confidence:
             return parts
+    if not best.animates_parts and not best.joints:
+        # Nothing animates, but whoever places the joints by hand starts from a standing figure
+        # fitted to this silhouette, not to the picture's frame.
+        from popcon.vision.rig.shape import fitted_template
+
+        best = best.model_copy(update={"joints": fitted_template(sil)})
     return best
 
 

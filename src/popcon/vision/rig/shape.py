@@ -88,5 +88,36 @@ def _goes_on(mask: np.ndarray, p: tuple[int, int], away: tuple[float, float], r:
     return False
 
 
+# A standing figure in shares of its bounding box (x from the left, y from the top); "right" is the
+# character's right, the image's left. A start for placing joints by hand, never animated by itself.
+TEMPLATE: dict[str, tuple[float, float]] = {
+    "head_top": (0.5, 0.0),
+    "neck": (0.5, 0.24),
+    "torso": (0.5, 0.42),
+    "hip": (0.5, 0.58),
+    "root": (0.5, 0.58),
+    "right_shoulder": (0.3, 0.3),
+    "right_elbow": (0.2, 0.44),
+    "right_hand": (0.12, 0.56),
+    "left_shoulder": (0.7, 0.3),
+    "left_elbow": (0.8, 0.44),
+    "left_hand": (0.88, 0.56),
+    "right_hip": (0.4, 0.6),
+    "right_knee": (0.38, 0.78),
+    "right_foot": (0.36, 0.96),
+    "left_hip": (0.6, 0.6),
+    "left_knee": (0.62, 0.78),
+    "left_foot": (0.64, 0.96),
+}
+
+
+def fitted_template(sil: Silhouette) -> dict[str, tuple[float, float]]:
+    """The standing-figure template stretched over the silhouette's bounding box (image pixels)."""
+    ys, xs = np.nonzero(sil.mask)
+    x0, y0 = sil.to_image(float(xs.min()), float(ys.min()))
+    x1, y1 = sil.to_image(float(xs.max()), float(ys.max()))
+    return {k: _clip(sil, x0 + fx * (x1 - x0), y0 + fy * (y1 - y0)) for k, (fx, fy) in TEMPLATE.items()}
+
+
 def _clip(sil: Silhouette, x: float, y: float) -> tuple[float, float]:
     return (round(min(max(x, 0.0), sil.width - 1.0), 1), round(min(max(y, 0.0), sil.height - 1.0), 1))
