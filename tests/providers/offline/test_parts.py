@@ -204,3 +204,22 @@ def test_an_auto_rigged_upload_splits_along_its_drawn_lines() -> None:
     assert share_in("torso", "torso") > 0.8
     assert share_in("head", "torso") < 0.1
     assert share_in("torso", "tail") > 0.95
+
+
+def test_no_piece_of_a_part_floats_apart_from_it() -> None:
+    """A piece of a part's label that does not reach its bone goes to the part it touches: a fleck of
+    'arm' inside the body becomes body, a shoe tip left to the torso past the leg's reach joins the leg."""
+    from popcon.providers.offline.parts import _keep_attached
+
+    names = ["torso", "right_shin"]
+    bones = {"torso": ((50.0, 60.0), (50.0, 10.0)), "right_shin": ((50.0, 62.0), (50.0, 90.0))}
+    radius = {"torso": 15.0, "right_shin": 5.0}
+    label = np.full((100, 100), -1, np.int16)
+    label[10:61, 35:66] = 0  # body
+    label[61:91, 45:56] = 1  # shin
+    label[85:95, 56:70] = 0  # shoe tip beside the shin, labelled torso: floats off the body
+    label[20:24, 40:44] = 1  # a fleck of shin inside the body
+    _keep_attached(label, names, bones, radius)
+    assert (label[85:95, 56:70] == 1).all()
+    assert (label[20:24, 40:44] == 0).all()
+    assert (label[10:61, 35:66] == 0).sum() > 0.95 * 51 * 31

@@ -433,13 +433,11 @@ def _snap_to_drawn_parts(
 
 
 def _keep_attached(label: np.ndarray, names: list[str], bones: dict, radius: dict[str, float]) -> None:
-    """A part is what lies around its bone: a piece of a limb's or the head's label that does not reach
-    its bone (a fleck won by distance, a sliver of a sleeve beyond the body) goes to the torso, so no
-    detached bit flies off when the part turns."""
-    torso_i = names.index("torso")
+    """A part is what lies around its bone: a piece of any part's label that does not reach its bone (a
+    fleck won by distance, a shoe's tip past a leg's reach left to the torso) goes to the part it
+    touches, the nearest labelled pixel, so no detached bit flies off or stays behind when parts turn."""
+    stray = np.zeros(label.shape, bool)
     for i, name in enumerate(names):
-        if i == torso_i:
-            continue
         part = (label == i).astype(np.uint8)
         n, comps = cv2.connectedComponents(part, connectivity=8)
         if n <= 2:
@@ -449,9 +447,22 @@ def _keep_attached(label: np.ndarray, names: list[str], bones: dict, radius: dic
         near = _seg_dist(xs.astype(np.float32), ys.astype(np.float32), a, b) <= radius[name] + 2.0
         attached = np.zeros(n, bool)
         attached[np.unique(comps[ys[near], xs[near]])] = True
+        if not attached[1:].any():  # no piece reaches the bone: keep the biggest
+            attached[1 + int(np.argmax(np.bincount(comps.ravel())[1:]))] = True
         attached[0] = True
-        stray = ~attached[comps] & (part > 0)
-        label[stray] = torso_i
+        stray |= ~attached[comps]
+    if not stray.any():
+        return
+    kept = (label >= 0) & ~stray
+    if not kept.any():
+        return
+    _, nearest = cv2.distanceTransformWithLabels(
+        (~kept).astype(np.uint8), cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL
+    )
+    ky, kx = np.nonzero(kept)
+    sy, sx = np.nonzero(stray)
+    src = nearest[sy, sx] - 1
+    label[sy, sx] = label[ky[src], kx[src]]
 
 
 def _head_cells_touch_the_head(
