@@ -67,6 +67,10 @@ PARTS: tuple[tuple[str, str, str | None], ...] = (
 PART_NAMES: tuple[str, ...] = tuple(p[0] for p in PARTS)
 
 RigSource = Literal["mascot", "auto", "user"]
+# How the limbs stand: "upright" (a person: arms at the sides, legs below), or "four_legs" (a side view
+# of an animal; after Animated Drawings, the front legs are the arms and the hind legs the legs, and
+# both legs of a pair swing the way the head faces).
+BodyPlan = Literal["upright", "four_legs"]
 Point = tuple[float, float]
 
 
@@ -85,6 +89,7 @@ class Rig(BaseModel):
     has_legs: bool = True
     joints: dict[str, Point] = Field(default_factory=dict)
     layers: bool = False  # exact part layers were saved beside the rig file (a layered generator)
+    plan: BodyPlan = "upright"
     note: str | None = None
 
     @model_validator(mode="after")
@@ -121,6 +126,12 @@ class Rig(BaseModel):
     def animates_parts(self) -> bool:
         """False for the whole-body fallback (a face-only emoji, a blob, arms held in front)."""
         return self.has_arms or self.has_legs
+
+    @property
+    def facing(self) -> float:
+        """-1 when the head is left of the hips in the image (a side view facing left), else +1."""
+        neck, hip = self.joints.get("neck"), self.joints.get("hip")
+        return -1.0 if neck is not None and hip is not None and neck[0] < hip[0] else 1.0
 
     @property
     def limbs(self) -> list[str]:

@@ -223,3 +223,27 @@ def test_no_piece_of_a_part_floats_apart_from_it() -> None:
     assert (label[85:95, 56:70] == 1).all()
     assert (label[20:24, 40:44] == 0).all()
     assert (label[10:61, 35:66] == 0).sum() > 0.95 * 51 * 31
+
+
+def test_a_four_legged_rig_walks_on_its_own_keyframes_with_both_legs_of_a_pair_facing_ahead() -> None:
+    """A side view facing left: "outward" is the way the head faces for both legs of a pair, so a
+    positive swing takes the far and the near leg forward alike; walk, jump, wave have their own keys."""
+    from popcon.domain.rig import Rig
+    from popcon.providers.offline.parts import _sides
+
+    joints = {
+        "neck": (60.0, 60.0), "head_top": (40.0, 20.0), "torso": (120.0, 90.0), "hip": (200.0, 110.0),
+        "root": (200.0, 110.0),
+        **{f"{s}_{j}": (x, y) for s, x in (("right", 110.0), ("left", 90.0))
+           for j, y in (("shoulder", 120.0), ("elbow", 150.0), ("hand", 180.0))},
+        **{f"{s}_{j}": (x, y) for s, x in (("right", 190.0), ("left", 210.0))
+           for j, y in (("hip", 120.0), ("knee", 150.0), ("foot", 180.0))},
+    }  # fmt: skip
+    rig = Rig(width=260, height=200, joints=joints, plan="four_legs")
+    assert rig.facing == -1.0
+    assert {side for _, _, side in _sides(rig)} == {-1.0}
+    assert {side for _, _, side in _sides(rig.model_copy(update={"plan": "upright"}))} == {-1.0, 1.0}
+    for name in ("walk", "jump", "wave"):
+        assert rig_motion(name, "four_legs").name == f"four_legs.{name}"
+    assert rig_motion("bow", "four_legs").name == "bow"  # no own keys: the upright ones
+    assert rig_motion("walk").name == "walk"

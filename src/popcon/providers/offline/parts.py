@@ -119,9 +119,12 @@ def load_rig_motions() -> dict[str, RigMotion]:
     return {name: _parse_motion(name, raw) for name, raw in tomllib.loads(text).items()}
 
 
-def rig_motion(name: str) -> RigMotion:
+def rig_motion(name: str, plan: str = "upright") -> RigMotion:
+    """The keyframes of motion `name` for a body plan: a four-legged character has its own where the
+    data gives them ("four_legs.<name>"), else it plays the upright ones."""
     motions = load_rig_motions()
-    return motions.get(name, motions["idle"])
+    own = motions.get(f"{plan}.{name}") if plan != "upright" else None
+    return own or motions.get(name, motions["idle"])
 
 
 # ---------------------------------------------------------------- geometry helpers
@@ -194,6 +197,9 @@ class Prepared:
     feet: tuple[float, float]
     closed_head: _Layer | None = None  # the head layer with its eyes shut
     derived: bool = False  # parts cut from a single drawing (an upload): legs swing less, they tear
+    # Per side: name, channel prefix, and which way "outward" is in the image (-1 left, +1 right). A
+    # front view mirrors its sides; both legs of a side view's pair swing the way its head faces.
+    sides: tuple[tuple[str, str, float], ...] = SIDES
     extra: dict[str, float] = field(default_factory=dict)
 
 
@@ -599,11 +605,18 @@ def prepare(
         height=height,
         feet=feet,
         derived=not layers,
+        sides=_sides(rig),
     )
     eyes = [j[k] for k in ("right_eye", "left_eye") if k in j]
     if eyes and "head" in cropped:
         prep.closed_head = _eye_closed(cropped["head"], eyes, head_r)
     return prep
+
+
+def _sides(rig: Rig) -> tuple[tuple[str, str, float], ...]:
+    if rig.plan == "four_legs":
+        return (("right", "r", rig.facing), ("left", "l", rig.facing))
+    return SIDES
 
 
 # ---------------------------------------------------------------- posing
@@ -660,7 +673,7 @@ def _resolve(p: Prepared, key: Mapping[str, Any]) -> dict[str, float]:
     """A key's channels as numbers: hand targets become arm and forearm directions."""
     out = {k: float(v) for k, v in key.items() if k in ANGLE_CHANNELS}
     if p.has_arms:
-        for sname, pre, side in SIDES:
+        for sname, pre, side in p.sides:
             if f"{pre}_hand" in key:
                 up, fore = _ik(p, sname, side, _target(p, key[f"{pre}_hand"], side, sname))
                 out[f"{pre}_arm"], out[f"{pre}_fore"] = up, fore
@@ -671,7 +684,7 @@ def _rest(p: Prepared) -> dict[str, float]:
     """Every channel at the drawn pose: limb directions as drawn, no lean, tilt or bow."""
     out = dict.fromkeys(("lean", "head", "bow", "nod"), 0.0)
     j = p.joints
-    for sname, pre, side in SIDES:
+    for sname, pre, side in p.sides:
         if p.has_arms:
             out[f"{pre}_arm"] = _phi(_sub(j[f"{sname}_elbow"], j[f"{sname}_shoulder"]), side)
             out[f"{pre}_fore"] = _phi(_sub(j[f"{sname}_hand"], j[f"{sname}_elbow"]), side)
@@ -802,7 +815,7 @@ def part_matrices(tl: Timeline, t: float) -> dict[str, np.ndarray]:
     m["head"] = (
         attach(neck) @ _move(0.0, nod) @ _rot(neck, ch["head"]) @ _scale_y(neck, 1.0 - 0.12 * ch["bow"])
     )
-    for sname, pre, side in SIDES:
+    for sname, pre, side in p.sides:
         if p.has_arms:
             sh, el = j[f"{sname}_shoulder"], j[f"{sname}_elbow"]
             du = _screen_angle(ch[f"{pre}_arm"], side) - _screen_angle(tl.rest[f"{pre}_arm"], side)
@@ -827,7 +840,7 @@ def part_matrices(tl: Timeline, t: float) -> dict[str, np.ndarray]:
             ch["head"] + ch["lean"] + now_body.angle
         )
         bob = (now_body.dy - prev_body.dy) * 60.0 + (ch["nod"] - prev_ch["nod"]) * 80.0
-        for sname, _, side in SIDES:
+        for sname, _, side in p.sides:
             ear = j.get(f"{sname}_ear")
             if ear is not None:
                 m[f"{sname}_ear"] = m["head"] @ _rot(ear, 0.9 * turn + side * bob)

@@ -38,6 +38,7 @@ class Found:
     has_legs: bool
     confidence: float
     note: str | None
+    plan: str = "upright"
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -297,7 +298,7 @@ def _four_legs(frame: Frame, hc: np.ndarray, hr: float, down: list[Tip], height:
     joints["hip"] = joints["root"] = _p(rh)
     lens = [t.length for t in front + hind]
     conf = 0.4 + 0.5 * min(lens) / max(lens)
-    return Found(joints, True, True, min(conf, 1.0), "four legs: front legs move as arms")
+    return Found(joints, True, True, min(conf, 1.0), "four legs: front legs move as arms", "four_legs")
 
 
 def _hanging_arms(

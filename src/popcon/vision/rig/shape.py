@@ -43,6 +43,7 @@ def shape_rig(image: Image.Image, sil: Silhouette) -> Rig | None:
         has_legs=found.has_legs,
         joints={k: _clip(sil, *sil.to_image(*p)) for k, p in found.joints.items()},
         note=found.note,
+        plan="four_legs" if found.plan == "four_legs" else "upright",
     )
 
 
