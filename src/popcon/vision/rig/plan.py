@@ -148,8 +148,30 @@ def fit(
         if t.tip[1] - t.root[1] > 0.5 * t.length and t.width < WING * body and t.root[1] > hc[1] + 1.5 * hr
     ]
     if len(down) >= 3 and _to_one_side(hc, down):
-        return _four_legs(frame, hc, hr, down, height)
+        quad = _four_legs(frame, hc, hr, down, height)
+        if quad is not None:
+            return quad
     return _upright(frame, hc, hr, limbs, fused, mask)
+
+
+def _leg_top(t: Tip) -> int:
+    """Where a hanging leg leaves the body (an index of the walk): the first point no thicker than 1.5
+    times the leg's own width."""
+    idx = np.nonzero(t.widths[: len(t.widths) - 1] <= 1.5 * t.width)[0]
+    return int(idx[0]) if len(idx) else t.root_at
+
+
+def _halfway(t: Tip, start: int, end: Point) -> Point:
+    """The point of the walk halfway (by length) from index `start` to the point nearest `end`."""
+    pts = t.path
+    stop = int(np.argmin(np.hypot(*(pts - np.asarray(end)).T)))
+    stop = max(stop, start)
+    seg = pts[start : stop + 1]
+    if len(seg) < 2:
+        return _p(pts[stop])
+    steps = np.r_[0.0, np.cumsum(np.hypot(*np.diff(seg, axis=0).T))]
+    i = int(np.searchsorted(steps, 0.5 * steps[-1]))
+    return _p(seg[min(i, len(seg) - 1)])
 
 
 def _to_one_side(hc: np.ndarray, down: list[Tip]) -> bool:
@@ -271,11 +293,16 @@ def _arm_pair(frame: Frame, arms: list[Tip]) -> tuple[Tip, Tip] | None:
     return r, le
 
 
-def _four_legs(frame: Frame, hc: np.ndarray, hr: float, down: list[Tip], height: float) -> Found:
+def _four_legs(frame: Frame, hc: np.ndarray, hr: float, down: list[Tip], height: float) -> Found | None:
     facing_left = hc[0] < frame.c[0]
     fwd = -1.0 if facing_left else 1.0
     legs = sorted(down, key=lambda t: fwd * t.root[0], reverse=True)  # front first
-    front, hind = legs[:2], legs[-2:]
+    front = legs[:2]
+    # The hind legs stand on the ground: of what hangs behind the front legs, the two reaching lowest
+    # (a tail hanging down ends higher).
+    hind = sorted(legs[2:], key=lambda t: -t.tip[1])[:2]
+    if len(hind) < 2:
+        return None
     joints: dict[str, Point] = {}
     neck = _neck(frame, hc, hr)
     joints["head_top"] = _p(hc + (hc - neck))
@@ -290,7 +317,9 @@ def _four_legs(frame: Frame, hc: np.ndarray, hr: float, down: list[Tip], height:
         names = ("shoulder", "elbow", "hand") if kind == "arms" else ("hip", "knee", "foot")
         sides = ("right", "left") if facing_left else ("left", "right")
         for side, t in zip(sides, (far, near), strict=True):
-            root, mid, end = _chain(t, 0.5 * t.width)
+            _, _, end = _chain(t, 0.5 * t.width)
+            top = _leg_top(t)  # a leg hangs from the belly line, where it is as thin as a leg
+            root, mid = _p(t.path[top]), _halfway(t, top, end)
             for n, p in zip(names, (root, mid, end), strict=True):
                 joints[f"{side}_{n}"] = p
     rh = (np.asarray(joints["right_hip"]) + np.asarray(joints["left_hip"])) / 2
