@@ -138,9 +138,7 @@ def fit(
     hc, hr, head_tips = head
     up = _unit(hc - c)
     frame = Frame(c, body, up)
-    limbs = [
-        t for t in tips if not any(t is h for h in head_tips) and t.length >= max(0.5 * body, 0.06 * height)
-    ]
+    limbs = _limbs(tips, head_tips, body, height)
     # Legs that hang from under the body: pointing down, rooted well below the head's centre.
     down = [
         t
@@ -151,7 +149,27 @@ def fit(
         quad = _four_legs(frame, hc, hr, down, height)
         if quad is not None:
             return quad
+    if not fused and up[1] > -0.5:
+        # A head level with the body (or lower) that no four-legged plan goes with is more likely an
+        # arm or a wing ending in a blob: an upright body's head is the thick end above its centre.
+        alt = fused_head(tips, c, body, mask)
+        if alt[0][1] < c[1]:
+            return _upright(
+                Frame(c, body, _unit(alt[0] - c)),
+                alt[0],
+                alt[1],
+                _limbs(tips, alt[2], body, height),
+                True,
+                mask,
+            )
     return _upright(frame, hc, hr, limbs, fused, mask)
+
+
+def _limbs(tips: list[Tip], head_tips: list[Tip], body: float, height: float) -> list[Tip]:
+    """The tips that may be limbs: long enough, not ending in the head."""
+    return [
+        t for t in tips if not any(t is h for h in head_tips) and t.length >= max(0.5 * body, 0.06 * height)
+    ]
 
 
 def _leg_top(t: Tip) -> int:
@@ -249,7 +267,9 @@ def _upright(
         hip_c = frame.c - frame.up * frame.body
         notes.append("no legs found")
     joints["hip"] = joints["root"] = _p(hip_c)
-    arms = [t for t in rest if t.width < WING * frame.body and frame.along(t.root) > frame.along(_p(hip_c))]
+    # Arms: not as thick as wings, rooted clearly above the hips (a second tip of a foot is no arm).
+    hips_at = frame.along(_p(hip_c)) + 0.5 * frame.body
+    arms = [t for t in rest if t.width < WING * frame.body and frame.along(t.root) > hips_at]
     pair_arms = _arm_pair(frame, arms)
     shoulders_c = neck + (hip_c - neck) * 0.25
     if pair_arms is not None:
@@ -274,8 +294,9 @@ def _upright(
 
 
 def _arm_pair(frame: Frame, arms: list[Tip]) -> tuple[Tip, Tip] | None:
-    """One arm per side; with more than one candidate on a side, the longest (a skirt's corner or a
-    sleeve's flap is short)."""
+    """One arm per side; with more than one candidate on a side, of those nearly as long as the longest
+    (a skirt's corner or a sleeve's flap is short) the one rooted lowest (a bug's many arms: the pair
+    nearest the legs animates, as in Animated Drawings' examples)."""
     if len(arms) < 2:
         return None
 
@@ -286,11 +307,16 @@ def _arm_pair(frame: Frame, arms: list[Tip]) -> tuple[Tip, Tip] | None:
     right = [t for t in arms if side_of(t) > 0]
     left = [t for t in arms if side_of(t) <= 0]
     if right and left:
-        return (max(right, key=lambda t: t.length), max(left, key=lambda t: t.length))
+        return (_lowest_long(frame, right), _lowest_long(frame, left))
     # Both on one side of the body (a side view): the two rooted highest, right = further right.
     two = sorted(arms, key=lambda t: -frame.along(t.root))[:2]
     r, le = sorted(two, key=lambda t: -frame.across(t.tip))
     return r, le
+
+
+def _lowest_long(frame: Frame, cands: list[Tip]) -> Tip:
+    longest = max(t.length for t in cands)
+    return min((t for t in cands if t.length >= 0.7 * longest), key=lambda t: frame.along(t.root))
 
 
 def _four_legs(frame: Frame, hc: np.ndarray, hr: float, down: list[Tip], height: float) -> Found | None:
