@@ -26,6 +26,7 @@ WING = 0.75  # a piece at least this share of the body's thickness is a wing or 
 FLIP = 2.0  # limbs this many body half-thicknesses long are legs wherever they point
 LONG = 0.33  # ... and at least this share of the silhouette's height (ears are shorter)
 LEG = 0.8  # a leg is at least this share of the body's half-thickness long
+ARM_SHARE = 0.55  # an arm is at least this share of the longest arm on its side
 HELD = 0.5  # past the elbow, an arm thinner than this share of its own width holds something
 
 
@@ -316,7 +317,8 @@ def _arm_pair(frame: Frame, arms: list[Tip]) -> tuple[Tip, Tip] | None:
 
 def _lowest_long(frame: Frame, cands: list[Tip]) -> Tip:
     longest = max(t.length for t in cands)
-    return min((t for t in cands if t.length >= 0.7 * longest), key=lambda t: frame.along(t.root))
+    near = [t for t in cands if t.length >= ARM_SHARE * longest]
+    return min(near, key=lambda t: (frame.along(t.root), frame.along(t.tip)))
 
 
 def _four_legs(frame: Frame, hc: np.ndarray, hr: float, down: list[Tip], height: float) -> Found | None:
