@@ -269,7 +269,7 @@ def _upright(
         notes.append("no legs found")
     joints["hip"] = joints["root"] = _p(hip_c)
     # Arms: not as thick as wings, rooted clearly above the hips (a second tip of a foot is no arm).
-    hips_at = frame.along(_p(hip_c)) + 0.5 * frame.body
+    hips_at = frame.along(_p(hip_c)) + 0.15 * frame.body
     arms = [t for t in rest if t.width < WING * frame.body and frame.along(t.root) > hips_at]
     pair_arms = _arm_pair(frame, arms)
     shoulders_c = neck + (hip_c - neck) * 0.25
