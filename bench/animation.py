@@ -155,7 +155,7 @@ def local_motion(actions: list[str], sheets: Path | None) -> None:
     """Every shared rig/ character as an upload (auto-rigged): the motion no whole-body affine explains."""
     presets = load_presets()
     print("local motion of uploads (auto-rig): 1 - IoU after the best affine alignment, max over the loop")
-    print(f"  {'character':<14}{'rig':<34}" + "".join(f"{x:>8}" for x in actions))
+    print(f"  {'character':<14}{'rig':<34}" + "".join(f"{x:>8}" for x in actions) + "  (walk: four legs)")
     strips: list[tuple[str, list[np.ndarray]]] = []
     for folder in sorted(p.parent for p in (SHARED / "bench" / "rig").glob("*/char_cfg.yaml")):
         rgb = Image.open(folder / "texture.png").convert("RGB")
