@@ -11,7 +11,11 @@ usage: python bench/animation.py [--actions a,b,...] [--sheets DIR] [--skip-demo
   a waving arm lowers it. Printed per action as the minimum over the loop, for the mascot, the rig/
   drawings (hand-placed joints from char_cfg.yaml, so the numbers do not depend on the auto-rig) and
   a face-only sample (whole-body fallback). Effects are left out of this measure (they are not body).
-- --sheets DIR: a contact sheet per character (every 4th frame of every action) to look at.
+- local motion of the shared characters as uploads: every rig/ character rigged by the auto-rig (the
+  product path), 1 - that IoU (motion an affine transform of the whole cut-out cannot explain: 0 for a
+  rigid clip; a waving arm on a full body gives a few hundredths) per action of --local-actions;
+- --sheets DIR: a contact sheet per character (every 4th frame of every action) to look at, and
+  `uploads.png`: every shared character x the local actions (four-legged ones walk too).
 """
 
 from __future__ import annotations
@@ -147,14 +151,47 @@ def demo_end_to_end(actions: list[str], platforms: tuple[str, ...] = ("line-emoj
     return total
 
 
+def local_motion(actions: list[str], sheets: Path | None) -> None:
+    """Every shared rig/ character as an upload (auto-rigged): the motion no whole-body affine explains."""
+    presets = load_presets()
+    print("local motion of uploads (auto-rig): 1 - IoU after the best affine alignment, max over the loop")
+    print(f"  {'character':<14}{'rig':<34}" + "".join(f"{x:>8}" for x in actions) + "  (walk: four legs)")
+    strips: list[tuple[str, list[np.ndarray]]] = []
+    for folder in sorted(p.parent for p in (SHARED / "bench" / "rig").glob("*/char_cfg.yaml")):
+        rgb = Image.open(folder / "texture.png").convert("RGB")
+        im = rgb.copy()
+        im.putalpha(Image.open(folder / "mask.png").convert("L").resize(rgb.size))
+        rig = auto_rig(im)
+        what = "+".join(rig.limbs) or "whole body"
+        if rig.note and "four legs" in rig.note:
+            what += " (four legs)"
+        acts = list(actions)
+        if rig.note and "four legs" in rig.note and "walk" in presets and "walk" not in acts:
+            acts.append("walk")
+        line = f"  {folder.name:<14}{what:<34}"
+        for act in acts:
+            frames = clip(im, act, rig, None)
+            line += f"{1.0 - non_rigid(frames):8.3f}"
+            strips.append((f"{folder.name} {act}", frames))
+        print(line, flush=True)
+    if sheets:
+        sheet(strips, sheets / "uploads.png")
+        print(f"contact sheet: {sheets / 'uploads.png'}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--actions", default=",".join(load_presets()))
     ap.add_argument("--sheets", type=Path, default=None)
     ap.add_argument("--skip-demo", action="store_true")
     ap.add_argument("--budgets", action="store_true", help="export the most moving actions to every platform")
+    ap.add_argument("--local-actions", default="wave,jump,clap,dance")
+    ap.add_argument("--only-local", action="store_true", help="only the shared characters' local motion")
     a = ap.parse_args()
     actions = [x for x in a.actions.split(",") if x]
+    if a.only_local:
+        local_motion([x for x in a.local_actions.split(",") if x], a.sheets)
+        return
 
     t0 = time.perf_counter()
     drawn = draw_mascot_rig(SAMPLE_PROMPT)
@@ -199,6 +236,7 @@ def main() -> None:
             rows[name].append((act, frames))
             line += f"{non_rigid(frames):>19.3f}"
         print(line, flush=True)
+    local_motion([x for x in a.local_actions.split(",") if x], a.sheets)
     if a.sheets:
         for name, strips in rows.items():
             out = a.sheets / f"sheet-{name.replace('/', '-').replace(' ', '-')}.png"

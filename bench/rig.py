@@ -1,4 +1,4 @@
-"""Auto-rig benchmark: rig time per character (goal <= 1 s) and accuracy where joints are known.
+"""Auto-rig benchmark: rig time per character (goal <= 0.3 s at 512 px) and accuracy where joints are known.
 
 For each `rig/` drawing of the shared bench (texture + mask as alpha) it prints the rig time (median of
 --repeat runs, wall and CPU), whether arms and legs were found, the confidence, and PCK@0.1 against the
@@ -94,7 +94,7 @@ def main() -> int:
     bench = Path(a.bench)
     rows = []
     print(f"{'character':26s} {'size':>9s} {'wall ms':>8s} {'cpu ms':>7s} {'PCK@0.1':>8s}  result")
-    for d in sorted((bench / "rig").glob("char*")):
+    for d in sorted(p.parent for p in (bench / "rig").glob("*/char_cfg.yaml")):
         im = Image.open(d / "texture.png").convert("RGBA")
         mask = Image.open(d / "mask.png").convert("L").resize(im.size)
         im.putalpha(mask)
@@ -123,7 +123,11 @@ def main() -> int:
         )
         line(f"mascot {prompt}", im.size, wall, cpu, f"{pck:.2f}", rig)
     worst = max(r["wall_s"] for r in rows)
-    print(f"rig time: max {worst * 1000:.0f} ms wall over {len(rows)} characters (goal <= 1000 ms)")
+    cpu = max(r["cpu_s"] for r in rows)
+    print(
+        f"rig time: max {worst * 1000:.0f} ms wall, {cpu * 1000:.0f} ms CPU over {len(rows)} characters "
+        "(goal <= 300 ms at 512 px; wall grows with the machine's load, CPU does not)"
+    )
     if a.json:
         Path(a.json).write_text(json.dumps(rows, indent=1))
     return 0

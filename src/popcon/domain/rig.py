@@ -67,6 +67,10 @@ PARTS: tuple[tuple[str, str, str | None], ...] = (
 PART_NAMES: tuple[str, ...] = tuple(p[0] for p in PARTS)
 
 RigSource = Literal["mascot", "auto", "user"]
+# How the limbs stand: "upright" (a person: arms at the sides, legs below), or "four_legs" (a side view
+# of an animal; after Animated Drawings, the front legs are the arms and the hind legs the legs, and
+# both legs of a pair swing the way the head faces).
+BodyPlan = Literal["upright", "four_legs"]
 Point = tuple[float, float]
 
 
@@ -85,6 +89,7 @@ class Rig(BaseModel):
     has_legs: bool = True
     joints: dict[str, Point] = Field(default_factory=dict)
     layers: bool = False  # exact part layers were saved beside the rig file (a layered generator)
+    plan: BodyPlan = "upright"
     note: str | None = None
 
     @model_validator(mode="after")
@@ -123,6 +128,12 @@ class Rig(BaseModel):
         return self.has_arms or self.has_legs
 
     @property
+    def facing(self) -> float:
+        """-1 when the head is left of the hips in the image (a side view facing left), else +1."""
+        neck, hip = self.joints.get("neck"), self.joints.get("hip")
+        return -1.0 if neck is not None and hip is not None and neck[0] < hip[0] else 1.0
+
+    @property
     def limbs(self) -> list[str]:
         """What the rig moves besides the head and body: "arms", "legs", both or neither."""
         return [n for n, f in (("arms", self.has_arms), ("legs", self.has_legs)) if f]
@@ -136,14 +147,15 @@ class Rig(BaseModel):
         return self.model_copy(update={"width": w, "height": h, "joints": joints})
 
     def scored_joints(self) -> dict[str, Point]:
-        """The joints in the benchmark layout (../shared/bench rig/): there "neck" marks the centre of
-        the head, which lies halfway from our "neck" (the head's pivot at its base) to "head_top";
+        """The joints in the benchmark layout (../shared/bench rig/): there "neck" is placed between the
+        base of the head (3D figures) and its centre (drawings); a quarter of the way from our "neck"
+        (the head's pivot at its base) to "head_top" lies within reach of both;
         the torso sits between the shoulders and root = hip between the two hips, where the drawn mascot
         pivots its body about its middle instead."""
         out = dict(self.joints)
         if "neck" in out and "head_top" in out:
             (nx, ny), (tx, ty) = out["neck"], out["head_top"]
-            out["neck"] = ((nx + tx) / 2, (ny + ty) / 2)
+            out["neck"] = (nx + 0.25 * (tx - nx), ny + 0.25 * (ty - ny))
         if self.source == "mascot":
             for centre, pair in (("torso", "shoulder"), ("hip", "hip")):
                 a, b = out.get(f"right_{pair}"), out.get(f"left_{pair}")

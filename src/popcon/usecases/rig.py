@@ -115,5 +115,7 @@ def write_joints(rig: Rig, path: Path) -> Path:
 
     from popcon.atomic import write_bytes_atomic
 
-    joints = {k: [round(x, 1), round(y, 1)] for k, (x, y) in rig.scored_joints().items()}
+    # A whole-body rig found no joints: what it carries is only a start for placing them by hand.
+    found = rig.scored_joints() if rig.animates_parts else {}
+    joints = {k: [round(x, 1), round(y, 1)] for k, (x, y) in found.items()}
     return write_bytes_atomic(path, (json.dumps(joints, indent=1) + "\n").encode())

@@ -204,3 +204,46 @@ def test_an_auto_rigged_upload_splits_along_its_drawn_lines() -> None:
     assert share_in("torso", "torso") > 0.8
     assert share_in("head", "torso") < 0.1
     assert share_in("torso", "tail") > 0.95
+
+
+def test_no_piece_of_a_part_floats_apart_from_it() -> None:
+    """A piece of a part's label that does not reach its bone goes to the part it touches: a fleck of
+    'arm' inside the body becomes body, a shoe tip left to the torso past the leg's reach joins the leg."""
+    from popcon.providers.offline.parts import _keep_attached
+
+    names = ["torso", "right_shin"]
+    bones = {"torso": ((50.0, 60.0), (50.0, 10.0)), "right_shin": ((50.0, 62.0), (50.0, 90.0))}
+    radius = {"torso": 15.0, "right_shin": 5.0}
+    label = np.full((100, 100), -1, np.int16)
+    label[10:61, 35:66] = 0  # body
+    label[61:91, 45:56] = 1  # shin
+    label[85:95, 56:70] = 0  # shoe tip beside the shin, labelled torso: floats off the body
+    label[20:24, 40:44] = 1  # a fleck of shin inside the body
+    _keep_attached(label, names, bones, radius)
+    assert (label[85:95, 56:70] == 1).all()
+    assert (label[20:24, 40:44] == 0).all()
+    assert (label[10:61, 35:66] == 0).sum() > 0.95 * 51 * 31
+
+
+def test_a_four_legged_rig_walks_on_its_own_keyframes_with_both_legs_of_a_pair_facing_ahead() -> None:
+    """A side view facing left: "outward" is the way the head faces for both legs of a pair, so a
+    positive swing takes the far and the near leg forward alike; walk, jump, wave have their own keys."""
+    from popcon.domain.rig import Rig
+    from popcon.providers.offline.parts import _sides
+
+    joints = {
+        "neck": (60.0, 60.0), "head_top": (40.0, 20.0), "torso": (120.0, 90.0), "hip": (200.0, 110.0),
+        "root": (200.0, 110.0),
+        **{f"{s}_{j}": (x, y) for s, x in (("right", 110.0), ("left", 90.0))
+           for j, y in (("shoulder", 120.0), ("elbow", 150.0), ("hand", 180.0))},
+        **{f"{s}_{j}": (x, y) for s, x in (("right", 190.0), ("left", 210.0))
+           for j, y in (("hip", 120.0), ("knee", 150.0), ("foot", 180.0))},
+    }  # fmt: skip
+    rig = Rig(width=260, height=200, joints=joints, plan="four_legs")
+    assert rig.facing == -1.0
+    assert {side for _, _, side in _sides(rig)} == {-1.0}
+    assert {side for _, _, side in _sides(rig.model_copy(update={"plan": "upright"}))} == {-1.0, 1.0}
+    for name in ("walk", "jump", "wave"):
+        assert rig_motion(name, "four_legs").name == f"four_legs.{name}"
+    assert rig_motion("bow", "four_legs").name == "bow"  # no own keys: the upright ones
+    assert rig_motion("walk").name == "walk"

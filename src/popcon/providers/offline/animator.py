@@ -291,7 +291,7 @@ def _render_parts(
     fps: int,
 ) -> list[np.ndarray]:
     base, prep = prepare_parts(character, rig, layers, size)
-    tl = Timeline.build(prep, rig_motion(recipe.motion), recipe.intensity)
+    tl = Timeline.build(prep, rig_motion(recipe.motion, rig.plan), recipe.intensity)
     n = recipe.seconds * fps
     tl.fit(n, size * _EDGE_ROOM)
     lut = _lut(background)

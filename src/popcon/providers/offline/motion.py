@@ -195,6 +195,12 @@ def wave(t: float) -> Pose:
     return Pose(bend=0.1 * s * e, angle=-3.0 * s * e, dy=0.015 * abs(s) * e, sy=1.0 + 0.02 * e)
 
 
+def walk(t: float) -> Pose:
+    """Walking in place: the body rises a little on every step (four steps) and rocks with the stride."""
+    e = envelope(t, 0.1)
+    return Pose(dy=0.012 * abs(_wave(t, 2.0)) * e, angle=1.2 * _wave(t, 2.0) * e)
+
+
 def nod(t: float) -> Pose:
     """Two firm nods: the head dips and comes back with a little overshoot; the body follows."""
     local = (t * 2.0) % 1.0
@@ -391,6 +397,7 @@ MOTIONS: dict[str, Callable[[float], Pose]] = {
     "clap": clap,
     "shy": shy,
     "tremble": tremble,
+    "walk": walk,
     # Motions that only a rigged character plays differently (rig_motions.toml); as one piece they
     # borrow the closest whole-body motion.
     "thinking": tilt,

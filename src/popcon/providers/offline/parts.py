@@ -119,9 +119,12 @@ def load_rig_motions() -> dict[str, RigMotion]:
     return {name: _parse_motion(name, raw) for name, raw in tomllib.loads(text).items()}
 
 
-def rig_motion(name: str) -> RigMotion:
+def rig_motion(name: str, plan: str = "upright") -> RigMotion:
+    """The keyframes of motion `name` for a body plan: a four-legged character has its own where the
+    data gives them ("four_legs.<name>"), else it plays the upright ones."""
     motions = load_rig_motions()
-    return motions.get(name, motions["idle"])
+    own = motions.get(f"{plan}.{name}") if plan != "upright" else None
+    return own or motions.get(name, motions["idle"])
 
 
 # ---------------------------------------------------------------- geometry helpers
@@ -194,6 +197,9 @@ class Prepared:
     feet: tuple[float, float]
     closed_head: _Layer | None = None  # the head layer with its eyes shut
     derived: bool = False  # parts cut from a single drawing (an upload): legs swing less, they tear
+    # Per side: name, channel prefix, and which way "outward" is in the image (-1 left, +1 right). A
+    # front view mirrors its sides; both legs of a side view's pair swing the way its head faces.
+    sides: tuple[tuple[str, str, float], ...] = SIDES
     extra: dict[str, float] = field(default_factory=dict)
 
 
@@ -265,21 +271,34 @@ def _derive_layers(
             u, lo = f"{side}_{upper}", f"{side}_{lower}"
             if u in radius and lo in radius:
                 radius[u] = min(radius[u], 1.5 * radius[lo])
-    for i, name in enumerate(names):
+    below_hips = above_neck = np.zeros(len(xs), bool)
+    for i, name in enumerate(names):  # the torso first
         a, b = bones[name]
         d = _seg_dist(px, py, a, b)
         score[i] = d - radius[name]
         if name not in ("torso", "head"):
             # A limb claims only its own width around its bone: clothing beyond stays with the body.
             score[i][d > 2.5 * radius[name] + 3.0] = np.inf
+            if name.endswith(("_thigh", "_shin")):
+                # ... but below the hips, within a leg's own thickness, the leg wins over the torso.
+                score[names.index("torso")][below_hips & (d <= 2.0 * radius[name] + 3.0)] += 1e6
         elif name == "head":
             # The head ends at its base: a big chibi head is wider than the body under it, and its
             # radius must not reach past the neck into the body.
             score[i][_along(px, py, a, b) < -0.05] = np.inf
+            score[names.index("torso")][above_neck & (d <= radius[name])] += 1e6
+        else:
+            # The torso ends at the neck, and at the hips when the legs move: past them its wide radius
+            # would take the face or the tops of the legs, which then stay behind as slivers when the
+            # part turns. (Past a leg's own reach it keeps what hangs there: a skirt, a tail.)
+            along = _along(px, py, a, b)
+            above_neck = along > 1.05
+            below_hips = along < -0.05
     label = np.full(alpha.shape, -1, np.int16)
     label[ys, xs] = np.argmin(score, axis=0)
     lines = _lines(premul)
     _snap_to_drawn_parts(premul, label, names, score, _limb_areas(bones, radius), lines)
+    _keep_attached(label, names, bones, radius)
     out: dict[str, np.ndarray] = {}
     torso_i = names.index("torso")
     torso_mask = (label == torso_i).astype(np.uint8)
@@ -419,6 +438,39 @@ def _snap_to_drawn_parts(
         label[ly, lx] = label[fy[src], fx[src]]
 
 
+def _keep_attached(label: np.ndarray, names: list[str], bones: dict, radius: dict[str, float]) -> None:
+    """A part is what lies around its bone: a piece of any part's label that does not reach its bone (a
+    fleck won by distance, a shoe's tip past a leg's reach left to the torso) goes to the part it
+    touches, the nearest labelled pixel, so no detached bit flies off or stays behind when parts turn."""
+    stray = np.zeros(label.shape, bool)
+    for i, name in enumerate(names):
+        part = (label == i).astype(np.uint8)
+        n, comps = cv2.connectedComponents(part, connectivity=8)
+        if n <= 2:
+            continue
+        ys, xs = np.nonzero(part)
+        a, b = bones[name]
+        near = _seg_dist(xs.astype(np.float32), ys.astype(np.float32), a, b) <= radius[name] + 2.0
+        attached = np.zeros(n, bool)
+        attached[np.unique(comps[ys[near], xs[near]])] = True
+        if not attached[1:].any():  # no piece reaches the bone: keep the biggest
+            attached[1 + int(np.argmax(np.bincount(comps.ravel())[1:]))] = True
+        attached[0] = True
+        stray |= ~attached[comps]
+    if not stray.any():
+        return
+    kept = (label >= 0) & ~stray
+    if not kept.any():
+        return
+    _, nearest = cv2.distanceTransformWithLabels(
+        (~kept).astype(np.uint8), cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL
+    )
+    ky, kx = np.nonzero(kept)
+    sy, sx = np.nonzero(stray)
+    src = nearest[sy, sx] - 1
+    label[sy, sx] = label[ky[src], kx[src]]
+
+
 def _head_cells_touch_the_head(
     cells: np.ndarray, winner: np.ndarray, groups: list[str], lines: np.ndarray
 ) -> None:
@@ -553,11 +605,18 @@ def prepare(
         height=height,
         feet=feet,
         derived=not layers,
+        sides=_sides(rig),
     )
     eyes = [j[k] for k in ("right_eye", "left_eye") if k in j]
     if eyes and "head" in cropped:
         prep.closed_head = _eye_closed(cropped["head"], eyes, head_r)
     return prep
+
+
+def _sides(rig: Rig) -> tuple[tuple[str, str, float], ...]:
+    if rig.plan == "four_legs":
+        return (("right", "r", rig.facing), ("left", "l", rig.facing))
+    return SIDES
 
 
 # ---------------------------------------------------------------- posing
@@ -614,7 +673,7 @@ def _resolve(p: Prepared, key: Mapping[str, Any]) -> dict[str, float]:
     """A key's channels as numbers: hand targets become arm and forearm directions."""
     out = {k: float(v) for k, v in key.items() if k in ANGLE_CHANNELS}
     if p.has_arms:
-        for sname, pre, side in SIDES:
+        for sname, pre, side in p.sides:
             if f"{pre}_hand" in key:
                 up, fore = _ik(p, sname, side, _target(p, key[f"{pre}_hand"], side, sname))
                 out[f"{pre}_arm"], out[f"{pre}_fore"] = up, fore
@@ -625,7 +684,7 @@ def _rest(p: Prepared) -> dict[str, float]:
     """Every channel at the drawn pose: limb directions as drawn, no lean, tilt or bow."""
     out = dict.fromkeys(("lean", "head", "bow", "nod"), 0.0)
     j = p.joints
-    for sname, pre, side in SIDES:
+    for sname, pre, side in p.sides:
         if p.has_arms:
             out[f"{pre}_arm"] = _phi(_sub(j[f"{sname}_elbow"], j[f"{sname}_shoulder"]), side)
             out[f"{pre}_fore"] = _phi(_sub(j[f"{sname}_hand"], j[f"{sname}_elbow"]), side)
@@ -756,7 +815,7 @@ def part_matrices(tl: Timeline, t: float) -> dict[str, np.ndarray]:
     m["head"] = (
         attach(neck) @ _move(0.0, nod) @ _rot(neck, ch["head"]) @ _scale_y(neck, 1.0 - 0.12 * ch["bow"])
     )
-    for sname, pre, side in SIDES:
+    for sname, pre, side in p.sides:
         if p.has_arms:
             sh, el = j[f"{sname}_shoulder"], j[f"{sname}_elbow"]
             du = _screen_angle(ch[f"{pre}_arm"], side) - _screen_angle(tl.rest[f"{pre}_arm"], side)
@@ -781,7 +840,7 @@ def part_matrices(tl: Timeline, t: float) -> dict[str, np.ndarray]:
             ch["head"] + ch["lean"] + now_body.angle
         )
         bob = (now_body.dy - prev_body.dy) * 60.0 + (ch["nod"] - prev_ch["nod"]) * 80.0
-        for sname, _, side in SIDES:
+        for sname, _, side in p.sides:
             ear = j.get(f"{sname}_ear")
             if ear is not None:
                 m[f"{sname}_ear"] = m["head"] @ _rot(ear, 0.9 * turn + side * bob)

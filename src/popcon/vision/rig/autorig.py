@@ -34,6 +34,7 @@ CORE_RADII = (0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7)
 CORE_MIN_SHARE = 0.08  # a thick piece this small next to the body is a hand or a foot, not core
 LEG_LEVEL = 0.7  # limbs attached below this share of the torso's height are legs
 NECK_DEPTH = 0.92  # a neck is at most this share of the narrower of the head and the body
+SURE = 0.85  # a core-and-limbs rig this sure is kept; below, the skeleton graph's body plan is tried
 
 
 @dataclass(frozen=True)
@@ -162,13 +163,44 @@ def auto_rig(image: Image.Image) -> Rig:
         if best is None or rig.confidence > best.confidence:
             best = rig
     assert best is not None
+    from popcon.vision.rig.shape import shape_rig
+
+    shaped = shape_rig(image, sil)
+    # The body plan read from the skeleton, unless the core-and-limbs rig is sure and finds the head
+    # and hips where it does (then its finer template for front views is kept).
+    kept = best.confidence >= SURE and shaped is not None and _agree(best, shaped, sil)
+    if (
+        shaped is not None
+        and not kept
+        and (shaped.confidence > best.confidence or len(shaped.limbs) >= len(best.limbs))
+    ):
+        best = shaped
     if best.confidence < 0.8:  # limbs that lie against the body: try the outlined parts
         from popcon.vision.rig.parts import outlined_rig
 
         parts = outlined_rig(image, sil)
         if parts is not None and parts.confidence > best.confidence:
             return parts
+    if not best.animates_parts and not best.joints:
+        # Nothing animates, but whoever places the joints by hand starts from a standing figure
+        # fitted to this silhouette, not to the picture's frame.
+        from popcon.vision.rig.shape import fitted_template
+
+        best = best.model_copy(update={"joints": fitted_template(sil)})
     return best
+
+
+def _agree(a: Rig, b: Rig, sil: Silhouette) -> bool:
+    """Whether two rigs put the head and the hips at the same places (within a tenth of the height)."""
+    rows = np.nonzero(sil.mask.any(1))[0]
+    tol = 0.1 * (rows[-1] - rows[0] + 1) / sil.scale
+    ja, jb = a.scored_joints(), b.scored_joints()
+    for k in ("neck", "hip"):
+        if k not in ja or k not in jb:
+            return False
+        if np.hypot(ja[k][0] - jb[k][0], ja[k][1] - jb[k][1]) > tol:
+            return False
+    return True
 
 
 def _rig_from(sil: Silhouette, dist: np.ndarray, share: float) -> Rig:

@@ -15,7 +15,9 @@ const BONES = [
     ["hip", `${s}_hip`], [`${s}_hip`, `${s}_knee`], [`${s}_knee`, `${s}_foot`],
   ]),
 ];
-// Where joints start when the user places them by hand (shares of the image: a standing figure).
+// Placing joints by hand starts from the detected rig's joints (the auto-rig's best guess, fitted to the
+// character's silhouette even when it animates the whole body); these shares of the image are only
+// for a joint a rig file left out.
 const TEMPLATE = {
   head_top: [0.5, 0.08], neck: [0.5, 0.22], torso: [0.5, 0.42], hip: [0.5, 0.6], root: [0.5, 0.6],
   right_shoulder: [0.38, 0.4], right_elbow: [0.3, 0.5], right_hand: [0.24, 0.6],

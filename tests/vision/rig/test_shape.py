@@ -1,0 +1,106 @@
+"""The skeleton-graph rig on shapes these tests draw: a four-legged side view and an upside-down figure."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from popcon.vision.rig.shape import shape_rig
+from popcon.vision.rig.silhouette import distance, silhouette
+from popcon.vision.rig.skeleton import skeleton_graph, thin
+
+FILL = (200, 150, 90, 255)
+
+
+def _figure(upside_down: bool = False) -> Image.Image:
+    im = Image.new("RGBA", (400, 500), (0, 0, 0, 0))
+    d = ImageDraw.Draw(im)
+    d.ellipse((150, 20, 250, 120), fill=FILL)  # head
+    d.rectangle((188, 110, 212, 140), fill=FILL)  # neck
+    d.ellipse((145, 130, 255, 310), fill=FILL)  # body
+    d.line((160, 170, 40, 110), fill=FILL, width=18)  # right arm (image left)
+    d.line((240, 170, 360, 230), fill=FILL, width=18)  # left arm
+    d.line((175, 290, 150, 485), fill=FILL, width=22)  # right leg
+    d.line((225, 290, 250, 485), fill=FILL, width=22)  # left leg
+    return im.rotate(180) if upside_down else im
+
+
+def _dog() -> Image.Image:
+    """Side view facing the image's left: head, body, four legs, a tail."""
+    im = Image.new("RGBA", (500, 400), (0, 0, 0, 0))
+    d = ImageDraw.Draw(im)
+    d.ellipse((150, 120, 420, 260), fill=FILL)  # body
+    d.ellipse((40, 40, 160, 150), fill=FILL)  # head
+    d.line((110, 120, 190, 170), fill=FILL, width=50)  # neck
+    for x in (180, 225, 335, 380):
+        d.line((x, 220, x, 380), fill=FILL, width=26)
+    d.line((410, 170, 480, 90), fill=FILL, width=12)  # tail
+    return im
+
+
+def test_thinning_leaves_a_one_pixel_line() -> None:
+    mask = np.zeros((40, 80), bool)
+    mask[15:25, 5:75] = True
+    line = thin(mask)
+    assert line.any() and line.sum() < 80 and (line.sum(0) <= 2).all()
+
+
+def test_skeleton_graph_has_a_tip_per_limb() -> None:
+    sil = silhouette(_figure())
+    assert sil is not None
+    g = skeleton_graph(sil.mask, distance(sil.mask))
+    assert 4 <= len(g.tips()) <= 6  # arms, legs, the head
+
+
+def test_upright_figure_sides_and_head() -> None:
+    im = _figure()
+    sil = silhouette(im)
+    assert sil is not None
+    rig = shape_rig(im, sil)
+    assert rig is not None and rig.has_arms and rig.has_legs
+    j = rig.joints
+    assert j["right_hand"][0] < 100 and j["left_hand"][0] > 300
+    assert j["right_foot"][1] > 430 and j["left_foot"][1] > 430
+    assert j["neck"][1] < j["hip"][1]
+
+
+def test_upside_down_figure_turns_with_its_body() -> None:
+    """Rotated 180 degrees: the character's right is now on the image's right; feet are at the top."""
+    im = _figure(upside_down=True)
+    sil = silhouette(im)
+    assert sil is not None
+    rig = shape_rig(im, sil)
+    assert rig is not None and rig.has_legs
+    j = rig.joints
+    assert j["right_foot"][1] < 80 and j["left_foot"][1] < 80
+    assert j["right_foot"][0] > j["left_foot"][0]
+
+
+def test_four_legged_side_view_front_legs_are_arms() -> None:
+    im = _dog()
+    sil = silhouette(im)
+    assert sil is not None
+    rig = shape_rig(im, sil)
+    assert rig is not None and rig.has_arms and rig.has_legs
+    assert rig.note and "four legs" in rig.note
+    j = rig.joints
+    front = sorted((j["right_hand"][0], j["left_hand"][0]))
+    hind = sorted((j["right_foot"][0], j["left_foot"][0]))
+    assert front[1] < hind[0]  # front legs (arms) nearer the head than the hind legs
+    assert all(j[k][1] > 330 for k in ("right_hand", "left_hand", "right_foot", "left_foot"))
+    assert j["neck"][0] < 200
+
+
+def test_whole_body_fallback_carries_a_start_fitted_to_the_silhouette() -> None:
+    """A blob animates as one piece, but placing joints by hand starts inside its outline, not at fixed
+    shares of the picture."""
+    from popcon.vision.rig import auto_rig
+
+    im = Image.new("RGBA", (600, 400), (0, 0, 0, 0))
+    ImageDraw.Draw(im).ellipse((350, 150, 550, 390), fill=FILL)
+    rig = auto_rig(im)
+    assert not rig.animates_parts
+    xs = [p[0] for p in rig.joints.values()]
+    ys = [p[1] for p in rig.joints.values()]
+    assert min(xs) >= 349 and max(xs) <= 551 and min(ys) >= 149 and max(ys) <= 391
+    assert rig.joints["head_top"][1] < rig.joints["hip"][1] < rig.joints["right_foot"][1]
