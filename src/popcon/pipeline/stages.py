@@ -81,6 +81,21 @@ def _cut_out(ctx: StageContext, im: Image.Image, key_color: tuple[int, int, int]
     return Image.fromarray(matte_image(rgb, key_color=key_color), "RGBA")
 
 
+def _cut_out_upload(ctx: StageContext, job: Job, im: Image.Image) -> Image.Image:
+    """The upload's cut-out (a drawing on paper or a figure on a backdrop), its confidence and warning
+    kept in the job record; a cut that kept almost nothing or only fragments stops the job here."""
+    from popcon.vision.cutout import EMPTY_HINT, cut_out, judge_kept
+
+    cut = cut_out(np.asarray(im.convert("RGB")))
+    if why := judge_kept(cut.rgba[..., 3]):
+        raise InvalidInput(f"{why}; {EMPTY_HINT}")
+    report = {"confidence": round(cut.confidence, 3), "kind": cut.kind, "warning": cut.warning}
+    ctx.store.update_job(job.id, options={**ctx.store.get_job(job.id).options, "cutout": report})
+    if cut.warning:
+        ctx.log(f"warning: {cut.warning}")
+    return Image.fromarray(cut.rgba, "RGBA")
+
+
 def make_character(ctx: StageContext, job: Job) -> tuple[int, int, int]:
     """The character cut-out and the key colour its clips are rendered on."""
     from popcon.providers.keycolor import choose_key_color
@@ -98,7 +113,7 @@ def make_character(ctx: StageContext, job: Job) -> tuple[int, int, int]:
             )
             if job.remove_background and not has_transparency(character):
                 ctx.log("removing the background of the uploaded image")
-                character = _cut_out(ctx, character, None)
+                character = _cut_out_upload(ctx, job, character)
         elif job.source == "prompt":
             reference = None
             if ref := job.options.get("reference"):

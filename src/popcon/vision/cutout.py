@@ -1,0 +1,153 @@
+"""Cut the character out of one uploaded picture, and say honestly how sure the cut is.
+
+Why two paths: a figure on a backdrop (a 3D emoji on white, a mascot on grey) is a solid shape whose
+colour differs from the backdrop, which the clip matte (`matte.py`) separates well, soft edges included.
+A drawing on paper is thin strokes whose inside has the paper's colour: only the strokes' topology says
+what is inside (`drawing.py`). The picture itself says which it is: the strokes of a line drawing are thin
+against the figure's size (a pen line is a few per cent of it at most); a solid figure's "strokes" are its
+whole body.
+
+The confidence is not a promise of quality but a calibrated warning: it falls with the signs that a cut
+went wrong, measured on drawings and figures we hold and on variants of them (light gradients, paper
+texture, a table past the page's edge, JPEG artefacts, shadows); `bench/cutout_confidence.py` prints the
+table it was calibrated on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from popcon.vision.drawing import DrawingCut, cut_drawing
+
+__all__ = ["CUTOUT_WARNING", "Cutout", "EmptyCutout", "cut_out", "judge_kept"]
+
+LINE_WIDTH = 0.06  # 90th percentile stroke width / figure size: below this the picture is a line drawing
+PAPER_WHITE = 250.0  # the paper's colour after the illumination is divided out
+WORK_SIDE = 1024  # drawings are cut at most this large (strokes stay several px wide), then scaled back
+LOW = 0.75  # below this confidence the cut-out comes with a warning (the matte's own threshold)
+CUTOUT_WARNING = "the cut-out may be wrong: check it, refine with clicks, or use --keep-bg or a cleaner photo"
+EMPTY_HINT = (
+    "refine it with clicks in the web app, keep the background (--keep-bg), "
+    "or use a cleaner photo (even light, the drawing filling most of the frame)"
+)
+
+
+@dataclass(frozen=True)
+class Cutout:
+    """RGBA cut-out (uint8, the image's size), the confidence (0..1), what kind of picture, the warning."""
+
+    rgba: np.ndarray
+    confidence: float
+    kind: str  # "drawing" or "figure"
+    reasons: tuple[str, ...] = ()
+    message: str | None = None  # what to tell the user when the confidence is low (else a general one)
+
+    @property
+    def warning(self) -> str | None:
+        if self.confidence >= LOW:
+            return None
+        if self.message:
+            return self.message
+        why = f" ({', '.join(self.reasons)})" if self.reasons else ""
+        return f"{CUTOUT_WARNING}{why}"
+
+
+class EmptyCutout(ValueError):
+    """The cut kept almost nothing, or only scattered fragments: exporting it would make empty stickers."""
+
+
+def judge_kept(alpha: np.ndarray) -> str | None:
+    """Why a cut-out is unusable (near-empty, or scattered fragments), or None when it can be used."""
+    kept = (alpha > 127).astype(np.uint8)
+    share = float(kept.mean())
+    if share < 0.003:
+        return f"the cut-out keeps almost nothing ({100 * share:.2f}% of the picture)"
+    _, _, stats, _ = cv2.connectedComponentsWithStats(kept, connectivity=8)
+    areas = np.sort(stats[1:, cv2.CC_STAT_AREA])[::-1]
+    if len(areas) >= 4 and areas[0] < 0.5 * areas.sum():
+        return f"the cut-out is {len(areas)} scattered fragments, none of them most of the picture"
+    return None
+
+
+def _is_line_drawing(cut: DrawingCut) -> bool:
+    if not cut.strokes.any() or not cut.mask.any():
+        return False
+    dist = cv2.distanceTransform(cut.strokes.astype(np.uint8), cv2.DIST_L2, 3)
+    ys, xs = np.nonzero(cut.mask)
+    size = max(int(np.ptp(ys)), int(np.ptp(xs)), 1)
+    return bool(2 * np.percentile(dist[cut.strokes], 90) / size < LINE_WIDTH)
+
+
+def _drawing_rgba(rgb: np.ndarray, cut: DrawingCut) -> np.ndarray:
+    """Soft edges on the strokes' outer side (alpha from the ink's strength), colour freed of the paper.
+
+    The colours are divided by the page's illumination field, as a scanner would see them: the paper
+    inside the figure becomes evenly white and a shadow across it goes, instead of becoming part of
+    every sticker. Dark-ground drawings keep their colours."""
+    page = cut.page
+    base = rgb.astype(np.float32)
+    paper = page.light
+    if page.dark_ink:
+        base = np.clip(base * (PAPER_WHITE / page.light), 0, 255)
+        paper = np.full_like(page.light, PAPER_WHITE)
+    inside = cut.mask.astype(np.uint8)
+    core = cv2.erode(inside, np.ones((3, 3), np.uint8))
+    rim = (cv2.dilate(inside, np.ones((3, 3), np.uint8)) > 0) & (core == 0)
+    hi = max(7.0 * page.noise, 0.10)
+    soft = np.clip(page.ink / hi, 0.0, 1.0)
+    alpha = core.astype(np.float32)
+    alpha[rim] = np.where(cut.mask[rim], np.maximum(soft[rim], 0.5), soft[rim] * 0.5)
+    a = np.maximum(alpha, 1 / 255)[..., None]
+    col = (base - (1 - a) * paper) / a
+    col = np.where(rim[..., None], col, base)
+    out = np.dstack([np.clip(col + 0.5, 0, 255), alpha * 255 + 0.5]).astype(np.uint8)
+    out[alpha <= 0] = 0
+    return out
+
+
+def _drawing_confidence(cut: DrawingCut) -> tuple[float, tuple[str, ...]]:
+    """How sure a drawing's cut is, from signs measured on the page, and the reasons it is not."""
+    conf = 1.0
+    why: list[str] = []
+    share = float(cut.mask.mean())
+    if cut.contrast < 10.0:  # strokes hardly above the paper's grain: faint pencil, or no drawing
+        conf = min(conf, cut.contrast / 20.0)
+        why.append("faint strokes")
+    if cut.fragments > 1:
+        conf = min(conf, 0.6 / (cut.fragments - 1))
+        why.append(f"{cut.fragments} separate pieces")
+    if share > 0.75:
+        conf = min(conf, 0.4)
+        why.append("kept most of the picture")
+    busy = 1.0 - float(cut.page.paper_cells.mean())
+    if busy > 0.5:
+        conf = min(conf, 1.0 - busy)
+        why.append("the page is uneven")
+    return max(0.0, conf), tuple(why)
+
+
+def cut_out(rgb: np.ndarray) -> Cutout:
+    """Cut the character out of an RGB picture (uint8) that has no transparency of its own."""
+    from popcon.vision.matte import matte_clip
+
+    rgb = np.ascontiguousarray(rgb[..., :3])
+    h, w = rgb.shape[:2]
+    scale = min(1.0, WORK_SIDE / max(h, w))
+    work = (
+        rgb
+        if scale == 1.0
+        else cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+    )
+    cut = cut_drawing(work)
+    if _is_line_drawing(cut):
+        conf, why = _drawing_confidence(cut)
+        rgba = _drawing_rgba(work, cut)
+        if scale != 1.0:
+            rgba = cv2.resize(rgba, (w, h), interpolation=cv2.INTER_LINEAR)
+        return Cutout(rgba, conf, "drawing", why)
+    res = matte_clip([rgb])
+    reason = res.reasons[0] if res.reasons else None
+    return Cutout(res.cutouts[0], res.confidence[0], "figure", (reason,) if reason else (), res.warning)

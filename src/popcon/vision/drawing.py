@@ -1,0 +1,155 @@
+"""Cut a drawing out of its page: the strokes, everything they enclose, nothing of the paper around.
+
+Why this shape: on paper, the inside of a drawn outline has the paper's colour, so no colour rule can
+tell it from the page; only the topology can. The strokes are found against the page's illumination
+field (`paper.fit_page`), and a region of paper belongs to the figure when the strokes enclose it. Hand
+drawn outlines leave small gaps, so enclosure is tested at growing scales: at scale r a region counts as
+enclosed when it is cut off from the image's border once every passage narrower than 2r is shut, and it
+is a chamber (its inner radius well above r) rather than a channel between two limbs (which narrows to
+nothing before it is cut off). A table or the page's edge is a different surface that touches the
+border: large, solid, and not line-like, it is dropped with the specks of grain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from popcon.vision.paper import Page, fit_page
+
+HI = 7.0  # noise units: a stroke's core departs this far from the paper at least
+LO = 3.5  # ... and its soft flanks this far (hysteresis)
+HI_MIN, LO_MIN = 0.10, 0.05  # relative darkening: very clean scans still need a visible stroke
+GAP = 0.03  # largest gap in an outline that is bridged, as a share of the figure's size
+CHAMBER = 2.0  # an enclosed region's inner radius must exceed this many times the gap scale
+SPECK = 0.004  # ink components smaller than this share of all the ink are grain or dust
+
+
+@dataclass(frozen=True)
+class DrawingCut:
+    """The figure's mask (bool), its strokes (bool), and measurements the confidence is built from."""
+
+    mask: np.ndarray
+    strokes: np.ndarray
+    page: Page
+    line_art: float  # share of the figure that is stroke (low: an outline drawing; ~1: a solid shape)
+    surface: float  # share of the ink dropped as a border surface (table, page edge, dark bars)
+    fragments: int  # separate pieces of the figure larger than a speck
+    contrast: float  # median stroke departure in noise units (how clearly the ink stands out)
+
+
+def _disk(r: int) -> np.ndarray:
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+
+
+def _border_labels(lab: np.ndarray) -> np.ndarray:
+    ids = np.unique(np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]]))
+    return np.asarray(ids[ids > 0])
+
+
+def find_strokes(page: Page) -> np.ndarray:
+    """Ink by hysteresis on the departure from the paper: cores above HI, grown through flanks above LO."""
+    hi = max(HI * page.noise, HI_MIN)
+    lo = max(LO * page.noise, LO_MIN)
+    weak = (page.ink > lo).astype(np.uint8)
+    n, lab = cv2.connectedComponents(weak, connectivity=8)
+    strong = np.zeros(n, bool)
+    strong[np.unique(lab[page.ink > hi])] = True
+    strong[0] = False
+    return np.asarray(strong[lab])
+
+
+def _drop_surfaces(ink: np.ndarray) -> tuple[np.ndarray, int]:
+    """Remove border-touching regions that are surfaces, not strokes: a table past the page's edge, a
+    dark bar, a shadow's core. A stroke is thin everywhere; such a region holds a wide solid core and runs
+    along the border. Returns the ink left and how many pixels went."""
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return ink, 0
+    h, w = ink.shape
+    dist = cv2.distanceTransform(ink.astype(np.uint8), cv2.DIST_L2, 3)
+    thick = np.zeros(n, np.float32)
+    np.maximum.at(thick, lab.ravel().astype(np.intp), dist.ravel())
+    edge = np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]])
+    run = np.bincount(edge, minlength=n)
+    out = ink.copy()
+    dropped = 0
+    for i in _border_labels(lab):
+        # Along the border for more than a tenth of the side, and solid: a wide core, mostly filled.
+        side = w if (lab[0] == i).any() or (lab[-1] == i).any() else h
+        fill = stats[i, cv2.CC_STAT_AREA] / max(stats[i, cv2.CC_STAT_WIDTH] * stats[i, cv2.CC_STAT_HEIGHT], 1)
+        if run[i] > 0.1 * side and thick[i] > 0.02 * min(h, w) and fill > 0.3:
+            out[lab == i] = False
+            dropped += int(stats[i, cv2.CC_STAT_AREA])
+    return out, dropped
+
+
+def _keep_figure(ink: np.ndarray) -> tuple[np.ndarray, int]:
+    """Ink components that are more than specks (grain, dust); how many of them there are."""
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return ink, 0
+    area = stats[:, cv2.CC_STAT_AREA].astype(np.int64)
+    area[0] = 0
+    keep = area >= SPECK * area.sum()
+    return np.asarray(keep[lab]), int(keep.sum())
+
+
+def fill_enclosed(strokes: np.ndarray, gap: int) -> np.ndarray:
+    """The strokes plus every region they enclose, bridging outline gaps up to 2 * gap px.
+
+    The image's frame closes a region too where it cuts the figure (a hand cut off by the photo's
+    edge): a region that meets the frame along no more than such a gap is a pocket, not the outside."""
+    filled = strokes.copy()
+    free = (~strokes).astype(np.uint8)
+    # Inner radius with the frame as a wall: a pocket's size is measured between its walls.
+    walled = cv2.copyMakeBorder(free, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    inner = cv2.distanceTransform(walled, cv2.DIST_L2, 3)[1:-1, 1:-1]
+    for r in range(0, gap + 1):
+        # Where a disk of radius r fits: two sides of a gap narrower than 2r fall apart here.
+        room = cv2.erode(free, _disk(r)) if r else free.copy()
+        room &= (~filled).astype(np.uint8)
+        n, lab = cv2.connectedComponents(room, connectivity=4)
+        if n <= 1:
+            continue
+        edge = np.concatenate([lab[0], lab[-1], lab[1:-1, 0], lab[1:-1, -1]])
+        run = np.bincount(edge, minlength=n)
+        # A region's door: the gap it is shut behind (2r wide), or where it meets the frame, the width
+        # it meets it along (the eroded run plus the 2r the erosion took off).
+        door = np.where(run > 0, run / 2 + r, r)
+        radius = np.zeros(n, np.float32)
+        np.maximum.at(radius, lab.ravel().astype(np.intp), inner.ravel())
+        chamber = (door <= gap) & (radius > CHAMBER * door)
+        chamber[0] = False
+        if not chamber.any():
+            continue
+        add = chamber[lab]
+        if r:
+            # Give back the rim the erosion shaved off (a gap's mouth at most: r px).
+            add = cv2.dilate(add.astype(np.uint8), _disk(r)).astype(bool) & (free > 0)
+        filled |= add
+    return filled
+
+
+def cut_drawing(rgb: np.ndarray) -> DrawingCut:
+    """The figure drawn on the page of an RGB image (uint8), at the image's size."""
+    page = fit_page(rgb)
+    raw = find_strokes(page)
+    ink, dropped = _drop_surfaces(raw)
+    strokes, _ = _keep_figure(ink)
+    h, w = strokes.shape
+    ys, xs = np.nonzero(strokes)
+    if len(ys) == 0:
+        empty = np.zeros((h, w), bool)
+        return DrawingCut(empty, empty, page, 1.0, 1.0 if dropped else 0.0, 0, 0.0)
+    size = max(int(ys.max() - ys.min()), int(xs.max() - xs.min()), 1)
+    mask = fill_enclosed(strokes, max(1, round(GAP * size)))
+    # Pieces of the figure after filling: an eye inside the head is not a fragment of its own.
+    _, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    big = stats[1:, cv2.CC_STAT_AREA] >= SPECK * mask.sum() * 4
+    line_art = float(strokes.sum() / max(mask.sum(), 1))
+    surface = dropped / max(int(raw.sum()), 1)
+    contrast = float(np.median(page.ink[strokes]) / page.noise)
+    return DrawingCut(mask, strokes, page, line_art, surface, int(big.sum()), contrast)
