@@ -21,10 +21,14 @@ import cv2
 import numpy as np
 
 from popcon.vision.drawing import DrawingCut, cut_drawing
+from popcon.vision.paper import field_without
 
 __all__ = ["CUTOUT_WARNING", "Cutout", "EmptyCutout", "cut_out", "judge_kept"]
 
 LINE_WIDTH = 0.06  # 90th percentile stroke width / figure size: below this the picture is a line drawing
+FRINGE = 0.03  # unseen bands thinner than twice this share of the figure's size are not the figure
+AGREE_CLEAN = 0.8  # below this agreement the figure is cut again on the relit picture
+AGREE = 0.5  # the matte and the page's cut overlap at least this much on a figure they both see
 PAPER_WHITE = 250.0  # the paper's colour after the illumination is divided out
 WORK_SIDE = 1024  # drawings are cut at most this large (strokes stay several px wide), then scaled back
 LOW = 0.75  # below this confidence the cut-out comes with a warning (the matte's own threshold)
@@ -63,7 +67,7 @@ def judge_kept(alpha: np.ndarray) -> str | None:
     """Why a cut-out is unusable (near-empty, or scattered fragments), or None when it can be used."""
     kept = (alpha > 127).astype(np.uint8)
     share = float(kept.mean())
-    if share < 0.003:
+    if share < 0.001 or kept.sum() < 256:  # a figure 16 px square is no sticker
         return f"the cut-out keeps almost nothing ({100 * share:.2f}% of the picture)"
     _, _, stats, _ = cv2.connectedComponentsWithStats(kept, connectivity=8)
     areas = np.sort(stats[1:, cv2.CC_STAT_AREA])[::-1]
@@ -131,7 +135,6 @@ def _drawing_confidence(cut: DrawingCut) -> tuple[float, tuple[str, ...]]:
 
 def cut_out(rgb: np.ndarray) -> Cutout:
     """Cut the character out of an RGB picture (uint8) that has no transparency of its own."""
-    from popcon.vision.matte import matte_clip
 
     rgb = np.ascontiguousarray(rgb[..., :3])
     h, w = rgb.shape[:2]
@@ -148,6 +151,88 @@ def cut_out(rgb: np.ndarray) -> Cutout:
         if scale != 1.0:
             rgba = cv2.resize(rgba, (w, h), interpolation=cv2.INTER_LINEAR)
         return Cutout(rgba, conf, "drawing", why)
+    return _cut_figure(rgb, work, cut, scale)
+
+
+def _relit(rgb: np.ndarray, cut: DrawingCut, figure: np.ndarray) -> np.ndarray:
+    """The picture (work size) as if evenly lit and on nothing but its page: divided by the page's
+    illumination field fitted around the figure (to the field's brightest level, so a figure rendered
+    on white is left as it is), with the surfaces past the page's edge painted in the page's colour."""
+    light = field_without(cut.page, figure)
+    level = np.percentile(light.reshape(-1, 3), 95, axis=0).astype(np.float32)
+    out = np.clip(rgb.astype(np.float32) * (level / light), 0, 255)
+    if cut.surfaces.any():
+        out[cv2.dilate(cut.surfaces.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0] = level
+    return (out + 0.5).astype(np.uint8)
+
+
+def _agreement(fg: np.ndarray, seen: np.ndarray) -> float:
+    return float((fg & seen).sum() / max((fg | seen).sum(), 1))
+
+
+def _cut_figure(rgb: np.ndarray, work: np.ndarray, cut: DrawingCut, scale: float) -> Cutout:
+    """A figure on a backdrop: the matte, as for a clip's frame. When it is unsure or disagrees with
+    the page's own cut (uneven light, a shadow, a table in the photo), it cuts again on the picture
+    relit and cleared of the table, and parts the page's cut does not see at all (a shadow's edge) go.
+    The two cuts' agreement is part of the confidence: they fail in different ways."""
+    from popcon.vision.matte import matte_clip
+
+    h, w = rgb.shape[:2]
+    seen = (
+        cut.mask
+        if scale == 1.0
+        else cv2.resize(cut.mask.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
+    )
     res = matte_clip([rgb])
-    reason = res.reasons[0] if res.reasons else None
-    return Cutout(res.cutouts[0], res.confidence[0], "figure", (reason,) if reason else (), res.warning)
+    rgba = res.cutouts[0]
+    agree = _agreement(rgba[..., 3] > 127, seen)
+    if res.confidence[0] < LOW or agree < AGREE_CLEAN:
+        small = (
+            rgba[..., 3]
+            if scale == 1.0
+            else cv2.resize(rgba[..., 3], work.shape[1::-1], interpolation=cv2.INTER_AREA)
+        )
+        figure = (small > 0) | cut.mask
+        relit = _relit(work, cut, figure) if cut.page.dark_ink else work
+        if scale != 1.0:
+            relit = cv2.resize(relit, (w, h), interpolation=cv2.INTER_LINEAR)
+        res = matte_clip([relit])
+        rgba = _drop_unseen(res.cutouts[0], seen)
+        agree = _agreement(rgba[..., 3] > 127, seen)
+    conf = float(res.confidence[0])
+    reasons = [r for r in res.reasons[:1] if r]
+    message = res.warning
+    if agree < AGREE:
+        conf = min(conf, agree)
+        reasons.append("two ways of cutting disagree")
+        message = None
+    return Cutout(rgba, conf, "figure", tuple(reasons), message)
+
+
+def _drop_unseen(rgba: np.ndarray, seen: np.ndarray) -> np.ndarray:
+    """Kept pieces that the page's cut does not see at all (under a fifth of them): a shadow's edge,
+    the rest of a table."""
+    kept = (rgba[..., 3] > 0).astype(np.uint8)
+    n, lab = cv2.connectedComponents(kept, connectivity=8)
+    if n <= 1:
+        return rgba
+    area = np.bincount(lab.ravel(), minlength=n)
+    overlap = np.bincount(lab.ravel(), weights=seen.ravel().astype(np.float64), minlength=n)
+    stray = overlap < 0.2 * area
+    stray[0] = False
+    out = rgba.copy()
+    out[stray[lab]] = 0
+    # Thin bands the page's cut does not see along the figure's edge are a shadow's or the light's edge
+    # left over; a wide unseen part (a pale belly the page took for paper) is the figure's own.
+    ys, xs = np.nonzero(seen)
+    if len(ys):
+        r = max(2, round(FRINGE * max(int(np.ptp(ys)), int(np.ptp(xs)))))
+        extra = (out[..., 3] > 0) & ~(cv2.dilate(seen.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0)
+        wide = cv2.morphologyEx(extra.astype(np.uint8), cv2.MORPH_OPEN, _disk(r)) > 0
+        wide = cv2.dilate(wide.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+        out[extra & ~wide] = 0
+    return out
+
+
+def _disk(r: int) -> np.ndarray:
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))

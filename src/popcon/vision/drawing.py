@@ -36,6 +36,7 @@ class DrawingCut:
     page: Page
     line_art: float  # share of the figure that is stroke (low: an outline drawing; ~1: a solid shape)
     surface: float  # share of the ink dropped as a border surface (table, page edge, dark bars)
+    surfaces: np.ndarray  # bool: those surfaces' pixels
     fragments: int  # separate pieces of the figure larger than a speck
     contrast: float  # median stroke departure in noise units (how clearly the ink stands out)
 
@@ -61,29 +62,39 @@ def find_strokes(page: Page) -> np.ndarray:
     return np.asarray(strong[lab])
 
 
-def _drop_surfaces(ink: np.ndarray) -> tuple[np.ndarray, int]:
-    """Remove border-touching regions that are surfaces, not strokes: a table past the page's edge, a
-    dark bar, a shadow's core. A stroke is thin everywhere; such a region holds a wide solid core and runs
-    along the border. Returns the ink left and how many pixels went."""
-    n, lab, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
-    if n <= 1:
-        return ink, 0
+def _is_plane(region: np.ndarray) -> bool:
+    """A flat surface seen past the page: a convex polygon of a few straight sides (the page's edge, the
+    frame), not a figure's rounded outline."""
+    contours, _ = cv2.findContours(region.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return False
+    c = max(contours, key=cv2.contourArea)
+    area = cv2.contourArea(c)
+    hull = cv2.contourArea(cv2.convexHull(c))
+    poly = cv2.approxPolyDP(c, 0.01 * cv2.arcLength(c, True), True)
+    return bool(hull > 0 and area / hull > 0.85 and len(poly) <= 8)
+
+
+def _drop_surfaces(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Take out border-touching surfaces that are not the drawing: a table past the page's edge, a dark
+    bar. A stroke is thin; a surface holds a wide solid core that runs along the border and is bounded
+    by straight edges. Strokes that touch it stay. Returns the ink left and the surfaces' pixels."""
     h, w = ink.shape
-    dist = cv2.distanceTransform(ink.astype(np.uint8), cv2.DIST_L2, 3)
-    thick = np.zeros(n, np.float32)
-    np.maximum.at(thick, lab.ravel().astype(np.intp), dist.ravel())
-    edge = np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]])
-    run = np.bincount(edge, minlength=n)
-    out = ink.copy()
-    dropped = 0
+    r = max(2, round(0.015 * min(h, w)))
+    core = cv2.morphologyEx(ink.astype(np.uint8), cv2.MORPH_OPEN, _disk(r))
+    _, lab = cv2.connectedComponents(core, connectivity=8)
+    surfaces = np.zeros((h, w), bool)
     for i in _border_labels(lab):
-        # Along the border for more than a tenth of the side, and solid: a wide core, mostly filled.
         side = w if (lab[0] == i).any() or (lab[-1] == i).any() else h
-        fill = stats[i, cv2.CC_STAT_AREA] / max(stats[i, cv2.CC_STAT_WIDTH] * stats[i, cv2.CC_STAT_HEIGHT], 1)
-        if run[i] > 0.1 * side and thick[i] > 0.02 * min(h, w) and fill > 0.3:
-            out[lab == i] = False
-            dropped += int(stats[i, cv2.CC_STAT_AREA])
-    return out, dropped
+        run = int(
+            (lab[0] == i).sum() + (lab[-1] == i).sum() + (lab[:, 0] == i).sum() + (lab[:, -1] == i).sum()
+        )
+        region = lab == i
+        if run > 0.1 * side and _is_plane(region):
+            surfaces |= region
+    if surfaces.any():
+        surfaces = (cv2.dilate(surfaces.astype(np.uint8), _disk(2)) > 0) & ink
+    return ink & ~surfaces, surfaces
 
 
 def _keep_figure(ink: np.ndarray) -> tuple[np.ndarray, int]:
@@ -137,13 +148,14 @@ def cut_drawing(rgb: np.ndarray) -> DrawingCut:
     """The figure drawn on the page of an RGB image (uint8), at the image's size."""
     page = fit_page(rgb)
     raw = find_strokes(page)
-    ink, dropped = _drop_surfaces(raw)
+    ink, surfaces = _drop_surfaces(raw)
+    dropped = int(surfaces.sum())
     strokes, _ = _keep_figure(ink)
     h, w = strokes.shape
     ys, xs = np.nonzero(strokes)
     if len(ys) == 0:
         empty = np.zeros((h, w), bool)
-        return DrawingCut(empty, empty, page, 1.0, 1.0 if dropped else 0.0, 0, 0.0)
+        return DrawingCut(empty, empty, page, 1.0, 1.0 if dropped else 0.0, surfaces, 0, 0.0)
     size = max(int(ys.max() - ys.min()), int(xs.max() - xs.min()), 1)
     mask = fill_enclosed(strokes, max(1, round(GAP * size)))
     # Pieces of the figure after filling: an eye inside the head is not a fragment of its own.
@@ -152,4 +164,4 @@ def cut_drawing(rgb: np.ndarray) -> DrawingCut:
     line_art = float(strokes.sum() / max(mask.sum(), 1))
     surface = dropped / max(int(raw.sum()), 1)
     contrast = float(np.median(page.ink[strokes]) / page.noise)
-    return DrawingCut(mask, strokes, page, line_art, surface, int(big.sum()), contrast)
+    return DrawingCut(mask, strokes, page, line_art, surface, surfaces, int(big.sum()), contrast)

@@ -33,6 +33,25 @@ class Page:
     dark_ink: bool  # ink darker than the paper (pen on paper); False: light strokes on a dark ground
     ink: np.ndarray  # float32: relative departure from the paper towards the ink (0 on paper)
     noise: float  # robust spread of `ink` on the paper
+    levels: np.ndarray  # the cells' paper levels (grid x 3), for re-fitting without a figure
+
+
+def field_without(page: Page, exclude: np.ndarray) -> np.ndarray:
+    """The illumination field fitted again with the cells that `exclude` (bool, image size) covers
+    left out: under a solid figure the field is then the light around it, not the figure's pale parts."""
+    gh, gw = page.levels.shape[:2]
+    h, w = exclude.shape
+    pad = cv2.copyMakeBorder(
+        exclude.astype(np.uint8), 0, gh * page.cell - h, 0, gw * page.cell - w, cv2.BORDER_REPLICATE
+    )
+    # A cell whose bright percentile is still paper (the figure covers under a quarter of it) stays: the
+    # field then follows the light right up to the figure's edge (a shadow's edge passing beside it).
+    touched = pad.reshape(gh, page.cell, gw, page.cell).mean(axis=(1, 3)) > (100 - PAPER_PCT) / 100
+    weight = page.paper_cells & ~touched
+    if weight.sum() < 4:
+        return page.light
+    field = _smooth(page.levels, weight, SMOOTH)
+    return np.maximum(cv2.resize(field, (w, h), interpolation=cv2.INTER_LINEAR), 1.0)
 
 
 def _cell_levels(rgb: np.ndarray, cell: int, pct: float) -> np.ndarray:
@@ -83,4 +102,4 @@ def fit_page(rgb: np.ndarray) -> Page:
     rel = (light - f) / light if dark_ink else (f - light) / np.maximum(255.0 - light, 8.0)
     ink = rel.max(-1)
     noise = 1.4826 * float(np.median(np.abs(ink[::2, ::2]))) + 1e-3
-    return Page(light, accept, cell, dark_ink, ink.astype(np.float32), noise)
+    return Page(light, accept, cell, dark_ink, ink.astype(np.float32), noise, levels)
