@@ -77,3 +77,11 @@ def stick_figure(
 
 def iou(a: np.ndarray, b: np.ndarray) -> float:
     return float((a & b).sum() / max((a | b).sum(), 1))
+
+
+def two_figures() -> np.ndarray:
+    """Two stick figures side by side on one page: a cut-out of two separate pieces, which a user
+    should check before every emoji is made from it."""
+    left, _ = stick_figure(seed=1)
+    right, _ = stick_figure(seed=2)
+    return np.hstack([left, right])

@@ -32,7 +32,10 @@ AGREE = 0.5  # the matte and the page's cut overlap at least this much on a figu
 PAPER_WHITE = 250.0  # the paper's colour after the illumination is divided out
 WORK_SIDE = 1024  # drawings are cut at most this large (strokes stay several px wide), then scaled back
 LOW = 0.75  # below this confidence the cut-out comes with a warning (the matte's own threshold)
-CUTOUT_WARNING = "the cut-out may be wrong: check it, refine with clicks, or use --keep-bg or a cleaner photo"
+CUTOUT_WARNING = (
+    "the cut-out may be wrong: check it and refine it with clicks, keep the background (--keep-bg), "
+    "or use a cleaner photo"
+)
 EMPTY_HINT = (
     "refine it with clicks in the web app, keep the background (--keep-bg), "
     "or use a cleaner photo (even light, the drawing filling most of the frame)"
