@@ -54,9 +54,13 @@ def table(rgb: Array, mask: Array, rng: np.random.Generator) -> tuple[Array, Arr
     """The page photographed on a table: a margin of paper, then a slanted page edge and wood beyond."""
     h, w = rgb.shape[:2]
     m = int(0.12 * max(h, w))
-    paper = _paper_colour(rgb)
-    page = np.empty((h + 2 * m, w + 2 * m, 3), np.float32)
-    page[:] = paper
+    # The page goes on past the picture's edge in the paper's own tone (strokes taken out, light kept):
+    # no seam where the old picture ends.
+    small = cv2.resize(rgb, (max(w // 4, 1), max(h // 4, 1)), interpolation=cv2.INTER_AREA)
+    tone = cv2.resize(cv2.medianBlur(small, 15), (w, h), interpolation=cv2.INTER_LINEAR)
+    tone = cv2.GaussianBlur(tone, (0, 0), 8)
+    page = cv2.copyMakeBorder(tone, m, m, m, m, cv2.BORDER_REPLICATE).astype(np.float32)
+    page += rng.normal(0, 2.0, page.shape[:2])[..., None]
     page[m : m + h, m : m + w] = rgb
     truth = np.zeros(page.shape[:2], bool)
     truth[m : m + h, m : m + w] = mask
@@ -94,6 +98,21 @@ def jpeg(rgb: Array, mask: Array, rng: np.random.Generator) -> tuple[Array, Arra
     return cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB), mask
 
 
+def backdrop(rgb: Array, mask: Array, rng: np.random.Generator) -> tuple[Array, Array]:
+    """On another backdrop: a grey or dark studio sweep, coloured paper, a green screen (then JPEG).
+    Whatever departs from the white page is carried over with its strength as opacity."""
+    paper = _paper_colour(rgb)
+    f = rgb.astype(np.float32)
+    a = np.clip(np.abs(f - paper).max(-1) / 40.0, 0, 1)
+    if (a[mask] > 0.5).mean() > 0.6:  # a solid figure: all of it is opaque (a drawing's inside is paper)
+        a[mask] = 1.0
+    a = a[..., None]
+    colours = [(128, 128, 128), (200, 200, 205), (52, 52, 58), (0, 177, 64), (250, 222, 120), (150, 190, 235)]
+    bg = np.array(colours[int(rng.integers(len(colours)))], np.float32)
+    out = np.clip(f * a + bg * (1 - a), 0, 255).astype(np.uint8)
+    return jpeg(out, mask, rng)
+
+
 def photo(rgb: Array, mask: Array, rng: np.random.Generator) -> tuple[Array, Array]:
     """All of it at once, as a phone photo of a page on a table comes."""
     for step in (table, gradient, grain, shadow, jpeg):
@@ -128,9 +147,9 @@ def cloth(rgb: Array, mask: Array, rng: np.random.Generator) -> tuple[Array, Arr
 
 
 def tiny(rgb: Array, mask: Array, rng: np.random.Generator) -> tuple[Array, Array]:
-    """The figure photographed from far off: a few per cent of a large page."""
+    """The figure photographed from far off: a sixth to a quarter of the page's size."""
     h, w = rgb.shape[:2]
-    k = rng.uniform(0.08, 0.14)
+    k = rng.uniform(0.15, 0.25)
     sh, sw = max(int(h * k), 4), max(int(w * k), 4)
     small = cv2.resize(rgb, (sw, sh), interpolation=cv2.INTER_AREA)
     small_m = cv2.resize(mask.astype(np.uint8), (sw, sh), interpolation=cv2.INTER_NEAREST) > 0
@@ -149,6 +168,7 @@ CLEAN: dict[str, Variant] = {
     "table": table,
     "shadow": shadow,
     "jpeg": jpeg,
+    "backdrop": backdrop,
     "photo": photo,
 }
 HARD: dict[str, Variant] = {"faint": faint, "cloth": cloth, "tiny": tiny}

@@ -9,7 +9,7 @@ import pytest
 from popcon.vision.cutout import cut_out, judge_kept
 from popcon.vision.drawing import fill_enclosed
 
-from ..helpers.drawings import iou, paper, stick_figure
+from ..helpers.drawings import iou, paper, stick_figure, two_figures
 
 
 @pytest.mark.parametrize("gradient", [0.0, 0.35])
@@ -78,3 +78,9 @@ def test_enclosure_bridges_small_gaps_but_not_the_space_between_limbs():
     filled = fill_enclosed(strokes, gap=5)
     assert filled[60, 60]  # the box's inside, through its gap
     assert not filled[70, 135]  # the channel between the legs
+
+
+def test_two_separate_figures_warn_and_say_why():
+    cut = cut_out(two_figures())
+    assert cut.kind == "drawing" and cut.warning is not None and "2 separate pieces" in cut.warning
+    assert judge_kept(cut.rgba[..., 3]) is None  # doubtful, not empty: the job goes on, warned

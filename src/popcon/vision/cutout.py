@@ -27,8 +27,11 @@ __all__ = ["CUTOUT_WARNING", "Cutout", "EmptyCutout", "cut_out", "judge_kept"]
 
 LINE_WIDTH = 0.06  # 90th percentile stroke width / figure size: below this the picture is a line drawing
 FRINGE = 0.03  # unseen bands thinner than twice this share of the figure's size are not the figure
+EDGE_RUN = 0.35  # a cut-out along more than this share of one side of the picture is doubtful
 AGREE_CLEAN = 0.8  # below this agreement the figure is cut again on the relit picture
-AGREE = 0.5  # the matte and the page's cut overlap at least this much on a figure they both see
+FAINT = 6.0  # strokes whose median departure is under this many noise units are too faint to trust
+UNEXPLAINED = 0.3  # left-out departures from the page, per figure area, beyond which a drawing warns
+AGREE = 0.65  # the matte and the page's cut overlap at least this much on a figure they both see
 PAPER_WHITE = 250.0  # the paper's colour after the illumination is divided out
 WORK_SIDE = 1024  # drawings are cut at most this large (strokes stay several px wide), then scaled back
 LOW = 0.75  # below this confidence the cut-out comes with a warning (the matte's own threshold)
@@ -120,12 +123,18 @@ def _drawing_confidence(cut: DrawingCut) -> tuple[float, tuple[str, ...]]:
     conf = 1.0
     why: list[str] = []
     share = float(cut.mask.mean())
-    if cut.contrast < 10.0:  # strokes hardly above the paper's grain: faint pencil, or no drawing
-        conf = min(conf, cut.contrast / 20.0)
+    if cut.contrast < FAINT:  # strokes hardly above the paper's grain: faint pencil, or no drawing
+        conf = min(conf, cut.contrast / (2 * FAINT))
         why.append("faint strokes")
     if cut.fragments > 1:
         conf = min(conf, 0.6 / (cut.fragments - 1))
         why.append(f"{cut.fragments} separate pieces")
+    if cut.unexplained > UNEXPLAINED:
+        conf = min(conf, 0.5)
+        why.append("parts of the picture that are not paper were left out")
+    if cut.at_edge:  # the drawing runs into the table: where the page ends was guessed
+        conf = min(conf, 0.6)
+        why.append("the drawing meets the page's edge")
     if share > 0.75:
         conf = min(conf, 0.4)
         why.append("kept most of the picture")
@@ -134,6 +143,21 @@ def _drawing_confidence(cut: DrawingCut) -> tuple[float, tuple[str, ...]]:
         conf = min(conf, 1.0 - busy)
         why.append("the page is uneven")
     return max(0.0, conf), tuple(why)
+
+
+def _doubts(alpha: np.ndarray) -> tuple[float, list[str]]:
+    """Signs in the kept shape itself that a cut of either kind went wrong: it runs along a long stretch
+    of the picture's edge (a table, the page's edge, a pocket shut by them; a figure cut off by the
+    frame touches it at a limb or two)."""
+    kept = alpha > 127
+    conf, why = 1.0, []
+    runs = max(
+        float(kept[0].mean()), float(kept[-1].mean()), float(kept[:, 0].mean()), float(kept[:, -1].mean())
+    )
+    if runs > EDGE_RUN:
+        conf = 0.6
+        why.append("it runs along the picture's edge")
+    return conf, why
 
 
 def cut_out(rgb: np.ndarray) -> Cutout:
@@ -153,8 +177,15 @@ def cut_out(rgb: np.ndarray) -> Cutout:
         rgba = _drawing_rgba(work, cut)
         if scale != 1.0:
             rgba = cv2.resize(rgba, (w, h), interpolation=cv2.INTER_LINEAR)
-        return Cutout(rgba, conf, "drawing", why)
-    return _cut_figure(rgb, work, cut, scale)
+        return _checked(Cutout(rgba, conf, "drawing", why))
+    return _checked(_cut_figure(rgb, work, cut, scale))
+
+
+def _checked(c: Cutout) -> Cutout:
+    conf, why = _doubts(c.rgba[..., 3])
+    if conf >= c.confidence:
+        return c
+    return Cutout(c.rgba, conf, c.kind, (*c.reasons, *why), None)
 
 
 def _relit(rgb: np.ndarray, cut: DrawingCut, figure: np.ndarray) -> np.ndarray:

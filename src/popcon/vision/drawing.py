@@ -22,8 +22,10 @@ from popcon.vision.paper import Page, fit_page
 HI = 7.0  # noise units: a stroke's core departs this far from the paper at least
 LO = 3.5  # ... and its soft flanks this far (hysteresis)
 HI_MIN, LO_MIN = 0.10, 0.05  # relative darkening: very clean scans still need a visible stroke
+WEAK = 3.0  # noise units: a departure from the page this large, over an area, is something
 GAP = 0.03  # largest gap in an outline that is bridged, as a share of the figure's size
 CHAMBER = 2.0  # an enclosed region's inner radius must exceed this many times the gap scale
+REMNANT = 0.05  # a separate piece on the border smaller than this share of the figure is a remnant
 SPECK = 0.004  # ink components smaller than this share of all the ink are grain or dust
 
 
@@ -38,7 +40,9 @@ class DrawingCut:
     surface: float  # share of the ink dropped as a border surface (table, page edge, dark bars)
     surfaces: np.ndarray  # bool: those surfaces' pixels
     fragments: int  # separate pieces of the figure larger than a speck
+    at_edge: bool  # the figure meets a dropped surface (a table): where the page ends is a guess
     contrast: float  # median stroke departure in noise units (how clearly the ink stands out)
+    unexplained: float = 0.0  # area departing from the page away from the figure, per figure area
 
 
 def _disk(r: int) -> np.ndarray:
@@ -93,7 +97,9 @@ def _drop_surfaces(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if run > 0.1 * side and _is_plane(region):
             surfaces |= region
     if surfaces.any():
-        surfaces = (cv2.dilate(surfaces.astype(np.uint8), _disk(2)) > 0) & ink
+        # The page's edge is a line of shadow or light along the surface: it goes with it (a stroke
+        # ending at the edge loses that much).
+        surfaces = (cv2.dilate(surfaces.astype(np.uint8), _disk(r)) > 0) & ink
     return ink & ~surfaces, surfaces
 
 
@@ -106,6 +112,19 @@ def _keep_figure(ink: np.ndarray) -> tuple[np.ndarray, int]:
     area[0] = 0
     keep = area >= SPECK * area.sum()
     return np.asarray(keep[lab]), int(keep.sum())
+
+
+def _drop_edge_remnants(mask: np.ndarray) -> np.ndarray:
+    """Small separate pieces on the picture's border: what is left of a table or the page's edge."""
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    if n <= 2:
+        return mask
+    area = stats[:, cv2.CC_STAT_AREA].astype(np.int64)
+    area[0] = 0
+    drop = np.zeros(n, bool)
+    drop[_border_labels(lab)] = True
+    drop &= area < REMNANT * area.max()
+    return np.asarray(mask & ~drop[lab])
 
 
 def fill_enclosed(strokes: np.ndarray, gap: int) -> np.ndarray:
@@ -155,13 +174,21 @@ def cut_drawing(rgb: np.ndarray) -> DrawingCut:
     ys, xs = np.nonzero(strokes)
     if len(ys) == 0:
         empty = np.zeros((h, w), bool)
-        return DrawingCut(empty, empty, page, 1.0, 1.0 if dropped else 0.0, surfaces, 0, 0.0)
+        return DrawingCut(empty, empty, page, 1.0, 1.0 if dropped else 0.0, surfaces, 0, False, 0.0)
     size = max(int(ys.max() - ys.min()), int(xs.max() - xs.min()), 1)
-    mask = fill_enclosed(strokes, max(1, round(GAP * size)))
+    mask = _drop_edge_remnants(fill_enclosed(strokes, max(1, round(GAP * size))))
     # Pieces of the figure after filling: an eye inside the head is not a fragment of its own.
     _, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     big = stats[1:, cv2.CC_STAT_AREA] >= SPECK * mask.sum() * 4
     line_art = float(strokes.sum() / max(mask.sum(), 1))
     surface = dropped / max(int(raw.sum()), 1)
     contrast = float(np.median(page.ink[strokes]) / page.noise)
-    return DrawingCut(mask, strokes, page, line_art, surface, surfaces, int(big.sum()), contrast)
+    # Whatever departs from the page should be in the cut: a wide faint region left out (a pale figure,
+    # ink too faint to be taken for strokes) says the cut missed something.
+    weak = cv2.medianBlur((page.ink > WEAK * page.noise).astype(np.uint8) * 255, 5) > 0
+    near = cv2.dilate(mask.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    unexplained = float((weak & ~near & ~surfaces).sum() / max(int(mask.sum()), 1))
+    at_edge = bool(surfaces.any() and (mask & (cv2.dilate(surfaces.astype(np.uint8), _disk(3)) > 0)).any())
+    return DrawingCut(
+        mask, strokes, page, line_art, surface, surfaces, int(big.sum()), at_edge, contrast, unexplained
+    )

@@ -21,6 +21,8 @@ PAPER_PCT = 75  # a cell's paper level: ink covers less than a quarter of most c
 SMOOTH = 1.5  # Gaussian sigma, in cells, of the illumination field
 REJECT = 3.5  # a cell this many noise units from the smoothed field is not paper
 ROUNDS = 4
+FLOOR = 64.0  # departures in a channel darker than this are measured against it
+LIGHT_PAGE = 170  # border luminance above which the page is pale and only darker marks are ink
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,13 @@ def fit_page(rgb: np.ndarray) -> Page:
     light = cv2.resize(field, (w, h), interpolation=cv2.INTER_LINEAR)
     light = np.maximum(light, 1.0)
     f = rgb.astype(np.float32)
-    rel = (light - f) / light if dark_ink else (f - light) / np.maximum(255.0 - light, 8.0)
+    # Departure either way, relative to the light there: ink darkens a page, but a figure on a grey or
+    # coloured backdrop may be lighter than it in some channel (a dark channel of a green screen is
+    # measured against a floor, not against its own near-zero level).
+    if float(np.median(strip)) >= LIGHT_PAGE:  # a white or pale page: what is not paper darkens it
+        rel = (light - f) / light
+    else:
+        rel = np.abs(f - light) / np.maximum(light, FLOOR)
     ink = rel.max(-1)
     noise = 1.4826 * float(np.median(np.abs(ink[::2, ::2]))) + 1e-3
     return Page(light, accept, cell, dark_ink, ink.astype(np.float32), noise, levels)
