@@ -28,7 +28,8 @@ __all__ = ["CUTOUT_WARNING", "Cutout", "EmptyCutout", "cut_out", "judge_kept"]
 LINE_WIDTH = 0.06  # 90th percentile stroke width / figure size: below this the picture is a line drawing
 FRINGE = 0.03  # unseen bands thinner than twice this share of the figure's size are not the figure
 EDGE_RUN = 0.35  # a cut-out along more than this share of one side of the picture is doubtful
-AGREE_CLEAN = 0.8  # below this agreement the figure is cut again on the relit picture
+MISSED = 0.3  # a sure matte doubts once the page's cut sees this share more figure than it kept
+BACKED = 0.3  # ... or once the page's cut sees less than this share of what it kept
 FAINT = 6.0  # strokes whose median departure is under this many noise units are too faint to trust
 UNEXPLAINED = 0.3  # left-out departures from the page, per figure area, beyond which a drawing warns
 AGREE = 0.65  # the matte and the page's cut overlap at least this much on a figure they both see
@@ -205,34 +206,38 @@ def _agreement(fg: np.ndarray, seen: np.ndarray) -> float:
 
 
 def _cut_figure(rgb: np.ndarray, work: np.ndarray, cut: DrawingCut, scale: float) -> Cutout:
-    """A figure on a backdrop: the matte, as for a clip's frame. When it is unsure or disagrees with
-    the page's own cut (uneven light, a shadow, a table in the photo), it cuts again on the picture
-    relit and cleared of the table, and parts the page's cut does not see at all (a shadow's edge) go.
-    The two cuts' agreement is part of the confidence: they fail in different ways."""
+    """A figure on a backdrop: the matte, as for a clip's frame. When the matte is unsure (uneven light,
+    a shadow, a table in the photo), it cuts again on the picture relit and cleared of the table, and
+    parts the page's cut does not see at all (a shadow's edge) go; then the two cuts' agreement is part
+    of the confidence, since they fail in different ways. A sure matte is kept as it is, and only what
+    the page's cut sees and the matte left out (a faint figure, an outline's inside) makes it doubt:
+    white parts on a white page are the matte's to keep, not the page's to see."""
     from popcon.vision.matte import matte_clip
 
     h, w = rgb.shape[:2]
-    seen = (
-        cut.mask
-        if scale == 1.0
-        else cv2.resize(cut.mask.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
-    )
+    seen = cut.mask
+    if scale != 1.0:
+        seen = cv2.resize(cut.mask.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
     res = matte_clip([rgb])
     rgba = res.cutouts[0]
+    if res.confidence[0] >= LOW:
+        kept = rgba[..., 3] > 127
+        missed = float((seen & ~kept).sum() / max((seen | kept).sum(), 1))
+        # ... or when the page's cut hardly sees what the matte kept: a figure too faint to stand out
+        # from the page, whose edge the matte followed through noise.
+        backed = float((seen & kept).sum() / max(int(kept.sum()), 1))
+        if missed <= MISSED and backed >= BACKED:
+            return Cutout(rgba, float(res.confidence[0]), "figure")
+        return Cutout(rgba, min(float(res.confidence[0]), 0.5), "figure", ("two ways of cutting disagree",))
+    small = rgba[..., 3]
+    if scale != 1.0:
+        small = cv2.resize(small, work.shape[1::-1], interpolation=cv2.INTER_AREA)
+    relit = _relit(work, cut, (small > 0) | cut.mask) if cut.page.dark_ink else work
+    if scale != 1.0:
+        relit = cv2.resize(relit, (w, h), interpolation=cv2.INTER_LINEAR)
+    res = matte_clip([relit])
+    rgba = _drop_unseen(res.cutouts[0], seen)
     agree = _agreement(rgba[..., 3] > 127, seen)
-    if res.confidence[0] < LOW or agree < AGREE_CLEAN:
-        small = (
-            rgba[..., 3]
-            if scale == 1.0
-            else cv2.resize(rgba[..., 3], work.shape[1::-1], interpolation=cv2.INTER_AREA)
-        )
-        figure = (small > 0) | cut.mask
-        relit = _relit(work, cut, figure) if cut.page.dark_ink else work
-        if scale != 1.0:
-            relit = cv2.resize(relit, (w, h), interpolation=cv2.INTER_LINEAR)
-        res = matte_clip([relit])
-        rgba = _drop_unseen(res.cutouts[0], seen)
-        agree = _agreement(rgba[..., 3] > 127, seen)
     conf = float(res.confidence[0])
     reasons = [r for r in res.reasons[:1] if r]
     message = res.warning
