@@ -84,3 +84,15 @@ def test_two_separate_figures_warn_and_say_why():
     cut = cut_out(two_figures())
     assert cut.kind == "drawing" and cut.warning is not None and "2 separate pieces" in cut.warning
     assert judge_kept(cut.rgba[..., 3]) is None  # doubtful, not empty: the job goes on, warned
+
+
+def test_a_large_photo_is_cut_on_a_smaller_copy_and_keeps_its_full_size():
+    import cv2
+
+    rgb, _ = stick_figure(gradient=0.3, gap=5)
+    small = cut_out(rgb).rgba[..., 3] > 127
+    big = cv2.resize(rgb, (rgb.shape[1] * 4, rgb.shape[0] * 4), interpolation=cv2.INTER_CUBIC)
+    cut = cut_out(big)
+    assert cut.rgba.shape == (*big.shape[:2], 4) and cut.kind == "drawing"
+    back = cv2.resize(cut.rgba[..., 3], rgb.shape[1::-1], interpolation=cv2.INTER_AREA) > 127
+    assert iou(back, small) > 0.9

@@ -92,28 +92,32 @@ def _is_line_drawing(cut: DrawingCut) -> bool:
     return bool(2 * np.percentile(dist[cut.strokes], 90) / size < LINE_WIDTH)
 
 
-def _drawing_rgba(rgb: np.ndarray, cut: DrawingCut) -> np.ndarray:
-    """Soft edges on the strokes' outer side (alpha from the ink's strength), colour freed of the paper.
+def _drawing_alpha(cut: DrawingCut) -> np.ndarray:
+    """Soft edges on the strokes' outer side: alpha from the ink's strength there (float32, 0..1)."""
+    page = cut.page
+    inside = cut.mask.astype(np.uint8)
+    core = cv2.erode(inside, np.ones((3, 3), np.uint8))
+    rim = (cv2.dilate(inside, np.ones((3, 3), np.uint8)) > 0) & (core == 0)
+    soft = np.clip(page.ink / max(7.0 * page.noise, 0.10), 0.0, 1.0)
+    alpha = core.astype(np.float32)
+    alpha[rim] = np.where(cut.mask[rim], np.maximum(soft[rim], 0.5), soft[rim] * 0.5)
+    return alpha
+
+
+def _drawing_rgba(rgb: np.ndarray, light: np.ndarray, alpha: np.ndarray, dark_ink: bool) -> np.ndarray:
+    """The picture's own pixels (full size) under the alpha, colour freed of the paper at soft edges.
 
     The colours are divided by the page's illumination field, as a scanner would see them: the paper
     inside the figure becomes evenly white and a shadow across it goes, instead of becoming part of
     every sticker. Dark-ground drawings keep their colours."""
-    page = cut.page
     base = rgb.astype(np.float32)
-    paper = page.light
-    if page.dark_ink:
-        base = np.clip(base * (PAPER_WHITE / page.light), 0, 255)
-        paper = np.full_like(page.light, PAPER_WHITE)
-    inside = cut.mask.astype(np.uint8)
-    core = cv2.erode(inside, np.ones((3, 3), np.uint8))
-    rim = (cv2.dilate(inside, np.ones((3, 3), np.uint8)) > 0) & (core == 0)
-    hi = max(7.0 * page.noise, 0.10)
-    soft = np.clip(page.ink / hi, 0.0, 1.0)
-    alpha = core.astype(np.float32)
-    alpha[rim] = np.where(cut.mask[rim], np.maximum(soft[rim], 0.5), soft[rim] * 0.5)
+    paper = light
+    if dark_ink:
+        base = np.clip(base * (PAPER_WHITE / light), 0, 255)
+        paper = np.full_like(light, PAPER_WHITE)
     a = np.maximum(alpha, 1 / 255)[..., None]
-    col = (base - (1 - a) * paper) / a
-    col = np.where(rim[..., None], col, base)
+    soft = ((alpha > 0) & (alpha < 1))[..., None]
+    col = np.where(soft, (base - (1 - a) * paper) / a, base)
     out = np.dstack([np.clip(col + 0.5, 0, 255), alpha * 255 + 0.5]).astype(np.uint8)
     out[alpha <= 0] = 0
     return out
@@ -175,9 +179,11 @@ def cut_out(rgb: np.ndarray) -> Cutout:
     cut = cut_drawing(work)
     if _is_line_drawing(cut):
         conf, why = _drawing_confidence(cut)
-        rgba = _drawing_rgba(work, cut)
-        if scale != 1.0:
-            rgba = cv2.resize(rgba, (w, h), interpolation=cv2.INTER_LINEAR)
+        alpha, light = _drawing_alpha(cut), cut.page.light
+        if scale != 1.0:  # found on the smaller copy; the colours come from every pixel of the picture
+            alpha = cv2.resize(alpha, (w, h), interpolation=cv2.INTER_LINEAR)
+            light = cv2.resize(light, (w, h), interpolation=cv2.INTER_LINEAR)
+        rgba = _drawing_rgba(rgb, light, alpha, cut.page.dark_ink)
         return _checked(Cutout(rgba, conf, "drawing", why))
     return _checked(_cut_figure(rgb, work, cut, scale))
 
