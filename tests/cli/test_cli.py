@@ -9,6 +9,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from popcon.domain.platforms import get_platform
@@ -263,3 +264,24 @@ def test_jobs_rig_replaces_a_rig_or_keeps_the_last_good_one(tmp_path):
     assert (
         now.source == "user" and now.joints["root"] == (10.0, 20.0) and (now.width, now.height) == (100, 200)
     )
+
+
+def test_cutout_cuts_a_drawing_on_paper_and_warns_on_a_blank_page(tmp_path):
+    """`popcon cutout`: the same cut a job makes of an upload, at the picture's size, with its confidence."""
+    from PIL import Image
+
+    from ..helpers.drawings import paper, stick_figure
+
+    rgb, truth = stick_figure(gradient=0.3, gap=5)
+    Image.fromarray(rgb).save(tmp_path / "drawing.jpg", quality=85)
+    run = popcon(
+        "cutout", str(tmp_path / "drawing.jpg"), "--out", str(tmp_path / "cut.png"), data=tmp_path / "d"
+    )
+    assert "confidence" in run.stdout and "warning" not in (run.stdout + run.stderr).lower()
+    cut = Image.open(tmp_path / "cut.png")
+    assert cut.mode == "RGBA" and cut.size == (rgb.shape[1], rgb.shape[0])
+    kept = np.asarray(cut)[..., 3] > 127
+    assert (kept & truth).sum() / (kept | truth).sum() > 0.85
+    Image.fromarray(paper(200, 260, gradient=0.3)).save(tmp_path / "blank.png")
+    run = popcon("cutout", str(tmp_path / "blank.png"), "--out", str(tmp_path / "b.png"), data=tmp_path / "d")
+    assert "warning" in run.stderr.lower() and "keeps almost nothing" in run.stderr

@@ -1,14 +1,21 @@
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
+from popcon.domain.actions import resolve_actions
 from popcon.domain.rig import whole_body_rig
+from popcon.domain.status import JobStatus
 from popcon.pipeline.stages import _pose_rig
 from popcon.providers.offline.mascot import draw_mascot_rig
 from popcon.providers.offline.pose import frame_full_body
+from popcon.queue.embedded import EmbeddedRunner
 from popcon.store.files import JobFiles
+
+from ..helpers.drawings import iou, paper, stick_figure
 
 
 def _job_with_rig(tmp_path: Path) -> tuple[JobFiles, Image.Image]:
@@ -42,3 +49,34 @@ def test_no_rig_for_a_redrawn_pose_or_a_whole_body_rig(tmp_path: Path) -> None:
     assert _pose_rig(files, redrawn) is None
     files.rig.write_text(whole_body_rig(192, 192, "face only").to_json())
     assert _pose_rig(files, frame_full_body(character, 192)) is None
+
+
+def _drawing_job(settings, store, rgb: np.ndarray):  # type: ignore[no-untyped-def]
+    job = store.create_job(
+        source="upload", actions=resolve_actions(["wave"]), platforms=["line-emoji"], auto_export=False
+    )
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, "JPEG", quality=90)
+    name = JobFiles(settings.data_dir, job.id).save_input("drawing.jpg", buf.getvalue()).name
+    store.update_job(job.id, options={"upload": name})
+    return job
+
+
+def test_a_drawing_upload_is_cut_with_its_inside_and_the_cut_is_recorded(settings, store) -> None:  # type: ignore[no-untyped-def]
+    rgb, truth = stick_figure(gradient=0.3, gap=5)
+    job = _drawing_job(settings, store, rgb)
+    done = EmbeddedRunner(settings, store).run_job(job.id)
+    assert done.status == JobStatus.AWAITING_REFINEMENT, done.error
+    record = done.options["cutout"]
+    assert record["kind"] == "drawing" and record["warning"] is None and record["confidence"] >= 0.75
+    alpha = np.asarray(Image.open(JobFiles(settings.data_dir, job.id).character))[..., 3] > 127
+    assert iou(alpha, truth) > 0.85
+
+
+def test_a_cut_that_keeps_nothing_stops_the_job_and_says_what_to_do(settings, store) -> None:  # type: ignore[no-untyped-def]
+    job = _drawing_job(settings, store, paper(300, 400, gradient=0.3))
+    done = EmbeddedRunner(settings, store).run_job(job.id)
+    assert done.status == JobStatus.FAILED
+    assert done.error is not None and "keeps almost nothing" in done.error
+    assert "--keep-bg" in done.error and "refine" in done.error
+    assert not done.exports

@@ -321,6 +321,25 @@ def matte(
 
 
 @app.command()
+def cutout(
+    ctx: typer.Context,
+    image: Annotated[
+        Path, typer.Argument(help="The picture (PNG, JPEG, WebP, ...), no transparency needed.")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the RGBA PNG cut-out.")],
+) -> None:
+    """Cut the character out of one picture, as a job cuts an upload (a drawing on paper: its inside
+    filled; a figure on a backdrop), and say how sure the cut is."""
+    from popcon.usecases.tools import cutout_image
+
+    done = cutout_image(cli_context(ctx).settings, image, out)
+    conf = "n/a (the image has its own transparency)" if done.confidence is None else f"{done.confidence:.2f}"
+    console.print(f"{out}  ({done.kind}, {100 * done.kept:.1f}% of the image kept, confidence {conf})")
+    if done.warning:
+        err.print(f"[yellow]warning:[/yellow] {done.warning}", highlight=False)
+
+
+@app.command()
 def version() -> None:
     """Print the version."""
     from popcon import __version__

@@ -81,11 +81,26 @@ def _cut_out(ctx: StageContext, im: Image.Image, key_color: tuple[int, int, int]
     return Image.fromarray(matte_image(rgb, key_color=key_color), "RGBA")
 
 
+def _cut_out_upload(ctx: StageContext, im: Image.Image) -> tuple[Image.Image, dict[str, Any]]:
+    """The upload's cut-out (a drawing on paper or a figure on a backdrop) and the report the job keeps
+    of it (confidence, kind, warning); a cut that kept almost nothing or only fragments stops the job."""
+    from popcon.vision.cutout import EMPTY_HINT, cut_out, judge_kept
+
+    cut = cut_out(np.asarray(im.convert("RGB")))
+    if why := judge_kept(cut.rgba[..., 3]):
+        raise InvalidInput(f"{why}; {EMPTY_HINT}")
+    if cut.warning:
+        ctx.log(f"warning: {cut.warning}")
+    report = {"confidence": round(cut.confidence, 3), "kind": cut.kind, "warning": cut.warning}
+    return Image.fromarray(cut.rgba, "RGBA"), report
+
+
 def make_character(ctx: StageContext, job: Job) -> tuple[int, int, int]:
     """The character cut-out and the key colour its clips are rendered on."""
     from popcon.providers.keycolor import choose_key_color
 
     files = ctx.files(job)
+    cut_report: dict[str, Any] | None = None
     if not files.character.exists():
         if job.source == "sample":
             from popcon.providers.offline.mascot import sample_character
@@ -98,7 +113,7 @@ def make_character(ctx: StageContext, job: Job) -> tuple[int, int, int]:
             )
             if job.remove_background and not has_transparency(character):
                 ctx.log("removing the background of the uploaded image")
-                character = _cut_out(ctx, character, None)
+                character, cut_report = _cut_out_upload(ctx, character)
         elif job.source == "prompt":
             reference = None
             if ref := job.options.get("reference"):
@@ -113,6 +128,8 @@ def make_character(ctx: StageContext, job: Job) -> tuple[int, int, int]:
         if (alpha > 127).mean() < 0.002:
             raise InvalidInput("the character image is empty after background removal")
         _save_rgba(files.character, character)
+        if cut_report is not None:  # kept once the cut-out it speaks of is on disk
+            ctx.store.update_job(job.id, options={**ctx.store.get_job(job.id).options, "cutout": cut_report})
     from popcon.pipeline.rig import character_prompt, ensure_rig
 
     ensure_rig(files, job.options, character_prompt(job.source, job.prompt), ctx.images, ctx.log)

@@ -34,7 +34,7 @@ def detect_rig(
     """The rig a job would start from, in the image's own pixels (cut out first as the job would when
     the image has no transparency). `working_side` finds it on a smaller copy, then scales it back."""
     from popcon.media.images import has_transparency, load_image
-    from popcon.vision.matte import matte_image
+    from popcon.vision.cutout import cut_out
     from popcon.vision.rig import auto_rig
 
     image = load_image(source, max_bytes=settings.max_upload_bytes, max_pixels=settings.max_image_pixels)
@@ -42,7 +42,7 @@ def detect_rig(
     if working_side:
         small.thumbnail((working_side, working_side))
     if remove_background and not has_transparency(small):
-        small = Image.fromarray(matte_image(np.asarray(small.convert("RGB"))), "RGBA")
+        small = Image.fromarray(cut_out(np.asarray(small.convert("RGB"))).rgba, "RGBA")
     t0 = time.perf_counter()
     rig = auto_rig(small)
     seconds = time.perf_counter() - t0

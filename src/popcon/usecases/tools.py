@@ -44,7 +44,7 @@ class CutoutPreview:
 def cutout_preview(settings: Settings, data: bytes) -> CutoutPreview:
     """The image with its background removed as a job would cut it, scaled down, as PNG bytes."""
     from popcon.media.images import check_character_image, has_transparency, load_image
-    from popcon.vision.matte import matte_clip
+    from popcon.vision.cutout import EMPTY_HINT, cut_out, judge_kept
 
     small = load_image(data, max_bytes=settings.max_upload_bytes, max_pixels=settings.max_image_pixels)
     check_character_image(small, "the image")
@@ -53,12 +53,42 @@ def cutout_preview(settings: Settings, data: bytes) -> CutoutPreview:
     confidence: float | None = None
     warning: str | None = None
     if not has_transparency(small):
-        cut = matte_clip([np.asarray(small.convert("RGB"))])
-        small = Image.fromarray(cut.cutouts[0], "RGBA")
-        confidence, warning = cut.confidence[0], cut.warning
+        cut = cut_out(np.asarray(small.convert("RGB")))
+        small = Image.fromarray(cut.rgba, "RGBA")
+        confidence, warning = cut.confidence, cut.warning
+        if why := judge_kept(cut.rgba[..., 3]):
+            warning = f"{why}; {EMPTY_HINT}"
     buf = io.BytesIO()
     small.save(buf, "PNG")
     return CutoutPreview(buf.getvalue(), confidence, warning)
+
+
+@dataclass(frozen=True)
+class CutoutReport:
+    kind: str  # "drawing" (strokes on paper, inside filled), "figure" (on a backdrop) or "own alpha"
+    confidence: float | None  # None: the image had its own transparency, nothing was cut
+    warning: str | None
+    kept: float  # share of the image kept
+
+
+def cutout_image(settings: Settings, image: Path, out: Path) -> CutoutReport:
+    """Cut the character out of one picture as a job cuts an upload, at the picture's own size, and
+    write it as an RGBA PNG; a picture with its own transparency is written as it is."""
+    from popcon.media.images import has_transparency, load_image
+    from popcon.vision.cutout import EMPTY_HINT, cut_out, judge_kept
+
+    im = load_image(image, max_bytes=settings.max_upload_bytes, max_pixels=settings.max_image_pixels)
+    if has_transparency(im):
+        rgba = np.asarray(im.convert("RGBA"))
+        kind, confidence, warning = "own alpha", None, None
+    else:
+        cut = cut_out(np.asarray(im.convert("RGB")))
+        rgba, kind, confidence, warning = cut.rgba, cut.kind, cut.confidence, cut.warning
+    if why := judge_kept(rgba[..., 3]):
+        warning = f"{why}; {EMPTY_HINT}"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(rgba, "RGBA").save(out)
+    return CutoutReport(kind, confidence, warning, float((rgba[..., 3] > 127).mean()))
 
 
 @dataclass(frozen=True)

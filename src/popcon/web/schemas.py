@@ -174,6 +174,12 @@ class JobOut(BaseModel):
     busy: bool = Field(description="Work started by this server is still running for the job.")
     resting: bool = Field(description="Nothing runs: the job waits for the user or is finished.")
     next_step: str = Field(description="What the UI should offer: watch | refine | results | resume")
+    cutout_confidence: float | None = Field(
+        default=None, description="How sure the cut-out of the uploaded image is (0..1); None: not cut."
+    )
+    cutout_warning: str | None = Field(
+        default=None, description="Set when the upload's cut-out is probably wrong: check or refine it."
+    )
 
     @classmethod
     def of(cls, job: Job, busy: bool = False) -> JobOut:
@@ -203,6 +209,8 @@ class JobOut(BaseModel):
             busy=busy,
             resting=resting,
             next_step=step,
+            cutout_confidence=(job.options.get("cutout") or {}).get("confidence"),
+            cutout_warning=(job.options.get("cutout") or {}).get("warning"),
         )
 
 

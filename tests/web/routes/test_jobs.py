@@ -177,7 +177,8 @@ def test_cutout_preview_warns_on_a_busy_background(client: TestClient) -> None:
     Image.fromarray(img).save(buf, "PNG")
     r = client.post(f"{API}/cutout", files={"image": ("busy.png", buf.getvalue(), "image/png")})
     assert r.status_code == 200
-    assert r.headers["X-Matte-Warning"] == "background is not flat; refine with clicks"
+    # No cut can be trusted on noise: the preview says so, and says what to do.
+    assert "refine" in r.headers["X-Matte-Warning"]
 
 
 def test_retry_one_failed_action(ready_job: tuple[TestClient, dict]) -> None:

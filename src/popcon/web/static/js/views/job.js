@@ -27,11 +27,12 @@ export async function render(root, jobId) {
   const head = h("div", { class: "page-head" });
   const trackerPanel = h("section", { class: "panel" });
   const callout = h("div");
+  const cutPanel = h("div");
   const cards = h("div", { class: "cards", id: "action-cards" });
   // Focusable (it scrolls): keyboard users reach and scroll the activity log too.
   const log = h("div", { class: "log", role: "log", tabindex: "0", "aria-label": "Activity log" });
   const logBox = h("section", { class: "activity", hidden: true }, h("h3", { class: "muted small" }, "Activity"), log);
-  wrap.append(h("div", { class: "crumb" }, h("a", { href: "/jobs", "data-link": "" }, "My jobs"), " / ", jobId), head, trackerPanel, callout, cards, logBox);
+  wrap.append(h("div", { class: "crumb" }, h("a", { href: "/jobs", "data-link": "" }, "My jobs"), " / ", jobId), head, trackerPanel, callout, cutPanel, cards, logBox);
 
   function stageIndex(status) {
     if (status === "completed_with_errors") return ORDER.indexOf("completed");
@@ -119,6 +120,15 @@ export async function render(root, jobId) {
         h("div", { class: "grow" }, h("h2", {}, j.status === "failed" ? "This job stopped with an error" : "This job was canceled"),
           h("p", {}, j.error || "Resume continues from where it stopped; finished work is kept.")),
         h("button", { class: "btn primary", id: "resume", onclick: resume }, "Resume")));
+    }
+
+    // The upload's cut-out, shown with its warning when it is probably wrong: every emoji starts from it.
+    cutPanel.innerHTML = "";
+    if (j.cutout_warning) {
+      cutPanel.append(h("section", { class: "set-warning cutout-check", id: "cutout-check", role: "status" },
+        h("img", { src: `${API}/jobs/${j.id}/character`, alt: "the cut-out of your image", id: "job-cutout", class: "cutout-thumb" }),
+        h("div", { class: "grow" }, h("b", {}, "Check the cut-out of your image"),
+          h("div", { id: "job-cutout-warning" }, `⚠ ${j.cutout_warning}`))));
     }
 
     // action cards

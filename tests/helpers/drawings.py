@@ -1,0 +1,87 @@
+"""Drawings made up for tests: a figure drawn in pen on paper and photographed, with the hand-made
+mask a person would draw (the figure with its inside filled)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def paper(h: int, w: int, *, gradient: float = 0.0, grain: float = 2.0, seed: int = 0) -> np.ndarray:
+    """Off-white paper under light that falls off by `gradient` (share of the level) across the page."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    light = 1.0 - gradient * (0.6 * x / w + 0.4 * y / h)
+    base = np.array([238, 236, 228], np.float32)
+    img = base * light[..., None] + rng.normal(0, grain, (h, w, 1)).astype(np.float32)
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def stick_figure(
+    h: int = 360,
+    w: int = 300,
+    *,
+    gap: int = 0,
+    gradient: float = 0.0,
+    stroke: int = 3,
+    table: bool = False,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A round head and a body drawn as closed outlines (the body's outline with a `gap` px break),
+    thin single-stroke arms and legs; returns (rgb, truth mask)."""
+    img = paper(h, w, gradient=gradient, seed=seed)
+    ink = (40, 40, 120)
+    truth = np.zeros((h, w), np.uint8)
+    cx = w // 2
+    cv2.circle(truth, (cx, 70), 40, 1, -1)
+    cv2.circle(img, (cx, 70), 40, ink, stroke, cv2.LINE_AA)
+    body = np.array([[cx - 45, 115], [cx + 45, 115], [cx + 55, 230], [cx - 55, 230]], np.int32)
+    cv2.fillPoly(truth, [body], 1)
+    for i in range(4):
+        p, q = body[i], body[(i + 1) % 4]
+        if i == 1 and gap:  # the right side is drawn in two strokes that do not quite meet
+            mid = (p + q) // 2
+            d = (q - p) / np.linalg.norm(q - p)
+            cv2.line(
+                img,
+                tuple(int(v) for v in p),
+                tuple(int(v) for v in mid - d * gap / 2),
+                ink,
+                stroke,
+                cv2.LINE_AA,
+            )
+            cv2.line(
+                img,
+                tuple(int(v) for v in mid + d * gap / 2),
+                tuple(int(v) for v in q),
+                ink,
+                stroke,
+                cv2.LINE_AA,
+            )
+        else:
+            cv2.line(img, tuple(int(v) for v in p), tuple(int(v) for v in q), ink, stroke, cv2.LINE_AA)
+    limbs = [
+        ((cx - 45, 130), (cx - 120, 190)),
+        ((cx + 45, 130), (cx + 120, 190)),
+        ((cx - 30, 230), (cx - 60, 330)),
+        ((cx + 30, 230), (cx + 60, 330)),
+    ]
+    for a, b in limbs:
+        cv2.line(img, a, b, ink, stroke, cv2.LINE_AA)
+        cv2.line(truth, a, b, 1, stroke + 2)
+    if table:  # the photo shows the table past the page's bottom-left corner
+        pts = np.array([[0, h - 40], [w // 3, h], [0, h]], np.int32)
+        cv2.fillPoly(img, [pts], (92, 64, 40))
+    return img, truth.astype(bool)
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    return float((a & b).sum() / max((a | b).sum(), 1))
+
+
+def two_figures() -> np.ndarray:
+    """Two stick figures side by side on one page: a cut-out of two separate pieces, which a user
+    should check before every emoji is made from it."""
+    left, _ = stick_figure(seed=1)
+    right, _ = stick_figure(seed=2)
+    return np.hstack([left, right])
