@@ -331,20 +331,27 @@ def version() -> None:
 _register_commands()
 
 
+def _error_line(e: BaseException) -> None:
+    """The error as one line however narrow the terminal (no wrapping, no markup from the message)."""
+    from rich.text import Text
+
+    err.print(Text.assemble(("error:", "red"), " ", str(e)), soft_wrap=True, highlight=False)
+
+
 def main() -> None:
     try:
         app()
     except StorageError as e:  # the environment, not the input: exit 1, and resume finishes the job later
-        err.print(f"[red]error:[/red] {e}")
+        _error_line(e)
         raise SystemExit(1) from e
     except PopconError as e:
-        err.print(f"[red]error:[/red] {e}")
+        _error_line(e)
         raise SystemExit(2) from e
     except Exception as e:
         storage = as_storage_error(e)
         if storage is None:
             raise
-        err.print(f"[red]error:[/red] {storage}")
+        _error_line(storage)
         raise SystemExit(1) from e
     except KeyboardInterrupt:
         err.print("interrupted: the job keeps what it finished; continue it with `popcon jobs resume ID`")

@@ -22,6 +22,7 @@ from popcon.store.db import JobStore, check_job_id
 from popcon.store.files import JobFiles
 
 if TYPE_CHECKING:
+    from popcon.store.datadir import Writability
     from popcon.usecases.refine import RefineService
 
 BUSY_WAIT_S = 45.0  # how long a job started here waits out the lease a crashed process may still hold
@@ -50,6 +51,12 @@ class AppContext:
 
     def files(self, job_id: str) -> JobFiles:
         return JobFiles(self.settings.data_dir, job_id)
+
+    def writability(self) -> Writability:
+        """Whether the data folder takes a real write now, and the room left (for /health)."""
+        from popcon.store.datadir import writability
+
+        return writability(self.settings.data_dir)
 
     @property
     def offline(self) -> bool:
@@ -137,9 +144,10 @@ def open_context(
     from popcon.providers.registry import image_provider as make_images
     from popcon.providers.registry import video_provider as make_video
     from popcon.queue.dispatch import make_runner
+    from popcon.store.datadir import make_data_dir
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = JobStore(settings.db_url)
+    make_data_dir(settings.data_dir)  # reads still work on a full disk; writes say so when they fail
+    store = JobStore(settings.db_url)  # a database that cannot be opened is a StorageError
     images = make_images(settings, image_provider) if image_provider else None
     video = make_video(settings, video_provider) if video_provider else None
     return AppContext(settings, store, make_runner(settings, store, images=images, video=video))
@@ -148,6 +156,6 @@ def open_context(
 def check_data_dir(settings: Settings) -> None:
     """Prove the data folder takes a write before a server starts, so a read-only or full disk is one
     clear line up front instead of a traceback from whichever stage writes first."""
-    from popcon.atomic import ensure_writable
+    from popcon.store.datadir import ensure_data_dir
 
-    ensure_writable(settings.data_dir)
+    ensure_data_dir(settings.data_dir)

@@ -18,6 +18,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from popcon import __version__
+from popcon.domain.errors import StorageError
 from popcon.settings import Settings
 from popcon.usecases.context import AppContext, open_context
 from popcon.web.body_limit import JsonBodyLimit
@@ -89,7 +90,14 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        svc = open_context(settings)  # embedded pool, or Celery workers with POPCON_QUEUE=celery
+        try:
+            svc = open_context(settings)  # embedded pool, or Celery workers with POPCON_QUEUE=celery
+        except StorageError as e:  # every API call answers this error as JSON until the folder is fixed
+            log.error("%s", e)
+            app.state.services = app.state.hub = None
+            app.state.unusable = e
+            yield
+            return
         app.state.services = svc
         app.state.hub = hub = EventHub(svc.subscribe, journal=svc.record_activity)
         if recover_jobs and settings.queue == "embedded":  # Celery workers recover their own jobs

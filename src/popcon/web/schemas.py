@@ -18,8 +18,10 @@ from popcon.domain.status import JobStatus
 
 
 class Health(BaseModel):
-    status: Literal["ok"] = "ok"
-    jobs_dir_writable: bool
+    status: Literal["ok", "degraded"] = "ok"
+    jobs_dir_writable: bool = Field(description="A real write into the data folder succeeded just now.")
+    free_bytes: int | None = Field(default=None, description="Room left on the data folder's disk.")
+    problem: str | None = Field(default=None, description="Why the data folder takes no write.")
 
 
 class Version(BaseModel):
