@@ -203,13 +203,15 @@ def export_set(
     *,
     progress: Progress | None = None,
     check_cancel: Callable[[], None] = lambda: None,
+    round_token: str | None = None,
 ) -> ExportReport:
     """Write `out_dir/<preset>/` (files, extra images, previews, manifest.json) and `out_dir/<preset>.zip`.
 
     Raises InvalidInput for unusable input, BudgetExceeded when no clip fits (single misfits are
     left out and listed in the manifest), InvalidExport (naming the file and rule) when a written
     file breaks the rules; nothing is swapped in then. `check_cancel` raises to stop (a canceled
-    job): the staging folder goes and the previous export stays as it was.
+    job): the staging folder goes and the previous export stays as it was. `round_token` (see
+    popcon.pipeline.export_round) is written into the manifest and as the ZIP's comment.
     """
     preset = get_platform(preset_id)
     warnings = _check_inputs(actions, preset)
@@ -293,6 +295,7 @@ def export_set(
             "platform": preset.platform,
             "created_unix": int(time.time()),
             "zip": final_zip.name,
+            "round": round_token,
             "warnings": warnings,
             "extra_images": sorted(extras),
             "extra_rules": {k: [r.to_dict() for r in v] for k, v in extra_results.items()},
@@ -304,6 +307,8 @@ def export_set(
         if progress:
             progress(len(actions) + 1, total, "packaging")
         with zipfile.ZipFile(zip_tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+            if round_token:
+                zf.comment = round_token.encode("ascii")
             for f in files:
                 zf.write(stage / f.file_name, f.file_name)
             for name in extras:

@@ -238,7 +238,9 @@ def matte_action(ctx: StageContext, job: Job, action: ActionClip) -> dict[str, A
     return result.report()
 
 
-def export_platform(ctx: StageContext, job: Job, platform: str) -> dict[str, Any]:
+def export_platform(
+    ctx: StageContext, job: Job, platform: str, round_token: str | None = None
+) -> dict[str, Any]:
     """Encode, validate and package the finished actions for one platform."""
     from popcon.pipeline.export import ExportInput, export_set
 
@@ -255,7 +257,9 @@ def export_platform(ctx: StageContext, job: Job, platform: str) -> dict[str, Any
     ]
     if not inputs:
         raise InvalidInput("no finished action to export")
-    report = export_set(inputs, platform, files.exports_dir, check_cancel=ctx.check_cancel)
+    report = export_set(
+        inputs, platform, files.exports_dir, check_cancel=ctx.check_cancel, round_token=round_token
+    )
     return {
         "dir": str(report.directory),
         "zip": str(report.zip_path),
@@ -264,4 +268,28 @@ def export_platform(ctx: StageContext, job: Job, platform: str) -> dict[str, Any
         "files": [f.summary() for f in report.files],
         "warnings": list(report.warnings),
         "failed": list(report.failed),
+        "round": round_token,
+    }
+
+
+def published_platform(ctx: StageContext, job: Job, platform: str, round_token: str) -> dict[str, Any] | None:
+    """The summary of `platform`'s set when this export round already published it whole, else None
+    (read from its manifest: nothing of the set is touched)."""
+    from popcon.domain.exports import ExportedFile
+    from popcon.pipeline.export_round import published_manifest
+
+    exports = ctx.files(job).exports_dir
+    manifest = published_manifest(exports, platform, round_token)
+    if manifest is None:
+        return None
+    folder = exports / platform
+    return {
+        "dir": str(folder),
+        "zip": str(exports / f"{platform}.zip"),
+        "manifest": str(folder / "manifest.json"),
+        "preview": str(folder / "preview.html"),
+        "files": [ExportedFile.from_manifest(e).summary() for e in manifest.get("files", [])],
+        "warnings": list(manifest.get("warnings", [])),
+        "failed": list(manifest.get("failed", [])),
+        "round": round_token,
     }
