@@ -24,6 +24,7 @@ from popcon.domain.errors import (
     PopconError,
     StorageError,
     TransientError,
+    as_storage_error,
 )
 from popcon.domain.events import Event, EventBus
 from popcon.domain.models import ActionClip, Job
@@ -214,6 +215,10 @@ class JobEngine:
                 self._emit(job_id, "export", "canceled", message=platform)
                 return self.store.get_job(job_id)
             except Exception as e:  # one platform failing does not lose the others
+                storage = as_storage_error(e)
+                if storage is not None:  # the disk, not the set: stop; resume finishes this round
+                    self._emit(job_id, "export", "failed", message=f"{platform}: {storage}")
+                    raise storage from e
                 errors.append(f"{platform}: {_message(e)}")
                 self._emit(job_id, "export", "failed", message=f"{platform}: {_message(e)}")
                 continue

@@ -163,37 +163,60 @@ def create_job(ctx: AppContext, req: NewJob, *, start: bool = True) -> tuple[Job
                 age = time.time() - float(j.options.get("created_unix", 0))
                 if not key and j.options.get("content_hash") == content_hash and age < req.duplicate_window_s:
                     return j, False
+        ctx.check_room()  # a full or read-only disk refuses here, before anything is written
         job_id = new_job_id()
         files = ctx.files(job_id)
-        options: dict[str, Any] = {"content_hash": content_hash, "created_unix": time.time()}
-        if key:
-            options["idempotency_key"] = key
-        if upload is not None and req.image is not None:
-            options["upload"] = files.save_input(req.image.name or "character.png", upload).name
-        if rig is not None:
-            from popcon.pipeline.rig import USER_RIG_OPTION
-
-            options[USER_RIG_OPTION] = files.save_input("rig.json", rig).name
-        if ref is not None and req.reference is not None:
-            options["reference"] = files.save_input("ref-" + (req.reference.name or "ref.png"), ref).name
-        imported = {
-            n: files.save_input(f"clip-{n}{Path(p).suffix}", Path(p).read_bytes()).name
-            for n, p in req.clips.items()
-        }
-        job = ctx.store.create_job(
-            job_id=job_id,
-            source="upload" if upload is not None else ("prompt" if prompt else "sample"),
-            prompt=prompt,
-            actions=req.presets,
-            platforms=targets,
-            remove_background=req.remove_background,
-            auto_export=req.auto_export,
-            options=options,
-            imported_clips=imported,
-        )
+        try:
+            job = _keep_new_job(ctx, req, job_id, upload, ref, rig, prompt, targets, content_hash, key)
+        except BaseException:  # refused after its uploads were kept: no orphan folder is left behind
+            files.remove()
+            raise
         if start:
             ctx.start(job.id, ctx.run_job, job.id)
     return job, True
+
+
+def _keep_new_job(
+    ctx: AppContext,
+    req: NewJob,
+    job_id: str,
+    upload: bytes | None,
+    ref: bytes | None,
+    rig: bytes | None,
+    prompt: str | None,
+    targets: list[str],
+    content_hash: str,
+    key: str | None,
+) -> Job:
+    """Save the uploads under the new job's folder and create its record."""
+    files = ctx.files(job_id)
+    options: dict[str, Any] = {"content_hash": content_hash, "created_unix": time.time()}
+    if key:
+        options["idempotency_key"] = key
+    if upload is not None and req.image is not None:
+        options["upload"] = files.save_input(req.image.name or "character.png", upload).name
+    if rig is not None:
+        from popcon.pipeline.rig import USER_RIG_OPTION
+
+        options[USER_RIG_OPTION] = files.save_input("rig.json", rig).name
+    if ref is not None and req.reference is not None:
+        options["reference"] = files.save_input("ref-" + (req.reference.name or "ref.png"), ref).name
+    imported = {
+        n: files.save_input(f"clip-{n}{Path(p).suffix}", Path(p).read_bytes()).name
+        for n, p in req.clips.items()
+    }
+    job = ctx.store.create_job(
+        job_id=job_id,
+        source="upload" if upload is not None else ("prompt" if prompt else "sample"),
+        prompt=prompt,
+        actions=req.presets,
+        platforms=targets,
+        remove_background=req.remove_background,
+        auto_export=req.auto_export,
+        options=options,
+        imported_clips=imported,
+    )
+    return job
 
 
 def _content_hash(
@@ -235,6 +258,7 @@ def resume_job(ctx: AppContext, job_id: str) -> Job:
         raise Conflict(f"job {job.id} is running")
     if not job.status.resumable:
         raise Conflict(f"job {job.id} is {job.status}: nothing to resume")
+    ctx.check_room()  # a full disk answers now (507), not with a job that never moves
     ctx.start(job.id, ctx.run_job, job.id, True)
     return ctx.get_job(job.id)
 
@@ -249,6 +273,7 @@ def retry_action(ctx: AppContext, job_id: str, index: int) -> Job:
         raise Conflict(f"action {action.action_id} is {action.status}; only a failed action is retried")
     if ctx.busy(job.id) or job.status.active:
         raise Conflict(f"job {job.id} is running; retry when it stops")
+    ctx.check_room()  # a full disk answers now (507), before the job is moved back to work
     if job.status in (JobStatus.AWAITING_REFINEMENT, JobStatus.COMPLETED_WITH_ERRORS):
         # The job goes back to work for this action only (both moves are checked transitions).
         ctx.store.set_action_status(job.id, index, ActionStatus.PENDING)
@@ -282,6 +307,7 @@ def start_export(ctx: AppContext, job_id: str, platforms: list[str] | None = Non
     job = ctx.get_job(job_id)
     targets = platform_ids(platforms) if platforms else job.platforms
     _exportable(ctx, job)
+    ctx.check_room()  # a full disk answers now (507), not with a job that never moves
     ctx.start(job.id, ctx.runner.export, job.id, targets)
     return ctx.get_job(job.id)
 

@@ -44,7 +44,7 @@ def get_job(
 
 
 def job_out(svc: AppContext, job: Job) -> JobOut:
-    return JobOut.of(job, busy=svc.busy(job.id))
+    return JobOut.of(job, busy=svc.busy(job.id), stalled=svc.stalled(job.id))
 
 
 Svc = Annotated[AppContext, Depends(services)]

@@ -176,10 +176,20 @@ class JobOut(BaseModel):
     busy: bool = Field(description="Work started by this server is still running for the job.")
     resting: bool = Field(description="Nothing runs: the job waits for the user or is finished.")
     next_step: str = Field(description="What the UI should offer: watch | refine | results | resume")
+    stalled: bool = Field(
+        default=False,
+        description="Work stopped on storage (a full or read-only disk) mid-status: `error` says why; "
+        "resume continues once there is room.",
+    )
 
     @classmethod
-    def of(cls, job: Job, busy: bool = False) -> JobOut:
+    def of(cls, job: Job, busy: bool = False, stalled: str | None = None) -> JobOut:
         resting = not busy and job.status.at_rest
+        if stalled and not busy and job.status.active:  # nothing runs it any more: never "watch" forever
+            out = cls.of(job)
+            return out.model_copy(
+                update={"error": stalled, "resting": True, "next_step": "resume", "stalled": True}
+            )
         if job.status in (JobStatus.FAILED, JobStatus.CANCELED):
             step = "resume"
         elif job.status == JobStatus.AWAITING_REFINEMENT:
