@@ -24,6 +24,7 @@ from popcon.usecases.context import AppContext, open_context
 from popcon.web.body_limit import JsonBodyLimit
 from popcon.web.errors import install_error_handlers
 from popcon.web.hub import EventHub
+from popcon.web.security import SecurityHeaders, TokenGate
 
 log = logging.getLogger("popcon.web")
 STATIC = Path(str(resources.files("popcon.web").joinpath("static")))
@@ -118,11 +119,17 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
         openapi_url=OPENAPI_URL,
     )
     install_error_handlers(app)
+    app.state.settings = settings
     app.add_middleware(JsonBodyLimit, max_bytes=settings.max_json_bytes)
+    if settings.api_token is not None:
+        app.add_middleware(TokenGate, token=settings.api_token.get_secret_value())
+    # Outside Starlette's own error middleware, so a 500 carries the headers too.
+    inner_stack = app.build_middleware_stack
+    app.build_middleware_stack = lambda: SecurityHeaders(inner_stack())  # type: ignore[method-assign]
 
-    from popcon.web.routes import actions, events, exports, frames, health, jobs, rig, segment
+    from popcon.web.routes import actions, auth, events, exports, frames, health, jobs, rig, segment
 
-    for module in (health, actions, jobs, frames, segment, exports, events, rig):
+    for module in (health, auth, actions, jobs, frames, segment, exports, events, rig):
         app.include_router(module.router, prefix="/api/v1")
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
