@@ -169,6 +169,9 @@ def _finish(svc: AppContext, job: Job, out: Path) -> None:
         if a.error:
             err.print(f"[red]{a.action_id} failed:[/red] {a.error}")
         _matte_warning(a.matte, a.action_id)
+    if job.status.value == "canceled":  # nothing is copied out: a canceled set is not a finished one
+        err.print(f"job {job.id} canceled; continue it with: popcon jobs resume {job.id}", highlight=False)
+        raise typer.Exit(1)
     if job.status.value == "awaiting_refinement":
         console.print(f"frames are cut out and wait for refinement: {svc.files(job.id).root}")
         console.print(f"export them with: popcon export {job.id} --platform line-emoji")

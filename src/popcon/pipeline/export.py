@@ -41,6 +41,7 @@ from popcon.domain.platforms import CanvasRule, ExtraImage, PlatformPreset, get_
 from popcon.media.budget import BudgetExceeded
 from popcon.media.canvas import fit_frames
 from popcon.media.formats import codec_for
+from popcon.media.interrupt import interruptible
 from popcon.media.preview import PreviewItem, preview_gif, write_preview_html
 from popcon.media.validate import InvalidExport, require_valid
 from popcon.pipeline.parallel import one_blas_thread
@@ -176,7 +177,8 @@ def _encode_all(
     def one(a: ExportInput) -> Encoded | BudgetExceeded:
         check_cancel()
         try:
-            return encode_action(a, preset)
+            with interruptible(check_cancel):  # the encoders check it per frame
+                return encode_action(a, preset)
         except BudgetExceeded as e:
             return e
 

@@ -278,9 +278,17 @@ def retry_action(ctx: AppContext, job_id: str, index: int) -> Job:
         # The job goes back to work for this action only (both moves are checked transitions).
         ctx.store.set_action_status(job.id, index, ActionStatus.PENDING)
         ctx.store.set_job_status(job.id, JobStatus.GENERATING_POSES)
-    elif job.status not in (JobStatus.FAILED, JobStatus.CANCELED):
+    elif job.status in (JobStatus.FAILED, JobStatus.CANCELED):
+        # Only this action goes back to pending: a resume would retry every failed or canceled one,
+        # and siblings the stop left pending are marked canceled so the run does not take them too.
+        for other in job.actions:
+            if other.index != index and not other.status.terminal:
+                ctx.store.set_action_status(job.id, other.index, ActionStatus.CANCELED)
+        ctx.store.set_action_status(job.id, index, ActionStatus.PENDING)
+        ctx.store.set_job_status(job.id, JobStatus.QUEUED)
+    else:
         raise Conflict(f"job {job.id} is {job.status}")
-    ctx.start(job.id, ctx.run_job, job.id, True)
+    ctx.start(job.id, ctx.run_job, job.id)
     return ctx.get_job(job.id)
 
 
