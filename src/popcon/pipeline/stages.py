@@ -21,6 +21,7 @@ from popcon.domain.errors import InvalidInput
 from popcon.domain.models import ActionClip, Job
 from popcon.domain.rig import Rig, parse_rig
 from popcon.media.images import has_transparency, load_image
+from popcon.media.memory import give_back
 from popcon.providers.base import (
     CancelCheck,
     ImageProvider,
@@ -32,6 +33,8 @@ from popcon.providers.base import (
 from popcon.settings import Settings
 from popcon.store.db import JobStore
 from popcon.store.files import JobFiles, frame_paths, read_frames, write_frames
+
+CHARACTER_SIDE = 2048  # the largest clip side: a bigger upload is decoded (a band at a time) to this
 
 
 @dataclass
@@ -93,8 +96,9 @@ def make_character(ctx: StageContext, job: Job) -> tuple[int, int, int]:
             character = sample_character()
         elif job.source == "upload":
             upload = files.input_dir / job.options["upload"]
+            s = ctx.settings  # the character is worked at most at CHARACTER_SIDE: clips are smaller still
             character = load_image(
-                upload, max_bytes=ctx.settings.max_upload_bytes, max_pixels=ctx.settings.max_image_pixels
+                upload, max_bytes=s.max_upload_bytes, max_pixels=s.max_image_pixels, max_side=CHARACTER_SIDE
             )
             if job.remove_background and not has_transparency(character):
                 ctx.log("removing the background of the uploaded image")
@@ -113,6 +117,8 @@ def make_character(ctx: StageContext, job: Job) -> tuple[int, int, int]:
         if (alpha > 127).mean() < 0.002:
             raise InvalidInput("the character image is empty after background removal")
         _save_rgba(files.character, character)
+        del character
+        give_back()  # the decode and the cut-out of a large upload: hand that memory back now
     from popcon.pipeline.rig import character_prompt, ensure_rig
 
     ensure_rig(files, job.options, character_prompt(job.source, job.prompt), ctx.images, ctx.log)

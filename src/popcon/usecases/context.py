@@ -133,6 +133,9 @@ class AppContext:
             self.emit(job_id, "log", "failed", f"{type(exc).__name__}: {exc}" if not str(exc) else str(exc))
         # Tell listeners the work ended even when no status changed (a failed re-export, say).
         self.emit(job_id, "log", "idle", "work finished")
+        from popcon.media.memory import give_back
+
+        give_back()  # what the job's stages freed goes back to the system, not kept by the allocator
 
     def busy(self, job_id: str) -> bool:
         """True while work this process started for the job is still running."""

@@ -18,12 +18,16 @@ from popcon.domain.models import Job
 from popcon.domain.platforms import resolve_platforms
 from popcon.domain.status import ActionStatus, JobStatus
 from popcon.media.images import check_character_image, load_image
+from popcon.media.memory import give_back
 from popcon.media.video import probe
 from popcon.store.db import new_job_id
 from popcon.usecases.context import AppContext
 
 MAX_ACTIONS = 40
 MAX_MOTION_PROMPT = 800
+
+
+CHECK_SIDE = 1024  # the side an upload is checked at (blank, flat, a sliver): enough to see a character
 
 
 @dataclass(frozen=True)
@@ -44,9 +48,13 @@ class Upload:
             source = self.data
         else:
             raise InvalidInput(f"{self.name} is empty")
-        image = load_image(source, max_bytes=max_bytes, max_pixels=max_pixels)
-        if character:  # a reference for a prompt may be anything the model can read
-            check_character_image(image, self.name)
+        try:  # the checks need a small copy, never the whole canvas as RGBA
+            image = load_image(source, max_bytes=max_bytes, max_pixels=max_pixels, max_side=CHECK_SIDE)
+            if character:  # a reference for a prompt may be anything the model can read
+                check_character_image(image, self.name)
+            del image
+        finally:
+            give_back()
         return source.read_bytes() if isinstance(source, Path) else source
 
 
@@ -147,7 +155,9 @@ def create_job(ctx: AppContext, req: NewJob, *, start: bool = True) -> tuple[Job
         from popcon.usecases.rig import check_new_job_rig
 
         size = (
-            load_image(upload, max_bytes=s.max_upload_bytes, max_pixels=s.max_image_pixels).size
+            load_image(upload, max_bytes=s.max_upload_bytes, max_pixels=s.max_image_pixels, max_side=64).info[
+                "source_size"
+            ]
             if upload
             else None
         )
