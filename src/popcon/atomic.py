@@ -6,7 +6,6 @@ leftover `*.part` from a killed process is cleaned by `popcon.store.files.clean_
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -48,14 +47,3 @@ def copy_atomic(src: Path, dest: Path) -> Path:
     with atomic_path(dest) as tmp:
         shutil.copyfile(src, tmp)
     return dest
-
-
-def ensure_writable(folder: Path) -> Path:
-    """Create `folder` if needed and prove it takes a write, so a read-only or full data folder is
-    reported once, up front, instead of as a traceback from whichever stage writes first."""
-    probe = folder / f".write-probe-{os.getpid()}"
-    with storage_errors():
-        folder.mkdir(parents=True, exist_ok=True)
-        probe.write_bytes(b"ok")
-        probe.unlink()
-    return folder

@@ -37,6 +37,13 @@ class Settings(BaseSettings):
 
     sam_weights: Path | None = None
 
+    api_token: SecretStr | None = Field(
+        default=None,
+        repr=False,
+        description="When set, every /api/ call needs it (`Authorization: Bearer <token>`; the page asks "
+        "once). `popcon serve` on a non-loopback host refuses to start without one (or --no-auth).",
+    )
+
     # ---- cloud providers (issue 6). Keys are secrets: read from the environment, never printed. ----
     dashscope_api_key: SecretStr | None = Field(
         default=None,

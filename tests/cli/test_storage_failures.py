@@ -60,3 +60,25 @@ def test_a_read_only_data_folder_is_one_line_everywhere(small_disk: Disk, tmp_pa
         "cannot be written",
     )
     _one_clear_line(popcon("serve", "--port", "65432", data=data, timeout=60), "cannot be written")
+
+
+def test_export_on_a_filling_disk_is_one_line_then_resume_finishes(small_disk: Disk, tmp_path: Path) -> None:
+    """No raw OSError text, the job is not failed, and resume finishes the export round."""
+    data = small_disk.path / "data"
+    made = popcon("make", str(SAMPLES / "fox.png"), "--actions", "wave", "--refine", data=data)
+    assert made.returncode == 0, made.stderr
+    job_id = next(w for w in made.stdout.split() if len(w) == 12 and all(c in "0123456789abcdef" for c in w))
+    small_disk.fill(leave=64 << 10)
+    out = tmp_path / "o"
+    run = popcon("export", job_id, "--platform", "line-emoji", "--out", str(out), data=data)
+    _one_clear_line(run, "disk is full")
+    assert "Errno" not in run.stderr
+    small_disk.free()
+    shown = popcon("jobs", "show", job_id, data=data)
+    assert "failed" not in shown.stdout.split("\n")[0], shown.stdout
+    if "exporting" in shown.stdout:
+        resumed = popcon("jobs", "resume", job_id, "--out", str(out), data=data)
+    else:  # refused before the export started: it is simply asked again
+        resumed = popcon("export", job_id, "--platform", "line-emoji", "--out", str(out), data=data)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert (out / "line-emoji.zip").is_file()

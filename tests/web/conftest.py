@@ -78,8 +78,28 @@ def browser():  # type: ignore[no-untyped-def]
             headless=True,
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
-        yield b
+        yield EvalAllowed(b)
         b.close()
+
+
+class EvalAllowed:
+    """The browser, whose contexts let Playwright's string predicates run: `wait_for_function("...")`
+    evaluates its text, which the UI's Content-Security-Policy (rightly) forbids. Pass
+    `bypass_csp=False` to see a page under the real policy (tests/web/test_browser_security.py)."""
+
+    def __init__(self, browser) -> None:  # type: ignore[no-untyped-def]
+        self._browser = browser
+
+    def new_context(self, **kw):  # type: ignore[no-untyped-def]
+        kw.setdefault("bypass_csp", True)
+        return self._browser.new_context(**kw)
+
+    def new_page(self, **kw):  # type: ignore[no-untyped-def]
+        kw.setdefault("bypass_csp", True)
+        return self._browser.new_page(**kw)
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self._browser, name)
 
 
 @pytest.fixture(scope="module")

@@ -133,7 +133,7 @@ def test_results_headline_and_modal_focus(live_server: str, done_job: str, pages
 
 # ---- 2. API docs with no network ----------------------------------------------------------------
 def test_docs_and_redoc_render_with_no_network(live_server: str, browser) -> None:  # type: ignore[no-untyped-def]
-    ctx = browser.new_context(viewport=DESKTOP)
+    ctx = browser.new_context(viewport=DESKTOP, bypass_csp=False)  # the docs' own policy keeps the CDN out
     outside: list[str] = []
 
     def only_local(route) -> None:  # type: ignore[no-untyped-def]

@@ -169,6 +169,9 @@ def _finish(svc: AppContext, job: Job, out: Path) -> None:
         if a.error:
             err.print(f"[red]{a.action_id} failed:[/red] {a.error}")
         _matte_warning(a.matte, a.action_id)
+    if job.status.value == "canceled":  # nothing is copied out: a canceled set is not a finished one
+        err.print(f"job {job.id} canceled; continue it with: popcon jobs resume {job.id}", highlight=False)
+        raise typer.Exit(1)
     if job.status.value == "awaiting_refinement":
         console.print(f"frames are cut out and wait for refinement: {svc.files(job.id).root}")
         console.print(f"export them with: popcon export {job.id} --platform line-emoji")
@@ -350,20 +353,27 @@ def version() -> None:
 _register_commands()
 
 
+def _error_line(e: BaseException) -> None:
+    """The error as one line however narrow the terminal (no wrapping, no markup from the message)."""
+    from rich.text import Text
+
+    err.print(Text.assemble(("error:", "red"), " ", str(e)), soft_wrap=True, highlight=False)
+
+
 def main() -> None:
     try:
         app()
     except StorageError as e:  # the environment, not the input: exit 1, and resume finishes the job later
-        err.print(f"[red]error:[/red] {e}")
+        _error_line(e)
         raise SystemExit(1) from e
     except PopconError as e:
-        err.print(f"[red]error:[/red] {e}")
+        _error_line(e)
         raise SystemExit(2) from e
     except Exception as e:
         storage = as_storage_error(e)
         if storage is None:
             raise
-        err.print(f"[red]error:[/red] {storage}")
+        _error_line(storage)
         raise SystemExit(1) from e
     except KeyboardInterrupt:
         err.print("interrupted: the job keeps what it finished; continue it with `popcon jobs resume ID`")

@@ -22,6 +22,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from popcon.domain.errors import InvalidInput
+from popcon.domain.jsontext import loads_user_json
 
 RIG_VERSION = 1
 
@@ -178,10 +179,7 @@ def whole_body_rig(width: int, height: int, note: str, source: RigSource = "auto
 
 def parse_rig(text: str | bytes) -> Rig:
     """A rig from its JSON file; any problem is an `InvalidInput` that names the field."""
-    try:
-        data = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise InvalidInput(f"rig file is not valid JSON: {e}") from None
+    data = loads_user_json(text, "rig file")
     if not isinstance(data, dict):
         raise InvalidInput("rig file must hold a JSON object")
     try:

@@ -24,6 +24,7 @@ from PIL import Image
 from popcon.domain.errors import PopconError
 from popcon.domain.platforms import PlatformPreset
 from popcon.media.canvas import resize_premultiplied
+from popcon.media.interrupt import checkpoint
 from popcon.media.palette import Quantized, psnr, quantize
 
 COLOUR_STEPS: tuple[int, ...] = (256, 192, 128, 96, 64, 48, 32)
@@ -174,6 +175,7 @@ def fit_palette(
             ) -> int:
                 nonlocal smallest
                 if c not in cache:
+                    checkpoint()
                     q = quantize(clip, c)
                     cache[c] = (writer.write(q, delays, plays, preset), q)
                 size_ = len(cache[c][0])

@@ -14,6 +14,7 @@ import numpy as np
 
 from popcon.domain.errors import InvalidInput
 from popcon.domain.platforms import CanvasRule
+from popcon.media.interrupt import checkpoint
 
 ALPHA_EMPTY = 8  # alpha at or below this counts as empty margin (matting leaves faint noise)
 
@@ -95,6 +96,7 @@ def fit_frames(
     ox, oy = (W - nw) // 2, (H - nh) // 2
     out: list[np.ndarray] = []
     for f in frames:
+        checkpoint()  # a canceled export stops here too (the resize is a large part of an encode)
         canvas = np.zeros((H, W, 4), np.uint8)
         canvas[oy : oy + nh, ox : ox + nw] = resize_premultiplied(f[y0:y1, x0:x1], (nw, nh))
         out.append(canvas)

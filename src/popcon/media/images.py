@@ -18,10 +18,23 @@ from popcon.domain.units import megabytes
 READABLE_FORMATS = {"PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF", "MPO"}
 
 
+BAND_ROWS = 512  # rows of the decoded image converted to RGBA at a time when shrinking
+
+
 def load_image(
-    source: Path | bytes, *, max_bytes: int = 30 * 1024 * 1024, max_pixels: int = 40_000_000
+    source: Path | bytes,
+    *,
+    max_bytes: int = 30 * 1024 * 1024,
+    max_pixels: int = 40_000_000,
+    max_side: int | None = None,
 ) -> Image.Image:
-    """Open an uploaded image as RGBA (first frame of an animation), or say clearly why not."""
+    """Open an uploaded image as RGBA (first frame of an animation), or say clearly why not.
+
+    `max_side`: what the caller needs at most (a preview, a check). The image is then shrunk in its
+    own mode (a JPEG decodes at a reduced scale; anything else is converted to RGBA a band at a
+    time), so a 6000x6000 1-bit PNG never exists as 144 MB of RGBA. `info["source_size"]` keeps the
+    file's own size.
+    """
     if isinstance(source, Path):
         if not source.is_file():
             raise InvalidInput(f"no such image: {source}")
@@ -44,6 +57,9 @@ def load_image(
             if im.width * im.height > max_pixels:
                 raise TooLarge(f"{name} is {im.width}x{im.height}; at most {max_pixels / 1e6:.0f} megapixels")
             im.seek(0)
+            source_size = im.size
+            if max_side and im.format == "JPEG" and max(im.size) > max_side:
+                im.draft("RGB", (max_side, max_side))  # the decoder scales by 1/2, 1/4 or 1/8 itself
             im.load()
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
         if isinstance(e, UnidentifiedImageError):
@@ -53,12 +69,34 @@ def load_image(
         raise InvalidInput(f"{name} is damaged or truncated: {e}") from e
     # A phone photo stores its rotation in EXIF: show it the way the camera held it. A damaged EXIF
     # block is no reason to refuse the pixels.
+    before = im.size
     with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
         im = ImageOps.exif_transpose(im) or im
+    if im.size != before and im.size == before[::-1]:  # turned a quarter: so is the file's own size
+        source_size = source_size[::-1]
     if im.mode in ("I;16", "I", "F"):
         arr = np.asarray(im, dtype=np.float32)
         im = Image.fromarray((255 * arr / max(float(arr.max()), 1.0)).astype(np.uint8))
-    return im.convert("RGBA")
+    out = _shrink(im, max_side) if max_side and max(im.size) > max_side else im.convert("RGBA")
+    out.info["source_size"] = source_size
+    return out
+
+
+def _shrink(im: Image.Image, max_side: int) -> Image.Image:
+    """`im` as RGBA with its longer side at most `max_side`, never converting more than a band of it
+    at once: each band goes to RGBA and is box-reduced by the whole factor, then one exact resize."""
+    w, h = im.size
+    k = max(1, max(w, h) // max_side)
+    rows = k * max(1, BAND_ROWS // k)  # a whole number of reduced rows, about BAND_ROWS source rows
+    small = Image.new("RGBA", (-(-w // k), -(-h // k)))
+    for y in range(0, h, rows):
+        band = im.crop((0, y, w, min(h, y + rows))).convert("RGBA")
+        small.paste(band.reduce(k) if k > 1 else band, (0, y // k))
+    scale = max_side / max(small.size)
+    if scale < 1:
+        size = (max(1, round(small.width * scale)), max(1, round(small.height * scale)))
+        small = small.resize(size, Image.Resampling.LANCZOS)
+    return small
 
 
 MIN_CHARACTER_SIDE = 32
@@ -71,7 +109,7 @@ def check_character_image(im: Image.Image, name: str = "the image") -> None:
     An 8000x10 strip or a blank canvas would run every stage and fail only at export; the rules
     here are the ones no emoji can pass: too small, too thin, nothing visible, one flat colour.
     """
-    w, h = im.size
+    w, h = im.info.get("source_size", im.size)
     if min(w, h) < MIN_CHARACTER_SIDE:
         raise InvalidInput(
             f"{name} is {w}x{h}; a character needs at least {MIN_CHARACTER_SIDE} px on each side"
@@ -80,7 +118,9 @@ def check_character_image(im: Image.Image, name: str = "the image") -> None:
         raise InvalidInput(
             f"{name} is {w}x{h}, over {MAX_CHARACTER_ASPECT:g}:1; crop it closer to the character"
         )
-    small = np.asarray(im.convert("RGBA").resize((min(w, 256), min(h, 256)), Image.Resampling.BOX))
+    small = np.asarray(
+        im.convert("RGBA").resize((min(im.width, 256), min(im.height, 256)), Image.Resampling.BOX)
+    )
     alpha = small[..., 3]
     if int(alpha.max()) < 16:
         raise InvalidInput(f"{name} is fully transparent: there is no character to animate")

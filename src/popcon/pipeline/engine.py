@@ -24,11 +24,13 @@ from popcon.domain.errors import (
     PopconError,
     StorageError,
     TransientError,
+    as_storage_error,
 )
 from popcon.domain.events import Event, EventBus
 from popcon.domain.models import ActionClip, Job
 from popcon.domain.status import ACTION_STAGE, JOB_WORK_STAGES, ActionStatus, JobStatus, job_path
 from popcon.pipeline import stages
+from popcon.pipeline.export_round import ExportRound
 from popcon.pipeline.jobrunner import Limiter
 from popcon.pipeline.leases import heartbeat, new_owner, owner_is_dead
 from popcon.providers.base import ImageProvider, VideoProvider
@@ -167,8 +169,10 @@ class JobEngine:
     def finish_job(self, job_id: str) -> Job:
         """Once every action has ended: fail, stop for refinement or export; a job at rest is returned."""
         job = self.store.get_job(job_id)
-        if job.status == JobStatus.EXPORTING:
-            return self.export(job_id, job.platforms)
+        if (
+            job.status == JobStatus.EXPORTING
+        ):  # an interrupted export: finish its round, keep what it published
+            return self.export(job_id, job.platforms, resume=True)
         if not job.status.active or job.status in (JobStatus.QUEUED, JobStatus.GENERATING_CHARACTER):
             return job
         if not job.done_actions:
@@ -180,21 +184,43 @@ class JobEngine:
             return self.store.get_job(job_id)
         return self.export(job_id, job.platforms)
 
-    def export(self, job_id: str, platforms: list[str]) -> Job:
-        """Encode and package the done actions for each platform; one failing does not lose the others."""
-        self._set_job(job_id, JobStatus.EXPORTING)
+    def export(self, job_id: str, platforms: list[str], *, resume: bool = False) -> Job:
+        """Encode and package the done actions for each platform; one failing does not lose the others.
+
+        `resume` continues the round an interrupted export started: a platform it already published
+        whole is recorded from its manifest and never encoded or swapped in again.
+        """
         ctx = self._context(job_id)
-        clean_exports(ctx.files(self.store.get_job(job_id)).exports_dir)  # staging left by a killed export
+        files = ctx.files(self.store.get_job(job_id))
+        exports_dir = files.exports_dir
+        rnd = ExportRound.load(files.root) if resume else None
+        if rnd is None:  # written before the status says exporting, so a resume never finds an older one
+            rnd = ExportRound.start(files.root, platforms)
+        self._set_job(job_id, JobStatus.EXPORTING)
+        clean_exports(exports_dir)  # staging left by a killed export
         errors: list[str] = []
+        platforms = rnd.platforms
         for platform in platforms:
             job = self.store.get_job(job_id)
+            kept = stages.published_platform(ctx, job, platform, rnd.token) if resume else None
+            if kept is not None:
+                if job.exports.get(platform, {}).get("round") != rnd.token:
+                    self.store.record_export(job_id, platform, kept)
+                self._emit(job_id, "export", "done", message=f"{platform} (kept: published before the stop)")
+                continue
             self._emit(job_id, "export", "running", message=platform)
             try:
-                summary = stages.export_platform(ctx, job, platform, self._export_progress(job_id, platform))
+                summary = stages.export_platform(
+                    ctx, job, platform, self._export_progress(job_id, platform), round_token=rnd.token
+                )
             except Canceled:  # the user canceled: nothing more is published, the job stays canceled
                 self._emit(job_id, "export", "canceled", message=platform)
                 return self.store.get_job(job_id)
             except Exception as e:  # one platform failing does not lose the others
+                storage = as_storage_error(e)
+                if storage is not None:  # the disk, not the set: stop; resume finishes this round
+                    self._emit(job_id, "export", "failed", message=f"{platform}: {storage}")
+                    raise storage from e
                 errors.append(f"{platform}: {_message(e)}")
                 self._emit(job_id, "export", "failed", message=f"{platform}: {_message(e)}")
                 continue
@@ -212,9 +238,11 @@ class JobEngine:
 
     def mark_exporting(self, job_id: str) -> None:
         """Move an exportable job to exporting under its lease (a scheduler then runs `export`)."""
-        check_exportable(self.store.get_job(job_id))
+        job = self.store.get_job(job_id)
+        check_exportable(job)
         let_go = self.hold_job(job_id)
-        try:
+        try:  # a new request: a resume must not take the previous round's sets for this one's
+            ExportRound.forget(JobFiles(self.settings.data_dir, job.id).root)
             self._set_job(job_id, JobStatus.EXPORTING)
         finally:
             let_go()

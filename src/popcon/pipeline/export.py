@@ -41,6 +41,7 @@ from popcon.domain.platforms import CanvasRule, ExtraImage, PlatformPreset, get_
 from popcon.media.budget import BudgetExceeded
 from popcon.media.canvas import fit_frames
 from popcon.media.formats import codec_for
+from popcon.media.interrupt import interruptible
 from popcon.media.preview import PreviewItem, preview_gif, write_preview_html
 from popcon.media.validate import InvalidExport, require_valid
 from popcon.pipeline.parallel import one_blas_thread
@@ -176,7 +177,8 @@ def _encode_all(
     def one(a: ExportInput) -> Encoded | BudgetExceeded:
         check_cancel()
         try:
-            return encode_action(a, preset)
+            with interruptible(check_cancel):  # the encoders check it per frame
+                return encode_action(a, preset)
         except BudgetExceeded as e:
             return e
 
@@ -203,13 +205,15 @@ def export_set(
     *,
     progress: Progress | None = None,
     check_cancel: Callable[[], None] = lambda: None,
+    round_token: str | None = None,
 ) -> ExportReport:
     """Write `out_dir/<preset>/` (files, extra images, previews, manifest.json) and `out_dir/<preset>.zip`.
 
     Raises InvalidInput for unusable input, BudgetExceeded when no clip fits (single misfits are
     left out and listed in the manifest), InvalidExport (naming the file and rule) when a written
     file breaks the rules; nothing is swapped in then. `check_cancel` raises to stop (a canceled
-    job): the staging folder goes and the previous export stays as it was.
+    job): the staging folder goes and the previous export stays as it was. `round_token` (see
+    popcon.pipeline.export_round) is written into the manifest and as the ZIP's comment.
     """
     preset = get_platform(preset_id)
     warnings = _check_inputs(actions, preset)
@@ -293,6 +297,7 @@ def export_set(
             "platform": preset.platform,
             "created_unix": int(time.time()),
             "zip": final_zip.name,
+            "round": round_token,
             "warnings": warnings,
             "extra_images": sorted(extras),
             "extra_rules": {k: [r.to_dict() for r in v] for k, v in extra_results.items()},
@@ -304,6 +309,8 @@ def export_set(
         if progress:
             progress(len(actions) + 1, total, "packaging")
         with zipfile.ZipFile(zip_tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+            if round_token:
+                zf.comment = round_token.encode("ascii")
             for f in files:
                 zf.write(stage / f.file_name, f.file_name)
             for name in extras:

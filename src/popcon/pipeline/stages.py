@@ -21,6 +21,7 @@ from popcon.domain.errors import InvalidInput
 from popcon.domain.models import ActionClip, Job
 from popcon.domain.rig import Rig, parse_rig
 from popcon.media.images import has_transparency, load_image
+from popcon.media.memory import give_back
 from popcon.providers.base import (
     CancelCheck,
     ImageProvider,
@@ -32,6 +33,8 @@ from popcon.providers.base import (
 from popcon.settings import Settings
 from popcon.store.db import JobStore
 from popcon.store.files import JobFiles, frame_paths, read_frames, write_frames
+
+CHARACTER_SIDE = 2048  # the largest clip side: a bigger upload is decoded (a band at a time) to this
 
 
 @dataclass
@@ -108,8 +111,9 @@ def make_character(ctx: StageContext, job: Job) -> tuple[int, int, int]:
             character = sample_character()
         elif job.source == "upload":
             upload = files.input_dir / job.options["upload"]
+            s = ctx.settings  # the character is worked at most at CHARACTER_SIDE: clips are smaller still
             character = load_image(
-                upload, max_bytes=ctx.settings.max_upload_bytes, max_pixels=ctx.settings.max_image_pixels
+                upload, max_bytes=s.max_upload_bytes, max_pixels=s.max_image_pixels, max_side=CHARACTER_SIDE
             )
             if job.remove_background and not has_transparency(character):
                 ctx.log("removing the background of the uploaded image")
@@ -130,6 +134,8 @@ def make_character(ctx: StageContext, job: Job) -> tuple[int, int, int]:
         _save_rgba(files.character, character)
         if cut_report is not None:  # kept once the cut-out it speaks of is on disk
             ctx.store.update_job(job.id, options={**ctx.store.get_job(job.id).options, "cutout": cut_report})
+        del character
+        give_back()  # the decode and the cut-out of a large upload: hand that memory back now
     from popcon.pipeline.rig import character_prompt, ensure_rig
 
     ensure_rig(files, job.options, character_prompt(job.source, job.prompt), ctx.images, ctx.log)
@@ -256,7 +262,11 @@ def matte_action(ctx: StageContext, job: Job, action: ActionClip) -> dict[str, A
 
 
 def export_platform(
-    ctx: StageContext, job: Job, platform: str, progress: Callable[[int, int, str], None] | None = None
+    ctx: StageContext,
+    job: Job,
+    platform: str,
+    progress: Callable[[int, int, str], None] | None = None,
+    round_token: str | None = None,
 ) -> dict[str, Any]:
     """Encode, validate and package the finished actions for one platform; `progress(done, total,
     what)` hears of each file as it is written."""
@@ -275,7 +285,14 @@ def export_platform(
     ]
     if not inputs:
         raise InvalidInput("no finished action to export")
-    report = export_set(inputs, platform, files.exports_dir, progress=progress, check_cancel=ctx.check_cancel)
+    report = export_set(
+        inputs,
+        platform,
+        files.exports_dir,
+        progress=progress,
+        check_cancel=ctx.check_cancel,
+        round_token=round_token,
+    )
     return {
         "dir": str(report.directory),
         "zip": str(report.zip_path),
@@ -284,4 +301,28 @@ def export_platform(
         "files": [f.summary() for f in report.files],
         "warnings": list(report.warnings),
         "failed": list(report.failed),
+        "round": round_token,
+    }
+
+
+def published_platform(ctx: StageContext, job: Job, platform: str, round_token: str) -> dict[str, Any] | None:
+    """The summary of `platform`'s set when this export round already published it whole, else None
+    (read from its manifest: nothing of the set is touched)."""
+    from popcon.domain.exports import ExportedFile
+    from popcon.pipeline.export_round import published_manifest
+
+    exports = ctx.files(job).exports_dir
+    manifest = published_manifest(exports, platform, round_token)
+    if manifest is None:
+        return None
+    folder = exports / platform
+    return {
+        "dir": str(folder),
+        "zip": str(exports / f"{platform}.zip"),
+        "manifest": str(folder / "manifest.json"),
+        "preview": str(folder / "preview.html"),
+        "files": [ExportedFile.from_manifest(e).summary() for e in manifest.get("files", [])],
+        "warnings": list(manifest.get("warnings", [])),
+        "failed": list(manifest.get("failed", [])),
+        "round": round_token,
     }

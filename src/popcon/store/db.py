@@ -197,6 +197,12 @@ class JobStore:
             with suppress(OSError):
                 if shutil.disk_usage(self._folder).free < (1 << 20):
                     return StorageError("the disk is full: free some space, then resume the job", full=True)
+        if not found.full and self._folder is not None and "(" not in str(found):
+            return StorageError(
+                f"the data folder {self._folder} cannot be written: check POPCON_DATA_DIR and its "
+                "permissions",
+                full=False,
+            )
         return found
 
     def close(self) -> None:

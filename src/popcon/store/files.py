@@ -10,6 +10,7 @@ actions/<NN>-<action>/pose.png     start pose
                       frames/      extracted loop frames, RGB PNG (the pristine originals)
                       cutouts/     automatic matte, RGBA PNG
 exports/<platform>/  and  exports/<platform>.zip
+export-round.json    the export request in progress (popcon.pipeline.export_round)
 ```
 Folders of frames are published whole: written under a temporary name, then renamed, so a
 crash leaves either the previous complete folder or none.

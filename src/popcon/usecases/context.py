@@ -13,7 +13,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from popcon.domain.errors import InvalidInput, JobBusy
+from popcon.domain.errors import InvalidInput, JobBusy, as_storage_error
 from popcon.domain.events import Event, Listener
 from popcon.domain.models import Job
 from popcon.pipeline.jobrunner import JobRunner
@@ -22,6 +22,7 @@ from popcon.store.db import JobStore, check_job_id
 from popcon.store.files import JobFiles
 
 if TYPE_CHECKING:
+    from popcon.store.datadir import Writability
     from popcon.usecases.refine import RefineService
 
 BUSY_WAIT_S = 45.0  # how long a job started here waits out the lease a crashed process may still hold
@@ -36,6 +37,7 @@ class AppContext:
     _refine: RefineService | None = None
     _work: dict[str, list[Future[object]]] = field(default_factory=dict)
     _work_lock: threading.Lock = field(default_factory=threading.Lock)
+    _stalled: dict[str, str] = field(default_factory=dict)  # job -> the storage error that stopped it
 
     # ---- reading ----------------------------------------------------------------------------
     def get_job(self, job_id: str) -> Job:
@@ -50,6 +52,25 @@ class AppContext:
 
     def files(self, job_id: str) -> JobFiles:
         return JobFiles(self.settings.data_dir, job_id)
+
+    def check_room(self) -> None:
+        """Refuse to start work (StorageError: 507 / 503) when the data folder takes no write now,
+        instead of accepting the request and failing in the background."""
+        from popcon.store.datadir import ensure_data_dir
+
+        ensure_data_dir(self.settings.data_dir)
+
+    def stalled(self, job_id: str) -> str | None:
+        """Why this process's work on the job stopped on storage (kept in memory: a full disk may
+        refuse the database too); None once new work starts or when nothing stopped it."""
+        with self._work_lock:
+            return None if self.busy_locked(job_id) else self._stalled.get(job_id)
+
+    def writability(self) -> Writability:
+        """Whether the data folder takes a real write now, and the room left (for /health)."""
+        from popcon.store.datadir import writability
+
+        return writability(self.settings.data_dir)
 
     @property
     def offline(self) -> bool:
@@ -90,6 +111,7 @@ class AppContext:
         """Run `fn(*args)` for this job off the caller's thread and remember it until it ends."""
         fut: Future[object] = self.runner.background(fn, *args)
         with self._work_lock:
+            self._stalled.pop(job_id, None)
             self._work.setdefault(job_id, []).append(fut)
         fut.add_done_callback(lambda f: self._finished(job_id, f))
         return fut
@@ -102,15 +124,26 @@ class AppContext:
             else:
                 self._work.pop(job_id, None)
         exc = None if fut.cancelled() else fut.exception()
-        if exc is not None:
+        storage = as_storage_error(exc) if exc is not None else None
+        if storage is not None:  # the job keeps its status (resume continues it); the page says why
+            with self._work_lock:
+                self._stalled[job_id] = str(storage)
+            self.emit(job_id, "log", "failed", str(storage))
+        elif exc is not None:
             self.emit(job_id, "log", "failed", f"{type(exc).__name__}: {exc}" if not str(exc) else str(exc))
         # Tell listeners the work ended even when no status changed (a failed re-export, say).
         self.emit(job_id, "log", "idle", "work finished")
+        from popcon.media.memory import give_back
+
+        give_back()  # what the job's stages freed goes back to the system, not kept by the allocator
 
     def busy(self, job_id: str) -> bool:
         """True while work this process started for the job is still running."""
         with self._work_lock:
-            return any(not f.done() for f in self._work.get(job_id, []))
+            return self.busy_locked(job_id)
+
+    def busy_locked(self, job_id: str) -> bool:
+        return any(not f.done() for f in self._work.get(job_id, []))
 
     def run_job(self, job_id: str, resume: bool = False) -> Job:
         """Run the job, waiting out the lease a previous (crashed) process may still hold."""
@@ -137,9 +170,10 @@ def open_context(
     from popcon.providers.registry import image_provider as make_images
     from popcon.providers.registry import video_provider as make_video
     from popcon.queue.dispatch import make_runner
+    from popcon.store.datadir import make_data_dir
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = JobStore(settings.db_url)
+    make_data_dir(settings.data_dir)  # reads still work on a full disk; writes say so when they fail
+    store = JobStore(settings.db_url)  # a database that cannot be opened is a StorageError
     images = make_images(settings, image_provider) if image_provider else None
     video = make_video(settings, video_provider) if video_provider else None
     return AppContext(settings, store, make_runner(settings, store, images=images, video=video))
@@ -148,6 +182,6 @@ def open_context(
 def check_data_dir(settings: Settings) -> None:
     """Prove the data folder takes a write before a server starts, so a read-only or full disk is one
     clear line up front instead of a traceback from whichever stage writes first."""
-    from popcon.atomic import ensure_writable
+    from popcon.store.datadir import ensure_data_dir
 
-    ensure_writable(settings.data_dir)
+    ensure_data_dir(settings.data_dir)

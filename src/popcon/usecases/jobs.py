@@ -18,12 +18,16 @@ from popcon.domain.models import Job
 from popcon.domain.platforms import resolve_platforms
 from popcon.domain.status import ActionStatus, JobStatus
 from popcon.media.images import check_character_image, load_image
+from popcon.media.memory import give_back
 from popcon.media.video import probe
 from popcon.store.db import new_job_id
 from popcon.usecases.context import AppContext
 
 MAX_ACTIONS = 40
 MAX_MOTION_PROMPT = 800
+
+
+CHECK_SIDE = 1024  # the side an upload is checked at (blank, flat, a sliver): enough to see a character
 
 
 @dataclass(frozen=True)
@@ -44,9 +48,13 @@ class Upload:
             source = self.data
         else:
             raise InvalidInput(f"{self.name} is empty")
-        image = load_image(source, max_bytes=max_bytes, max_pixels=max_pixels)
-        if character:  # a reference for a prompt may be anything the model can read
-            check_character_image(image, self.name)
+        try:  # the checks need a small copy, never the whole canvas as RGBA
+            image = load_image(source, max_bytes=max_bytes, max_pixels=max_pixels, max_side=CHECK_SIDE)
+            if character:  # a reference for a prompt may be anything the model can read
+                check_character_image(image, self.name)
+            del image
+        finally:
+            give_back()
         return source.read_bytes() if isinstance(source, Path) else source
 
 
@@ -147,7 +155,9 @@ def create_job(ctx: AppContext, req: NewJob, *, start: bool = True) -> tuple[Job
         from popcon.usecases.rig import check_new_job_rig
 
         size = (
-            load_image(upload, max_bytes=s.max_upload_bytes, max_pixels=s.max_image_pixels).size
+            load_image(upload, max_bytes=s.max_upload_bytes, max_pixels=s.max_image_pixels, max_side=64).info[
+                "source_size"
+            ]
             if upload
             else None
         )
@@ -163,37 +173,60 @@ def create_job(ctx: AppContext, req: NewJob, *, start: bool = True) -> tuple[Job
                 age = time.time() - float(j.options.get("created_unix", 0))
                 if not key and j.options.get("content_hash") == content_hash and age < req.duplicate_window_s:
                     return j, False
+        ctx.check_room()  # a full or read-only disk refuses here, before anything is written
         job_id = new_job_id()
         files = ctx.files(job_id)
-        options: dict[str, Any] = {"content_hash": content_hash, "created_unix": time.time()}
-        if key:
-            options["idempotency_key"] = key
-        if upload is not None and req.image is not None:
-            options["upload"] = files.save_input(req.image.name or "character.png", upload).name
-        if rig is not None:
-            from popcon.pipeline.rig import USER_RIG_OPTION
-
-            options[USER_RIG_OPTION] = files.save_input("rig.json", rig).name
-        if ref is not None and req.reference is not None:
-            options["reference"] = files.save_input("ref-" + (req.reference.name or "ref.png"), ref).name
-        imported = {
-            n: files.save_input(f"clip-{n}{Path(p).suffix}", Path(p).read_bytes()).name
-            for n, p in req.clips.items()
-        }
-        job = ctx.store.create_job(
-            job_id=job_id,
-            source="upload" if upload is not None else ("prompt" if prompt else "sample"),
-            prompt=prompt,
-            actions=req.presets,
-            platforms=targets,
-            remove_background=req.remove_background,
-            auto_export=req.auto_export,
-            options=options,
-            imported_clips=imported,
-        )
+        try:
+            job = _keep_new_job(ctx, req, job_id, upload, ref, rig, prompt, targets, content_hash, key)
+        except BaseException:  # refused after its uploads were kept: no orphan folder is left behind
+            files.remove()
+            raise
         if start:
             ctx.start(job.id, ctx.run_job, job.id)
     return job, True
+
+
+def _keep_new_job(
+    ctx: AppContext,
+    req: NewJob,
+    job_id: str,
+    upload: bytes | None,
+    ref: bytes | None,
+    rig: bytes | None,
+    prompt: str | None,
+    targets: list[str],
+    content_hash: str,
+    key: str | None,
+) -> Job:
+    """Save the uploads under the new job's folder and create its record."""
+    files = ctx.files(job_id)
+    options: dict[str, Any] = {"content_hash": content_hash, "created_unix": time.time()}
+    if key:
+        options["idempotency_key"] = key
+    if upload is not None and req.image is not None:
+        options["upload"] = files.save_input(req.image.name or "character.png", upload).name
+    if rig is not None:
+        from popcon.pipeline.rig import USER_RIG_OPTION
+
+        options[USER_RIG_OPTION] = files.save_input("rig.json", rig).name
+    if ref is not None and req.reference is not None:
+        options["reference"] = files.save_input("ref-" + (req.reference.name or "ref.png"), ref).name
+    imported = {
+        n: files.save_input(f"clip-{n}{Path(p).suffix}", Path(p).read_bytes()).name
+        for n, p in req.clips.items()
+    }
+    job = ctx.store.create_job(
+        job_id=job_id,
+        source="upload" if upload is not None else ("prompt" if prompt else "sample"),
+        prompt=prompt,
+        actions=req.presets,
+        platforms=targets,
+        remove_background=req.remove_background,
+        auto_export=req.auto_export,
+        options=options,
+        imported_clips=imported,
+    )
+    return job
 
 
 def _content_hash(
@@ -235,6 +268,7 @@ def resume_job(ctx: AppContext, job_id: str) -> Job:
         raise Conflict(f"job {job.id} is running")
     if not job.status.resumable:
         raise Conflict(f"job {job.id} is {job.status}: nothing to resume")
+    ctx.check_room()  # a full disk answers now (507), not with a job that never moves
     ctx.start(job.id, ctx.run_job, job.id, True)
     return ctx.get_job(job.id)
 
@@ -249,13 +283,22 @@ def retry_action(ctx: AppContext, job_id: str, index: int) -> Job:
         raise Conflict(f"action {action.action_id} is {action.status}; only a failed action is retried")
     if ctx.busy(job.id) or job.status.active:
         raise Conflict(f"job {job.id} is running; retry when it stops")
+    ctx.check_room()  # a full disk answers now (507), before the job is moved back to work
     if job.status in (JobStatus.AWAITING_REFINEMENT, JobStatus.COMPLETED_WITH_ERRORS):
         # The job goes back to work for this action only (both moves are checked transitions).
         ctx.store.set_action_status(job.id, index, ActionStatus.PENDING)
         ctx.store.set_job_status(job.id, JobStatus.GENERATING_POSES)
-    elif job.status not in (JobStatus.FAILED, JobStatus.CANCELED):
+    elif job.status in (JobStatus.FAILED, JobStatus.CANCELED):
+        # Only this action goes back to pending: a resume would retry every failed or canceled one,
+        # and siblings the stop left pending are marked canceled so the run does not take them too.
+        for other in job.actions:
+            if other.index != index and not other.status.terminal:
+                ctx.store.set_action_status(job.id, other.index, ActionStatus.CANCELED)
+        ctx.store.set_action_status(job.id, index, ActionStatus.PENDING)
+        ctx.store.set_job_status(job.id, JobStatus.QUEUED)
+    else:
         raise Conflict(f"job {job.id} is {job.status}")
-    ctx.start(job.id, ctx.run_job, job.id, True)
+    ctx.start(job.id, ctx.run_job, job.id)
     return ctx.get_job(job.id)
 
 
@@ -282,6 +325,7 @@ def start_export(ctx: AppContext, job_id: str, platforms: list[str] | None = Non
     job = ctx.get_job(job_id)
     targets = platform_ids(platforms) if platforms else job.platforms
     _exportable(ctx, job)
+    ctx.check_room()  # a full disk answers now (507), not with a job that never moves
     ctx.start(job.id, ctx.runner.export, job.id, targets)
     return ctx.get_job(job.id)
 

@@ -44,23 +44,30 @@ class CutoutPreview:
 def cutout_preview(settings: Settings, data: bytes) -> CutoutPreview:
     """The image with its background removed as a job would cut it, scaled down, as PNG bytes."""
     from popcon.media.images import check_character_image, has_transparency, load_image
+    from popcon.media.memory import give_back
     from popcon.vision.cutout import EMPTY_HINT, cut_out, judge_kept
 
-    small = load_image(data, max_bytes=settings.max_upload_bytes, max_pixels=settings.max_image_pixels)
-    check_character_image(small, "the image")
-    small = small.copy()
-    small.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
-    confidence: float | None = None
-    warning: str | None = None
-    if not has_transparency(small):
-        cut = cut_out(np.asarray(small.convert("RGB")))
-        small = Image.fromarray(cut.rgba, "RGBA")
-        confidence, warning = cut.confidence, cut.warning
-        if why := judge_kept(cut.rgba[..., 3]):
-            warning = f"{why}; {EMPTY_HINT}"
-    buf = io.BytesIO()
-    small.save(buf, "PNG")
-    return CutoutPreview(buf.getvalue(), confidence, warning)
+    try:  # decoded at the preview's size (a band at a time), never the whole canvas as RGBA
+        small = load_image(
+            data,
+            max_bytes=settings.max_upload_bytes,
+            max_pixels=settings.max_image_pixels,
+            max_side=PREVIEW_SIDE,
+        )
+        check_character_image(small, "the image")
+        confidence: float | None = None
+        warning: str | None = None
+        if not has_transparency(small):
+            cut = cut_out(np.asarray(small.convert("RGB")))
+            small = Image.fromarray(cut.rgba, "RGBA")
+            confidence, warning = cut.confidence, cut.warning
+            if why := judge_kept(cut.rgba[..., 3]):
+                warning = f"{why}; {EMPTY_HINT}"
+        buf = io.BytesIO()
+        small.save(buf, "PNG")
+        return CutoutPreview(buf.getvalue(), confidence, warning)
+    finally:
+        give_back()
 
 
 @dataclass(frozen=True)

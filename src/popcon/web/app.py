@@ -19,11 +19,13 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from popcon import __version__
+from popcon.domain.errors import StorageError
 from popcon.settings import Settings
 from popcon.usecases.context import AppContext, open_context
 from popcon.web.body_limit import JsonBodyLimit
 from popcon.web.errors import install_error_handlers
 from popcon.web.hub import EventHub
+from popcon.web.security import SecurityHeaders, TokenGate
 
 log = logging.getLogger("popcon.web")
 STATIC = Path(str(resources.files("popcon.web").joinpath("static")))
@@ -90,7 +92,14 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        svc = open_context(settings)  # embedded pool, or Celery workers with POPCON_QUEUE=celery
+        try:
+            svc = open_context(settings)  # embedded pool, or Celery workers with POPCON_QUEUE=celery
+        except StorageError as e:  # every API call answers this error as JSON until the folder is fixed
+            log.error("%s", e)
+            app.state.services = app.state.hub = None
+            app.state.unusable = e
+            yield
+            return
         app.state.services = svc
         app.state.hub = hub = EventHub(svc.subscribe, journal=svc.record_activity)
         if recover_jobs and settings.queue == "embedded":  # Celery workers recover their own jobs
@@ -111,11 +120,17 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
         openapi_url=OPENAPI_URL,
     )
     install_error_handlers(app)
+    app.state.settings = settings
     app.add_middleware(JsonBodyLimit, max_bytes=settings.max_json_bytes)
+    if settings.api_token is not None:
+        app.add_middleware(TokenGate, token=settings.api_token.get_secret_value())
+    # Outside Starlette's own error middleware, so a 500 carries the headers too.
+    inner_stack = app.build_middleware_stack
+    app.build_middleware_stack = lambda: SecurityHeaders(inner_stack())  # type: ignore[method-assign]
 
-    from popcon.web.routes import actions, events, exports, frames, health, jobs, rig, segment
+    from popcon.web.routes import actions, auth, events, exports, frames, health, jobs, rig, segment
 
-    for module in (health, actions, jobs, frames, segment, exports, events, rig):
+    for module in (health, auth, actions, jobs, frames, segment, exports, events, rig):
         app.include_router(module.router, prefix="/api/v1")
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -10,18 +10,28 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 
+from popcon.domain.errors import StorageError
 from popcon.domain.models import Job
 from popcon.usecases.context import AppContext
 from popcon.web.hub import EventHub
 from popcon.web.schemas import JobOut
 
 
+def _usable(request: Request) -> None:
+    """Raise the data folder's error when the app started on one it cannot use (a JSON 503/507)."""
+    unusable: StorageError | None = getattr(request.app.state, "unusable", None)
+    if unusable is not None:
+        raise unusable
+
+
 def services(request: Request) -> AppContext:
+    _usable(request)
     ctx: AppContext = request.app.state.services
     return ctx
 
 
 def event_hub(request: Request) -> EventHub:
+    _usable(request)
     hub: EventHub = request.app.state.hub
     return hub
 
@@ -34,7 +44,7 @@ def get_job(
 
 
 def job_out(svc: AppContext, job: Job) -> JobOut:
-    return JobOut.of(job, busy=svc.busy(job.id))
+    return JobOut.of(job, busy=svc.busy(job.id), stalled=svc.stalled(job.id))
 
 
 Svc = Annotated[AppContext, Depends(services)]

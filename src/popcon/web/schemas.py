@@ -18,8 +18,10 @@ from popcon.domain.status import JobStatus
 
 
 class Health(BaseModel):
-    status: Literal["ok"] = "ok"
-    jobs_dir_writable: bool
+    status: Literal["ok", "degraded"] = "ok"
+    jobs_dir_writable: bool = Field(description="A real write into the data folder succeeded just now.")
+    free_bytes: int | None = Field(default=None, description="Room left on the data folder's disk.")
+    problem: str | None = Field(default=None, description="Why the data folder takes no write.")
 
 
 class Version(BaseModel):
@@ -180,10 +182,20 @@ class JobOut(BaseModel):
     cutout_warning: str | None = Field(
         default=None, description="Set when the upload's cut-out is probably wrong: check or refine it."
     )
+    stalled: bool = Field(
+        default=False,
+        description="Work stopped on storage (a full or read-only disk) mid-status: `error` says why; "
+        "resume continues once there is room.",
+    )
 
     @classmethod
-    def of(cls, job: Job, busy: bool = False) -> JobOut:
+    def of(cls, job: Job, busy: bool = False, stalled: str | None = None) -> JobOut:
         resting = not busy and job.status.at_rest
+        if stalled and not busy and job.status.active:  # nothing runs it any more: never "watch" forever
+            out = cls.of(job)
+            return out.model_copy(
+                update={"error": stalled, "resting": True, "next_step": "resume", "stalled": True}
+            )
         if job.status in (JobStatus.FAILED, JobStatus.CANCELED):
             step = "resume"
         elif job.status == JobStatus.AWAITING_REFINEMENT:

@@ -10,5 +10,7 @@ from tests.helpers.web import (
 
 
 def test_health_and_version(client: TestClient) -> None:
-    assert client.get(f"{API}/health").json() == {"status": "ok", "jobs_dir_writable": True}
+    health = client.get(f"{API}/health").json()
+    assert (health["status"], health["jobs_dir_writable"], health["problem"]) == ("ok", True, None)
+    assert health["free_bytes"] > 0
     assert client.get(f"{API}/version").json()["api"] == "v1"

@@ -24,6 +24,7 @@ import numpy as np
 from popcon.domain.exports import RuleResult
 from popcon.domain.platforms import PlatformPreset
 from popcon.media.budget import BudgetExceeded, Fit, Knobs, budget_exceeded, frame_count_steps, select_frames
+from popcon.media.interrupt import checkpoint
 from popcon.media.validate import parse_webm, validate_webm
 
 CRF_BEST, CRF_WORST = 4, 63  # the CRF range searched (lower is better quality, bigger files)
@@ -73,7 +74,11 @@ def clamp_alpha(rgba: np.ndarray, floor: int = ALPHA_FLOOR) -> np.ndarray:
 
 def prepare_frames(frames: Sequence[np.ndarray]) -> list[np.ndarray]:
     """Even-sized frames, near-zero alpha cleared, colour under invisible pixels filled (once per clip)."""
-    return [np.ascontiguousarray(bleed_colour(clamp_alpha(f))) for f in _even(frames)]
+    out = []
+    for f in _even(frames):
+        checkpoint()
+        out.append(np.ascontiguousarray(bleed_colour(clamp_alpha(f))))
+    return out
 
 
 def encode_webm(
@@ -108,6 +113,7 @@ def encode_webm(
             "lag-in-frames": "0",
         }
         for f, t in zip(frames, times, strict=True):
+            checkpoint()  # a cancel stops the encode within a frame, not after the whole search
             vf = av.VideoFrame.from_ndarray(f, format="rgba")
             vf = vf.reformat(format="yuva420p")
             vf.pts = t

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 from fastapi import APIRouter
 
 from popcon import __version__
@@ -15,7 +13,15 @@ router = APIRouter(tags=["health"])
 
 @router.get("/health", response_model=Health)
 def health(svc: Svc) -> Health:
-    return Health(jobs_dir_writable=os.access(svc.settings.data_dir, os.W_OK))
+    """Alive, and whether the data folder takes a write now (a probe, not its mode bits: a full
+    disk, or a read-only mount, leaves the mode bits saying yes)."""
+    w = svc.writability()
+    return Health(
+        status="ok" if w.writable else "degraded",
+        jobs_dir_writable=w.writable,
+        free_bytes=w.free_bytes,
+        problem=w.reason,
+    )
 
 
 @router.get("/version", response_model=Version)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Header, Response, UploadFile
@@ -10,6 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 
 from popcon.domain.errors import InvalidInput
+from popcon.domain.jsontext import loads_user_json
 from popcon.usecases import jobs as uc
 from popcon.usecases.exports import character_path
 from popcon.usecases.tools import cutout_preview
@@ -52,10 +52,7 @@ async def create_job(
         raise InvalidInput("give either a character image or a prompt, not both")
     if reference is not None and prompt is None:
         raise InvalidInput("a reference image goes with a prompt")
-    try:
-        items = json.loads(actions)
-    except json.JSONDecodeError as e:
-        raise InvalidInput(f"actions must be a JSON list: {e.msg}") from e
+    items = loads_user_json(actions, "actions (a JSON list)")
     request = uc.NewJob(
         presets=uc.actions_from_items(items),
         platforms=parse_platforms(platforms),

@@ -1,4 +1,5 @@
 // Client-side router: every page is one ES module exporting `render(root, params) -> cleanup?`.
+import { ensureSignedIn } from "./auth.js";
 import { showError } from "./ui.js";
 
 const routes = [
@@ -59,4 +60,4 @@ document.addEventListener("click", (e) => {
   navigate(a.getAttribute("href"));
 });
 window.addEventListener("popstate", render);
-render();
+ensureSignedIn(document.getElementById("view")).then(render);

@@ -100,7 +100,12 @@ export async function render(root, jobId) {
 
     // callout
     callout.innerHTML = "";
-    if (j.status === "awaiting_refinement" && !finishing) {
+    if (j.stalled) {
+      callout.append(h("div", { class: "callout bad", id: "stalled" },
+        h("div", { class: "grow" }, h("h2", {}, "This job stopped: the disk needs attention"),
+          h("p", {}, `${j.error} Finished work is kept.`)),
+        h("button", { class: "btn primary", id: "resume", onclick: resume }, "Resume")));
+    } else if (j.status === "awaiting_refinement" && !finishing) {
       callout.append(h("div", { class: "callout", id: "review" },
         h("div", { class: "grow" }, h("h2", {}, "Your cut-outs are ready"),
           h("p", {}, "Check the edges and clean up any leftover background with a few clicks, or export straight away.")),
