@@ -20,7 +20,7 @@ from popcon.atomic import atomic_path, copy_atomic
 from popcon.domain.errors import InvalidInput
 from popcon.domain.models import ActionClip, Job
 from popcon.domain.rig import Rig, parse_rig
-from popcon.media.images import has_transparency, load_image
+from popcon.media.images import has_transparency, load_image, read_png
 from popcon.providers.base import (
     CancelCheck,
     ImageProvider,
@@ -31,7 +31,7 @@ from popcon.providers.base import (
 )
 from popcon.settings import Settings
 from popcon.store.db import JobStore
-from popcon.store.files import JobFiles, frame_paths, read_frames, write_frames
+from popcon.store.files import JobFiles, copy_frames, frame_paths, read_frames, write_frames
 
 
 @dataclass
@@ -140,12 +140,25 @@ def make_pose(ctx: StageContext, job: Job, action: ActionClip) -> Path:
 
 
 def make_clip(ctx: StageContext, job: Job, action: ActionClip) -> Path:
+    """The action's clip: a copy of the import (a PNG sequence packed losslessly), or the video
+    provider's, lossless RGBA when the provider draws its own alpha, else on the job's key colour."""
     files = ctx.files(job)
-    path = files.clip(action.index, action.action_id)
-    if path.exists():
-        return path
+    done = files.clip(action.index, action.action_id)
+    if done.exists():
+        return done
     if action.imported_clip:
-        return copy_atomic(files.input_dir / action.imported_clip, path)
+        source = files.input_dir / action.imported_clip
+        if source.is_dir():
+            from popcon.media.video import pack_png_sequence
+
+            return pack_png_sequence(
+                source, files.lossless_clip(action.index, action.action_id), ctx.settings.clip_fps
+            )
+        return copy_atomic(source, files.video_clip(action.index, action.action_id))
+    if ctx.video.capabilities.alpha:
+        path = files.lossless_clip(action.index, action.action_id)
+    else:
+        path = files.video_clip(action.index, action.action_id)
     pose = Image.open(files.pose(action.index, action.action_id)).convert("RGBA")
     assert job.key_color is not None
     rigged = _pose_rig(files, pose)
@@ -198,7 +211,8 @@ _FOLLOWED_LOCK = threading.Lock()
 
 
 def extract_frames(ctx: StageContext, job: Job, action: ActionClip) -> dict[str, int | float]:
-    """Decode, crop black bars, pick the best whole-second loop, sample it; frames are the originals."""
+    """Decode, crop black bars, pick the best whole-second loop, sample it; frames are the originals
+    (RGBA when the clip carries its own alpha)."""
     from popcon.media.loop import crop_dark_borders, find_loop, frames_for, sample_loop
     from popcon.media.video import decode_frames
 
@@ -206,7 +220,7 @@ def extract_frames(ctx: StageContext, job: Job, action: ActionClip) -> dict[str,
     out = files.frames_dir(action.index, action.action_id)
     if out.exists() and action.frame_count and len(frame_paths(out)) == action.frame_count:
         return {"seconds": action.seconds or 0, "frame_count": action.frame_count}
-    frames, fps = decode_frames(files.clip(action.index, action.action_id))
+    frames, fps = decode_frames(files.clip(action.index, action.action_id), keep_alpha=True)
     ctx.check_cancel()
     frames = crop_dark_borders(frames)
     loop = find_loop(frames, fps, prefer_seconds=action.preset.recipe.seconds)
@@ -221,21 +235,39 @@ def extract_frames(ctx: StageContext, job: Job, action: ActionClip) -> dict[str,
 
 
 def matte_action(ctx: StageContext, job: Job, action: ActionClip) -> dict[str, Any] | None:
-    """Cut out the action's frames; returns the matte report for the job record (None: already done)."""
+    """Cut out the action's frames; returns the matte report for the job record (None: already done).
+
+    Frames with their own alpha are their own cut-outs (copied byte for byte); only frames without
+    one go through the matte, which is told the key colour when the clip was rendered on it."""
     from popcon.vision.matte import matte_clip
 
     files = ctx.files(job)
     src = files.frames_dir(action.index, action.action_id)
     out = files.cutouts_dir(action.index, action.action_id)
-    n = len(frame_paths(src))
+    paths = frame_paths(src)
+    n = len(paths)
     if out.exists() and len(frame_paths(out)) == n:
         return None
+    if paths and read_png(paths[0]).shape[2] == 4:
+        copy_frames(src, out)
+        return own_alpha_report(n)
     frames = read_frames(src)
     ctx.check_cancel()
-    result = matte_clip(frames, key_color=job.key_color)
+    result = matte_clip(frames, key_color=None if action.imported_clip else job.key_color)
     ctx.check_cancel()
     write_frames(out, result.cutouts)
     return result.report()
+
+
+def own_alpha_report(n: int) -> dict[str, Any]:
+    """The matte report of a clip that brought its own alpha: nothing was guessed."""
+    return {
+        "source": "alpha",
+        "confidence": [1.0] * n,
+        "min_confidence": 1.0,
+        "low_frames": [],
+        "warning": None,
+    }
 
 
 def export_platform(ctx: StageContext, job: Job, platform: str) -> dict[str, Any]:

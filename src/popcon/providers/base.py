@@ -70,11 +70,21 @@ class ImageProvider(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class VideoCapabilities:
+    """What a video provider can do, declared once on the class so the pipeline never probes for it."""
+
+    alpha: bool = False
+    """Its clips carry their own transparency, written losslessly (RGBA): no key colour, no matte."""
+
+
 class VideoProvider(Protocol):
-    """Turns a start pose into a short clip of the action on a flat, key-able background."""
+    """Turns a start pose into a short clip of the action: on a flat, key-able background, or with its
+    own alpha when `capabilities.alpha` says so."""
 
     name: str
     offline: bool
+    capabilities: VideoCapabilities
 
     def animate(
         self,
@@ -88,6 +98,8 @@ class VideoProvider(Protocol):
         layers: Mapping[str, Image.Image] | None = None,
     ) -> Path:
         """Write the clip to `out_path` (atomically: a half download never counts as done).
+
+        With `capabilities.alpha` the clip is lossless RGBA and `key_color` goes unused.
 
         `rig` (in the pose's pixels) and part `layers` are passed only when the job has a rig with
         limbs that follows this pose; a provider that cannot move parts ignores them."""

@@ -34,6 +34,7 @@ from popcon.domain.status import ActionStatus
 from popcon.media.images import read_png, write_png
 from popcon.settings import Settings
 from popcon.store.files import JobFiles
+from popcon.usecases.frames import on_neutral
 from popcon.vision.segment.base import Click, Segmenter, check_clicks
 from popcon.vision.segment.edits import OPS, LayerStack, erase_rim
 from popcon.vision.segment.propagate import propagate_edit
@@ -150,7 +151,8 @@ class RefineService:
         return arr
 
     def _rgb(self, k: FrameKey) -> np.ndarray:
-        return self._read(self.original_path(k))[..., :3]
+        """What the segmenter sees: the original frame, over the page's neutral grey when it has alpha."""
+        return on_neutral(self._read(self.original_path(k)))
 
     def _alpha(self, k: FrameKey) -> np.ndarray:
         cut = self._read(self.cutout_path(k))
@@ -237,7 +239,7 @@ class RefineService:
     def _save_and_compose(self, k: FrameKey, stack: LayerStack) -> None:
         stack.save(self._stack_dir(k))
         auto = self._read(self._auto_path(k))
-        write_png(self.cutout_path(k), stack.compose(self._rgb(k), matte=auto))
+        write_png(self.cutout_path(k), stack.compose(self._read(self.original_path(k)), matte=auto))
 
     # ---- apply to all frames ---------------------------------------------------------------
     def apply_all(

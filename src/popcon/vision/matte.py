@@ -453,6 +453,7 @@ class MatteResult:
     def report(self) -> dict[str, Any]:
         """JSON-ready summary kept with the action in the job record."""
         return {
+            "source": "matte",
             "confidence": [round(c, 3) for c in self.confidence],
             "min_confidence": round(min(self.confidence), 3) if self.confidence else 1.0,
             "low_frames": self.low_confidence,

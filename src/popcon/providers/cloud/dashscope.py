@@ -32,6 +32,7 @@ from popcon.providers.base import (
     TaskLedger,
     TaskRecord,
     UsageSink,
+    VideoCapabilities,
     ignore_usage,
     never_canceled,
 )
@@ -283,6 +284,7 @@ class DashScopeVideoProvider:
     name = NAME
     offline = False
     resumes_tasks = True  # the pipeline hands `animate` the action's ledger
+    capabilities = VideoCapabilities()
 
     def __init__(self, settings: Settings, sleep: Callable[[float], None] = time.sleep) -> None:
         self.settings = settings

@@ -10,7 +10,7 @@ from PIL import Image
 
 from popcon.domain.actions import ActionPreset
 from popcon.domain.rig import Rig
-from popcon.providers.base import CancelCheck, UsageSink, ignore_usage, never_canceled
+from popcon.providers.base import CancelCheck, UsageSink, VideoCapabilities, ignore_usage, never_canceled
 from popcon.providers.registry import IMAGE_PROVIDERS, VIDEO_PROVIDERS
 from popcon.settings import Settings
 
@@ -71,10 +71,12 @@ class OfflineImageProvider:
 
 @VIDEO_PROVIDERS.register("offline")
 class OfflineVideoProvider:
-    """Renders the action's procedural motion recipe as an H.264 clip on the key colour."""
+    """Renders the action's procedural motion recipe as a lossless RGBA clip: it draws every frame with
+    exact transparency, so the clip never meets a key colour or the matte."""
 
     name = "offline"
     offline = True
+    capabilities = VideoCapabilities(alpha=True)
 
     def overlay_colors(self, effects: Sequence[str]) -> tuple[tuple[int, int, int], ...]:
         """Colours this provider draws over the character for these effects: the key avoids them too."""
@@ -103,7 +105,7 @@ class OfflineVideoProvider:
             pose,
             action.recipe,
             out_path,
-            background=key_color,
+            background=None,
             size=self.settings.clip_size,
             fps=self.settings.clip_fps,
             rig=rig,
