@@ -28,7 +28,7 @@ def _frames(n: int = 12, size: int = 96) -> list[np.ndarray]:
 
 def test_lossless_clip_keeps_every_bit(tmp_path: Path) -> None:
     frames = _frames()
-    path = encode_lossless(frames, tmp_path / "clip.mkv", fps=24)
+    path = encode_lossless(frames, tmp_path / "clip.mov", fps=24)
     back, fps = decode_frames(path, keep_alpha=True)
     assert fps == 24.0 and len(back) == len(frames)
     assert all(np.array_equal(a, b) for a, b in zip(back, frames, strict=True))
@@ -38,7 +38,7 @@ def test_lossless_clip_keeps_every_bit(tmp_path: Path) -> None:
 
 def test_opaque_alpha_channel_comes_as_rgb(tmp_path: Path) -> None:
     frames = [np.dstack([f[..., :3], np.full(f.shape[:2], 255, np.uint8)]) for f in _frames()]
-    back, _ = decode_frames(encode_lossless(frames, tmp_path / "o.mkv", fps=12), keep_alpha=True)
+    back, _ = decode_frames(encode_lossless(frames, tmp_path / "o.mov", fps=12), keep_alpha=True)
     assert back[0].shape[2] == 3  # nothing transparent: the matte decides
     h264, _ = decode_frames(encode_mp4([f[..., :3] for f in frames], tmp_path / "o.mp4", 12), keep_alpha=True)
     assert h264[0].shape[2] == 3
@@ -73,13 +73,13 @@ def test_png_sequence_packs_losslessly_and_refuses_mixed_sizes(tmp_path: Path) -
     frames = _frames(8)
     for i, f in enumerate(frames):
         write_png(folder / f"f{i:02d}.png", f)
-    back, fps = decode_frames(pack_png_sequence(folder, tmp_path / "seq.mkv", 12), keep_alpha=True)
+    back, fps = decode_frames(pack_png_sequence(folder, tmp_path / "seq.mov", 12), keep_alpha=True)
     assert fps == 12.0 and all(np.array_equal(a, b) for a, b in zip(back, frames, strict=True))
     write_png(folder / "f99.png", np.zeros((10, 10, 4), np.uint8))
     with pytest.raises(InvalidInput, match=r"f99\.png"):
-        pack_png_sequence(folder, tmp_path / "bad.mkv", 12)
-    assert not (tmp_path / "bad.mkv").exists()
+        pack_png_sequence(folder, tmp_path / "bad.mov", 12)
+    assert not (tmp_path / "bad.mov").exists()
     empty = tmp_path / "empty"
     empty.mkdir()
     with pytest.raises(InvalidInput, match="no PNG"):
-        pack_png_sequence(empty, tmp_path / "none.mkv", 12)
+        pack_png_sequence(empty, tmp_path / "none.mov", 12)

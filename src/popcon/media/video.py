@@ -130,18 +130,19 @@ def decode_frames(
 
 
 def encode_lossless(frames: Iterable[np.ndarray], path: Path, fps: float) -> Path:
-    """Write RGBA frames (straight alpha) losslessly: FFV1 in Matroska, every bit of colour and alpha
-    kept (a clip whose provider knows the transparency never meets a key colour or a 4:2:0 encode)."""
+    """Write RGBA frames (straight alpha) losslessly: QuickTime Animation (RLE) in MOV, every bit of
+    colour and alpha kept (a clip whose provider knows the transparency never meets a key colour or a
+    4:2:0 encode)."""
     with atomic_path(path) as tmp:
-        container = av.open(str(tmp), mode="w", format="matroska")
+        container = av.open(str(tmp), mode="w", format="mov")
         try:
             stream = None
             for frame in frames:
                 if stream is None:
                     h, w = frame.shape[:2]
-                    stream = container.add_stream("ffv1", rate=Fraction(fps).limit_denominator(1001))
+                    stream = container.add_stream("qtrle", rate=Fraction(fps).limit_denominator(1001))
                     stream.width, stream.height = w, h
-                    stream.pix_fmt = "bgra"
+                    stream.pix_fmt = "argb"
                 rgba = (
                     frame
                     if frame.shape[2] == 4

@@ -7,7 +7,7 @@ character.png the character cut-out (RGBA)
 rig.json      the character's rig (popcon.domain.rig), made once; rig-layers/<part>.png when drawn in layers
 actions/<NN>-<action>/pose.png     start pose
                       clip.mp4     a clip on a key colour (video model) or a copy of the import
-                      clip.mkv     or: a clip with its own alpha, lossless (offline animator,
+                      clip.mov     or: a clip with its own alpha, lossless (offline animator,
                                    an imported PNG sequence)
                       frames/      extracted loop frames (the pristine originals): RGBA PNG when
                                    the clip has alpha, else RGB PNG
@@ -108,8 +108,9 @@ class JobFiles:
         return self.action_dir(index, action_id) / "clip.mp4"
 
     def lossless_clip(self, index: int, action_id: str) -> Path:
-        """A clip with its own transparency, RGBA kept bit for bit (FFV1 in Matroska)."""
-        return self.action_dir(index, action_id) / "clip.mkv"
+        """A clip with its own transparency, RGBA kept bit for bit (QuickTime RLE: the fastest
+        lossless RGBA codec FFmpeg writes; 2-3x slower FFV1 files would be half the size)."""
+        return self.action_dir(index, action_id) / "clip.mov"
 
     def frames_dir(self, index: int, action_id: str) -> Path:
         return self.action_dir(index, action_id) / "frames"

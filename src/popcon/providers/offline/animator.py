@@ -421,7 +421,7 @@ def render_clip(
     rig: Rig | None = None,
     layers: Mapping[str, Image.Image] | None = None,
 ) -> Path:
-    """Render the recipe as a seamless loop and write it to `out_path`: lossless RGBA (FFV1) with its
+    """Render the recipe as a seamless loop and write it to `out_path`: lossless RGBA (QuickTime RLE) with its
     exact transparency, or H.264 on a flat `background` when one is given."""
     frames = render_frames(
         character, recipe, background=background, size=size, fps=fps, rig=rig, layers=layers
