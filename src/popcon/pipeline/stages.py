@@ -238,8 +238,10 @@ def matte_action(ctx: StageContext, job: Job, action: ActionClip) -> dict[str, A
     """Cut out the action's frames; returns the matte report for the job record (None: already done).
 
     Frames with their own alpha are their own cut-outs (copied byte for byte); only frames without
-    one go through the matte, which is told the key colour when the clip was rendered on it."""
+    one go through the matte, told the key colour the clip was rendered on (an import's own
+    background when that is a hued key, read from its border)."""
     from popcon.vision.matte import matte_clip
+    from popcon.vision.unmix import hued_background
 
     files = ctx.files(job)
     src = files.frames_dir(action.index, action.action_id)
@@ -253,7 +255,9 @@ def matte_action(ctx: StageContext, job: Job, action: ActionClip) -> dict[str, A
         return own_alpha_report(n)
     frames = read_frames(src)
     ctx.check_cancel()
-    result = matte_clip(frames, key_color=None if action.imported_clip else job.key_color)
+    result = matte_clip(
+        frames, key_color=hued_background(frames[0]) if action.imported_clip else job.key_color
+    )
     ctx.check_cancel()
     write_frames(out, result.cutouts)
     return result.report()

@@ -10,7 +10,9 @@ Edits never destroy anything. Per action, under `<job>/refine/<NN-action>/`:
 After each change the frame's cut-out (`cutouts/NNN.png`, what export reads) is recomposed from the
 pristine original frame, the automatic cut-out and the active layers.
 Modes: keep = keep only the selected region, erase = remove it, restore = bring it back from the
-original frame. "Apply to all frames" uses vision.segment.propagate (flow-carried clicks and masks).
+original frame: its own alpha when the clip has one, else the frame with its key colour taken out
+(vision.unmix), so a restore never pastes the background. "Apply to all frames" uses
+vision.segment.propagate (flow-carried clicks and masks).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from popcon.vision.segment.base import Click, Segmenter, check_clicks
 from popcon.vision.segment.edits import OPS, LayerStack, erase_rim
 from popcon.vision.segment.propagate import propagate_edit
 from popcon.vision.segment.registry import get_segmenter
+from popcon.vision.unmix import frame_background, unmix_key
 
 __all__ = ["Click", "ClickIn", "FrameKey", "RefineService", "clicks_of", "done_action", "require_editable"]
 
@@ -239,7 +242,17 @@ class RefineService:
     def _save_and_compose(self, k: FrameKey, stack: LayerStack) -> None:
         stack.save(self._stack_dir(k))
         auto = self._read(self._auto_path(k))
-        write_png(self.cutout_path(k), stack.compose(self._read(self.original_path(k)), matte=auto))
+        original = self._read(self.original_path(k))
+        write_png(self.cutout_path(k), stack.compose(original, matte=auto, source=self._source(original)))
+
+    @staticmethod
+    def _source(original: np.ndarray) -> np.ndarray:
+        """What a restore may paste: a frame with alpha as it is; a frame on a flat hued background
+        (a key colour, read from the frame's border) with that background taken out of every pixel,
+        colours decontaminated like the matte's edges. Never the raw key."""
+        if original.shape[2] == 4:
+            return original
+        return unmix_key(original, frame_background(original))
 
     # ---- apply to all frames ---------------------------------------------------------------
     def apply_all(

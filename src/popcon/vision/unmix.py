@@ -11,6 +11,7 @@ nothing to key on: its pixels come back as they are.
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 RGB = tuple[int, int, int]
@@ -38,16 +39,23 @@ def key_lean(rgb: np.ndarray, key: RGB | np.ndarray) -> np.ndarray:
     return (px[..., high].min(-1) - px[..., ~high].max(-1)) / margin
 
 
-def unmix_key(rgb: np.ndarray, key: RGB | np.ndarray) -> np.ndarray:
-    """RGBA uint8 (straight alpha): every pixel with as much of the flat `key` taken out as its hue
-    shows, and its colour decontaminated (I = a F + (1 - a) K solved for F, then despilled)."""
+def unmix_key(rgb: np.ndarray, key: RGB | np.ndarray, window: int = 9) -> np.ndarray:
+    """RGBA uint8 (straight alpha): every pixel with the flat `key` taken out of it and its colour
+    decontaminated (I = a F + (1 - a) K solved for F, then despilled).
+
+    A pixel's lean to the key's hue mixes linearly: lean(I) = a lean(F) + (1 - a). lean(F) is taken
+    from the least key-like pixel within `window` px (the character's own colours lean away from the
+    key by different amounts), at most 0, which makes the pixel as opaque as its hue allows."""
     px = np.ascontiguousarray(rgb[..., :3]).astype(np.float32)
     found = key_channels(key)
     if found is None:
         return np.dstack([rgb[..., :3], np.full(rgb.shape[:2], 255, np.uint8)])
     high, _ = found
-    lean = np.clip(key_lean(px, key), 0.0, 1.0)
-    alpha = 1.0 - lean
+    lean = np.minimum(key_lean(px, key), 1.0)
+    # The character's own lean near each pixel: the least key-like pixel around it (the solid colour
+    # beside an anti-aliased rim), never above 0.
+    local = np.minimum(cv2.erode(lean, np.ones((window, window), np.uint8)), 0.0)
+    alpha = np.clip((1.0 - lean) / (1.0 - local), 0.0, 1.0)
     a = np.maximum(alpha, 1.0 / 255)[..., None]
     col = (px - (1.0 - a) * np.asarray(key, np.float32).reshape(1, 1, 3)) / a
     excess = np.maximum(col[..., high].min(-1) - col[..., ~high].max(-1), 0.0)
@@ -74,4 +82,11 @@ def frame_background(rgb: np.ndarray) -> RGB:
     return int(med[0]), int(med[1]), int(med[2])
 
 
-__all__ = ["frame_background", "key_channels", "key_lean", "unmix_key"]
+def hued_background(frame: np.ndarray) -> RGB | None:
+    """The frame's background colour when it is a key (flat and hued), else None: a clip from
+    elsewhere names no key, yet a green or blue screen is one."""
+    bg = frame_background(frame)
+    return bg if key_channels(bg) is not None else None
+
+
+__all__ = ["frame_background", "hued_background", "key_channels", "key_lean", "unmix_key"]
