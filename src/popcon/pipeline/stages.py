@@ -6,8 +6,6 @@ on disk returns at once, so resuming after a crash redoes only what had not fini
 
 from __future__ import annotations
 
-import hashlib
-import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -23,12 +21,14 @@ from popcon.domain.rig import Rig, parse_rig
 from popcon.media.images import has_transparency, load_image, read_png
 from popcon.providers.base import (
     CancelCheck,
+    ClipRequest,
     ImageProvider,
     TaskRecord,
     Usage,
     UsageSink,
     VideoProvider,
 )
+from popcon.providers.registry import SAMPLE_PROVIDER, image_provider, sample_prompt
 from popcon.settings import Settings
 from popcon.store.db import JobStore
 from popcon.store.files import JobFiles, copy_frames, frame_paths, read_frames, write_frames
@@ -88,9 +88,7 @@ def make_character(ctx: StageContext, job: Job) -> tuple[int, int, int]:
     files = ctx.files(job)
     if not files.character.exists():
         if job.source == "sample":
-            from popcon.providers.offline.mascot import sample_character
-
-            character = sample_character()
+            character = sample_images(ctx).character(sample_prompt(), None, (0, 177, 64))
         elif job.source == "upload":
             upload = files.input_dir / job.options["upload"]
             character = load_image(
@@ -113,14 +111,19 @@ def make_character(ctx: StageContext, job: Job) -> tuple[int, int, int]:
         if (alpha > 127).mean() < 0.002:
             raise InvalidInput("the character image is empty after background removal")
         _save_rgba(files.character, character)
-    from popcon.pipeline.rig import character_prompt, ensure_rig
+    from popcon.pipeline.rig import ensure_rig
 
-    ensure_rig(files, job.options, character_prompt(job.source, job.prompt), ctx.images, ctx.log)
+    if job.source == "sample":
+        ensure_rig(files, job.options, sample_prompt(), sample_images(ctx), ctx.log)
+    else:
+        ensure_rig(
+            files, job.options, job.prompt or "" if job.source == "prompt" else None, ctx.images, ctx.log
+        )
     if job.key_color is not None:
         return job.key_color
-    overlays = getattr(ctx.video, "overlay_colors", None)
     effects = sorted({e for a in job.actions for e in a.preset.recipe.effects})
-    key = choose_key_color(Image.open(files.character), extra_colors=overlays(effects) if overlays else ())
+    overlays = ctx.video.overlay_colors(effects) if ctx.video.capabilities.overlays else ()
+    key = choose_key_color(Image.open(files.character), extra_colors=overlays)
     ctx.store.update_job(job.id, key_color=key)
     return key
 
@@ -160,54 +163,48 @@ def make_clip(ctx: StageContext, job: Job, action: ActionClip) -> Path:
     else:
         path = files.video_clip(action.index, action.action_id)
     pose = Image.open(files.pose(action.index, action.action_id)).convert("RGBA")
-    assert job.key_color is not None
-    rigged = _pose_rig(files, pose)
-    extra: dict[str, Any] = {}
-    if getattr(ctx.video, "resumes_tasks", False):  # a cloud task outlives this try: keep its id
-        extra["ledger"] = ActionTaskLedger(ctx.store, job.id, action.index)
-    if rigged is not None:  # only then: a provider that predates rigs still gets the old call
-        extra["rig"], extra["layers"] = rigged
+    caps = ctx.video.capabilities
+    assert caps.alpha or job.key_color is not None
+    rig = _parts_rig(files) if caps.rigs else None
     ctx.video.animate(
-        pose, action.preset, job.key_color, path, ctx.check_cancel, ctx.usage_sink(job, action), **extra
+        ClipRequest(
+            pose=pose,
+            action=action.preset,
+            key_color=None if caps.alpha else job.key_color,
+            out_path=path,
+            check_cancel=ctx.check_cancel,
+            on_usage=ctx.usage_sink(job, action),
+            character=Image.open(files.character).convert("RGBA") if rig is not None else None,
+            rig=rig[0] if rig is not None else None,
+            layers=rig[1] if rig is not None else None,
+            # A cloud task outlives this try: its id is kept with the action.
+            ledger=ActionTaskLedger(ctx.store, job.id, action.index) if caps.resumes_tasks else None,
+        )
     )
     if not path.exists():
         raise RuntimeError(f"the {ctx.video.name} provider returned no clip")
     return path
 
 
-def _pose_rig(files: JobFiles, pose: Image.Image) -> tuple[Rig, dict[str, Image.Image] | None] | None:
-    """The job's rig and part layers in the start pose's pixels, when it has limbs and the pose is the
-    character reframed; None otherwise (the clip then moves the character as one piece)."""
-    from popcon.providers.offline.pose import follow_pose
-
+def _parts_rig(files: JobFiles) -> tuple[Rig, dict[str, Image.Image] | None] | None:
+    """The job's rig and part layers (in the character's pixels) when the rig moves parts."""
     if not files.rig.exists():
         return None
-    rig_text = files.rig.read_bytes()
-    rig = parse_rig(rig_text)
+    rig = parse_rig(files.rig.read_bytes())
     if not rig.animates_parts:
         return None
     layer_files = sorted(files.rig_layers_dir.glob("*.png")) if files.rig_layers_dir.is_dir() else []
-    pose = pose.convert("RGBA")
-    stamps = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in [files.character, *layer_files])
-    key = (stamps, rig_text, hashlib.blake2b(pose.tobytes(), digest_size=16).digest())
-    with _FOLLOWED_LOCK:
-        if key in _FOLLOWED:
-            return _FOLLOWED[key]
-    layers = None
-    if rig.layers and layer_files:
-        layers = {p.stem: Image.open(p).convert("RGBA") for p in layer_files}
-    followed = follow_pose(Image.open(files.character).convert("RGBA"), pose, rig, layers)
-    with _FOLLOWED_LOCK:
-        _FOLLOWED[key] = followed
-        while len(_FOLLOWED) > 4:
-            _FOLLOWED.pop(next(iter(_FOLLOWED)))
-    return followed
+    layers = (
+        {p.stem: Image.open(p).convert("RGBA") for p in layer_files} if rig.layers and layer_files else None
+    )
+    return rig, layers
 
 
-# Fitting the layers to a pose costs ~0.3 s per action, and every offline action of a job starts from
-# the same reframed pose: done once per (files, rig, pose). The images are shared, read-only.
-_FOLLOWED: dict[tuple[Any, ...], tuple[Rig, dict[str, Image.Image] | None] | None] = {}
-_FOLLOWED_LOCK = threading.Lock()
+def sample_images(ctx: StageContext) -> ImageProvider:
+    """The image provider that draws the built-in sample (whatever the job's own provider is)."""
+    if ctx.images.name == SAMPLE_PROVIDER:
+        return ctx.images
+    return image_provider(ctx.settings, SAMPLE_PROVIDER)
 
 
 def extract_frames(ctx: StageContext, job: Job, action: ActionClip) -> dict[str, int | float]:

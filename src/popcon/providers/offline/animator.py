@@ -259,9 +259,6 @@ def _lut(background: tuple[int, int, int]) -> np.ndarray:
     return np.ascontiguousarray(np.round(bg[None, :] * weight).astype(np.uint8).reshape(1, 256, 3))
 
 
-_WHITE_LUT = _lut((255, 255, 255))
-
-
 class _Finish:
     """Turns a warped premultiplied character plus its effect overlays into one output frame.
 
@@ -282,20 +279,21 @@ class _Finish:
         if draw is None:
             return _unpremultiply(premul)
         black = cv2.cvtColor(premul, cv2.COLOR_RGBA2RGB)
-        white = _composite(premul, _WHITE_LUT)
+        before = black.copy()
         draw(black)
+        if not cv2.norm(black, before, cv2.NORM_INF):
+            return _unpremultiply(premul)  # nothing drawn in this frame (effects come and go)
+        alpha = cv2.extractChannel(premul, 3)
+        white = cv2.add(before, cv2.cvtColor(cv2.bitwise_not(alpha), cv2.COLOR_GRAY2RGB))
         draw(white)
         r, g, b = cv2.split(cv2.subtract(white, black))
-        alpha = cv2.max(cv2.bitwise_not(cv2.max(cv2.max(r, g), b)), cv2.extractChannel(premul, 3))
+        alpha = cv2.max(cv2.bitwise_not(cv2.max(cv2.max(r, g), b)), alpha)
         return _unpremultiply(cv2.merge([*cv2.split(black), alpha]))
 
 
 def _unpremultiply(premul: np.ndarray) -> np.ndarray:
-    """Premultiplied RGBA uint8 -> straight RGBA (colour under alpha 0 is black); OpenCV's divide
-    rounds, saturates and gives 0 where alpha is 0."""
-    alpha = cv2.extractChannel(premul, 3)
-    rgb = cv2.divide(cv2.cvtColor(premul, cv2.COLOR_RGBA2RGB), cv2.merge([alpha, alpha, alpha]), scale=255.0)
-    return cv2.merge([*cv2.split(rgb), alpha])
+    """Premultiplied RGBA uint8 -> straight RGBA (Pillow's RGBa -> RGBA, in C)."""
+    return np.asarray(Image.fromarray(np.ascontiguousarray(premul), "RGBa").convert("RGBA"))
 
 
 def prepare_parts(
