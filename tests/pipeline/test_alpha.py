@@ -101,7 +101,7 @@ def _assert_alpha_path(job: Job, files: JobFiles) -> None:
     for a in job.actions:
         assert files.lossless_clip(a.index, a.action_id).exists()
         assert not files.video_clip(a.index, a.action_id).exists()
-        assert a.matte is not None and a.matte["source"] == "alpha"
+        assert a.matte is not None and a.matte.source == "alpha"
         frame = cv2.imread(str(frame_paths(files.frames_dir(a.index, a.action_id))[0]), cv2.IMREAD_UNCHANGED)
         assert frame.shape[2] == 4 and (frame[..., 3] == 0).any()
 
@@ -192,7 +192,7 @@ def test_imported_clips_with_alpha_skip_the_matte(tmp_path: Path) -> None:
         store.close()
     assert done.status.value == "completed", done.error
     for a in done.actions:
-        assert a.matte is not None and a.matte["source"] == "alpha", a.action_id
+        assert a.matte is not None and a.matte.source == "alpha", a.action_id
         cut = [
             cv2.imread(str(p), cv2.IMREAD_UNCHANGED)
             for p in frame_paths(files.cutouts_dir(a.index, a.action_id))

@@ -17,6 +17,7 @@ from PIL import Image
 from popcon.atomic import atomic_path, copy_atomic
 from popcon.domain.errors import InvalidInput
 from popcon.domain.models import ActionClip, Job
+from popcon.domain.reports import MatteReport
 from popcon.domain.rig import Rig, parse_rig
 from popcon.media.images import has_transparency, load_image, read_png
 from popcon.providers.base import (
@@ -231,7 +232,7 @@ def extract_frames(ctx: StageContext, job: Job, action: ActionClip) -> dict[str,
     }
 
 
-def matte_action(ctx: StageContext, job: Job, action: ActionClip) -> dict[str, Any] | None:
+def matte_action(ctx: StageContext, job: Job, action: ActionClip) -> MatteReport | None:
     """Cut out the action's frames; returns the matte report for the job record (None: already done).
 
     Frames with their own alpha are their own cut-outs (copied byte for byte); only frames without
@@ -249,7 +250,7 @@ def matte_action(ctx: StageContext, job: Job, action: ActionClip) -> dict[str, A
         return None
     if paths and read_png(paths[0]).shape[2] == 4:
         copy_frames(src, out)
-        return own_alpha_report(n)
+        return MatteReport.own_alpha(n)
     frames = read_frames(src)
     ctx.check_cancel()
     result = matte_clip(
@@ -258,17 +259,6 @@ def matte_action(ctx: StageContext, job: Job, action: ActionClip) -> dict[str, A
     ctx.check_cancel()
     write_frames(out, result.cutouts)
     return result.report()
-
-
-def own_alpha_report(n: int) -> dict[str, Any]:
-    """The matte report of a clip that brought its own alpha: nothing was guessed."""
-    return {
-        "source": "alpha",
-        "confidence": [1.0] * n,
-        "min_confidence": 1.0,
-        "low_frames": [],
-        "warning": None,
-    }
 
 
 def export_platform(ctx: StageContext, job: Job, platform: str) -> dict[str, Any]:
