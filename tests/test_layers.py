@@ -2,7 +2,9 @@
 
 shells (cli, web) -> use cases -> queue -> pipeline -> adapters (providers, vision, media, store)
 -> domain and the shared base (settings, atomic, registry). A module may import its own layer and
-any layer below; the shells may import nothing between them and the use cases.
+any layer below; the shells may import nothing between them and the use cases. The pipeline and the
+queue reach a provider through its interface and the registry only, never a provider package's
+modules, and no module imports itself back through others at import time.
 """
 
 from __future__ import annotations
@@ -108,3 +110,118 @@ def test_every_top_level_package_has_a_layer() -> None:
         p.name.removesuffix(".py") for p in SRC.iterdir() if p.suffix == ".py" or (p / "__init__.py").exists()
     }
     assert tops <= set(RANK), f"no layer for {sorted(tops - set(RANK))}"
+
+
+# ---- the pipeline reaches a provider through its interface only ---------------------------------
+PROVIDER_CLIENTS = {"pipeline", "queue"}
+
+
+def provider_internal(target: str) -> bool:
+    """A module inside one provider's package (popcon.providers.offline.*, .cloud.*): its internals.
+    The interface (providers.base), the registry and shared helpers sit beside the packages."""
+    parts = target.split(".")
+    return (
+        parts[:2] == ["popcon", "providers"] and len(parts) >= 3 and (SRC / "providers" / parts[2]).is_dir()
+    )
+
+
+def provider_internal_imports() -> list[str]:
+    bad = []
+    for path in sorted(SRC.rglob("*.py")):
+        rel = path.relative_to(SRC)
+        if rel.parts[0] not in PROVIDER_CLIENTS:
+            continue
+        bad += [f"{rel}:{line} imports {t}" for line, t in _imports(path) if provider_internal(t)]
+    return bad
+
+
+def test_the_pipeline_imports_no_provider_internals() -> None:
+    bad = provider_internal_imports()
+    assert not bad, "the pipeline goes through providers.base and providers.registry:\n" + "\n".join(bad)
+
+
+def test_the_provider_rule_sees_internals() -> None:
+    assert provider_internal("popcon.providers.offline.pose")
+    assert provider_internal("popcon.providers.cloud.dashscope")
+    assert not provider_internal("popcon.providers.base")
+    assert not provider_internal("popcon.providers.registry")
+
+
+# ---- no import cycles ---------------------------------------------------------------------------
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(SRC).with_suffix("").parts
+    parts = parts[:-1] if parts[-1] == "__init__" else parts
+    return ".".join(("popcon", *parts))
+
+
+def _eager_imports(path: Path) -> set[str]:
+    """Modules imported when this one is (module level; lazy imports in functions and TYPE_CHECKING
+    blocks run later or never, so they cannot close a cycle at import time)."""
+    module = _module_name(path)
+    is_package = path.name == "__init__.py"
+    out: set[str] = set()
+
+    def visit(body: list[ast.stmt]) -> None:
+        for node in body:
+            if isinstance(node, ast.If):
+                test = ast.unparse(node.test)
+                if "TYPE_CHECKING" not in test:
+                    visit(node.body)
+                visit(node.orelse)
+            elif isinstance(node, ast.Try):
+                visit(node.body)
+            elif isinstance(node, ast.Import):
+                out.update(a.name for a in node.names if a.name.startswith("popcon"))
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = module.split(".")[: len(module.split(".")) - node.level + (1 if is_package else 0)]
+                    name = ".".join(base + ([node.module] if node.module else []))
+                else:
+                    name = node.module or ""
+                if name.startswith("popcon"):
+                    out.add(name)
+                    out.update(f"{name}.{a.name}" for a in node.names)  # `from pkg import module`
+
+    visit(ast.parse(path.read_text("utf-8")).body)
+    return out
+
+
+def find_cycles(graph: dict[str, list[str]]) -> list[list[str]]:
+    """Every cycle a depth-first walk of `graph` closes (each as the path from its first module back)."""
+    cycles: list[list[str]] = []
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    stack: list[str] = []
+
+    def walk(m: str) -> None:
+        state[m] = 1
+        stack.append(m)
+        for t in graph.get(m, []):
+            if state.get(t) == 1:
+                cycles.append([*stack[stack.index(t) :], t])
+            elif t not in state:
+                walk(t)
+        stack.pop()
+        state[m] = 2
+
+    for m in sorted(graph):
+        if m not in state:
+            walk(m)
+    return cycles
+
+
+def import_cycles() -> list[list[str]]:
+    modules = {_module_name(p): p for p in SRC.rglob("*.py")}
+    return find_cycles(
+        {m: sorted(t for t in _eager_imports(p) if t in modules and t != m) for m, p in modules.items()}
+    )
+
+
+def test_the_cycle_check_finds_cycles() -> None:
+    assert find_cycles({"a": ["b"], "b": ["c"], "c": ["a"], "d": ["a"]}) == [["a", "b", "c", "a"]]
+    assert find_cycles({"a": ["b"], "b": [], "c": ["a", "b"]}) == []
+    assert "popcon.providers.base" in _eager_imports(SRC / "providers" / "registry.py")
+
+
+def test_no_import_cycles() -> None:
+    cycles = import_cycles()
+    assert not cycles, "import cycles:\n" + "\n".join(" -> ".join(c) for c in cycles)

@@ -3,6 +3,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from popcon.domain.errors import InvalidInput
+from popcon.providers.registry import video_provider
 from popcon.settings import Settings
 
 
@@ -27,6 +29,11 @@ def test_bad_values_are_refused(monkeypatch):
     with pytest.raises(ValidationError):
         Settings()
     monkeypatch.setenv("POPCON_WORKERS", "2")
-    monkeypatch.setenv("POPCON_VIDEO_PROVIDER", "skynet")
+    monkeypatch.setenv("POPCON_VIDEO_PROVIDER", "Sky Net!")
     with pytest.raises(ValidationError):
         Settings()
+    # A well-formed name that no provider registered is refused where providers are made, naming them:
+    # the settings hold no list of providers (a new one is one module and one registry line).
+    monkeypatch.setenv("POPCON_VIDEO_PROVIDER", "skynet")
+    with pytest.raises(InvalidInput, match="available: offline, dashscope"):
+        video_provider(Settings())

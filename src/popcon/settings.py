@@ -21,8 +21,10 @@ class Settings(BaseSettings):
         default=None, description="SQLAlchemy URL; default is SQLite inside data_dir."
     )
 
-    image_provider: Literal["offline", "dashscope", "gemini"] = "offline"
-    video_provider: Literal["offline", "dashscope"] = "offline"
+    # Provider names as registered (popcon.providers.registry); an unknown one is refused, naming the
+    # registered ones, when the runner is made. No list here: a new provider needs no settings edit.
+    image_provider: str = Field(default="offline", pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    video_provider: str = Field(default="offline", pattern=r"^[a-z0-9][a-z0-9_-]*$")
 
     workers: int = Field(default=2, ge=1, le=32, description="Threads of the embedded worker pool.")
     max_retries: int = Field(default=2, ge=0, le=10, description="Retries of a transient stage error.")

@@ -10,6 +10,7 @@ from PIL import Image, ImageDraw
 from popcon.domain.errors import InvalidInput
 from popcon.domain.rig import SCORED_JOINTS, Rig
 from popcon.pipeline.rig import USER_RIG_OPTION, ensure_rig, read_rig, save_rig
+from popcon.providers.base import ImageCapabilities
 from popcon.store.files import JobFiles
 
 
@@ -27,8 +28,16 @@ def _user_rig(w: int, h: int) -> Rig:
     return Rig(width=w, height=h, joints=joints, source="user")
 
 
+class _Plain:
+    """An image provider that draws no parts."""
+
+    name = "plain"
+    capabilities = ImageCapabilities()
+
+
 class _Layered:
     name = "layered"
+    capabilities = ImageCapabilities(rigs=True)
 
     def __init__(self) -> None:
         self.calls = 0
@@ -43,12 +52,12 @@ class _Layered:
 def test_auto_rig_is_made_once_and_read_back_never_rebuilt(tmp_path: Path) -> None:
     files = _files(tmp_path)
     logs: list[str] = []
-    rig = ensure_rig(files, {}, None, object(), logs.append)
+    rig = ensure_rig(files, {}, None, _Plain(), logs.append)
     assert not rig.animates_parts and "whole body" in logs[0]
     # An edit stored with the job is what later stages and resume get, even if auto-rig would differ.
     edited = _user_rig(200, 100)
     save_rig(files, edited)
-    assert ensure_rig(files, {}, None, object(), logs.append) == edited
+    assert ensure_rig(files, {}, None, _Plain(), logs.append) == edited
     assert read_rig(files) == edited and len(logs) == 1
 
 
@@ -65,7 +74,7 @@ def test_user_rig_for_another_picture_names_the_field(tmp_path: Path) -> None:
     files = _files(tmp_path)
     files.save_input("rig.json", _user_rig(100, 100).to_json().encode())
     with pytest.raises(InvalidInput, match="width/height"):
-        ensure_rig(files, {USER_RIG_OPTION: "rig.json"}, None, object(), lambda _m: None)
+        ensure_rig(files, {USER_RIG_OPTION: "rig.json"}, None, _Plain(), lambda _m: None)
     assert not files.rig.exists()
 
 

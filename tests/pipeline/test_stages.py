@@ -6,12 +6,14 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from popcon.domain.actions import resolve_actions
+from popcon.domain.actions import load_presets, resolve_actions
 from popcon.domain.rig import whole_body_rig
 from popcon.domain.status import JobStatus
-from popcon.pipeline.stages import _pose_rig
+from popcon.pipeline.stages import _parts_rig
+from popcon.providers.base import ClipRequest
 from popcon.providers.offline.mascot import draw_mascot_rig
 from popcon.providers.offline.pose import frame_full_body
+from popcon.providers.offline.provider import _pose_rig
 from popcon.queue.embedded import EmbeddedRunner
 from popcon.store.files import JobFiles
 
@@ -30,10 +32,24 @@ def _job_with_rig(tmp_path: Path) -> tuple[JobFiles, Image.Image]:
     return files, drawn.image
 
 
-def test_clip_stage_passes_the_rig_in_the_start_pose_pixels(tmp_path: Path) -> None:
+def _request(files: JobFiles, character: Image.Image, pose: Image.Image) -> ClipRequest:
+    found = _parts_rig(files)
+    rig, layers = found if found is not None else (None, None)
+    return ClipRequest(
+        pose,
+        load_presets()["wave"],
+        None,
+        files.root / "clip.mov",
+        character=character,
+        rig=rig,
+        layers=layers,
+    )
+
+
+def test_clip_request_carries_the_rig_and_the_provider_follows_the_start_pose(tmp_path: Path) -> None:
     files, character = _job_with_rig(tmp_path)
     pose = frame_full_body(character, 192)  # the offline start pose: the character reframed
-    found = _pose_rig(files, pose)
+    found = _pose_rig(_request(files, character, pose))
     assert found is not None
     rig, layers = found
     assert layers is not None and "head" in layers and layers["head"].size == pose.size
@@ -46,9 +62,10 @@ def test_clip_stage_passes_the_rig_in_the_start_pose_pixels(tmp_path: Path) -> N
 def test_no_rig_for_a_redrawn_pose_or_a_whole_body_rig(tmp_path: Path) -> None:
     files, character = _job_with_rig(tmp_path)
     redrawn = frame_full_body(character.rotate(30), 192)
-    assert _pose_rig(files, redrawn) is None
+    assert _pose_rig(_request(files, character, redrawn)) is None
     files.rig.write_text(whole_body_rig(192, 192, "face only").to_json())
-    assert _pose_rig(files, frame_full_body(character, 192)) is None
+    assert _parts_rig(files) is None
+    assert _pose_rig(_request(files, character, frame_full_body(character, 192))) is None
 
 
 def _drawing_job(settings, store, rgb: np.ndarray):  # type: ignore[no-untyped-def]

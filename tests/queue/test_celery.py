@@ -46,7 +46,7 @@ def _check_outputs_once(settings, job) -> None:  # type: ignore[no-untyped-def]
     for a in job.actions:
         assert a.status == ActionStatus.DONE, (a.action_id, a.status, a.error)
         adir = files.action_dir(a.index, a.action_id)
-        assert sorted(p.name for p in adir.iterdir()) == ["clip.mp4", "cutouts", "frames", "pose.png"]
+        assert sorted(p.name for p in adir.iterdir()) == ["clip.mov", "cutouts", "frames", "pose.png"]
         assert len(frame_paths(files.frames_dir(a.index, a.action_id))) == a.frame_count > 0
         assert len(frame_paths(files.cutouts_dir(a.index, a.action_id))) == a.frame_count
     assert not [p for p in files.root.rglob("*") if p.name.endswith((".part", ".old"))]

@@ -19,6 +19,7 @@ from popcon.domain.platforms import get_platform
 from popcon.domain.status import ActionStatus, JobStatus
 from popcon.media.validate import validate_apng
 from popcon.providers.base import Usage
+from popcon.providers.offline.animator import render_clip
 from popcon.providers.offline.provider import OfflineVideoProvider
 from popcon.queue.embedded import EmbeddedRunner
 from popcon.store.files import JobFiles
@@ -36,9 +37,10 @@ class FlakyVideo(OfflineVideoProvider):
         self.block = block
         self.calls: dict[str, int] = {}
 
-    def animate(self, pose, action, key_color, out_path, check_cancel=lambda: None, on_usage=lambda u: None):
+    def animate(self, request):
+        action, check_cancel = request.action, request.check_cancel
         self.calls[action.id] = self.calls.get(action.id, 0) + 1
-        on_usage(Usage("flaky", "test-model", "second", 2.0, cost=0.2, currency="CNY"))
+        request.on_usage(Usage("flaky", "test-model", "second", 2.0, cost=0.2, currency="CNY"))
         if self.block is not None:
             self.block.set()
             for _ in range(500):
@@ -49,7 +51,7 @@ class FlakyVideo(OfflineVideoProvider):
         if self.transient.get(action.id, 0) > 0:
             self.transient[action.id] -= 1
             raise TransientError("429 Throttling")
-        return super().animate(pose, action, key_color, out_path, check_cancel)
+        return super().animate(request)
 
 
 def _upload_job(settings, store, actions, **kw):
@@ -180,8 +182,12 @@ def test_imported_clip_skips_posing_and_animating(settings, store, tmp_path: Pat
     from popcon.domain.actions import load_presets
 
     clip = tmp_path / "mine.mp4"
-    OfflineVideoProvider(settings).animate(
-        Image.open(SAMPLES / "frog.png"), load_presets()["dance"], (255, 0, 255), clip
+    render_clip(
+        Image.open(SAMPLES / "frog.png"),
+        load_presets()["dance"].recipe,
+        clip,
+        background=(255, 0, 255),
+        size=256,
     )
     job = store.create_job(
         source="upload",

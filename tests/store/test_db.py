@@ -4,6 +4,7 @@ import pytest
 
 from popcon.domain.actions import resolve_actions
 from popcon.domain.errors import IllegalTransition, InvalidInput, NotFound
+from popcon.domain.reports import MatteReport
 from popcon.domain.status import ActionStatus, JobStatus
 from popcon.store.db import JobStore
 
@@ -134,10 +135,17 @@ def test_a_database_at_0002_gains_the_task_column(tmp_path):
 
 def test_matte_report_is_kept_with_the_action(store):
     job = _job(store)
-    report = {"confidence": [0.4, 0.9], "min_confidence": 0.4, "low_frames": [0], "warning": "w"}
+    report = MatteReport("matte", (0.4, 0.9), 0.4, (0,), "w")
     store.update_action(job.id, 1, matte=report)
     assert store.get_action(job.id, 1).matte == report
     assert store.get_job(job.id).actions[0].matte is None
+    # A report stored before it had a type (and before `source`) still loads, as the matte's.
+    old = {"confidence": [0.4, 0.9], "min_confidence": 0.4, "low_frames": [0], "warning": "w"}
+    store.update_action(job.id, 0, matte=old)
+    assert store.get_action(job.id, 0).matte == report
+    alpha = MatteReport.own_alpha(3)
+    store.update_action(job.id, 1, matte=alpha)
+    assert store.get_action(job.id, 1).matte == alpha and alpha.min_confidence == 1.0 and not alpha.low_frames
 
 
 def test_delete_job_removes_it_and_its_actions(store):

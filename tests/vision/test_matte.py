@@ -324,7 +324,7 @@ def test_busy_background_is_reported_not_silently_kept(moving: bool) -> None:
     assert result.low_confidence == [0, 1, 2, 3]
     assert result.warning == LOW_CONFIDENCE_MESSAGE
     report = result.report()
-    assert report["low_frames"] == [0, 1, 2, 3] and report["min_confidence"] < 0.75
+    assert report.low_frames == (0, 1, 2, 3) and report.min_confidence < 0.75
 
 
 def test_flat_backgrounds_are_confident() -> None:
@@ -447,7 +447,7 @@ def test_a_faint_character_is_reported() -> None:
         frames.append(np.clip(frame + 0.5, 0, 255).astype(np.uint8))
     result = matte_clip(frames)
     assert result.low_confidence == [0, 1, 2]
-    assert result.warning == FAINT_MESSAGE and result.report()["warning"] == FAINT_MESSAGE
+    assert result.warning == FAINT_MESSAGE and result.report().warning == FAINT_MESSAGE
     clear, _, _ = _clip("offwhite", 3)
     assert matte_clip(clear).warning is None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -14,6 +14,7 @@ from popcon.cli.context import CliContext, cli_context
 from popcon.domain.errors import InvalidInput, PopconError, StorageError, as_storage_error
 from popcon.domain.models import Job
 from popcon.domain.platforms import platform_choices
+from popcon.domain.reports import MatteReport
 
 if TYPE_CHECKING:
     from popcon.usecases.context import AppContext
@@ -154,12 +155,12 @@ def _pair(text: str, flag: str) -> tuple[str, str]:
     return name.strip().lower(), value.strip()
 
 
-def _matte_warning(report: dict[str, Any] | None, label: str = "") -> None:
+def _matte_warning(report: MatteReport | None, label: str = "") -> None:
     """Say when the matte could not separate the background with confidence (which frames)."""
-    if report and report.get("warning"):
-        frames = ", ".join(str(f + 1) for f in report.get("low_frames", []))
+    if report and report.warning:
+        frames = ", ".join(str(f + 1) for f in report.low_frames)
         prefix = f"{label}: " if label else ""
-        err.print(f"[yellow]warning:[/yellow] {prefix}{report['warning']} (frames {frames})", highlight=False)
+        err.print(f"[yellow]warning:[/yellow] {prefix}{report.warning} (frames {frames})", highlight=False)
 
 
 def _finish(svc: AppContext, job: Job, out: Path) -> None:

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from popcon.domain.actions import ActionPreset
+from popcon.domain.reports import MatteReport
 from popcon.domain.status import ActionStatus, JobStatus
 
 
@@ -25,7 +26,7 @@ class ActionClip:
     frame_count: int = 0
     loop_start: int | None = None
     loop_score: float | None = None
-    matte: dict[str, Any] | None = None  # matte report: per-frame confidence, low-confidence warning
+    matte: MatteReport | None = None  # how the cut-outs were made: matte confidence, or own alpha
     updated_at: datetime | None = None
     provider_task: dict[str, Any] | None = None  # the billed cloud task made for its clip (id, state)
 

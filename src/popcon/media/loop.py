@@ -29,12 +29,21 @@ class Loop:
 
 
 def _features(frames: Sequence[np.ndarray]) -> np.ndarray:
+    """Thumbnails compared for seams and motion; RGBA frames are premultiplied (composited on black),
+    since the colour under a transparent pixel is no part of the picture."""
     return np.stack(
         [
-            cv2.resize(f[..., :3], (_FEATURE, _FEATURE), interpolation=cv2.INTER_AREA).astype(np.float32)
+            cv2.resize(_visible(f), (_FEATURE, _FEATURE), interpolation=cv2.INTER_AREA).astype(np.float32)
             for f in frames
         ]
     )
+
+
+def _visible(frame: np.ndarray) -> np.ndarray:
+    if frame.ndim == 3 and frame.shape[2] == 4:
+        a = cv2.extractChannel(frame, 3)
+        return cv2.multiply(cv2.cvtColor(frame, cv2.COLOR_RGBA2RGB), cv2.merge([a, a, a]), scale=1 / 255)
+    return frame[..., :3]
 
 
 def find_loop(
@@ -113,5 +122,9 @@ def dark_border_box(frames: Sequence[np.ndarray], threshold: float = 18.0) -> tu
 
 
 def crop_dark_borders(frames: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """The frames without the black bars some video models add (RGBA frames have none: their dark
+    transparent pixels are no bars)."""
+    if frames and frames[0].ndim == 3 and frames[0].shape[2] == 4:
+        return list(frames)
     top, bottom, left, right = dark_border_box(frames)
     return [f[top:bottom, left:right] for f in frames]

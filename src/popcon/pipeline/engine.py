@@ -14,7 +14,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from popcon.domain.errors import (
     Canceled,
@@ -350,8 +350,8 @@ class JobEngine:
     # ---- helpers ------------------------------------------------------------------------
     def _limited(self, kind: str, ctx: stages.StageContext, fn: Callable[[], T]) -> T:
         """Hold one of the provider's concurrency slots (across workers in the distributed mode)."""
-        provider: Any = self.images if kind == "image" else self.video
-        if self.limiter is None or getattr(provider, "offline", False):
+        provider: ImageProvider | VideoProvider = self.images if kind == "image" else self.video
+        if self.limiter is None or provider.offline:
             return fn()  # in one process the cloud clients limit themselves; offline work is local
         limit = self.settings.image_concurrency if kind == "image" else self.settings.video_concurrency
         with self.limiter.slot(f"{kind}:{provider.name}", limit, ctx.check_cancel):

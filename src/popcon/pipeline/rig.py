@@ -1,8 +1,8 @@
 """The character's rig, made once per job right after the character cut-out and stored beside it.
 
 Where a rig comes from, first match wins: the rig the user placed (saved with the job's inputs), the
-image provider's own rig when it drew the character in parts (an optional `character_rig` method,
-which may also return exact part layers), else the weight-free auto-rig. Every later stage and every
+image provider's own rig when it drew the character in parts (`capabilities.rigs`: `character_rig`
+may also return exact part layers), else the weight-free auto-rig. Every later stage and every
 resume reads `rig.json`; nothing rebuilds it, so a clip rendered after a crash moves the same parts.
 """
 
@@ -10,22 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from PIL import Image
 
 from popcon.atomic import atomic_path, write_bytes_atomic
 from popcon.domain.rig import PART_NAMES, Rig, fit_rig, parse_rig
+from popcon.providers.base import ImageProvider
 from popcon.store.files import JobFiles
 
 USER_RIG_OPTION = "rig"  # job option: the name, under input/, of the rig file the user gave
-
-
-@runtime_checkable
-class RiggedCharacters(Protocol):
-    """An image provider that knows its character's parts (the offline mascot draws them in layers)."""
-
-    def character_rig(self, prompt: str, image: Image.Image) -> tuple[Rig, dict[str, Image.Image]] | None: ...
 
 
 def read_rig(files: JobFiles) -> Rig | None:
@@ -46,22 +40,11 @@ def _save_layers(files: JobFiles, layers: dict[str, Image.Image]) -> None:
             im.convert("RGBA").save(tmp, format="PNG")
 
 
-def character_prompt(source: str, prompt: str | None) -> str | None:
-    """The prompt the character was drawn from (the built-in sample is a drawn mascot too)."""
-    if source == "prompt":
-        return prompt or ""
-    if source == "sample":
-        from popcon.providers.offline.mascot import SAMPLE_PROMPT
-
-        return SAMPLE_PROMPT
-    return None
-
-
 def ensure_rig(
     files: JobFiles,
     options: dict[str, Any],
     prompt: str | None,
-    images: object,
+    images: ImageProvider,
     log: Callable[[str], None],
 ) -> Rig:
     """The job's rig: the stored one, or made now from the user's file, the provider (asked only for a
@@ -76,7 +59,7 @@ def ensure_rig(
         rig = fit_rig(parse_rig((files.input_dir / name).read_bytes()), w, h)
         rig = rig.model_copy(update={"source": "user"})
         log("rig: the one you placed")
-    if rig is None and prompt is not None and isinstance(images, RiggedCharacters):
+    if rig is None and prompt is not None and images.capabilities.rigs:
         made = images.character_rig(prompt, character)
         if made is not None:
             rig, layers = made
@@ -84,7 +67,7 @@ def ensure_rig(
             if layers:
                 _save_layers(files, layers)
                 rig = rig.model_copy(update={"layers": True})
-            log(f"rig: drawn by the {getattr(images, 'name', 'image')} provider")
+            log(f"rig: drawn by the {images.name} provider")
     if rig is None:
         from popcon.vision.rig import auto_rig
 

@@ -6,8 +6,6 @@ on disk returns at once, so resuming after a crash redoes only what had not fini
 
 from __future__ import annotations
 
-import hashlib
-import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -19,20 +17,23 @@ from PIL import Image
 from popcon.atomic import atomic_path, copy_atomic
 from popcon.domain.errors import InvalidInput
 from popcon.domain.models import ActionClip, Job
+from popcon.domain.reports import MatteReport
 from popcon.domain.rig import Rig, parse_rig
-from popcon.media.images import has_transparency, load_image
+from popcon.media.images import has_transparency, load_image, read_png
 from popcon.media.memory import give_back
 from popcon.providers.base import (
     CancelCheck,
+    ClipRequest,
     ImageProvider,
     TaskRecord,
     Usage,
     UsageSink,
     VideoProvider,
 )
+from popcon.providers.registry import SAMPLE_PROVIDER, image_provider, sample_prompt
 from popcon.settings import Settings
 from popcon.store.db import JobStore
-from popcon.store.files import JobFiles, frame_paths, read_frames, write_frames
+from popcon.store.files import JobFiles, copy_frames, frame_paths, read_frames, write_frames
 
 CHARACTER_SIDE = 2048  # the largest clip side: a bigger upload is decoded (a band at a time) to this
 
@@ -106,9 +107,7 @@ def make_character(ctx: StageContext, job: Job) -> tuple[int, int, int]:
     cut_report: dict[str, Any] | None = None
     if not files.character.exists():
         if job.source == "sample":
-            from popcon.providers.offline.mascot import sample_character
-
-            character = sample_character()
+            character = sample_images(ctx).character(sample_prompt(), None, (0, 177, 64))
         elif job.source == "upload":
             upload = files.input_dir / job.options["upload"]
             s = ctx.settings  # the character is worked at most at CHARACTER_SIDE: clips are smaller still
@@ -136,14 +135,19 @@ def make_character(ctx: StageContext, job: Job) -> tuple[int, int, int]:
             ctx.store.update_job(job.id, options={**ctx.store.get_job(job.id).options, "cutout": cut_report})
         del character
         give_back()  # the decode and the cut-out of a large upload: hand that memory back now
-    from popcon.pipeline.rig import character_prompt, ensure_rig
+    from popcon.pipeline.rig import ensure_rig
 
-    ensure_rig(files, job.options, character_prompt(job.source, job.prompt), ctx.images, ctx.log)
+    if job.source == "sample":
+        ensure_rig(files, job.options, sample_prompt(), sample_images(ctx), ctx.log)
+    else:
+        ensure_rig(
+            files, job.options, job.prompt or "" if job.source == "prompt" else None, ctx.images, ctx.log
+        )
     if job.key_color is not None:
         return job.key_color
-    overlays = getattr(ctx.video, "overlay_colors", None)
     effects = sorted({e for a in job.actions for e in a.preset.recipe.effects})
-    key = choose_key_color(Image.open(files.character), extra_colors=overlays(effects) if overlays else ())
+    overlays = ctx.video.overlay_colors(effects) if ctx.video.capabilities.overlays else ()
+    key = choose_key_color(Image.open(files.character), extra_colors=overlays)
     ctx.store.update_job(job.id, key_color=key)
     return key
 
@@ -163,65 +167,73 @@ def make_pose(ctx: StageContext, job: Job, action: ActionClip) -> Path:
 
 
 def make_clip(ctx: StageContext, job: Job, action: ActionClip) -> Path:
+    """The action's clip: a copy of the import (a PNG sequence packed losslessly), or the video
+    provider's, lossless RGBA when the provider draws its own alpha, else on the job's key colour."""
     files = ctx.files(job)
-    path = files.clip(action.index, action.action_id)
-    if path.exists():
-        return path
+    done = files.clip(action.index, action.action_id)
+    if done.exists():
+        return done
     if action.imported_clip:
-        return copy_atomic(files.input_dir / action.imported_clip, path)
+        source = files.input_dir / action.imported_clip
+        if source.is_dir():
+            from popcon.media.video import pack_png_sequence
+
+            return pack_png_sequence(
+                source, files.lossless_clip(action.index, action.action_id), ctx.settings.clip_fps
+            )
+        return copy_atomic(source, files.video_clip(action.index, action.action_id))
+    if ctx.video.capabilities.alpha:
+        path = files.lossless_clip(action.index, action.action_id)
+    else:
+        path = files.video_clip(action.index, action.action_id)
     pose = Image.open(files.pose(action.index, action.action_id)).convert("RGBA")
-    assert job.key_color is not None
-    rigged = _pose_rig(files, pose)
-    extra: dict[str, Any] = {}
-    if getattr(ctx.video, "resumes_tasks", False):  # a cloud task outlives this try: keep its id
-        extra["ledger"] = ActionTaskLedger(ctx.store, job.id, action.index)
-    if rigged is not None:  # only then: a provider that predates rigs still gets the old call
-        extra["rig"], extra["layers"] = rigged
+    caps = ctx.video.capabilities
+    assert caps.alpha or job.key_color is not None
+    rig = _parts_rig(files) if caps.rigs else None
     ctx.video.animate(
-        pose, action.preset, job.key_color, path, ctx.check_cancel, ctx.usage_sink(job, action), **extra
+        ClipRequest(
+            pose=pose,
+            action=action.preset,
+            key_color=None if caps.alpha else job.key_color,
+            out_path=path,
+            check_cancel=ctx.check_cancel,
+            on_usage=ctx.usage_sink(job, action),
+            character=Image.open(files.character).convert("RGBA") if rig is not None else None,
+            rig=rig[0] if rig is not None else None,
+            layers=rig[1] if rig is not None else None,
+            # A cloud task outlives this try: its id is kept with the action.
+            ledger=ActionTaskLedger(ctx.store, job.id, action.index) if caps.resumes_tasks else None,
+        )
     )
     if not path.exists():
         raise RuntimeError(f"the {ctx.video.name} provider returned no clip")
     return path
 
 
-def _pose_rig(files: JobFiles, pose: Image.Image) -> tuple[Rig, dict[str, Image.Image] | None] | None:
-    """The job's rig and part layers in the start pose's pixels, when it has limbs and the pose is the
-    character reframed; None otherwise (the clip then moves the character as one piece)."""
-    from popcon.providers.offline.pose import follow_pose
-
+def _parts_rig(files: JobFiles) -> tuple[Rig, dict[str, Image.Image] | None] | None:
+    """The job's rig and part layers (in the character's pixels) when the rig moves parts."""
     if not files.rig.exists():
         return None
-    rig_text = files.rig.read_bytes()
-    rig = parse_rig(rig_text)
+    rig = parse_rig(files.rig.read_bytes())
     if not rig.animates_parts:
         return None
     layer_files = sorted(files.rig_layers_dir.glob("*.png")) if files.rig_layers_dir.is_dir() else []
-    pose = pose.convert("RGBA")
-    stamps = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in [files.character, *layer_files])
-    key = (stamps, rig_text, hashlib.blake2b(pose.tobytes(), digest_size=16).digest())
-    with _FOLLOWED_LOCK:
-        if key in _FOLLOWED:
-            return _FOLLOWED[key]
-    layers = None
-    if rig.layers and layer_files:
-        layers = {p.stem: Image.open(p).convert("RGBA") for p in layer_files}
-    followed = follow_pose(Image.open(files.character).convert("RGBA"), pose, rig, layers)
-    with _FOLLOWED_LOCK:
-        _FOLLOWED[key] = followed
-        while len(_FOLLOWED) > 4:
-            _FOLLOWED.pop(next(iter(_FOLLOWED)))
-    return followed
+    layers = (
+        {p.stem: Image.open(p).convert("RGBA") for p in layer_files} if rig.layers and layer_files else None
+    )
+    return rig, layers
 
 
-# Fitting the layers to a pose costs ~0.3 s per action, and every offline action of a job starts from
-# the same reframed pose: done once per (files, rig, pose). The images are shared, read-only.
-_FOLLOWED: dict[tuple[Any, ...], tuple[Rig, dict[str, Image.Image] | None] | None] = {}
-_FOLLOWED_LOCK = threading.Lock()
+def sample_images(ctx: StageContext) -> ImageProvider:
+    """The image provider that draws the built-in sample (whatever the job's own provider is)."""
+    if ctx.images.name == SAMPLE_PROVIDER:
+        return ctx.images
+    return image_provider(ctx.settings, SAMPLE_PROVIDER)
 
 
 def extract_frames(ctx: StageContext, job: Job, action: ActionClip) -> dict[str, int | float]:
-    """Decode, crop black bars, pick the best whole-second loop, sample it; frames are the originals."""
+    """Decode, crop black bars, pick the best whole-second loop, sample it; frames are the originals
+    (RGBA when the clip carries its own alpha)."""
     from popcon.media.loop import crop_dark_borders, find_loop, frames_for, sample_loop
     from popcon.media.video import decode_frames
 
@@ -229,7 +241,7 @@ def extract_frames(ctx: StageContext, job: Job, action: ActionClip) -> dict[str,
     out = files.frames_dir(action.index, action.action_id)
     if out.exists() and action.frame_count and len(frame_paths(out)) == action.frame_count:
         return {"seconds": action.seconds or 0, "frame_count": action.frame_count}
-    frames, fps = decode_frames(files.clip(action.index, action.action_id))
+    frames, fps = decode_frames(files.clip(action.index, action.action_id), keep_alpha=True)
     ctx.check_cancel()
     frames = crop_dark_borders(frames)
     loop = find_loop(frames, fps, prefer_seconds=action.preset.recipe.seconds)
@@ -243,19 +255,30 @@ def extract_frames(ctx: StageContext, job: Job, action: ActionClip) -> dict[str,
     }
 
 
-def matte_action(ctx: StageContext, job: Job, action: ActionClip) -> dict[str, Any] | None:
-    """Cut out the action's frames; returns the matte report for the job record (None: already done)."""
+def matte_action(ctx: StageContext, job: Job, action: ActionClip) -> MatteReport | None:
+    """Cut out the action's frames; returns the matte report for the job record (None: already done).
+
+    Frames with their own alpha are their own cut-outs (copied byte for byte); only frames without
+    one go through the matte, told the key colour the clip was rendered on (an import's own
+    background when that is a hued key, read from its border)."""
     from popcon.vision.matte import matte_clip
+    from popcon.vision.unmix import hued_background
 
     files = ctx.files(job)
     src = files.frames_dir(action.index, action.action_id)
     out = files.cutouts_dir(action.index, action.action_id)
-    n = len(frame_paths(src))
+    paths = frame_paths(src)
+    n = len(paths)
     if out.exists() and len(frame_paths(out)) == n:
         return None
+    if paths and read_png(paths[0]).shape[2] == 4:
+        copy_frames(src, out)
+        return MatteReport.own_alpha(n)
     frames = read_frames(src)
     ctx.check_cancel()
-    result = matte_clip(frames, key_color=job.key_color)
+    result = matte_clip(
+        frames, key_color=hued_background(frames[0]) if action.imported_clip else job.key_color
+    )
     ctx.check_cancel()
     write_frames(out, result.cutouts)
     return result.report()

@@ -37,6 +37,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, rela
 from popcon.domain.actions import ActionPreset
 from popcon.domain.errors import IllegalTransition, InvalidInput, NotFound, StorageError, as_storage_error
 from popcon.domain.models import ActionClip, Job
+from popcon.domain.reports import MatteReport
 from popcon.domain.status import ActionStatus, JobStatus, check_action_transition, check_job_transition
 
 JOB_ID = re.compile(r"^[0-9a-f]{12}$")
@@ -110,6 +111,13 @@ class ActionRow(Base):
     job: Mapped[JobRow] = relationship(back_populates="actions")
 
 
+def _json_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    """Typed reports as the JSON their columns hold."""
+    if isinstance(fields.get("matte"), MatteReport):
+        return {**fields, "matte": fields["matte"].to_json()}
+    return fields
+
+
 def _to_action(r: ActionRow) -> ActionClip:
     return ActionClip(
         job_id=r.job_id,
@@ -123,7 +131,7 @@ def _to_action(r: ActionRow) -> ActionClip:
         frame_count=r.frame_count,
         loop_start=r.loop_start,
         loop_score=r.loop_score,
-        matte=dict(r.matte) if r.matte else None,
+        matte=MatteReport.from_json(r.matte) if r.matte else None,
         updated_at=r.updated_at,
         provider_task=dict(r.provider_task) if r.provider_task else None,
     )
@@ -368,7 +376,7 @@ class JobStore:
             current = ActionStatus(row.status)
             if current != new:
                 check_action_transition(current, new)
-            values = {"status": new.value, "error": error, "updated_at": now(), **fields}
+            values = {"status": new.value, "error": error, "updated_at": now(), **_json_fields(fields)}
             done = s.execute(
                 update(ActionRow)
                 .where(
@@ -394,6 +402,7 @@ class JobStore:
         }
         if bad := set(fields) - allowed:
             raise ValueError(f"cannot update {bad}")
+        fields = _json_fields(fields)
         with self.session() as s:
             row = self._action_row(s, job_id, index)
             for k, v in fields.items():

@@ -6,9 +6,12 @@ input/        the upload and imported clips, exactly as received (never modified
 character.png the character cut-out (RGBA)
 rig.json      the character's rig (popcon.domain.rig), made once; rig-layers/<part>.png when drawn in layers
 actions/<NN>-<action>/pose.png     start pose
-                      clip.mp4     the clip (generated or a copy of the import)
-                      frames/      extracted loop frames, RGB PNG (the pristine originals)
-                      cutouts/     automatic matte, RGBA PNG
+                      clip.mp4     a clip on a key colour (video model) or a copy of the import
+                      clip.mov     or: a clip with its own alpha, lossless (offline animator,
+                                   an imported PNG sequence)
+                      frames/      extracted loop frames (the pristine originals): RGBA PNG when
+                                   the clip has alpha, else RGB PNG
+                      cutouts/     the cut-outs, RGBA PNG: the frames' own alpha, or the matte's
 exports/<platform>/  and  exports/<platform>.zip
 export-round.json    the export request in progress (popcon.pipeline.export_round)
 ```
@@ -97,7 +100,18 @@ class JobFiles:
         return self.action_dir(index, action_id) / "pose.png"
 
     def clip(self, index: int, action_id: str) -> Path:
+        """The action's clip as stored: the lossless one when there is one, else the video."""
+        lossless = self.lossless_clip(index, action_id)
+        return lossless if lossless.exists() else self.video_clip(index, action_id)
+
+    def video_clip(self, index: int, action_id: str) -> Path:
+        """A clip as a video model delivers it (on a key colour), or a copy of an imported file."""
         return self.action_dir(index, action_id) / "clip.mp4"
+
+    def lossless_clip(self, index: int, action_id: str) -> Path:
+        """A clip with its own transparency, RGBA kept bit for bit (QuickTime RLE: the fastest
+        lossless RGBA codec FFmpeg writes; 2-3x slower FFV1 files would be half the size)."""
+        return self.action_dir(index, action_id) / "clip.mov"
 
     def frames_dir(self, index: int, action_id: str) -> Path:
         return self.action_dir(index, action_id) / "frames"
@@ -114,6 +128,17 @@ class JobFiles:
         if path.exists():
             path = self.input_dir / f"{uuid.uuid4().hex[:8]}-{safe}"
         return write_bytes_atomic(path, data)
+
+    def save_input_folder(self, name: str, items: Sequence[tuple[str, bytes]]) -> Path:
+        """Keep a folder of inputs (a PNG sequence) under a fresh name, published whole."""
+        safe = "".join(c for c in name if c.isalnum() or c in "._-")[-80:] or "folder"
+        path = self.input_dir / safe
+        if path.exists():
+            path = self.input_dir / f"{uuid.uuid4().hex[:8]}-{safe}"
+        with publish_dir(path) as tmp, storage_errors():
+            for item, data in items:
+                (tmp / Path(item).name).write_bytes(data)
+        return path
 
 
 @contextmanager
@@ -150,6 +175,15 @@ def frame_paths(folder: Path) -> list[Path]:
 
 def read_frames(folder: Path) -> list[np.ndarray]:
     return [read_png(p) for p in frame_paths(folder)]
+
+
+def copy_frames(source: Path, target: Path) -> int:
+    """Publish a copy of a folder of frames, byte for byte (no decode, no re-encode)."""
+    paths = frame_paths(source)
+    with publish_dir(target) as tmp, storage_errors():
+        for p in paths:
+            shutil.copyfile(p, tmp / p.name)
+    return len(paths)
 
 
 def clean_partials(root: Path) -> None:

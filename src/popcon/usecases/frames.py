@@ -30,9 +30,23 @@ def export_frames(platforms: list[str], n_src: int, seconds: int | None) -> dict
     return out
 
 
-def neutral_view_of(original: Path, cutout: Path, key: tuple[int, int, int]) -> bytes:
-    """`neutral_view` of the frame files (the cut-out is used when it exists)."""
-    return neutral_view(read_png(original)[..., :3], key, read_png(cutout) if cutout.exists() else None)
+def neutral_view_of(original: Path, cutout: Path, key: tuple[int, int, int] | None) -> bytes:
+    """`neutral_view` of the frame files (the cut-out is used when it exists); a frame with its own
+    alpha is shown over the neutral grey."""
+    frame = read_png(original)
+    if frame.shape[2] == 4 or key is None:
+        return _png(on_neutral(frame))
+    return neutral_view(frame[..., :3], key, read_png(cutout) if cutout.exists() else None)
+
+
+def on_neutral(frame: np.ndarray) -> np.ndarray:
+    """An RGBA frame (straight alpha) over the neutral grey, RGB uint8; an RGB frame as it is. What
+    the user sees of a clip with its own alpha, and what the click segmenter works on."""
+    if frame.ndim != 3 or frame.shape[2] != 4:
+        return frame[..., :3]
+    a = frame[..., 3:4].astype(np.float32) / 255.0
+    out = frame[..., :3].astype(np.float32) * a + np.asarray(NEUTRAL, np.float32) * (1.0 - a)
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 
 def neutral_view(rgb: np.ndarray, key: tuple[int, int, int], cutout: np.ndarray | None = None) -> bytes:
@@ -46,6 +60,10 @@ def neutral_view(rgb: np.ndarray, key: tuple[int, int, int], cutout: np.ndarray 
         base[shown] = cutout[..., :3][shown]
         keep = np.maximum(keep, cutout[..., 3:4].astype(np.float32) / 255.0)
     out = base * keep + np.asarray(NEUTRAL, np.float32) * (1.0 - keep)
+    return _png(out.round().astype(np.uint8))
+
+
+def _png(rgb: np.ndarray) -> bytes:
     buf = io.BytesIO()
-    Image.fromarray(out.round().astype(np.uint8), "RGB").save(buf, "PNG", compress_level=1)
+    Image.fromarray(np.ascontiguousarray(rgb), "RGB").save(buf, "PNG", compress_level=1)
     return buf.getvalue()

@@ -21,6 +21,7 @@ from popcon.media.images import check_character_image, load_image
 from popcon.media.memory import give_back
 from popcon.media.video import probe
 from popcon.store.db import new_job_id
+from popcon.store.files import JobFiles
 from popcon.usecases.context import AppContext
 
 MAX_ACTIONS = 40
@@ -145,7 +146,11 @@ def create_job(ctx: AppContext, req: NewJob, *, start: bool = True) -> tuple[Job
     for name, path in req.clips.items():
         if name not in ids:
             raise InvalidInput(f"--clip {name}=...: {name} is not one of the chosen actions")
-        probe(Path(path))
+        if Path(path).is_dir():  # a PNG sequence: checked when it is packed into one lossless clip
+            if not any(Path(path).glob("*.png")):
+                raise InvalidInput(f"--clip {name}={path}: the folder holds no PNG frames")
+        else:
+            probe(Path(path))
     upload = req.image.read(s.max_upload_bytes, s.max_image_pixels) if req.image else None
     ref = None
     if req.reference is not None:
@@ -211,10 +216,7 @@ def _keep_new_job(
         options[USER_RIG_OPTION] = files.save_input("rig.json", rig).name
     if ref is not None and req.reference is not None:
         options["reference"] = files.save_input("ref-" + (req.reference.name or "ref.png"), ref).name
-    imported = {
-        n: files.save_input(f"clip-{n}{Path(p).suffix}", Path(p).read_bytes()).name
-        for n, p in req.clips.items()
-    }
+    imported = {n: _save_clip(files, n, Path(p)) for n, p in req.clips.items()}
     job = ctx.store.create_job(
         job_id=job_id,
         source="upload" if upload is not None else ("prompt" if prompt else "sample"),
@@ -227,6 +229,16 @@ def _keep_new_job(
         imported_clips=imported,
     )
     return job
+
+
+def _save_clip(files: JobFiles, name: str, path: Path) -> str:
+    """Keep an imported clip under the job's inputs: a file as it is, a PNG sequence as a folder of
+    its frames (in name order; the clip stage packs them losslessly, alpha kept)."""
+    if not path.is_dir():
+        return files.save_input(f"clip-{name}{path.suffix}", path.read_bytes()).name
+    frames = sorted(p for p in path.glob("*.png") if not p.name.startswith("."))
+    folder = files.save_input_folder(f"clip-{name}", [(p.name, p.read_bytes()) for p in frames])
+    return folder.name
 
 
 def _content_hash(

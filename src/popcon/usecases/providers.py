@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pydantic import SecretStr
-
 from popcon.domain.errors import InvalidInput
 from popcon.providers.base import Usage
 from popcon.providers.cloud.check import ServiceCheck, check_services
-from popcon.providers.cloud.prices import Price, estimate_job_cost, load_prices
-from popcon.providers.registry import IMAGE_PROVIDERS, VIDEO_PROVIDERS
+from popcon.providers.cloud.prices import Price, load_prices
+from popcon.providers.registry import IMAGE_PROVIDERS, VIDEO_PROVIDERS, estimate_job_cost, provider_names
 from popcon.settings import Settings
 
 __all__ = [
@@ -45,47 +43,18 @@ class ProviderInfo:
 
 
 def provider_infos(settings: Settings) -> list[ProviderInfo]:
-    """Every provider, from settings only (no network, no key check against the service)."""
-    from popcon.providers.cloud.dashscope import IMAGE_MODELS, VIDEO_MODELS, video_params
-    from popcon.providers.cloud.gemini import IMAGE_MODELS as GEMINI_MODELS
-    from popcon.providers.cloud.prices import region_of
-
-    try:
-        resolution = video_params(settings).resolution or "model default"
-    except InvalidInput as e:
-        resolution = f"INVALID: {e}"
-
-    def is_set(secret: SecretStr | None) -> bool:
-        return secret is not None and bool(secret.get_secret_value())
-
-    return [
-        ProviderInfo(
-            "offline",
-            "image, video",
-            {"procedural": "no key, no network, deterministic"},
-            "",
-            None,
-            "procedural",
-        ),
-        ProviderInfo(
-            "dashscope",
-            "image, video",
-            {**VIDEO_MODELS, **IMAGE_MODELS},
-            "DASHSCOPE_API_KEY",
-            is_set(settings.dashscope_api_key),
-            f"{settings.dashscope_video_model} {resolution}, "
-            f"{settings.dashscope_t2i_model}, {settings.dashscope_edit_model} "
-            f"@ {settings.dashscope_base_url} (region {region_of(settings)})",
-        ),
-        ProviderInfo(
-            "gemini",
-            "image",
-            GEMINI_MODELS,
-            "GEMINI_API_KEY / GOOGLE_API_KEY",
-            is_set(settings.gemini_api_key),
-            f"{settings.gemini_image_model} via {settings.gemini_transport} @ {settings.gemini_base_url}",
-        ),
-    ]
+    """Every registered provider, from settings only (no network, no key check against the service)."""
+    out = []
+    for name in provider_names():
+        stages = [
+            kind
+            for kind, registry in (("image", IMAGE_PROVIDERS), ("video", VIDEO_PROVIDERS))
+            if name in registry.names()
+        ]
+        cls = IMAGE_PROVIDERS.get(name) if "image" in stages else VIDEO_PROVIDERS.get(name)
+        row = cls.listing(settings)
+        out.append(ProviderInfo(name, ", ".join(stages), row.models, row.key_env, row.key_set, row.selected))
+    return out
 
 
 def price_rows() -> list[Price]:
@@ -101,17 +70,20 @@ def price_region(settings: Settings) -> str:
 
 def unknown_prices(settings: Settings) -> list[str]:
     """Every listed model (and video resolution) the price table has no row for, in the settings' region."""
-    from popcon.providers.cloud.dashscope import IMAGE_MODELS, VIDEO_MODEL_SPECS
-    from popcon.providers.cloud.gemini import IMAGE_MODELS as GEMINI_MODELS
     from popcon.providers.cloud.prices import find_price
 
     region = price_region(settings)
-    out: list[str] = []
-    for model, spec in VIDEO_MODEL_SPECS.items():
-        out += [f"{model} {r}" for r in spec.resolutions if find_price("dashscope", model, r, region) is None]
-    out += [m for m in IMAGE_MODELS if find_price("dashscope", m, "", region) is None]
-    out += [m for m in GEMINI_MODELS if find_price("gemini", m) is None]
-    return out
+    keys = dict.fromkeys(
+        key
+        for registry in (VIDEO_PROVIDERS, IMAGE_PROVIDERS)
+        for name in registry.names()
+        for key in registry.get(name).price_keys(settings)
+    )
+    return [
+        f"{model} {variant}".strip()
+        for provider, model, variant in keys
+        if find_price(provider, model, variant, region) is None
+    ]
 
 
 def missing_price(settings: Settings, provider: str, model: str) -> str:

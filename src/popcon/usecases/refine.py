@@ -10,7 +10,9 @@ Edits never destroy anything. Per action, under `<job>/refine/<NN-action>/`:
 After each change the frame's cut-out (`cutouts/NNN.png`, what export reads) is recomposed from the
 pristine original frame, the automatic cut-out and the active layers.
 Modes: keep = keep only the selected region, erase = remove it, restore = bring it back from the
-original frame. "Apply to all frames" uses vision.segment.propagate (flow-carried clicks and masks).
+original frame: its own alpha when the clip has one, else the frame with its key colour taken out
+(vision.unmix), so a restore never pastes the background. "Apply to all frames" uses
+vision.segment.propagate (flow-carried clicks and masks).
 """
 
 from __future__ import annotations
@@ -33,10 +35,12 @@ from popcon.domain.status import ActionStatus
 from popcon.media.images import read_png, write_png
 from popcon.settings import Settings
 from popcon.store.files import JobFiles
+from popcon.usecases.frames import on_neutral
 from popcon.vision.segment.base import Click, Segmenter, check_clicks, choices, warm
 from popcon.vision.segment.edits import OPS, LayerStack, erase_rim
 from popcon.vision.segment.propagate import propagate_edit
 from popcon.vision.segment.registry import get_segmenter
+from popcon.vision.unmix import frame_background, unmix_key
 
 __all__ = [
     "Click",
@@ -165,7 +169,8 @@ class RefineService:
         return arr
 
     def _rgb(self, k: FrameKey) -> np.ndarray:
-        return self._read(self.original_path(k))[..., :3]
+        """What the segmenter sees: the original frame, over the page's neutral grey when it has alpha."""
+        return on_neutral(self._read(self.original_path(k)))
 
     def _alpha(self, k: FrameKey) -> np.ndarray:
         cut = self._read(self.cutout_path(k))
@@ -305,7 +310,17 @@ class RefineService:
     def _save_and_compose(self, k: FrameKey, stack: LayerStack) -> None:
         stack.save(self._stack_dir(k))
         auto = self._read(self._auto_path(k))
-        write_png(self.cutout_path(k), stack.compose(self._rgb(k), matte=auto))
+        original = self._read(self.original_path(k))
+        write_png(self.cutout_path(k), stack.compose(original, matte=auto, source=self._source(original)))
+
+    @staticmethod
+    def _source(original: np.ndarray) -> np.ndarray:
+        """What a restore may paste: a frame with alpha as it is; a frame on a flat hued background
+        (a key colour, read from the frame's border) with that background taken out of every pixel,
+        colours decontaminated like the matte's edges. Never the raw key."""
+        if original.shape[2] == 4:
+            return original
+        return unmix_key(original, frame_background(original))
 
     # ---- apply to all frames ---------------------------------------------------------------
     def apply_all(

@@ -7,19 +7,19 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from PIL import Image
 
 from popcon.domain.errors import InvalidInput
 from popcon.domain.platforms import get_platform
+from popcon.domain.reports import MatteReport
 from popcon.settings import Settings
 
 PREVIEW_SIDE = 512
 
 
-def matte_clip(video: Path, out: Path) -> tuple[int, dict[str, Any]]:
+def matte_clip(video: Path, out: Path) -> tuple[int, MatteReport]:
     """Decode a clip, cut out every frame into `out` as RGBA PNGs; how many were written, and the
     matte's report (per-frame confidence, a warning when the background could not be separated)."""
     from popcon.media.images import write_png

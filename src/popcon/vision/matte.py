@@ -14,11 +14,11 @@ import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
 
 import cv2
 import numpy as np
 
+from popcon.domain.reports import MatteReport
 from popcon.vision.background import Background, border_strip, fit_background
 
 __all__ = [
@@ -450,14 +450,15 @@ class MatteResult:
         faint = sum(1 for i in low if i < len(self.reasons) and self.reasons[i] == "faint")
         return FAINT_MESSAGE if 2 * faint > len(low) else LOW_CONFIDENCE_MESSAGE
 
-    def report(self) -> dict[str, Any]:
-        """JSON-ready summary kept with the action in the job record."""
-        return {
-            "confidence": [round(c, 3) for c in self.confidence],
-            "min_confidence": round(min(self.confidence), 3) if self.confidence else 1.0,
-            "low_frames": self.low_confidence,
-            "warning": self.warning,
-        }
+    def report(self) -> MatteReport:
+        """The summary kept with the action in the job record."""
+        return MatteReport(
+            source="matte",
+            confidence=tuple(round(c, 3) for c in self.confidence),
+            min_confidence=round(min(self.confidence), 3) if self.confidence else 1.0,
+            low_frames=tuple(self.low_confidence),
+            warning=self.warning,
+        )
 
 
 LOW_CONFIDENCE = 0.75

@@ -133,8 +133,8 @@ class ActionOut(BaseModel):
             attempts=a.attempts,
             seconds=a.seconds,
             frame_count=a.frame_count,
-            matte_warning=(a.matte or {}).get("warning"),
-            matte_low_frames=list((a.matte or {}).get("low_frames", [])),
+            matte_warning=a.matte.warning if a.matte else None,
+            matte_low_frames=list(a.matte.low_frames) if a.matte else [],
         )
 
 

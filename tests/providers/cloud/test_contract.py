@@ -8,7 +8,7 @@ from PIL import Image
 from popcon.domain.actions import load_presets
 from popcon.domain.errors import Canceled
 from popcon.media.video import decode_frames
-from popcon.providers.base import ImageProvider, Usage, VideoProvider
+from popcon.providers.base import ClipRequest, ImageProvider, Usage, VideoProvider
 from popcon.providers.registry import image_provider, video_provider
 
 WAVE = load_presets()["wave"]
@@ -28,9 +28,10 @@ def test_video_provider_writes_a_decodable_clip(video, fox, fox_key, tmp_path):
     assert isinstance(video.name, str) and isinstance(video.offline, bool)
     usage: list[Usage] = []
     out = tmp_path / "clips" / "001-wave.mp4"
-    assert video.animate(fox, WAVE, fox_key, out, lambda: None, usage.append) == out
-    frames, fps = decode_frames(out)
-    assert len(frames) >= 8 and fps > 0 and frames[0].shape[2] == 3
+    key = None if video.capabilities.alpha else fox_key
+    assert video.animate(ClipRequest(fox, WAVE, key, out, lambda: None, usage.append)) == out
+    frames, fps = decode_frames(out, keep_alpha=True)
+    assert len(frames) >= 8 and fps > 0 and frames[0].shape[2] == (4 if video.capabilities.alpha else 3)
     assert not list(out.parent.glob("*.part"))
     if not video.offline:
         assert usage and all(u.quantity > 0 and not u.estimated for u in usage)
@@ -42,7 +43,7 @@ def test_video_provider_honours_cancel(video, fox, fox_key, tmp_path):
 
     out = tmp_path / "wave.mp4"
     with pytest.raises(Canceled):
-        video.animate(fox, WAVE, fox_key, out, canceled)
+        video.animate(ClipRequest(fox, WAVE, fox_key, out, canceled))
     assert not out.exists()
 
 

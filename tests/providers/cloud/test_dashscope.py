@@ -14,7 +14,7 @@ from PIL import Image
 from popcon.domain.actions import load_presets
 from popcon.domain.errors import Canceled, InvalidInput, TransientError
 from popcon.media.video import probe
-from popcon.providers.base import MemoryLedger, Usage
+from popcon.providers.base import ClipRequest, MemoryLedger, Usage
 from popcon.providers.cloud.dashscope import DashScopeImageProvider, DashScopeVideoProvider
 from popcon.providers.cloud.http import (
     AuthError,
@@ -34,7 +34,7 @@ def _animate(settings, fox, key, out: Path, **kw) -> tuple[Path, list[Usage]]:
     usage: list[Usage] = []
     provider = DashScopeVideoProvider(settings)
     try:
-        path = provider.animate(fox, WAVE, key, out, on_usage=usage.append, **kw)
+        path = provider.animate(ClipRequest(fox, WAVE, key, out, on_usage=usage.append, **kw))
     finally:
         provider.client.close()
     return path, usage
@@ -302,7 +302,7 @@ def test_image_edit_moderation_is_not_retried(cloud, cloud_settings, fox, fox_ke
 def _try(settings, fox, key, out: Path, ledger: MemoryLedger, usage: list[Usage]) -> Path:
     provider = DashScopeVideoProvider(settings)
     try:
-        return provider.animate(fox, WAVE, key, out, on_usage=usage.append, ledger=ledger)
+        return provider.animate(ClipRequest(fox, WAVE, key, out, on_usage=usage.append, ledger=ledger))
     finally:
         provider.client.close()
 

@@ -18,13 +18,8 @@ from popcon.providers.base import Usage
 from popcon.providers.cloud import limits, prompts
 from popcon.providers.cloud.http import redact, safe_url
 from popcon.providers.cloud.images import flatten_on_key
-from popcon.providers.cloud.prices import (
-    estimate_job_cost,
-    find_price,
-    load_prices,
-    priced_usage,
-    video_variant,
-)
+from popcon.providers.cloud.prices import find_price, load_prices, priced_usage, video_variant
+from popcon.providers.registry import estimate_job_cost
 from popcon.settings import Settings
 
 _KEY_ENVS = (

@@ -144,3 +144,21 @@ def test_erase_takes_the_soft_matte_rim_but_not_the_solid_neighbour() -> None:
     a = stack.alpha(alpha)
     assert a[8:32, 8:32].max() == 0.0
     assert (a[10:30, 33:50] == 1.0).all()  # the solid neighbour is untouched
+
+
+def test_restore_pastes_the_source_never_more_opaque_than_it() -> None:
+    """With a restore source (a keyed frame with its key taken out, or a frame's own alpha), restored
+    pixels take its colours and at most its alpha: a restore over the background brings back nothing."""
+    original, matte = _frame()
+    source = np.zeros((H, W, 4), np.uint8)
+    source[..., :3] = 7
+    source[30:40, 40:50, 3] = 128  # half a character pixel there, pure background elsewhere
+    s = LayerStack((H, W))
+    s.restore(_mask(25, 40, 35, 60))
+    out = s.compose(original, matte, source=source)
+    assert (out[30:40, 40:50, 3] == 128).all() and (out[30:40, 40:50, :3] == 7).all()
+    assert (out[25:30, 50:60, 3] == 0).all()  # background: no opacity to restore
+    np.testing.assert_array_equal(out[10:30, 10:40], matte[10:30, 10:40])  # the matte's part untouched
+    s.erase(_mask(10, 30, 10, 40))
+    s.restore(_mask(10, 30, 10, 40))  # what the matte showed comes back to the matte's alpha
+    assert (s.compose(original, matte, source=source)[10:30, 10:40, 3] == 255).all()

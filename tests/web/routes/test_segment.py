@@ -8,6 +8,7 @@ import numpy as np
 from fastapi.testclient import TestClient
 from PIL import Image
 
+from popcon.usecases.frames import NEUTRAL
 from tests.helpers.web import (
     API,
     assert_error,
@@ -25,6 +26,7 @@ def test_segment_predict_apply_undo_redo(ready_job: tuple[TestClient, dict]) -> 
     jid = job["id"]
     url = f"{API}/jobs/{jid}/segment"
     before = _alpha(c, jid)
+    raw_before = c.get(f"{API}/jobs/{jid}/actions/0/frames/0/raw").content
     assert c.post(f"{url}/prepare", json={"action": 0, "frame": 0}).json()["queued"] > 0
     clicks = [{"x": 128, "y": 150, "positive": True}]
     r = c.post(f"{url}/predict", json={"action": 0, "frame": 0, "clicks": clicks})
@@ -59,8 +61,7 @@ def test_segment_predict_apply_undo_redo(ready_job: tuple[TestClient, dict]) -> 
     assert_error(c.post(f"{url}/redo", json={"action": 1, "frame": 0}), 409)
 
     # The original frames are never touched.
-    raw = c.get(f"{API}/jobs/{jid}/actions/0/frames/0/raw").content
-    assert Image.open(io.BytesIO(raw)).mode == "RGB"
+    assert c.get(f"{API}/jobs/{jid}/actions/0/frames/0/raw").content == raw_before
 
     other_before = _alpha(c, jid, 3)
     r = c.post(f"{url}/apply-all", json={"action": 0, "frame": 0})
@@ -109,12 +110,15 @@ def test_predict_rle_matches_the_png_mask_and_view_hides_the_key(ready_job: tupl
     bits = masks[int(rle.headers["X-Mask-Default"])]
     alpha = np.asarray(Image.open(io.BytesIO(png.content)))[..., 3]
     assert (bits == (alpha > 127)).mean() > 0.999
-    # The original as the user sees it: no key-colour background.
+    # The offline clip carries its own alpha: the raw frame is transparent around the character, and
+    # the view shows it over the page's neutral grey (no key colour anywhere).
     fr = f"{API}/jobs/{job['id']}/actions/1/frames/0"
-    raw = np.asarray(Image.open(io.BytesIO(c.get(f"{fr}/raw").content)).convert("RGB")).astype(int)
+    raw = np.asarray(Image.open(io.BytesIO(c.get(f"{fr}/raw").content)).convert("RGBA")).astype(int)
     view = np.asarray(Image.open(io.BytesIO(c.get(f"{fr}/view").content)).convert("RGB")).astype(int)
     key = np.asarray(c.app.state.services.store.get_job(job["id"]).key_color)
-    near = lambda im: (np.abs(im - key).sum(axis=2) < 40).mean()  # noqa: E731
-    assert near(raw) > 0.2 and near(view) < 0.001
+    near = lambda im: np.abs(im[..., :3] - key).sum(axis=2) < 40  # noqa: E731
+    clear = raw[..., 3] == 0
+    assert clear.mean() > 0.2 and not (near(raw) & ~clear).any() and near(view).mean() < 0.001
+    assert (np.abs(view[clear] - np.asarray(NEUTRAL)).max(axis=1) <= 1).all()
     info = c.get(f"{fr[: fr.rindex('/frames')]}/frames").json()
     assert info["export_frames"]["line-emoji"] <= 20

@@ -15,7 +15,7 @@ import base64
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,13 +24,17 @@ from PIL import Image
 
 from popcon.domain.actions import ActionPreset
 from popcon.domain.errors import InvalidInput, TransientError
-from popcon.domain.rig import Rig
 from popcon.providers.base import (
     CancelCheck,
+    ClipRequest,
     MemoryLedger,
-    TaskLedger,
+    NoRigs,
+    PlannedWork,
+    ProviderListing,
     TaskRecord,
+    Usage,
     UsageSink,
+    VideoCapabilities,
     ignore_usage,
     never_canceled,
 )
@@ -171,7 +175,7 @@ class DashScopeVideoProvider:
 
     name = NAME
     offline = False
-    resumes_tasks = True  # the pipeline hands `animate` the action's ledger
+    capabilities = VideoCapabilities(resumes_tasks=True)  # the pipeline hands `animate` the action's ledger
 
     def __init__(self, settings: Settings, sleep: Callable[[float], None] = time.sleep) -> None:
         self.settings = settings
@@ -214,20 +218,43 @@ class DashScopeVideoProvider:
             "parameters": params,
         }
 
-    def animate(
-        self,
-        pose: Image.Image,
-        action: ActionPreset,
-        key_color: tuple[int, int, int],
-        out_path: Path,
-        check_cancel: CancelCheck = never_canceled,
-        on_usage: UsageSink = ignore_usage,
-        rig: Rig | None = None,  # a video model moves the parts itself
-        layers: Mapping[str, Image.Image] | None = None,
-        ledger: TaskLedger | None = None,
-    ) -> Path:
+    @classmethod
+    def listing(cls, settings: Settings) -> ProviderListing:
+        return listing(settings)
+
+    @classmethod
+    def estimate(cls, settings: Settings, work: PlannedWork) -> list[Usage]:
+        if not work.clips:
+            return []
+        params = video_params(settings)
+        spec = VIDEO_MODEL_SPECS.get(settings.dashscope_video_model)
+        usage = priced_usage(
+            NAME,
+            settings.dashscope_video_model,
+            "second",
+            work.clips * params.seconds,
+            variant=video_variant(params.resolution, bool(spec and spec.silent_switch)),
+            estimated=True,
+            region=region_of(settings),
+        )
+        return [usage]
+
+    @classmethod
+    def price_keys(cls, settings: Settings) -> list[tuple[str, str, str]]:
+        return [(NAME, m, r) for m, spec in VIDEO_MODEL_SPECS.items() for r in spec.resolutions]
+
+    def overlay_colors(self, effects: Sequence[str]) -> tuple[tuple[int, int, int], ...]:
+        return ()  # a video model draws what it likes; the prompt asks for no overlays
+
+    def animate(self, request: ClipRequest) -> Path:
+        """The clip of a Wan task (a video model moves the parts itself: the rig is not sent)."""
+        pose, action, out_path = request.pose, request.action, request.out_path
+        check_cancel, on_usage = request.check_cancel, request.on_usage
+        if request.key_color is None:
+            raise ValueError(f"{NAME} draws clips on a key colour: the request needs one")
+        key_color = request.key_color
         check_cancel()
-        ledger = ledger if ledger is not None else MemoryLedger()
+        ledger = request.ledger if request.ledger is not None else MemoryLedger()
         what = f"{action.id} clip"
         path = KEYFRAME_VIDEO_PATH if self.keyframes else VIDEO_PATH
         body = self.request_body(pose, action, key_color)
@@ -311,7 +338,7 @@ def _check_video(path: Path) -> None:
 
 
 @IMAGE_PROVIDERS.register(NAME)
-class DashScopeImageProvider:
+class DashScopeImageProvider(NoRigs):
     """Characters from a prompt (Wan text-to-image, or Qwen edit of a reference) and start poses (edit)."""
 
     name = NAME
@@ -321,6 +348,42 @@ class DashScopeImageProvider:
         self.settings = settings
         self.client = DashScopeClient(settings, _api_key(settings), sleep)
         self.ledgers = CallLedgers(settings.data_dir / "paid-calls" / NAME)
+
+    @classmethod
+    def listing(cls, settings: Settings) -> ProviderListing:
+        return listing(settings)
+
+    @classmethod
+    def estimate(cls, settings: Settings, work: PlannedWork) -> list[Usage]:
+        region = region_of(settings)
+        out = []
+        if work.characters:
+            out.append(
+                priced_usage(
+                    NAME,
+                    settings.dashscope_t2i_model,
+                    "image",
+                    work.characters,
+                    estimated=True,
+                    region=region,
+                )
+            )
+        if work.start_poses:
+            out.append(
+                priced_usage(
+                    NAME,
+                    settings.dashscope_edit_model,
+                    "image",
+                    work.start_poses,
+                    estimated=True,
+                    region=region,
+                )
+            )
+        return out
+
+    @classmethod
+    def price_keys(cls, settings: Settings) -> list[tuple[str, str, str]]:
+        return [(NAME, m, "") for m in IMAGE_MODELS]
 
     def character(
         self,
@@ -457,3 +520,20 @@ def _prompt_of(body: dict[str, Any]) -> str:
     """`input.prompt` of a request body: what a found task's `orig_prompt` is matched against."""
     inp = body.get("input")
     return str(inp.get("prompt") or "") if isinstance(inp, dict) else ""
+
+
+def listing(settings: Settings) -> ProviderListing:
+    """The row `popcon providers` shows for DashScope (image and video share it)."""
+    try:
+        resolution = video_params(settings).resolution or "model default"
+    except InvalidInput as e:
+        resolution = f"INVALID: {e}"
+    key = settings.dashscope_api_key
+    return ProviderListing(
+        {**VIDEO_MODELS, **IMAGE_MODELS},
+        "DASHSCOPE_API_KEY",
+        key is not None and bool(key.get_secret_value()),
+        f"{settings.dashscope_video_model} {resolution}, "
+        f"{settings.dashscope_t2i_model}, {settings.dashscope_edit_model} "
+        f"@ {settings.dashscope_base_url} (region {region_of(settings)})",
+    )

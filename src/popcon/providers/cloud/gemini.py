@@ -19,7 +19,7 @@ from PIL import Image
 
 from popcon.domain.actions import ActionPreset
 from popcon.domain.errors import InvalidInput, TransientError
-from popcon.providers.base import UsageSink, ignore_usage
+from popcon.providers.base import NoRigs, PlannedWork, ProviderListing, Usage, UsageSink, ignore_usage
 from popcon.providers.cloud import limits, prompts
 from popcon.providers.cloud.http import (
     REFUSED_STATUS,
@@ -72,11 +72,30 @@ def _api_key(settings: Settings) -> str:
 
 
 @IMAGE_PROVIDERS.register(NAME)
-class GeminiImageProvider:
+class GeminiImageProvider(NoRigs):
     """Character and start poses from `generateContent` with an image-only response."""
 
     name = NAME
     offline = False
+
+    @classmethod
+    def listing(cls, settings: Settings) -> ProviderListing:
+        key = settings.gemini_api_key
+        return ProviderListing(
+            IMAGE_MODELS,
+            "GEMINI_API_KEY / GOOGLE_API_KEY",
+            key is not None and bool(key.get_secret_value()),
+            f"{settings.gemini_image_model} via {settings.gemini_transport} @ {settings.gemini_base_url}",
+        )
+
+    @classmethod
+    def estimate(cls, settings: Settings, work: PlannedWork) -> list[Usage]:
+        n = work.characters + work.start_poses
+        return [priced_usage(NAME, settings.gemini_image_model, "image", n, estimated=True)] if n else []
+
+    @classmethod
+    def price_keys(cls, settings: Settings) -> list[tuple[str, str, str]]:
+        return [(NAME, m, "") for m in IMAGE_MODELS]
 
     def __init__(self, settings: Settings, sleep: Callable[[float], None] = time.sleep) -> None:
         key = _api_key(settings)

@@ -1,16 +1,17 @@
 """The offline video provider: animates one character cut-out into a seamless loop clip.
 
 Works on any RGBA image (no rig, no parts): the whole cut-out is transformed per frame with one
-OpenCV warp (affine, or a remap when the upper body bends or the head moves on its own), composited
-on a flat key colour (so the matte can key it exactly), decorated with effect overlays and encoded
-as H.264. The scaled character is prepared once per clip; a 2 s clip at 512 px takes well under a
-second on one core.
+OpenCV warp (affine, or a remap when the upper body bends or the head moves on its own) and decorated
+with effect overlays. The frames keep their exact transparency and are stored losslessly (no key
+colour, no matte); given a key colour instead they are composited on it and encoded as H.264, the
+way a video model delivers a clip. The scaled character is prepared once per clip; a 2 s clip at
+512 px takes well under a second on one core.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from PIL import Image
 
 from popcon.domain.actions import MotionRecipe
 from popcon.domain.rig import Rig
-from popcon.media.video import encode_mp4
+from popcon.media.video import encode_lossless, encode_mp4
 from popcon.providers.offline.effects import Anchors, draw_effects, normalise
 from popcon.providers.offline.motion import Pose, motion_pose
 from popcon.providers.offline.parts import Prepared, Timeline, anchors, prepare, render_premul, rig_motion
@@ -258,6 +259,43 @@ def _lut(background: tuple[int, int, int]) -> np.ndarray:
     return np.ascontiguousarray(np.round(bg[None, :] * weight).astype(np.uint8).reshape(1, 256, 3))
 
 
+class _Finish:
+    """Turns a warped premultiplied character plus its effect overlays into one output frame.
+
+    On a key colour: composite, then draw the effects over it (RGB). Without one: RGBA with the exact
+    alpha. Effects are drawn by blending into an RGB frame, so they are drawn twice, over black and over
+    white; a blend is linear in the background, hence alpha = 1 - (white - black) / 255 and the
+    premultiplied colour is the frame over black (difference matting, exact up to rounding)."""
+
+    def __init__(self, background: tuple[int, int, int] | None) -> None:
+        self.lut = _lut(background) if background is not None else None
+
+    def __call__(self, premul: np.ndarray, draw: Callable[[np.ndarray], None] | None = None) -> np.ndarray:
+        if self.lut is not None:
+            frame = _composite(premul, self.lut)
+            if draw is not None:
+                draw(frame)
+            return frame
+        if draw is None:
+            return _unpremultiply(premul)
+        black = cv2.cvtColor(premul, cv2.COLOR_RGBA2RGB)
+        before = black.copy()
+        draw(black)
+        if not cv2.norm(black, before, cv2.NORM_INF):
+            return _unpremultiply(premul)  # nothing drawn in this frame (effects come and go)
+        alpha = cv2.extractChannel(premul, 3)
+        white = cv2.add(before, cv2.cvtColor(cv2.bitwise_not(alpha), cv2.COLOR_GRAY2RGB))
+        draw(white)
+        r, g, b = cv2.split(cv2.subtract(white, black))
+        alpha = cv2.max(cv2.bitwise_not(cv2.max(cv2.max(r, g), b)), alpha)
+        return _unpremultiply(cv2.merge([*cv2.split(black), alpha]))
+
+
+def _unpremultiply(premul: np.ndarray) -> np.ndarray:
+    """Premultiplied RGBA uint8 -> straight RGBA (Pillow's RGBa -> RGBA, in C)."""
+    return np.asarray(Image.fromarray(np.ascontiguousarray(premul), "RGBa").convert("RGBA"))
+
+
 def prepare_parts(
     character: Image.Image,
     rig: Rig,
@@ -286,7 +324,7 @@ def _render_parts(
     recipe: MotionRecipe,
     rig: Rig,
     layers: Mapping[str, Image.Image] | None,
-    background: tuple[int, int, int],
+    background: tuple[int, int, int] | None,
     size: int,
     fps: int,
 ) -> list[np.ndarray]:
@@ -294,20 +332,20 @@ def _render_parts(
     tl = Timeline.build(prep, rig_motion(recipe.motion, rig.plan), recipe.intensity)
     n = recipe.seconds * fps
     tl.fit(n, size * _EDGE_ROOM)
-    lut = _lut(background)
+    finish = _Finish(background)
     effects = normalise(recipe.effects)
     frames: list[np.ndarray] = []
     prev: Anchors | None = None
     for i in range(n):
         t = i / n
         premul, m = render_premul(tl, t)
-        frame = _composite(premul, lut)
+        draw = None
         if effects:
             a = anchors(tl, m, t, base.chest_y, base.half_width, base.top)
             if i > 0:
-                draw_effects(frame, effects, t, a, prev=prev, accent=tl.body(t).accent)
+                draw = _effects_drawer(effects, t, a, prev, tl.body(t).accent)
             prev = a
-        frames.append(frame)
+        frames.append(finish(premul, draw))
     frames.append(frames[0].copy())  # exact loop closure
     return frames
 
@@ -316,13 +354,14 @@ def render_frames(
     character: Image.Image,
     recipe: MotionRecipe,
     *,
-    background: tuple[int, int, int],
+    background: tuple[int, int, int] | None,
     size: int = 512,
     fps: int = 24,
     rig: Rig | None = None,
     layers: Mapping[str, Image.Image] | None = None,
 ) -> list[np.ndarray]:
-    """`recipe.seconds * fps + 1` RGB frames, the last equal to the first.
+    """`recipe.seconds * fps + 1` frames, the last equal to the first: RGB on `background`, or RGBA
+    (straight alpha, exact) when `background` is None.
 
     With a rig that has limbs (in `character`'s pixels, plus part layers if the character was drawn
     in layers) the parts move and frame 1 is already the action's pose; otherwise the whole cut-out
@@ -334,12 +373,12 @@ def render_frames(
     poses = _fit(
         [_adapt(motion_pose(recipe.motion, i / n, recipe.intensity), rig_) for i in range(n + 1)], rig_
     )
-    lut = _lut(background)
+    finish = _Finish(background)
     effects = normalise(recipe.effects)
     warper = _Warper(rig_)
     frames: list[np.ndarray] = []
     prev: Anchors | None = None
-    first = _composite(rig_.premul, lut)
+    first = finish(rig_.premul)
     for i, p in enumerate(poses):
         if i == 0:
             frames.append(first)
@@ -348,13 +387,25 @@ def render_frames(
         if i == n:
             frames.append(first.copy())  # exact loop closure
             break
-        frame = first.copy() if p.is_rest() else _composite(warper.warp(p), lut)
+        draw = None
         if effects:
             a = _anchors(p, rig_)
-            draw_effects(frame, effects, i / n, a, prev=prev, accent=p.accent)
+            draw = _effects_drawer(effects, i / n, a, prev, p.accent)
             prev = a
-        frames.append(frame)
+        if draw is None and p.is_rest():
+            frames.append(first.copy())
+        else:
+            frames.append(finish(rig_.premul if p.is_rest() else warper.warp(p), draw))
     return frames
+
+
+def _effects_drawer(
+    effects: list[str], t: float, a: Anchors, prev: Anchors | None, accent: float
+) -> Callable[[np.ndarray], None]:
+    def draw(frame: np.ndarray) -> None:
+        draw_effects(frame, effects, t, a, prev=prev, accent=accent)
+
+    return draw
 
 
 def render_clip(
@@ -362,14 +413,17 @@ def render_clip(
     recipe: MotionRecipe,
     out_path: Path,
     *,
-    background: tuple[int, int, int],
+    background: tuple[int, int, int] | None = None,
     size: int = 512,
     fps: int = 24,
     rig: Rig | None = None,
     layers: Mapping[str, Image.Image] | None = None,
 ) -> Path:
-    """Render the recipe as a seamless H.264 loop on a flat `background` and write it to `out_path`."""
+    """Render the recipe as a seamless loop and write it to `out_path`: lossless RGBA (QuickTime RLE) with its
+    exact transparency, or H.264 on a flat `background` when one is given."""
     frames = render_frames(
         character, recipe, background=background, size=size, fps=fps, rig=rig, layers=layers
     )
+    if background is None:
+        return encode_lossless(frames, out_path, fps)
     return encode_mp4(frames, out_path, fps)

@@ -2,38 +2,57 @@
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
 from popcon.domain.actions import ActionPreset
 from popcon.domain.rig import Rig
-from popcon.providers.base import CancelCheck, UsageSink, ignore_usage, never_canceled
+from popcon.providers.base import (
+    RGB,
+    CharacterRig,
+    ClipRequest,
+    Free,
+    ImageCapabilities,
+    ProviderListing,
+    UsageSink,
+    VideoCapabilities,
+    ignore_usage,
+)
 from popcon.providers.registry import IMAGE_PROVIDERS, VIDEO_PROVIDERS
 from popcon.settings import Settings
 
 if TYPE_CHECKING:
     from popcon.providers.offline.mascot import MascotRig
 
+LISTING = ProviderListing({"procedural": "no key, no network, deterministic"}, "", None, "procedural")
+
 
 @IMAGE_PROVIDERS.register("offline")
-class OfflineImageProvider:
+class OfflineImageProvider(Free):
     """Draws a procedural mascot from the prompt's words; the start pose is the character itself."""
 
     name = "offline"
     offline = True
+    capabilities = ImageCapabilities(rigs=True)
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._last: tuple[str, MascotRig] | None = None  # the latest drawing, for character_rig
 
+    @classmethod
+    def listing(cls, settings: Settings) -> ProviderListing:
+        return LISTING
+
     def character(
         self,
         prompt: str,
         reference: Image.Image | None,
-        key_color: tuple[int, int, int],
+        key_color: RGB,
         on_usage: UsageSink = ignore_usage,
     ) -> Image.Image:
         from popcon.providers.offline.mascot import draw_mascot_rig
@@ -42,7 +61,7 @@ class OfflineImageProvider:
         self._last = (prompt, drawn)
         return drawn.image
 
-    def character_rig(self, prompt: str, image: Image.Image) -> tuple[Rig, dict[str, Image.Image]] | None:
+    def character_rig(self, prompt: str, image: Image.Image) -> CharacterRig | None:
         """The rig and part layers of the mascot this provider drew for `prompt`, in `image`'s pixels.
 
         None when `image` is not that mascot (an edited or uploaded character): it gets auto-rigged."""
@@ -61,7 +80,7 @@ class OfflineImageProvider:
         self,
         character: Image.Image,
         action: ActionPreset,
-        key_color: tuple[int, int, int],
+        key_color: RGB,
         on_usage: UsageSink = ignore_usage,
     ) -> Image.Image:
         from popcon.providers.offline.pose import frame_full_body
@@ -70,42 +89,71 @@ class OfflineImageProvider:
 
 
 @VIDEO_PROVIDERS.register("offline")
-class OfflineVideoProvider:
-    """Renders the action's procedural motion recipe as an H.264 clip on the key colour."""
+class OfflineVideoProvider(Free):
+    """Renders the action's procedural motion recipe as a lossless RGBA clip: it draws every frame with
+    exact transparency, so the clip never meets a key colour or the matte."""
 
     name = "offline"
     offline = True
-
-    def overlay_colors(self, effects: Sequence[str]) -> tuple[tuple[int, int, int], ...]:
-        """Colours this provider draws over the character for these effects: the key avoids them too."""
-        from popcon.providers.offline.effects import effect_colors
-
-        return tuple(effect_colors(list(effects)))
+    capabilities = VideoCapabilities(alpha=True, rigs=True, overlays=True)
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
-    def animate(
-        self,
-        pose: Image.Image,
-        action: ActionPreset,
-        key_color: tuple[int, int, int],
-        out_path: Path,
-        check_cancel: CancelCheck = never_canceled,
-        on_usage: UsageSink = ignore_usage,
-        rig: Rig | None = None,
-        layers: Mapping[str, Image.Image] | None = None,
-    ) -> Path:
+    @classmethod
+    def listing(cls, settings: Settings) -> ProviderListing:
+        return LISTING
+
+    def overlay_colors(self, effects: Sequence[str]) -> tuple[RGB, ...]:
+        """Colours this provider draws over the character for these effects: a key avoids them too."""
+        from popcon.providers.offline.effects import effect_colors
+
+        return tuple(effect_colors(list(effects)))
+
+    def animate(self, request: ClipRequest) -> Path:
         from popcon.providers.offline.animator import render_clip
 
-        check_cancel()
+        request.check_cancel()
+        followed = _pose_rig(request)
+        rig, layers = followed if followed is not None else (None, None)
         return render_clip(
-            pose,
-            action.recipe,
-            out_path,
-            background=key_color,
+            request.pose,
+            request.action.recipe,
+            request.out_path,
+            background=None,
             size=self.settings.clip_size,
             fps=self.settings.clip_fps,
             rig=rig,
             layers=layers,
         )
+
+
+def _pose_rig(request: ClipRequest) -> tuple[Rig, Mapping[str, Image.Image] | None] | None:
+    """The character's rig and part layers in the start pose's pixels, when the rig moves parts and the
+    pose is the character reframed; None otherwise (the clip then moves the character as one piece)."""
+    from popcon.providers.offline.pose import follow_pose
+
+    rig, character = request.rig, request.character
+    if rig is None or character is None or not rig.animates_parts:
+        return None
+    pose = request.pose.convert("RGBA")
+    layers = dict(request.layers) if request.layers else None
+    digest = hashlib.blake2b(digest_size=16)
+    for im in [character, pose, *(layers or {}).values()]:
+        digest.update(im.tobytes())
+    key = (rig.to_json(), tuple(sorted(layers or {})), digest.digest())
+    with _FOLLOWED_LOCK:
+        if key in _FOLLOWED:
+            return _FOLLOWED[key]
+    followed = follow_pose(character.convert("RGBA"), pose, rig, layers)
+    with _FOLLOWED_LOCK:
+        _FOLLOWED[key] = followed
+        while len(_FOLLOWED) > 4:
+            _FOLLOWED.pop(next(iter(_FOLLOWED)))
+    return followed
+
+
+# Fitting the layers to a pose costs ~0.3 s per action, and every offline action of a job starts from
+# the same reframed pose: done once per (rig, layers, pose). The images are shared, read-only.
+_FOLLOWED: dict[tuple[Any, ...], tuple[Rig, dict[str, Image.Image] | None] | None] = {}
+_FOLLOWED_LOCK = threading.Lock()

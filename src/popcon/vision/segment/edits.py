@@ -106,29 +106,43 @@ class LayerStack:
         return bool(self._redo)
 
     # -- composing -----------------------------------------------------------------------------
-    def alpha(self, base_alpha: np.ndarray | None = None) -> np.ndarray:
-        """float32 alpha after all edits: keep = the region, erase = minus it, restore = plus it."""
+    def alpha(self, base_alpha: np.ndarray | None = None, cap: np.ndarray | None = None) -> np.ndarray:
+        """float32 alpha after all edits: keep = the region, erase = minus it, restore = plus it.
+
+        `cap` (0..1) is the most alpha a kept or restored pixel may get: the opacity its source pixel
+        really has (a key-coloured pixel has none), never less than the automatic matte's."""
         a = np.zeros(self.shape, np.float32) if base_alpha is None else _alpha01(base_alpha, self.shape)
+        limit = None if cap is None else np.maximum(_alpha01(cap, self.shape), a)
         for layer in self.layers:
-            m = layer.alpha
+            m = layer.alpha if limit is None else layer.alpha * limit
             if layer.op == "keep":
                 a = m.copy()
             elif layer.op == "erase":
-                a = a * (1.0 - m)
+                a = a * (1.0 - layer.alpha)
             else:
                 a = np.maximum(a, m)
         return a
 
-    def compose(self, original: np.ndarray, matte: np.ndarray | None = None) -> np.ndarray:
-        """RGBA uint8 cut-out: edits over the automatic matte, colours from the matte or the original.
+    def compose(
+        self, original: np.ndarray, matte: np.ndarray | None = None, source: np.ndarray | None = None
+    ) -> np.ndarray:
+        """RGBA uint8 cut-out: edits over the automatic matte, colours from the matte or the source.
 
         Where the matte shows the character its (decontaminated) colours are used; wherever an edit
-        brings pixels back (restore, or keep of a region the matte had cleared) they come from the
-        pristine original frame, never from the matte's cleared pixels.
+        brings pixels back (restore, or keep of a region the matte had cleared) they come from
+        `source`: RGBA, straight alpha, what each pixel of the frame is once its background is taken
+        out (a keyed frame's colours with the key removed, or a frame's own alpha). The pasted pixel
+        is never more opaque than its source says, so no background colour comes back. Without a
+        source: the original frame itself, as it is (opaque where it is RGB).
         """
         if original.shape[:2] != self.shape or original.ndim != 3:
             raise InvalidInput("original frame does not match the edit layers")
-        rgb = np.ascontiguousarray(original[..., :3]).copy()
+        if source is None:
+            source = original
+        if source.shape[:2] != self.shape or source.ndim != 3:
+            raise InvalidInput("restore source does not match the edit layers")
+        rgb = np.ascontiguousarray(source[..., :3]).copy()
+        cap = source[..., 3] if source.shape[2] == 4 else np.full(self.shape, 255, np.uint8)
         base_alpha = None
         shown = np.zeros(self.shape, bool)
         if matte is not None:
@@ -145,8 +159,8 @@ class LayerStack:
         for layer in self.layers:
             if layer.op == "restore":
                 back = (layer.mask > 0) & ~shown
-                rgb[back] = original[..., :3][back]
-        a = self.alpha(base_alpha)
+                rgb[back] = source[..., :3][back]
+        a = self.alpha(base_alpha, cap)
         return np.dstack([rgb, np.round(a * 255).astype(np.uint8)])
 
     # -- storage -------------------------------------------------------------------------------

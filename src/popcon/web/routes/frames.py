@@ -42,13 +42,13 @@ def frame_png(
     svc: Svc, job: JobDep, index: int, frame: int, kind: Literal["raw", "cutout", "view"]
 ) -> Response:
     """raw: the frame as generated; cutout: the current cut-out; view: the frame as the user sees their
-    character, the key colour the video was made on replaced by a neutral grey."""
+    character, the key colour the video was made on (or its transparency) replaced by a neutral grey."""
     refine = svc.refine
     k = refine.key(job, index, frame)
     path = refine.cutout_path(k) if kind == "cutout" else refine.original_path(k)
     if not path.exists():
         raise NotFound(f"frame {frame} of action #{index} is missing")
-    if kind == "view" and job.key_color is not None:
+    if kind == "view":
         png = neutral_view_of(path, refine.cutout_path(k), job.key_color)
         return Response(png, media_type="image/png", headers=NO_CACHE)
     return FileResponse(path, media_type="image/png", headers=NO_CACHE)
