@@ -46,9 +46,12 @@ def _centre(alpha: np.ndarray) -> tuple[float, float]:
     return float(np.median(xs)), float(np.median(ys))
 
 
-def _apply(ctx: AppContext, job: Job, clicks: list[ClickIn], mode: str) -> np.ndarray:
+def _apply(ctx: AppContext, job: Job, clicks: list[ClickIn], mode: str, whole: bool = False) -> np.ndarray:
+    """Apply the clicks; `whole` takes the largest of the choices they offer (the whole piece)
+    instead of the default part under the click."""
     k = ctx.refine.key(job, 0, 0)
-    ctx.refine.apply(k, clicks_of(clicks), mode)
+    choice = len(ctx.refine.choices(k, clicks_of(clicks), mode)) - 1 if whole else None
+    ctx.refine.apply(k, clicks_of(clicks), mode, choice=choice)
     return read_png(ctx.refine.cutout_path(k))
 
 
@@ -75,9 +78,9 @@ def test_restore_on_a_keyed_clip_pastes_no_key_colour(ctx: AppContext, tmp_path:
     assert tinted(before) == 0
     x, y = _centre(before[..., 3])
     body: list[ClickIn] = [(x, y, True)]
-    erased = _apply(ctx, job, body, "erase")
+    erased = _apply(ctx, job, body, "erase", whole=True)
     assert erased[..., 3].sum() < 0.7 * before[..., 3].sum()
-    restored = _apply(ctx, job, body, "restore")
+    restored = _apply(ctx, job, body, "restore", whole=True)
     assert tinted(restored) == 0
     assert restored[..., 3].astype(int).sum() > 0.9 * before[..., 3].astype(int).sum()
     # A restore click on the background brings back nothing visible: the key has no opacity.
@@ -94,8 +97,8 @@ def test_restore_on_an_alpha_clip_brings_back_its_own_pixels(ctx: AppContext) ->
     original = read_png(ctx.refine.original_path(k))
     assert original.shape[2] == 4
     x, y = _centre(original[..., 3])
-    _apply(ctx, job, [(x, y, True)], "erase")
-    restored = _apply(ctx, job, [(x, y, True)], "restore")
+    _apply(ctx, job, [(x, y, True)], "erase", whole=True)
+    restored = _apply(ctx, job, [(x, y, True)], "restore", whole=True)
     # Restored pixels are the original's colours, never more opaque than the original (a soft mask
     # edge brings a rim pixel back partly); nothing transparent turns opaque.
     assert int(((restored[..., 3] > 0) & (original[..., 3] == 0)).sum()) == 0

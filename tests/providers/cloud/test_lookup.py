@@ -15,7 +15,7 @@ import pytest
 
 from popcon.domain.actions import load_presets
 from popcon.domain.errors import TransientError
-from popcon.providers.base import MemoryLedger, Usage
+from popcon.providers.base import ClipRequest, MemoryLedger, Usage
 from popcon.providers.cloud.dashscope import DashScopeImageProvider, DashScopeVideoProvider
 from popcon.providers.cloud.http import UnconfirmedRequest
 
@@ -29,7 +29,7 @@ def _animate(settings, fox, key, out: Path) -> tuple[Path, list[Usage]]:
     usage: list[Usage] = []
     provider = DashScopeVideoProvider(settings)
     try:
-        return provider.animate(fox, WAVE, key, out, on_usage=usage.append), usage
+        return provider.animate(ClipRequest(fox, WAVE, key, out, on_usage=usage.append)), usage
     finally:
         provider.client.close()
 
@@ -37,7 +37,7 @@ def _animate(settings, fox, key, out: Path) -> tuple[Path, list[Usage]]:
 def _try(settings, fox, key, out: Path, ledger: MemoryLedger, usage: list[Usage]) -> Path:
     provider = DashScopeVideoProvider(settings)
     try:
-        return provider.animate(fox, WAVE, key, out, on_usage=usage.append, ledger=ledger)
+        return provider.animate(ClipRequest(fox, WAVE, key, out, on_usage=usage.append, ledger=ledger))
     finally:
         provider.client.close()
 

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from popcon.domain.actions import load_presets
+from popcon.providers.base import ClipRequest
 from popcon.providers.cloud.dashscope import VIDEO_MODEL_SPECS, DashScopeImageProvider, DashScopeVideoProvider
 from popcon.providers.cloud.gemini import GeminiImageProvider
 from popcon.providers.cloud.http import ProviderError
@@ -60,7 +61,7 @@ def _video(settings, fox, key, tmp_path, model: str = "wan2.2-i2v-flash"):
     provider = DashScopeVideoProvider(s)
 
     def run() -> None:
-        provider.animate(fox, WAVE, key, tmp_path / f"{model}.mp4")
+        provider.animate(ClipRequest(fox, WAVE, key, tmp_path / f"{model}.mp4"))
 
     return provider, "request_body", run
 
@@ -176,7 +177,7 @@ def test_the_renamings_from_the_issue_are_refused(cloud, cloud_settings, fox, fo
     provider = DashScopeVideoProvider(cloud_settings)
     provider.request_body = lambda *a: bad  # type: ignore[method-assign]
     with pytest.raises(ProviderError, match="InvalidParameter"):
-        provider.animate(fox, WAVE, fox_key, tmp_path / "x.mp4")
+        provider.animate(ClipRequest(fox, WAVE, fox_key, tmp_path / "x.mp4"))
 
 
 def test_kf2v_last_frame_misspelled_is_refused(cloud, cloud_settings, fox, fox_key, tmp_path):
@@ -188,7 +189,7 @@ def test_kf2v_last_frame_misspelled_is_refused(cloud, cloud_settings, fox, fox_k
     provider = DashScopeVideoProvider(s)
     provider.request_body = lambda *a: bad  # type: ignore[method-assign]
     with pytest.raises(ProviderError, match="tail_frame_url"):
-        provider.animate(fox, WAVE, fox_key, tmp_path / "x.mp4")
+        provider.animate(ClipRequest(fox, WAVE, fox_key, tmp_path / "x.mp4"))
 
 
 @pytest.mark.parametrize("model", list(schemas.WAN_VIDEO_MODELS))

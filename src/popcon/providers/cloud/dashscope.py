@@ -25,12 +25,12 @@ from PIL import Image
 from popcon.domain.actions import ActionPreset
 from popcon.domain.errors import InvalidInput, TransientError
 from popcon.providers.base import (
-    CancelCheck,
     ClipRequest,
     MemoryLedger,
     NoRigs,
     PlannedWork,
     ProviderListing,
+    TaskLedger,
     TaskRecord,
     Usage,
     UsageSink,
