@@ -240,22 +240,26 @@ def matte_action(ctx: StageContext, job: Job, action: ActionClip) -> dict[str, A
 
 def export_platform(ctx: StageContext, job: Job, platform: str) -> dict[str, Any]:
     """Encode, validate and package the finished actions for one platform."""
+    from popcon.pipeline.captions import action_captions, submission_notes
     from popcon.pipeline.export import ExportInput, export_set
 
     files = ctx.files(job)
+    captions = action_captions(files, job, platform)
     inputs = [
         ExportInput(
             action_id=a.action_id,
             label=a.preset.label,
             frames=read_frames(files.cutouts_dir(a.index, a.action_id)),
             seconds=a.seconds or 1,
+            caption=captions.get(a.action_id),
         )
         for a in job.actions
         if a.status.value == "done"
     ]
     if not inputs:
         raise InvalidInput("no finished action to export")
-    report = export_set(inputs, platform, files.exports_dir, check_cancel=ctx.check_cancel)
+    notes = submission_notes(job, platform)
+    report = export_set(inputs, platform, files.exports_dir, check_cancel=ctx.check_cancel, notes=notes)
     return {
         "dir": str(report.directory),
         "zip": str(report.zip_path),

@@ -1,0 +1,89 @@
+"""Captions and store text when a job is created: checked once, up front, then kept in the job's
+options (so resume and re-export draw the same thing).
+
+Checked here, before any paid or slow work: every caption names a chosen action, fits the length a
+sticker reads at, and has a font on this machine for every character; the store text fits the limits
+of the chosen platforms that ask for it (LINE, Kakao).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from popcon.domain.actions import ActionPreset
+from popcon.domain.captions import (
+    CAPTIONS_OPTION,
+    SUBMISSION_OPTION,
+    CaptionOptions,
+    StoreText,
+    caption_data,
+    caption_entries,
+    caption_for,
+    check_submission,
+    languages,
+    submission_problems,
+)
+from popcon.domain.errors import InvalidInput
+from popcon.domain.platforms import get_platform
+from popcon.media.fonts import font_runs
+
+
+def caption_languages() -> dict[str, str]:
+    """Language tag -> its own name, for the shells' choosers."""
+    data = caption_data()
+    return {tag: data.languages[tag].name for tag in languages()}
+
+
+def job_caption_options(
+    captions: CaptionOptions | None,
+    submission: dict[str, Any] | None,
+    presets: list[ActionPreset],
+    platforms: list[str],
+) -> dict[str, Any]:
+    """The job options that hold the caption choice and the store text (checked; see the module)."""
+    choice = captions if captions is not None else CaptionOptions()
+    ids = {p.id for p in presets}
+    for action in choice.text:
+        if action not in ids:
+            raise InvalidInput(f"--caption {action}=...: {action} is not one of the chosen actions")
+    kinds = {get_platform(p).kind for p in platforms}
+    for p in presets:
+        for kind in kinds:
+            caption = caption_for(choice, p.id, kind)
+            if caption is not None:
+                font_runs(caption.text, caption.lang)  # MissingFont names the character and the package
+    texts: dict[str, StoreText] = check_submission(submission)
+    for platform in {get_platform(p).platform for p in platforms}:
+        problems = submission_problems(platform, texts) if texts else []
+        if problems:
+            raise InvalidInput(f"store text for {platform}: " + "; ".join(problems))
+    options: dict[str, Any] = {CAPTIONS_OPTION: choice.to_option()}
+    if texts:
+        options[SUBMISSION_OPTION] = {lang: t.model_dump() for lang, t in texts.items()}
+    return options
+
+
+def caption_choice(entries: list[str], lang: str, enabled: bool, motion: str) -> CaptionOptions:
+    """The CLI's caption flags as one choice (`--caption wave="やあ!"`, `--caption-lang`, ...)."""
+    try:
+        raw = {"enabled": enabled, "lang": lang, "text": caption_entries(entries), "motion": motion}
+        return CaptionOptions.model_validate(raw)
+    except ValidationError as e:
+        raise InvalidInput(f"captions: {e.errors()[0]['msg']}") from e
+
+
+def store_text(titles: list[str], descriptions: list[str]) -> dict[str, Any] | None:
+    """`--title LANG=text` / `--description LANG=text` pairs as the submission table (None: none given)."""
+    out: dict[str, dict[str, str]] = {}
+    for flag, field, entries in (
+        ("--title", "title", titles),
+        ("--description", "description", descriptions),
+    ):
+        for entry in entries:
+            lang, sep, text = entry.partition("=")
+            if not sep or not lang.strip():
+                raise InvalidInput(f'{flag} {entry!r}: write LANG=text, e.g. ja="ねこの毎日"')
+            out.setdefault(lang.strip(), {})[field] = text.strip()
+    return out or None
