@@ -128,7 +128,10 @@ class CaptionOptions(_Strict):
     @field_validator("lang")
     @classmethod
     def _lang(cls, v: str) -> str:
-        return check_language(v)
+        try:
+            return check_language(v)
+        except InvalidInput as e:
+            raise ValueError(str(e)) from None
 
     @field_validator("text")
     @classmethod

@@ -127,10 +127,12 @@ def font_runs(text: str, lang: str) -> list[tuple[FontRef, str]]:
             runs.append((ref, ch))
     if missing:
         fonts = caption_data().fonts
-        packages = sorted({fonts[f].package for f in spec.fonts})
+        absent = [f for f in spec.fonts if locate(f) is None]
         shown = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in dict.fromkeys(missing))
-        raise MissingFont(
-            f"no installed caption font draws {shown} of the {lang} caption {text!r}; install "
-            f"{' or '.join(packages)} (`make install` does), change the caption, or turn captions off"
-        )
+        if absent:
+            packages = " and ".join(sorted({fonts[f].package for f in absent}))
+            hint = f"install {packages} (`make install` does), change the caption, or turn captions off"
+        else:
+            hint = f"none of {', '.join(spec.fonts)} has it: change the caption (emoji are not drawn)"
+        raise MissingFont(f"no caption font draws {shown} of the {lang} caption {text!r}; {hint}")
     return runs

@@ -2,7 +2,8 @@
 options (so resume and re-export draw the same thing).
 
 Checked here, before any paid or slow work: every caption names a chosen action, fits the length a
-sticker reads at, and has a font on this machine for every character; the store text fits the limits
+sticker reads at, has a font on this machine for every character and room on each chosen canvas at
+a readable size; the store text fits the limits
 of the chosen platforms that ask for it (LINE, Kakao).
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from pydantic import ValidationError
 
 from popcon.domain.actions import ActionPreset
@@ -27,7 +29,17 @@ from popcon.domain.captions import (
 )
 from popcon.domain.errors import InvalidInput
 from popcon.domain.platforms import get_platform
+from popcon.media.captions import plan_caption
 from popcon.media.fonts import font_runs
+
+
+def _silhouette() -> np.ndarray:
+    """An upright stand-in character (3:4 ellipse): is there room for the caption at a readable size?"""
+    yy, xx = np.mgrid[0:240, 0:180]
+    inside = ((xx - 90) / 88) ** 2 + ((yy - 120) / 118) ** 2 <= 1.0
+    frame = np.zeros((240, 180, 4), np.uint8)
+    frame[inside] = (200, 120, 60, 255)
+    return frame
 
 
 def caption_languages() -> dict[str, str]:
@@ -48,12 +60,14 @@ def job_caption_options(
     for action in choice.text:
         if action not in ids:
             raise InvalidInput(f"--caption {action}=...: {action} is not one of the chosen actions")
-    kinds = {get_platform(p).kind for p in platforms}
-    for p in presets:
-        for kind in kinds:
-            caption = caption_for(choice, p.id, kind)
+    stand_in = [_silhouette()]
+    for platform in platforms:
+        rules = get_platform(platform)
+        for p in presets:
+            caption = caption_for(choice, p.id, rules.kind)
             if caption is not None:
                 font_runs(caption.text, caption.lang)  # MissingFont names the character and the package
+                plan_caption(stand_in, rules.canvas, rules.margin_px, caption)  # too long to read: refused
     texts: dict[str, StoreText] = check_submission(submission)
     for platform in {get_platform(p).platform for p in platforms}:
         problems = submission_problems(platform, texts) if texts else []
