@@ -9,6 +9,7 @@ of the chosen platforms that ask for it (LINE, Kakao).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -101,3 +102,35 @@ def store_text(titles: list[str], descriptions: list[str]) -> dict[str, Any] | N
                 raise InvalidInput(f'{flag} {entry!r}: write LANG=text, e.g. ja="ねこの毎日"')
             out.setdefault(lang.strip(), {})[field] = text.strip()
     return out or None
+
+
+def _json_field(raw: str | None, name: str) -> Any:
+    if raw is None or not raw.strip():
+        return None
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as e:
+        raise InvalidInput(f"{name} must be JSON: {e.msg}") from e
+
+
+def captions_from_json(raw: str | None) -> CaptionOptions | None:
+    """The web form's `captions` field: {"enabled", "lang", "text": {action: caption}, "motion"}."""
+    value = _json_field(raw, "captions")
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise InvalidInput('captions must be a JSON object such as {"lang": "ja"}')
+    try:
+        return CaptionOptions.model_validate(value)
+    except ValidationError as e:
+        raise InvalidInput(f"captions: {e.errors()[0]['msg']}") from e
+
+
+def submission_from_json(raw: str | None) -> dict[str, Any] | None:
+    """The web form's `submission` field: {lang: {"title", "description"}} (checked at create)."""
+    value = _json_field(raw, "submission")
+    if value is not None and not isinstance(value, dict):
+        raise InvalidInput(
+            'submission must be a JSON object such as {"ja": {"title": "...", "description": "..."}}'
+        )
+    return value
