@@ -138,15 +138,14 @@ def fit_text(
     minimum; None when even the minimum does not fit (the caller says so)."""
     size = start_size
     while size >= style.min_size_px:
-        for lines in _candidates(text, style.max_lines):
-            if len(lines) > 1 and size == start_size and len(text) <= 4:
-                continue  # a short word wraps only if it cannot shrink
+        wrap = size <= 0.8 * start_size or size == style.min_size_px  # shrink a little before wrapping
+        for lines in _candidates(text, style.max_lines if wrap else 1):
             if max(line_width(line, lang, size, style) for line in lines) > max_w:
                 continue
             block = render_lines(lines, lang, size, style, fill)
             if block.image.shape[1] <= max_w and block.image.shape[0] <= max_h:
                 return block
-        size = min(size - 1, int(size * 0.92))
+        size = max(style.min_size_px, min(size - 1, int(size * 0.92))) if size > style.min_size_px else 0
     return None
 
 

@@ -23,7 +23,7 @@ from popcon.domain.captions import Caption, caption_data
 from popcon.domain.errors import InvalidInput
 from popcon.domain.platforms import CanvasRule
 from popcon.media.canvas import resize_premultiplied, target_size, union_bbox
-from popcon.media.caption_text import TextBlock, fit_text
+from popcon.media.caption_text import TextBlock, fit_text, line_width
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive)
 
@@ -127,15 +127,19 @@ def plan_caption(
     cw, ch = box[2] - box[0], box[3] - box[1]
     span = head_span(frames, caption.head)
     style = caption_data().style
+    grow = _grow(caption)
+    # One text size for every sticker of a set: from the preset's largest canvas, not this clip's
+    # fitted one (a tall character would otherwise get a narrow canvas and a small caption).
+    start = max(style.min_size_px, round(style.size_fraction * min(rule.width, rule.height)))
+    pop = grow if caption.motion == "pop" else 1.0
+    natural = line_width(caption.text, caption.lang, start, style) * pop * 1.04 + 2  # + rounding slack
     size = target_size(rule, cw, ch)
     best: CaptionLayout | None = None
-    for _ in range(2):  # a fitted canvas follows the content's aspect, caption included
+    for _ in range(4):  # a fitted canvas follows the content's aspect, caption included
         W, H = size
         safe = _safe_box(W, H, margin_px, style.safe_fraction)
-        grow = _grow(caption)
         max_w = int((safe[2] - safe[0]) / (grow if caption.motion == "pop" else 1.0))
         max_h = int((safe[3] - safe[1]) * 0.4 / grow)
-        start = max(style.min_size_px, round(style.size_fraction * min(W, H)))
         block = fit_text(caption.text, caption.lang, caption.fill, style, max_w, max_h, start)
         if block is None:
             raise InvalidInput(
@@ -148,9 +152,11 @@ def plan_caption(
         best = max(layouts, key=lambda lay: (lay.character[3] - lay.character[1], lay.side == "bottom"))
         if rule.mode == "exact" or rule.square:
             break
-        used_h = best.character[3] - best.character[1]
-        content_h = round(ch * H / max(used_h, 1))  # the height the whole picture stands for
-        new = target_size(rule, cw, content_h)
+        scale = (best.character[3] - best.character[1]) / ch  # canvas pixels per source pixel
+        inset = W - (safe[2] - safe[0])
+        # wide enough for the character within its margins and for the caption on one line
+        content_w = max(cw + 2 * margin_px / scale, min(natural + inset, rule.width) / scale)
+        new = target_size(rule, round(content_w), round(H / scale))
         if new == size:
             break
         size = new
