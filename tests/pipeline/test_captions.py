@@ -3,6 +3,7 @@ drives a later export (resume, re-export), the store text lands in the package's
 
 from __future__ import annotations
 
+import json
 import zipfile
 from pathlib import Path
 
@@ -81,6 +82,8 @@ def test_the_stored_choice_drives_a_later_export_and_notes_stay_outside_the_zip(
         folder = Path(summary["dir"])
         notes = (folder / "submission.txt").read_text("utf-8")
         assert "[ja]" in notes and "title: きつねの毎日" in notes and "!" not in notes.split("\n", 1)[1][:2]
+        manifest = json.loads(Path(summary["manifest"]).read_text("utf-8"))
+        assert manifest["captions"] == {"wave": "やあ!", "bow": "ありがとう!"}
         with zipfile.ZipFile(summary["zip"]) as zf:
             assert "submission.txt" not in zf.namelist()
         first = np.asarray(Image.open(folder / "01.png").convert("RGBA"))

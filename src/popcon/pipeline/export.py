@@ -305,6 +305,7 @@ def export_set(
             "extra_images": sorted(extras),
             "extra_rules": {k: [r.to_dict() for r in v] for k, v in extra_results.items()},
             "failed": failed,
+            "captions": {a.action_id: a.caption.text for a in actions if a.caption is not None},
             "files": [f.manifest_entry() for f in files],
         }
         if notes:
