@@ -16,7 +16,7 @@ from popcon.domain.platforms import get_platform, load_platforms
 from popcon.domain.status import ActionStatus
 from popcon.media.formats import validate_file
 from popcon.media.validate import failures
-from popcon.pipeline.captions import action_captions, submission_notes
+from popcon.pipeline.captions import action_captions, rig_head, submission_notes
 from popcon.pipeline.export import ExportInput, export_set
 from popcon.pipeline.stages import StageContext, export_platform
 from popcon.settings import Settings
@@ -93,3 +93,24 @@ def test_the_stored_choice_drives_a_later_export_and_notes_stay_outside_the_zip(
         assert submission_notes(job, "telegram-video-sticker") is None
     finally:
         ctx.close()
+
+
+def test_rig_head_is_the_heads_span_in_the_characters_box(tmp_path: Path) -> None:
+    from popcon.providers.offline.mascot import draw_mascot_rig
+    from popcon.store.files import JobFiles
+
+    drawn = draw_mascot_rig("a brown bear", 192)
+    files = JobFiles(tmp_path, "0123456789ab")
+    files.root.mkdir(parents=True)
+    assert rig_head(files) is None  # no rig yet: the whole character is protected
+    drawn.image.save(files.character)
+    files.rig.write_text(drawn.rig.to_json())
+    head = rig_head(files)
+    assert head is not None
+    top, bottom = head
+    assert 0.0 <= top < bottom < 0.8  # the head is the upper part of a standing mascot
+    head_layer = np.asarray(drawn.layers["head"].convert("RGBA"))[:, :, 3] > 8
+    alpha = np.asarray(drawn.image.convert("RGBA"))[:, :, 3] > 8
+    rows, head_rows = np.flatnonzero(alpha.any(axis=1)), np.flatnonzero(head_layer.any(axis=1))
+    y0, h = rows[0], rows[-1] + 1 - rows[0]
+    assert abs((head_rows[-1] + 1 - y0) / h - bottom) < 0.15  # the neck joint sits at the head's base

@@ -6,6 +6,8 @@ Read from the job's stored options only, so a resumed or re-run export draws the
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from PIL import Image
 
@@ -51,12 +53,10 @@ def action_captions(files: JobFiles, job: Job, preset_id: str) -> dict[str, Capt
     if options is None or not options.enabled:
         return {}
     kind = get_platform(preset_id).kind
-    head = rig_head(files)
-    out = {}
-    for a in job.actions:
-        caption = caption_for(options, a.action_id, kind, head)
-        if caption is not None:
-            out[a.action_id] = caption
+    out = {a.action_id: c for a in job.actions if (c := caption_for(options, a.action_id, kind))}
+    if out:
+        head = rig_head(files)  # read only when some action carries a caption
+        out = {k: replace(c, head=head) for k, c in out.items()}
     return out
 
 
