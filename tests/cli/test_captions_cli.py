@@ -57,3 +57,10 @@ def test_make_with_korean_captions_and_store_text(tmp_path: Path) -> None:
     assert not failures(results)
     notes = (folder / "submission.txt").read_text("utf-8")
     assert "title: 여우의 하루" in notes and "description: 매일 쓰는 여우 스티커" in notes
+
+
+def test_actions_show_the_default_captions_in_a_language(tmp_path: Path) -> None:
+    run = popcon("actions", "--caption-lang", "ja", data=tmp_path / "d")
+    assert "ありがとう!" in run.stdout and "やあ!" in run.stdout
+    bad = popcon("actions", "--caption-lang", "xx", data=tmp_path / "d", check=False)
+    assert bad.returncode == 2 and "not one of" in bad.stderr

@@ -209,13 +209,20 @@ def _finish(svc: AppContext, job: Job, out: Path) -> None:
 
 
 @app.command("actions")
-def list_actions() -> None:
+def list_actions(
+    caption_lang: Annotated[
+        str | None,
+        typer.Option("--caption-lang", help="Show each action's default caption in this language."),
+    ] = None,
+) -> None:
     """The action presets, one line each."""
     from popcon.domain.actions import load_presets
+    from popcon.domain.captions import default_caption
 
     for p in load_presets().values():
+        caption = f"{default_caption(p.id, caption_lang) or '':<12} " if caption_lang else ""
         console.print(
-            f"[bold]{p.id:<11}[/bold] {p.emoji} {p.label:<12} {p.recipe.seconds}s  "
+            f"[bold]{p.id:<11}[/bold] {p.emoji} {p.label:<12} {caption}{p.recipe.seconds}s  "
             f"[dim]{p.motion_prompt[:80]}{'…' if len(p.motion_prompt) > 80 else ''}[/dim]",
             highlight=False,
         )
