@@ -134,3 +134,16 @@ def submission_from_json(raw: str | None) -> dict[str, Any] | None:
             'submission must be a JSON object such as {"ja": {"title": "...", "description": "..."}}'
         )
     return value
+
+
+def caption_defaults() -> dict[str, Any]:
+    """What a caption editor needs: the languages, each action's default captions, the length limit
+    and the store text limits."""
+    data = caption_data()
+    return {
+        "languages": caption_languages(),
+        "captions": data.captions,
+        "max_chars": data.style.max_chars,
+        "motions": ["none", "pop", "bounce"],
+        "submission_limits": {k: v.model_dump() for k, v in data.submission.items()},
+    }

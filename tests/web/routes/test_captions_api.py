@@ -39,3 +39,10 @@ def test_captions_and_store_text_are_checked_then_stored(client: TestClient) -> 
     options = client.app.state.services.get_job(job_id).options  # type: ignore[attr-defined]
     assert options["captions"]["lang"] == "ja" and options["captions"]["text"] == {"wave": "やあ!"}
     assert options["submission"]["ja"]["title"] == "きつね"
+
+
+def test_caption_defaults_for_an_editor(client: TestClient) -> None:
+    body = client.get(f"{API}/captions").json()
+    assert set(body["languages"]) >= {"en", "ja", "ko", "zh-Hant", "th"}
+    assert body["captions"]["bow"]["ja"] == "ありがとう!" and body["max_chars"] > 0
+    assert body["submission_limits"]["line"]["title_max"] == 40
