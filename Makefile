@@ -14,6 +14,8 @@ LOCKED := --require-hashes --no-deps
 # reference tools. Installed only when missing; root or sudo is needed the first time.
 TEST_APT  := chromium fonts-noto-color-emoji redis-server postgresql libgl1 libglib2.0-0
 BENCH_APT := pngquant apngasm
+# Caption fonts (SIL OFL / Bitstream Vera): Japanese, Korean, Traditional Chinese, Thai and Latin.
+FONT_APT  := fonts-noto-cjk fonts-noto-core fonts-dejavu-core
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: install demo serve test lint lint-py lint-js bench clean system-deps bench-deps lock upgrade-check
@@ -37,6 +39,7 @@ bench-deps:
 # The core and the dev tools, exactly as locked; then PopCon itself (editable, its dependencies are
 # already there).
 $(STAMP): requirements/dev.txt pyproject.toml
+	$(call apt_install,$(FONT_APT))
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet $(LOCKED) -r requirements/dev.txt
 	$(BIN)/pip install --quiet --no-deps -e .

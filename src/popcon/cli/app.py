@@ -94,9 +94,26 @@ def make(
     rig: Annotated[
         Path | None, typer.Option("--rig", help="A rig file (from `popcon rig --rig-out`, edited) to use.")
     ] = None,
+    caption: Annotated[
+        list[str] | None, typer.Option("--caption", help='Caption of an action: ACTION="text" (repeatable).')
+    ] = None,
+    caption_lang: Annotated[
+        str, typer.Option("--caption-lang", help="Language of the default captions: en, ja, ko, zh-Hant, th.")
+    ] = "en",
+    captions: Annotated[
+        bool, typer.Option("--captions/--no-captions", help="Draw captions on sticker presets.")
+    ] = True,
+    caption_motion: Annotated[str, typer.Option("--caption-motion", help="none, pop or bounce.")] = "pop",
+    title: Annotated[
+        list[str] | None, typer.Option("--title", help="Store title per language: LANG=text (LINE, Kakao).")
+    ] = None,
+    description: Annotated[
+        list[str] | None, typer.Option("--description", help="Store description per language: LANG=text.")
+    ] = None,
 ) -> None:
     """Make a set: character -> start poses -> clips -> frames -> cut-outs -> platform files."""
     from popcon.cli.progress import run_with_progress
+    from popcon.usecases.captions import caption_choice, store_text
     from popcon.usecases.jobs import NewJob, Upload, actions_from_names, create_job
 
     cli = cli_context(ctx)
@@ -115,6 +132,8 @@ def make(
         remove_background=remove_background,
         auto_export=not refine,
         clips=clips,
+        captions=caption_choice(caption or [], caption_lang, captions, caption_motion),
+        submission=store_text(title or [], description or []),
     )
     svc = cli.open(image_provider, video_provider)
     job, _ = create_job(svc, request, start=False)
@@ -194,13 +213,20 @@ def _finish(svc: AppContext, job: Job, out: Path) -> None:
 
 
 @app.command("actions")
-def list_actions() -> None:
+def list_actions(
+    caption_lang: Annotated[
+        str | None,
+        typer.Option("--caption-lang", help="Show each action's default caption in this language."),
+    ] = None,
+) -> None:
     """The action presets, one line each."""
     from popcon.domain.actions import load_presets
+    from popcon.domain.captions import default_caption
 
     for p in load_presets().values():
+        caption = f"{default_caption(p.id, caption_lang) or '':<12} " if caption_lang else ""
         console.print(
-            f"[bold]{p.id:<11}[/bold] {p.emoji} {p.label:<12} {p.recipe.seconds}s  "
+            f"[bold]{p.id:<11}[/bold] {p.emoji} {p.label:<12} {caption}{p.recipe.seconds}s  "
             f"[dim]{p.motion_prompt[:80]}{'…' if len(p.motion_prompt) > 80 else ''}[/dim]",
             highlight=False,
         )

@@ -35,11 +35,13 @@ import numpy as np
 from PIL import Image
 
 from popcon.atomic import write_bytes_atomic
+from popcon.domain.captions import Caption
 from popcon.domain.errors import InvalidInput
 from popcon.domain.exports import ExportedFile, RuleResult
 from popcon.domain.platforms import CanvasRule, ExtraImage, PlatformPreset, get_platform
 from popcon.media.budget import BudgetExceeded
 from popcon.media.canvas import fit_frames
+from popcon.media.captions import fit_captioned
 from popcon.media.formats import codec_for
 from popcon.media.interrupt import interruptible
 from popcon.media.preview import PreviewItem, preview_gif, write_preview_html
@@ -57,6 +59,7 @@ class ExportInput:
     label: str
     frames: list[np.ndarray]
     seconds: int
+    caption: Caption | None = None  # drawn on the canvas before the byte budget is fitted
 
 
 class Encoded(NamedTuple):
@@ -124,7 +127,10 @@ def play_seconds(a: ExportInput, preset: PlatformPreset) -> float:
 def encode_action(a: ExportInput, preset: PlatformPreset) -> Encoded:
     """One action as the preset's file bytes, through the preset's codec."""
     t0 = time.perf_counter()
-    canvas = fit_frames(a.frames, preset.canvas, preset.margin_px)
+    if a.caption is not None:
+        canvas = fit_captioned(a.frames, preset.canvas, preset.margin_px, a.caption)
+    else:
+        canvas = fit_frames(a.frames, preset.canvas, preset.margin_px)
     seconds = play_seconds(a, preset)
     fit = codec_for(preset).fit(canvas, seconds, preset)
     knobs = {
@@ -206,6 +212,7 @@ def export_set(
     progress: Progress | None = None,
     check_cancel: Callable[[], None] = lambda: None,
     round_token: str | None = None,
+    notes: str | None = None,
 ) -> ExportReport:
     """Write `out_dir/<preset>/` (files, extra images, previews, manifest.json) and `out_dir/<preset>.zip`.
 
@@ -213,7 +220,8 @@ def export_set(
     left out and listed in the manifest), InvalidExport (naming the file and rule) when a written
     file breaks the rules; nothing is swapped in then. `check_cancel` raises to stop (a canceled
     job): the staging folder goes and the previous export stays as it was. `round_token` (see
-    popcon.pipeline.export_round) is written into the manifest and as the ZIP's comment.
+    popcon.pipeline.export_round) is written into the manifest and as the ZIP's comment. `notes` (the
+    store's title and description) go to `submission.txt` beside the files, outside the ZIP.
     """
     preset = get_platform(preset_id)
     warnings = _check_inputs(actions, preset)
@@ -302,8 +310,11 @@ def export_set(
             "extra_images": sorted(extras),
             "extra_rules": {k: [r.to_dict() for r in v] for k, v in extra_results.items()},
             "failed": failed,
+            "captions": {a.action_id: a.caption.text for a in actions if a.caption is not None},
             "files": [f.manifest_entry() for f in files],
         }
+        if notes:
+            write_bytes_atomic(stage / "submission.txt", notes.encode())
         write_bytes_atomic(stage / "manifest.json", json.dumps(manifest, indent=2, default=str).encode())
 
         if progress:

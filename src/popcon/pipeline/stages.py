@@ -293,21 +293,25 @@ def export_platform(
 ) -> dict[str, Any]:
     """Encode, validate and package the finished actions for one platform; `progress(done, total,
     what)` hears of each file as it is written."""
+    from popcon.pipeline.captions import action_captions, submission_notes
     from popcon.pipeline.export import ExportInput, export_set
 
     files = ctx.files(job)
+    captions = action_captions(files, job, platform)
     inputs = [
         ExportInput(
             action_id=a.action_id,
             label=a.preset.label,
             frames=read_frames(files.cutouts_dir(a.index, a.action_id)),
             seconds=a.seconds or 1,
+            caption=captions.get(a.action_id),
         )
         for a in job.actions
         if a.status.value == "done"
     ]
     if not inputs:
         raise InvalidInput("no finished action to export")
+    notes = submission_notes(job, platform)
     report = export_set(
         inputs,
         platform,
@@ -315,6 +319,7 @@ def export_platform(
         progress=progress,
         check_cancel=ctx.check_cancel,
         round_token=round_token,
+        notes=notes,
     )
     return {
         "dir": str(report.directory),

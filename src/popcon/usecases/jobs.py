@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from popcon.domain.actions import ActionPreset, custom_action, load_presets, resolve_actions
+from popcon.domain.captions import CaptionOptions
 from popcon.domain.errors import Conflict, InvalidInput, NotFound
 from popcon.domain.models import Job
 from popcon.domain.platforms import resolve_platforms
@@ -75,6 +76,8 @@ class NewJob:
     rig: bytes | None = None  # a rig the user placed on the upload (or the sample), as a rig file
     idempotency_key: str | None = None
     duplicate_window_s: float = 0.0  # the same content again within this window is the same job
+    captions: CaptionOptions | None = None  # None: the default captions (English) on sticker presets
+    submission: dict[str, Any] | None = None  # store text: language -> {title, description}
 
 
 # ---- parsing the actions ------------------------------------------------------------------------
@@ -167,6 +170,9 @@ def create_job(ctx: AppContext, req: NewJob, *, start: bool = True) -> tuple[Job
             else None
         )
         rig = check_new_job_rig(req.rig, size, sample=req.sample)
+    from popcon.usecases.captions import job_caption_options
+
+    caption_options = job_caption_options(req.captions, req.submission, req.presets, targets)
     key = (req.idempotency_key or "").strip() or None
     content_hash = _content_hash(req, upload, ref, prompt, targets, rig)
 
@@ -182,7 +188,9 @@ def create_job(ctx: AppContext, req: NewJob, *, start: bool = True) -> tuple[Job
         job_id = new_job_id()
         files = ctx.files(job_id)
         try:
-            job = _keep_new_job(ctx, req, job_id, upload, ref, rig, prompt, targets, content_hash, key)
+            job = _keep_new_job(
+                ctx, req, job_id, upload, ref, rig, prompt, targets, content_hash, key, caption_options
+            )
         except BaseException:  # refused after its uploads were kept: no orphan folder is left behind
             files.remove()
             raise
@@ -202,10 +210,12 @@ def _keep_new_job(
     targets: list[str],
     content_hash: str,
     key: str | None,
+    caption_options: dict[str, Any],
 ) -> Job:
     """Save the uploads under the new job's folder and create its record."""
     files = ctx.files(job_id)
     options: dict[str, Any] = {"content_hash": content_hash, "created_unix": time.time()}
+    options.update(caption_options)
     if key:
         options["idempotency_key"] = key
     if upload is not None and req.image is not None:
@@ -260,6 +270,7 @@ def _content_hash(
         str(req.remove_background).encode(),
         str(req.auto_export).encode(),
         rig or b"",
+        json.dumps([req.captions and req.captions.to_option(), req.submission], sort_keys=True).encode(),
     ):
         digest.update(hashlib.sha256(part).digest())
     return digest.hexdigest()

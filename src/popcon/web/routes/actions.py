@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Any
 
 from fastapi import APIRouter, Query
 
 from popcon.domain.actions import load_presets
 from popcon.domain.platforms import load_platforms
+from popcon.usecases import captions as captions_uc
 from popcon.usecases.jobs import MAX_ACTIONS
 from popcon.usecases.providers import estimate_cost, missing_price
 from popcon.web.deps import Svc
@@ -19,6 +21,12 @@ router = APIRouter(tags=["actions"])
 @router.get("/actions", response_model=list[ActionPresetOut])
 def list_actions() -> list[ActionPresetOut]:
     return [ActionPresetOut.of(p) for p in load_presets().values()]
+
+
+@router.get("/captions")
+def caption_defaults() -> dict[str, Any]:
+    """Caption languages, each action's default caption per language, and the length limits."""
+    return captions_uc.caption_defaults()
 
 
 @router.get("/platforms", response_model=list[PlatformOut])

@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse
 from popcon.domain.errors import InvalidInput
 from popcon.domain.jsontext import loads_user_json
 from popcon.usecases import jobs as uc
+from popcon.usecases.captions import captions_from_json, submission_from_json
 from popcon.usecases.exports import character_path
 from popcon.usecases.tools import cutout_preview
 from popcon.web.deps import JobDep, Svc, job_out
@@ -39,6 +40,12 @@ async def create_job(
     idempotency_key: Annotated[str | None, Form(max_length=100)] = None,
     idempotency_header: Annotated[str | None, Header(alias="Idempotency-Key", max_length=100)] = None,
     rig: Annotated[str | None, Form(description="The edited rig (JSON) of the uploaded image")] = None,
+    captions: Annotated[
+        str | None, Form(description='JSON: {"lang": "ja", "text": {"wave": "やあ!"}}')
+    ] = None,
+    submission: Annotated[
+        str | None, Form(description='JSON: {"ja": {"title": "", "description": ""}}')
+    ] = None,
 ) -> JobOut:
     """Start a job. A repeated Idempotency-Key, or the same content again within a few seconds,
     returns the job already created (200) instead of starting a second one."""
@@ -64,6 +71,8 @@ async def create_job(
         idempotency_key=idempotency_header or idempotency_key,
         duplicate_window_s=DUPLICATE_WINDOW_S,
         rig=rig.encode() if rig and rig.strip() else None,
+        captions=captions_from_json(captions),
+        submission=submission_from_json(submission),
     )
     job, created = await run_in_threadpool(uc.create_job, svc, request)
     if not created:
