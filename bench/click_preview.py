@@ -171,7 +171,8 @@ def main() -> None:
                 headless=True,
                 args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
             )
-            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            # The page's CSP forbids eval, which Playwright's string predicates use: bypass it here.
+            page = browser.new_page(viewport={"width": 1280, "height": 800}, bypass_csp=True)
             page.goto(f"{base}/refine/{job_id}")
             page.wait_for_function("document.querySelector('#frame-label')?.textContent.includes('frame 1')")
             page.wait_for_timeout(1500)  # the embeddings prepare in the background
