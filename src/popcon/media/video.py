@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -129,63 +130,68 @@ def decode_frames(
     return frames, info.fps
 
 
+def _encode(
+    frames: Iterable[np.ndarray],
+    path: Path,
+    fmt: str,
+    open_stream: Callable[[av.container.OutputContainer, int, int], Any],
+    to_frame: Callable[[np.ndarray, Any], av.VideoFrame],
+) -> Path:
+    """The encode loop both writers share: the stream is opened at the first frame's size, every frame
+    muxed, the encoder flushed; written under a temporary name and renamed, so a crash never leaves a
+    half file under `path`."""
+    with atomic_path(path) as tmp:
+        container = av.open(str(tmp), mode="w", format=fmt)
+        try:
+            stream = None
+            for frame in frames:
+                if stream is None:
+                    stream = open_stream(container, frame.shape[1], frame.shape[0])
+                for packet in stream.encode(to_frame(frame, stream)):
+                    container.mux(packet)
+            if stream is None:
+                raise InvalidInput("cannot encode a clip with no frames")
+            for packet in stream.encode():
+                container.mux(packet)
+        finally:
+            container.close()
+    return path
+
+
 def encode_lossless(frames: Iterable[np.ndarray], path: Path, fps: float) -> Path:
     """Write RGBA frames (straight alpha) losslessly: QuickTime Animation (RLE) in MOV, every bit of
     colour and alpha kept (a clip whose provider knows the transparency never meets a key colour or a
     4:2:0 encode)."""
-    with atomic_path(path) as tmp:
-        container = av.open(str(tmp), mode="w", format="mov")
-        try:
-            stream = None
-            for frame in frames:
-                if stream is None:
-                    h, w = frame.shape[:2]
-                    stream = container.add_stream("qtrle", rate=Fraction(fps).limit_denominator(1001))
-                    stream.width, stream.height = w, h
-                    stream.pix_fmt = "argb"
-                rgba = (
-                    frame
-                    if frame.shape[2] == 4
-                    else np.dstack([frame, np.full(frame.shape[:2], 255, np.uint8)])
-                )
-                vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgba), format="rgba")
-                for packet in stream.encode(vf):
-                    container.mux(packet)
-            if stream is None:
-                raise InvalidInput("cannot encode a clip with no frames")
-            for packet in stream.encode():
-                container.mux(packet)
-        finally:
-            container.close()
-    return path
+
+    def open_stream(container: av.container.OutputContainer, w: int, h: int) -> Any:
+        stream = container.add_stream("qtrle", rate=Fraction(fps).limit_denominator(1001))
+        stream.width, stream.height = w, h
+        stream.pix_fmt = "argb"
+        return stream
+
+    def to_frame(frame: np.ndarray, _stream: Any) -> av.VideoFrame:
+        if frame.shape[2] != 4:
+            frame = np.dstack([frame, np.full(frame.shape[:2], 255, np.uint8)])
+        return av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgba")
+
+    return _encode(frames, path, "mov", open_stream, to_frame)
 
 
 def encode_mp4(frames: Iterable[np.ndarray], path: Path, fps: int, crf: int = 18) -> Path:
-    """Write RGB frames as H.264 yuv420p MP4, the way video models deliver clips.
+    """Write RGB frames as H.264 yuv420p MP4, the way video models deliver clips (even sides: 4:2:0)."""
 
-    Writes to a temporary name and renames, so a crash never leaves a half file under `path`.
-    """
-    with atomic_path(path) as tmp:
-        container = av.open(str(tmp), mode="w", format="mp4")
-        try:
-            stream = None
-            for frame in frames:
-                if stream is None:
-                    h, w = frame.shape[:2]
-                    stream = container.add_stream("libx264", rate=Fraction(fps, 1))
-                    stream.width, stream.height = w - w % 2, h - h % 2
-                    stream.pix_fmt = "yuv420p"
-                    stream.options = {"crf": str(crf), "preset": "veryfast"}
-                rgb = np.ascontiguousarray(frame[: stream.height, : stream.width, :3])
-                for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
-                    container.mux(packet)
-            if stream is None:
-                raise InvalidInput("cannot encode a clip with no frames")
-            for packet in stream.encode():
-                container.mux(packet)
-        finally:
-            container.close()
-    return path
+    def open_stream(container: av.container.OutputContainer, w: int, h: int) -> Any:
+        stream = container.add_stream("libx264", rate=Fraction(fps, 1))
+        stream.width, stream.height = w - w % 2, h - h % 2
+        stream.pix_fmt = "yuv420p"
+        stream.options = {"crf": str(crf), "preset": "veryfast"}
+        return stream
+
+    def to_frame(frame: np.ndarray, stream: Any) -> av.VideoFrame:
+        rgb = np.ascontiguousarray(frame[: stream.height, : stream.width, :3])
+        return av.VideoFrame.from_ndarray(rgb, format="rgb24")
+
+    return _encode(frames, path, "mp4", open_stream, to_frame)
 
 
 def pack_png_sequence(folder: Path, out: Path, fps: float) -> Path:
