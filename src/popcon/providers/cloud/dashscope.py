@@ -23,7 +23,7 @@ from typing import Any
 from PIL import Image
 
 from popcon.domain.actions import ActionPreset
-from popcon.domain.errors import InvalidInput, TransientError
+from popcon.domain.errors import InvalidInput
 from popcon.providers.base import (
     ClipRequest,
     MemoryLedger,
@@ -49,7 +49,6 @@ from popcon.providers.cloud.http import (
     ProviderError,
     ResultGone,
     TaskFailed,
-    UnconfirmedRequest,
 )
 from popcon.providers.cloud.images import data_uri, decode_image, flatten_on_key, square_on_key
 from popcon.providers.cloud.ledger import CallLedgers, PaidCall, age_of, request_fingerprint
@@ -484,17 +483,11 @@ class DashScopeImageProvider(NoRigs):
                 return decode_image(raw, NAME)
             except ResultGone:
                 log.info("%s: the kept image edit result expired; the edit is sent again", NAME)
-        call.begin()
-        try:
-            data = self.client.http.request_json(
+        data = call.send(
+            lambda: self.client.http.request_json(
                 "POST", EDIT_PATH, body=body, what="image edit", idempotent=False
             )
-        except UnconfirmedRequest:
-            call.lost()
-            raise
-        except (ProviderError, TransientError):  # refused: nothing was made or billed
-            call.refused()
-            raise
+        )
         choices = (data.get("output") or {}).get("choices") or []
         urls: list[str] = []
         for choice in choices:

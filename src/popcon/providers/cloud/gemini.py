@@ -157,17 +157,8 @@ class GeminiImageProvider(NoRigs):
         if (kept := call.cached()) is not None:
             return decode_image(kept, NAME)
         with limits.slot(f"{NAME}:image", self.settings.image_concurrency):
-            call.begin()
-            try:
-                data = (
-                    self._generate_sdk(text, png) if self._sdk is not None else self._generate_rest(text, png)
-                )
-            except UnconfirmedRequest:
-                call.lost()
-                raise
-            except (ProviderError, TransientError):  # refused: nothing was made or billed
-                call.refused()
-                raise
+            transport = self._generate_sdk if self._sdk is not None else self._generate_rest
+            data = call.send(lambda: transport(text, png))
         try:
             raw = self._image_from(data, on_usage)
         except ProviderError:

@@ -18,10 +18,13 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from popcon.providers.base import TaskRecord
+
+T = TypeVar("T")
 
 KEEP_SECONDS = 24 * 3600  # results of the services live this long; so do the records of them
 
@@ -176,6 +179,22 @@ class PaidCall:
                 "once more (which may be billed a second time)"
             )
         self.entry.save({"state": "sending", "what": self.what, "model": self.model, "sent_at": time.time()})
+
+    def send(self, request: Callable[[], T]) -> T:
+        """Begin, then run the request: a lost answer is remembered (the next try refuses once), a
+        refusal forgets the call (nothing was made or billed)."""
+        from popcon.domain.errors import TransientError
+        from popcon.providers.cloud.http import ProviderError, UnconfirmedRequest
+
+        self.begin()
+        try:
+            return request()
+        except UnconfirmedRequest:
+            self.lost()
+            raise
+        except (ProviderError, TransientError):
+            self.refused()
+            raise
 
     def lost(self) -> None:
         """The answer was lost: the user has been told by the error this call raises."""
