@@ -25,7 +25,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import av
 import cv2
 import numpy as np
 from PIL import Image
@@ -36,6 +35,7 @@ sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from cutout_variants import CLEAN, HARD  # noqa: E402
+from popcon.media.video import decode_frames, encode_mp4  # noqa: E402
 from popcon.vision.cutout import cut_out, judge_kept  # noqa: E402
 from popcon.vision.matte import LOW_CONFIDENCE, matte_clip  # noqa: E402
 
@@ -96,33 +96,38 @@ def _truth_alpha(path: Path, size: tuple[int, int]) -> list[np.ndarray]:
     return out
 
 
-def _decode(video: Path) -> list[np.ndarray]:
-    with av.open(str(video)) as c:
-        return [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+def _clip_rows(source: str, scored: list[tuple[str, float, float]], warning: str | None) -> list[dict]:
+    """One row per scored frame (item, IoU against the truth, confidence) of a matted clip."""
+    return [
+        {
+            "source": source,
+            "item": item,
+            "iou": iou,
+            "confidence": c,
+            "warned": c < LOW_CONFIDENCE,
+            "kind": "clip",
+            "why": warning or "",
+        }
+        for item, iou, c in scored
+    ]
+
+
+def _iou(p: np.ndarray, t: np.ndarray) -> float:
+    return float((p & t).sum() / max((p | t).sum(), 1))
 
 
 def clips(limit: int, every: int) -> list[dict]:
     meta = json.loads((SHARED / "matte" / "clips.json").read_text())["clips"]
     rows = []
     for cid in sorted(meta)[:limit]:
-        frames = _decode(SHARED / "matte" / meta[cid]["video"])
+        frames, _ = decode_frames(SHARED / "matte" / meta[cid]["video"])
         truth = _truth_alpha(SHARED / "matte" / meta[cid]["truth"], (frames[0].shape[1], frames[0].shape[0]))
         res = matte_clip(frames)
-        for i in range(0, len(frames), every):
-            p, t = res.cutouts[i][..., 3] > 127, truth[i] > 127
-            iou = float((p & t).sum() / max((p | t).sum(), 1))
-            c = res.confidence[i]
-            rows.append(
-                {
-                    "source": "clip",
-                    "item": f"{cid}/{i}",
-                    "iou": iou,
-                    "confidence": c,
-                    "warned": c < LOW_CONFIDENCE,
-                    "kind": "clip",
-                    "why": res.warning or "",
-                }
-            )
+        scored = [
+            (f"{cid}/{i}", _iou(res.cutouts[i][..., 3] > 127, truth[i] > 127), res.confidence[i])
+            for i in range(0, len(frames), every)
+        ]
+        rows += _clip_rows("clip", scored, res.warning)
     return rows
 
 
@@ -145,36 +150,15 @@ def real() -> list[dict]:
     ]
     if not srcs:
         return []
-    h, w = (srcs[0].shape[0] // 2) * 2, (srcs[0].shape[1] // 2) * 2
     with tempfile.TemporaryDirectory() as td:  # encoded and decoded, as a service returns them
-        video = Path(td) / "wave.mp4"
-        with av.open(str(video), "w") as out:
-            s = out.add_stream("libx264", rate=12)
-            s.width, s.height, s.pix_fmt = w, h, "yuv420p"
-            s.options = {"crf": "18"}
-            for f in srcs:
-                out.mux(s.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(f[:h, :w]), format="rgb24")))
-            out.mux(s.encode())
-        frames = _decode(video)
+        frames, _ = decode_frames(encode_mp4(srcs, Path(td) / "wave.mp4", fps=12))
+    h, w = frames[0].shape[:2]
     res = matte_clip(frames)
-    rows = []
-    for i, (src, cut) in enumerate(zip(srcs, res.cutouts, strict=True)):
-        ref = _reference(src[:h, :w])
-        p = cut[..., 3] > 127
-        iou = float((p & ref).sum() / max((p | ref).sum(), 1))
-        c = res.confidence[i]
-        rows.append(
-            {
-                "source": "real",
-                "item": f"wave/{i + 1}",
-                "iou": iou,
-                "confidence": c,
-                "warned": c < LOW_CONFIDENCE,
-                "kind": "clip",
-                "why": res.warning or "",
-            }
-        )
-    return rows
+    scored = [
+        (f"wave/{i + 1}", _iou(cut[..., 3] > 127, _reference(src[:h, :w])), res.confidence[i])
+        for i, (src, cut) in enumerate(zip(srcs, res.cutouts, strict=True))
+    ]
+    return _clip_rows("real", scored, res.warning)
 
 
 def table(rows: list[dict]) -> bool:
