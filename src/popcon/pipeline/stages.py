@@ -88,11 +88,11 @@ def _cut_out(ctx: StageContext, im: Image.Image, key_color: tuple[int, int, int]
 def _cut_out_upload(ctx: StageContext, im: Image.Image) -> tuple[Image.Image, dict[str, Any]]:
     """The upload's cut-out (a drawing on paper or a figure on a backdrop) and the report the job keeps
     of it (confidence, kind, warning); a cut that kept almost nothing or only fragments stops the job."""
-    from popcon.vision.cutout import EMPTY_HINT, cut_out, judge_kept
+    from popcon.vision.cutout import cut_out, judge_kept
 
     cut = cut_out(np.asarray(im.convert("RGB")))
     if why := judge_kept(cut.rgba[..., 3]):
-        raise InvalidInput(f"{why}; {EMPTY_HINT}")
+        raise InvalidInput(why)
     if cut.warning:
         ctx.log(f"warning: {cut.warning}")
     report = {"confidence": round(cut.confidence, 3), "kind": cut.kind, "warning": cut.warning}

@@ -45,7 +45,7 @@ def cutout_preview(settings: Settings, data: bytes) -> CutoutPreview:
     """The image with its background removed as a job would cut it, scaled down, as PNG bytes."""
     from popcon.media.images import check_character_image, has_transparency, load_image
     from popcon.media.memory import give_back
-    from popcon.vision.cutout import EMPTY_HINT, cut_out, judge_kept
+    from popcon.vision.cutout import cut_out, judge_kept
 
     try:  # decoded at the preview's size (a band at a time), never the whole canvas as RGBA
         small = load_image(
@@ -61,8 +61,7 @@ def cutout_preview(settings: Settings, data: bytes) -> CutoutPreview:
             cut = cut_out(np.asarray(small.convert("RGB")))
             small = Image.fromarray(cut.rgba, "RGBA")
             confidence, warning = cut.confidence, cut.warning
-            if why := judge_kept(cut.rgba[..., 3]):
-                warning = f"{why}; {EMPTY_HINT}"
+            warning = judge_kept(cut.rgba[..., 3]) or warning
         buf = io.BytesIO()
         small.save(buf, "PNG")
         return CutoutPreview(buf.getvalue(), confidence, warning)
@@ -82,7 +81,7 @@ def cutout_image(settings: Settings, image: Path, out: Path) -> CutoutReport:
     """Cut the character out of one picture as a job cuts an upload, at the picture's own size, and
     write it as an RGBA PNG; a picture with its own transparency is written as it is."""
     from popcon.media.images import has_transparency, load_image
-    from popcon.vision.cutout import EMPTY_HINT, cut_out, judge_kept
+    from popcon.vision.cutout import cut_out, judge_kept
 
     im = load_image(image, max_bytes=settings.max_upload_bytes, max_pixels=settings.max_image_pixels)
     if has_transparency(im):
@@ -91,8 +90,7 @@ def cutout_image(settings: Settings, image: Path, out: Path) -> CutoutReport:
     else:
         cut = cut_out(np.asarray(im.convert("RGB")))
         rgba, kind, confidence, warning = cut.rgba, cut.kind, cut.confidence, cut.warning
-    if why := judge_kept(rgba[..., 3]):
-        warning = f"{why}; {EMPTY_HINT}"
+    warning = judge_kept(rgba[..., 3]) or warning
     out.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(rgba, "RGBA").save(out)
     return CutoutReport(kind, confidence, warning, float((rgba[..., 3] > 127).mean()))

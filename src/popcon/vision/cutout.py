@@ -23,7 +23,7 @@ import numpy as np
 from popcon.vision.drawing import DrawingCut, cut_drawing
 from popcon.vision.paper import field_without
 
-__all__ = ["CUTOUT_WARNING", "Cutout", "EmptyCutout", "cut_out", "judge_kept"]
+__all__ = ["CUTOUT_WARNING", "Cutout", "cut_out", "judge_kept"]
 
 LINE_WIDTH = 0.06  # 90th percentile stroke width / figure size: below this the picture is a line drawing
 FRINGE = 0.03  # unseen bands thinner than twice this share of the figure's size are not the figure
@@ -66,20 +66,19 @@ class Cutout:
         return f"{CUTOUT_WARNING}{why}"
 
 
-class EmptyCutout(ValueError):
-    """The cut kept almost nothing, or only scattered fragments: exporting it would make empty stickers."""
-
-
 def judge_kept(alpha: np.ndarray) -> str | None:
-    """Why a cut-out is unusable (near-empty, or scattered fragments), or None when it can be used."""
+    """Why a cut-out is unusable (near-empty, or scattered fragments) and what to do instead, or None
+    when it can be used."""
     kept = (alpha > 127).astype(np.uint8)
     share = float(kept.mean())
     if share < 0.001 or kept.sum() < 256:  # a figure 16 px square is no sticker
-        return f"the cut-out keeps almost nothing ({100 * share:.2f}% of the picture)"
+        return f"the cut-out keeps almost nothing ({100 * share:.2f}% of the picture); {EMPTY_HINT}"
     _, _, stats, _ = cv2.connectedComponentsWithStats(kept, connectivity=8)
     areas = np.sort(stats[1:, cv2.CC_STAT_AREA])[::-1]
     if len(areas) >= 4 and areas[0] < 0.5 * areas.sum():
-        return f"the cut-out is {len(areas)} scattered fragments, none of them most of the picture"
+        return (
+            f"the cut-out is {len(areas)} scattered fragments, none of them most of the picture; {EMPTY_HINT}"
+        )
     return None
 
 
