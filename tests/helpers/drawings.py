@@ -85,3 +85,34 @@ def two_figures() -> np.ndarray:
     left, _ = stick_figure(seed=1)
     right, _ = stick_figure(seed=2)
     return np.hstack([left, right])
+
+
+SKIN = (90, 60, 50)
+SHIRT = (240, 110, 40)
+
+
+def arms_at_sides(
+    arms: tuple[int, int, int] = SKIN, *, tunic: bool = False, shade: float = 0.0
+) -> np.ndarray:
+    """A standing 3D-emoji-like figure (RGBA) whose arms hang against its shirt with no gap in the
+    silhouette: skin-coloured arms beside an orange shirt, grey trousers. With `tunic`, the shirt is
+    as wide as the arms reach and runs down past them (no arms at all); `shade` darkens the shirt
+    towards its sides as a render's lighting does."""
+    a = np.zeros((400, 300, 4), np.uint8)
+    cv2.circle(a, (150, 70), 42, (*SKIN, 255), -1)
+    cv2.rectangle(a, (118, 108), (182, 125), (*SKIN, 255), -1)  # neck
+    cv2.rectangle(a, (110, 250), (146, 380), (150, 150, 160, 255), -1)  # trouser legs
+    cv2.rectangle(a, (154, 250), (190, 380), (150, 150, 160, 255), -1)
+    if tunic:
+        cv2.rectangle(a, (83, 120), (217, 290), (*SHIRT, 255), -1)
+    else:
+        cv2.rectangle(a, (105, 120), (195, 250), (*SHIRT, 255), -1)
+        for x0 in (83, 195):  # arms flush against the shirt, hands beside the trousers
+            cv2.rectangle(a, (x0, 125), (x0 + 22, 280), (*arms, 255), -1)
+            cv2.circle(a, (x0 + 11, 280), 11, (*arms, 255), -1)
+    if shade:
+        xs = np.abs(np.arange(300) - 150) / 67.0
+        shirt = np.all(a[..., :3] == SHIRT, axis=2)
+        k = np.clip(1.0 - shade * xs**2, 0.0, 1.0)[None, :, None]
+        a[..., :3] = np.where(shirt[..., None], (a[..., :3] * k).astype(np.uint8), a[..., :3])
+    return a

@@ -14,6 +14,7 @@ from popcon.providers.offline.animator import prepare_parts, render_frames
 from popcon.providers.offline.mascot import MascotRig, draw_mascot_rig
 from popcon.providers.offline.parts import (
     Timeline,
+    _at,
     _parse_motion,
     load_rig_motions,
     part_matrices,
@@ -247,3 +248,39 @@ def test_a_four_legged_rig_walks_on_its_own_keyframes_with_both_legs_of_a_pair_f
         assert rig_motion(name, "four_legs").name == f"four_legs.{name}"
     assert rig_motion("bow", "four_legs").name == "bow"  # no own keys: the upright ones
     assert rig_motion("walk").name == "walk"
+
+
+def test_arms_against_the_body_come_away_whole_and_leave_the_shirt() -> None:
+    """Arms that hang flush against the shirt (no gap in the silhouette) are cut along their colour
+    edge: each arm's layers hold its skin and almost none of the shirt, the torso keeps the shirt, and
+    the wave lifts the hand off the body."""
+    from popcon.vision.rig import auto_rig
+
+    from ...helpers.drawings import SHIRT, SKIN, arms_at_sides
+
+    rgba = arms_at_sides()
+    image = Image.fromarray(rgba, "RGBA")
+    rig = auto_rig(image)
+    assert rig.has_arms, rig.note
+    base, prep = prepare_parts(image, rig, None, 300)
+
+    def colour_share(names: tuple[str, ...], colour: tuple[int, int, int]) -> float:
+        """Share of the pixels of one colour (in the clip) that these layers hold."""
+        rgb = base.premul[..., :3].astype(int)
+        want = (np.abs(rgb - np.array(colour)).sum(axis=2) < 12) & (base.premul[..., 3] == 255)
+        want[: round(prep.joints["right_shoulder"][1])] = False  # the head and neck are skin too
+        got = np.zeros_like(want)
+        for n in names:
+            layer = prep.layers[n]
+            h, w = layer.premul.shape[:2]
+            got[layer.y0 : layer.y0 + h, layer.x0 : layer.x0 + w] |= layer.premul[..., 3] > 127
+        return float((want & got).sum() / max(1, want.sum()))
+
+    arms = ("right_upper_arm", "right_forearm", "left_upper_arm", "left_forearm")
+    assert colour_share(arms, SKIN) > 0.9
+    assert colour_share(arms, SHIRT) < 0.05
+    assert colour_share(("torso", "right_thigh", "left_thigh"), SHIRT) > 0.95
+    tl = Timeline.build(prep, rig_motion("wave"))
+    hand = prep.joints["right_hand"]
+    lifted = min(_at(part_matrices(tl, i / 8)["right_forearm"], hand)[1] for i in range(8))
+    assert lifted < prep.joints["right_shoulder"][1]

@@ -5,9 +5,13 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
+from popcon.vision.rig import auto_rig
+from popcon.vision.rig.edges import colour_gradient, split_by_edges
 from popcon.vision.rig.shape import shape_rig
 from popcon.vision.rig.silhouette import distance, silhouette
 from popcon.vision.rig.skeleton import skeleton_graph, thin
+
+from ...helpers.drawings import arms_at_sides
 
 FILL = (200, 150, 90, 255)
 
@@ -104,3 +108,32 @@ def test_whole_body_fallback_carries_a_start_fitted_to_the_silhouette() -> None:
     ys = [p[1] for p in rig.joints.values()]
     assert min(xs) >= 349 and max(xs) <= 551 and min(ys) >= 149 and max(ys) <= 391
     assert rig.joints["head_top"][1] < rig.joints["hip"][1] < rig.joints["right_foot"][1]
+
+
+def test_arms_hanging_against_the_body_are_found_by_their_colour_edge() -> None:
+    """No notch in the silhouette parts these arms from the shirt, but their colour does: they animate,
+    their bones run down the arms' middles. A tunic as wide as the arms would be, shaded towards its
+    sides, shows no such edge and keeps its sides with the body."""
+    rig = auto_rig(Image.fromarray(arms_at_sides(), "RGBA"))
+    assert rig.has_arms and rig.has_legs, rig.note
+    for side, (x0, x1) in (("right", (83, 105)), ("left", (195, 217))):
+        for joint in ("elbow", "hand"):
+            x, _ = rig.joints[f"{side}_{joint}"]
+            assert x0 + 3 <= x <= x1 - 3, (side, joint, x)
+    tunic = auto_rig(Image.fromarray(arms_at_sides(tunic=True, shade=0.35), "RGBA"))
+    assert tunic.has_legs and not tunic.has_arms, tunic.note
+
+
+def test_a_cut_between_two_seeds_falls_on_the_colour_edge() -> None:
+    """Seeds at both ends of a strip of two colours: the border lands where the colour changes (a
+    third of the way along), not halfway between the seeds."""
+    rgb = np.zeros((20, 90, 3), np.uint8)
+    rgb[:, :30] = (90, 60, 50)
+    rgb[:, 30:] = (240, 110, 40)
+    rgb[:, 30:] = (rgb[:, 30:] * np.linspace(1.0, 0.8, 60)[None, :, None]).astype(np.uint8)  # shading
+    solid = np.ones((20, 90), bool)
+    seeds = np.zeros((20, 90), np.int16)
+    seeds[:, :3], seeds[:, -3:] = 1, 2
+    out = split_by_edges(colour_gradient(rgb, solid), solid, seeds)
+    cut = (out == 1).sum(axis=1)
+    assert (np.abs(cut - 30) <= 2).all(), cut

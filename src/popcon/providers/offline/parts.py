@@ -298,6 +298,7 @@ def _derive_layers(
     label[ys, xs] = np.argmin(score, axis=0)
     lines = _lines(premul)
     _snap_to_drawn_parts(premul, label, names, score, _limb_areas(bones, radius), lines)
+    _cut_arms_along_edges(premul, label, names, score, bones, radius)
     _keep_attached(label, names, bones, radius)
     out: dict[str, np.ndarray] = {}
     torso_i = names.index("torso")
@@ -438,6 +439,57 @@ def _snap_to_drawn_parts(
         label[ly, lx] = label[fy[src], fx[src]]
 
 
+def _cut_arms_along_edges(
+    premul: np.ndarray, label: np.ndarray, names: list[str], score: np.ndarray, bones: dict, radius: dict
+) -> None:
+    """An arm that lies against the body (no gap in the silhouette beside it) is cut from the body
+    along the colour edge between them (`vision.rig.edges`), not at a distance from its bone: the cut
+    would otherwise run through the arm (a strip of it stays on the body) or through the shirt (a
+    strip of the shirt flies off with the arm). Arms that stand free of the body keep their labels."""
+    solid = label >= 0
+    ys, xs = np.nonzero(solid)
+    px, py = xs.astype(np.float32), ys.astype(np.float32)
+    group_of = [_limb_group(n) for n in names]
+    groups = sorted(set(group_of))
+    gi = np.array([groups.index(g) for g in group_of])
+    cur = gi[label[ys, xs]]
+    contested = np.zeros(len(xs), bool)
+    core = np.full(len(xs), -1)
+    for side, _, _ in SIDES:
+        segs = [n for n in (f"{side}_upper_arm", f"{side}_forearm") if n in bones]
+        if len(segs) < 2:
+            continue
+        g = groups.index(f"{side}_arm")
+        d = np.stack([_seg_dist(px, py, *bones[n]) - radius[n] for n in segs]).min(0)
+        r = max(radius[n] for n in segs)
+        a, b = bones[segs[0]][0], bones[segs[1]][1]
+        along = _along(px, py, a, b)
+        # Lying against the body: a ring round the arm (past its own width) is mostly other parts.
+        ring = (d > 0.3 * r) & (d <= 1.5 * r + 3.0) & (along > 0.25) & (along < 0.95)
+        if not ring.any() or (cur[ring] != g).sum() < 0.35 * ring.sum():
+            continue
+        band = (d <= r + 3.0) & (along > 0.0)
+        mid = (d <= -0.5 * r) & (along > 0.08)
+        contested |= band
+        core[mid] = g
+    if not contested.any():
+        return
+    from popcon.vision.rig.edges import colour_gradient, split_by_edges
+
+    seeds = np.zeros(label.shape, np.int16)
+    seed = np.where(core >= 0, core, np.where(contested, -1, cur)) + 1
+    seeds[ys, xs] = seed
+    a = np.maximum(premul[..., 3:4], 1).astype(np.float32) / 255.0
+    rgb = np.clip(premul[..., :3].astype(np.float32) / a, 0, 255).astype(np.uint8)
+    split = split_by_edges(colour_gradient(rgb, solid), solid, seeds)
+    won = split[ys, xs] - 1
+    sel = np.nonzero(contested & (won >= 0))[0]
+    for g in np.unique(won[sel]):
+        rows = np.nonzero(gi == g)[0]
+        pick = sel[won[sel] == g]
+        label[ys[pick], xs[pick]] = rows[np.argmin(score[np.ix_(rows, pick)], axis=0)]
+
+
 def _keep_attached(label: np.ndarray, names: list[str], bones: dict, radius: dict[str, float]) -> None:
     """A part is what lies around its bone: a piece of any part's label that does not reach its bone (a
     fleck won by distance, a shoe's tip past a leg's reach left to the torso) goes to the part it
@@ -505,6 +557,10 @@ def _continue_outline(premul: np.ndarray, torso: np.ndarray, removed: np.ndarray
     solid = (alpha > 127).astype(np.uint8)
     ring = (solid - cv2.erode(solid, np.ones((5, 5), np.uint8))) > 0
     if ring.sum() < 20:
+        return torso
+    if _lines(premul)[ring].mean() < 0.5:
+        # No line runs round the silhouette (a 3D render, a drawing cut inside its pen line): the dark
+        # pixels at its edge are hair or skin, and a stroke of them would show as a seam.
         return torso
     a = np.maximum(alpha[ring], 1).astype(np.float32)[:, None] / 255.0
     colours = np.clip(premul[ring, :3].astype(np.float32) / a, 0, 255)

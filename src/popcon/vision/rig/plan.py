@@ -40,6 +40,7 @@ class Found:
     confidence: float
     note: str | None
     plan: str = "upright"
+    hanging: bool = False  # arms placed against the body, not seen in the silhouette
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -273,6 +274,7 @@ def _upright(
     arms = [t for t in rest if t.width < WING * frame.body and frame.along(t.root) > hips_at]
     pair_arms = _arm_pair(frame, arms)
     shoulders_c = neck + (hip_c - neck) * 0.25
+    placed = False
     if pair_arms is not None:
         for side, t in zip(("right", "left"), pair_arms, strict=True):
             sh, el, hand = _chain(t, 0.5 * t.width, holds=True)
@@ -281,17 +283,18 @@ def _upright(
         score += 0.35 * min(lens) / max(lens)
         has_arms = True
     else:
-        # Arms that lie against the body are placed where they hang (a start for placing joints by
-        # hand) but not animated: cut out of the body, they would tear it.
+        # Arms that lie against the body are placed where they hang: a start for placing joints by
+        # hand, animated only where their colours part them from the body (`shape`, `edges`).
         hanging = _hanging_arms(frame, mask, neck, hip_c) if legs else None
         has_arms = False
+        placed = hanging is not None
         if hanging is not None:
             joints.update(hanging)
             notes.append("no arm stands out of the body: arms placed along the sides, not animated")
     joints["torso"] = _p(shoulders_c + (hip_c - shoulders_c) * 0.35)
     if not legs:
         return None  # arms alone on a body plan read from the skeleton are too often ears or a hood
-    return Found(joints, has_arms, True, min(score, 1.0), "; ".join(notes) or None)
+    return Found(joints, has_arms, True, min(score, 1.0), "; ".join(notes) or None, hanging=placed)
 
 
 def _arm_pair(frame: Frame, arms: list[Tip]) -> tuple[Tip, Tip] | None:

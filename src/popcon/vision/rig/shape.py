@@ -9,6 +9,7 @@ import numpy as np
 from PIL import Image
 
 from popcon.domain.rig import Rig
+from popcon.vision.rig.edges import hanging_arms
 from popcon.vision.rig.plan import fit
 from popcon.vision.rig.reach import centre_of, tips_from
 from popcon.vision.rig.silhouette import Silhouette, distance
@@ -34,17 +35,35 @@ def shape_rig(image: Image.Image, sil: Silhouette) -> Rig | None:
     found = fit(tips, c, body, mask, _thick_parts(mask, dist, centre, body))
     if found is None or not (found.has_arms or found.has_legs):
         return None
+    has_arms, note, joints = found.has_arms, found.note, found.joints
+    arms = hanging_arms(_working_rgb(image, sil), mask, joints) if found.hanging else None
+    if arms is not None:
+        has_arms, note = True, "arms lie against the body: cut from it along their colour edges"
+        joints = {**joints, **arms}
     return Rig(
         width=sil.width,
         height=sil.height,
         source="auto",
         confidence=round(float(np.clip(found.confidence, 0.0, 1.0)), 3),
-        has_arms=found.has_arms,
+        has_arms=has_arms,
         has_legs=found.has_legs,
-        joints={k: _clip(sil, *sil.to_image(*p)) for k, p in found.joints.items()},
-        note=found.note,
+        joints={k: _clip(sil, *sil.to_image(*p)) for k, p in joints.items()},
+        note=note,
         plan="four_legs" if found.plan == "four_legs" else "upright",
     )
+
+
+def _working_rgb(image: Image.Image, sil: Silhouette) -> np.ndarray:
+    """The image's colours at the working mask's size, straight (not darkened by the background
+    that a shrink mixes into the rim, which would read as an edge all round)."""
+    h, w = sil.mask.shape
+    rgba = np.asarray(image.convert("RGBA")).astype(np.float32)
+    alpha = rgba[..., 3:4] / 255.0
+    premul = np.concatenate([rgba[..., :3] * alpha, alpha], axis=2)
+    if premul.shape[:2] != (h, w):
+        premul = cv2.resize(premul, (w, h), interpolation=cv2.INTER_AREA)
+    rgb = premul[..., :3] / np.maximum(premul[..., 3:4], 1e-3)
+    return np.clip(rgb, 0, 255).astype(np.uint8)
 
 
 def _thick_parts(
