@@ -9,13 +9,18 @@ import pytest
 from PIL import Image
 
 from popcon.domain.actions import MotionRecipe, load_presets
-from popcon.domain.rig import whole_body_rig
+from popcon.domain.rig import PART_NAMES, whole_body_rig
 from popcon.providers.offline.animator import prepare_parts, render_frames
 from popcon.providers.offline.mascot import MascotRig, draw_mascot_rig
 from popcon.providers.offline.parts import (
+    _ARMS,
+    _BACK,
+    Prepared,
     Timeline,
     _at,
+    _blend,
     _parse_motion,
+    _rot,
     load_rig_motions,
     part_matrices,
     rig_motion,
@@ -284,3 +289,52 @@ def test_arms_against_the_body_come_away_whole_and_leave_the_shirt() -> None:
     hand = prep.joints["right_hand"]
     lifted = min(_at(part_matrices(tl, i / 8)["right_forearm"], hand)[1] for i in range(8))
     assert lifted < prep.joints["right_shoulder"][1]
+
+
+def _composite(prep: Prepared, m: dict[str, np.ndarray]) -> np.ndarray:
+    """The posed layers as the renderer draws them (caps under everything, then back to front)."""
+    canvas = np.zeros((prep.size, prep.size, 4), np.uint8)
+    for name, cap in prep.caps.items():
+        _blend(canvas, cap, m[name])
+    for name in (*_BACK, *_ARMS, "head"):
+        if name in prep.layers:
+            _blend(canvas, prep.layers[name], m[name])
+    return canvas
+
+
+@pytest.mark.parametrize("who", ["arms_at_sides", "fox"])
+def test_a_part_turned_at_its_joint_opens_no_seam(who: str) -> None:
+    """Turn one part at its joint (as a user's moved joint or a keyframe does) and nothing else: round
+    the joint, where the character was solid it stays solid. Parts cut edge to edge opened a wedge
+    of background there (a key-coloured notch at the shoulder), and smoothed edges of two abutting
+    layers a half-transparent seam along the cut."""
+    from popcon.domain.rig import PARTS
+    from popcon.vision.rig import auto_rig
+
+    from ...helpers.drawings import arms_at_sides
+
+    image = _fox().image if who == "fox" else Image.fromarray(arms_at_sides(), "RGBA")
+    rig = auto_rig(image)
+    assert rig.has_arms and rig.has_legs, rig.note
+    base, prep = prepare_parts(image, rig, None, 256)
+    solid = cv2.erode((base.premul[..., 3] == 255).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    pivot_of = {name: pivot for name, pivot, _ in PARTS}
+    parent_of = {name: parent for name, _, parent in PARTS}
+    turns = (
+        ("right_upper_arm", 25.0),
+        ("left_upper_arm", 25.0),
+        ("right_forearm", 30.0),
+        ("right_thigh", 12.0),
+        ("left_thigh", 12.0),
+        ("head", 10.0),
+    )
+    for part, angle in turns:
+        px, py = prep.joints[pivot_of[part]]
+        yy, xx = np.mgrid[0 : prep.size, 0 : prep.size]
+        near = np.hypot(xx - px, yy - py) < 0.025 * prep.height
+        for sign in (1.0, -1.0):
+            m = {name: np.eye(3) for name in PART_NAMES}
+            for name in (part, *(c for c, p in parent_of.items() if p == part)):
+                m[name] = _rot((px, py), sign * angle)
+            seam = solid & near & (_composite(prep, m)[..., 3] < 250)
+            assert seam.sum() == 0, (who, part, sign, int(seam.sum()))

@@ -346,7 +346,71 @@ def _derive_layers(
         cv2.circle(disk, (round(piv[0]), round(piv[1])), max(2, round(radius[name] * 1.2)), 1, -1)
         own = (label == i) | (label == names.index(parent))
         caps[name] = premul * (disk & own)[..., None]
+    _underlay(out, premul, label, names, j, radius, lines)
     return out, caps
+
+
+def _underlay(
+    out: dict[str, np.ndarray],
+    premul: np.ndarray,
+    label: np.ndarray,
+    names: list[str],
+    j: dict[str, tuple[float, float]],
+    radius: dict[str, float],
+    lines: np.ndarray,
+) -> None:
+    """The torso and each part on it (head, arm, leg) overlap at their joint: the one drawn under the
+    other takes a band of the other's pixels round the joint, painted in its own colours. Abutting
+    layers each warped with smoothing leave a half-transparent seam along their edge as soon as
+    either turns, and a turn opens a wedge at the joint (a key-coloured notch at the shoulder); the
+    band fills both with the lower part's own colours, so a limb moved far shows the body closed
+    behind it, not a sliver of the limb left behind."""
+    info = {name: (pivot, parent) for name, pivot, parent in PARTS}
+    depth = {name: i for i, name in enumerate((*_BACK, *_ARMS, "head"))}  # the order at rest
+    solid = (premul[..., 3] == 255).astype(np.uint8)
+    inside = cv2.distanceTransform(np.pad(solid, 1), cv2.DIST_L2, 3)[1:-1, 1:-1]
+    straight: np.ndarray | None = None
+    for name in names:
+        pivot, parent = info[name]
+        # A part with no pixels (a chibi's thigh hidden in the body) hands its joint to its parent.
+        while parent is not None and parent in names and not out[parent][..., 3].any():
+            parent = info[parent][1]
+        if parent != "torso" or not out[name][..., 3].any():
+            continue  # elbows and knees have their caps
+        over, under = (name, parent) if depth[name] > depth[parent] else (parent, name)
+        k = max(3, round(0.5 * min(radius[name], radius[parent])))
+        base = out[under][..., 3] > 0
+        if not base.any():
+            continue
+        disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))
+        # Solid pixels only (the silhouette's soft rim drawn twice would turn more opaque: a fringe),
+        # round the joint only (along a limb lying against the body it would show as a strip).
+        inner = (label == names.index(over)) & (solid > 0)
+        if under == name:  # a band that turns with the limb must stay clear of the body's outline
+            inner &= inside > k
+        joint = np.zeros_like(solid)
+        piv = j[pivot]
+        cv2.circle(joint, (round(piv[0]), round(piv[1])), round(radius[name] + k), 1, -1)
+        band = (cv2.dilate(base.astype(np.uint8), disk) > 0) & inner & ~base & (joint > 0)
+        if not band.any():
+            continue
+        if straight is None:
+            a = np.maximum(premul[..., 3:4], 1).astype(np.float32) / 255.0
+            straight = np.clip(premul[..., :3].astype(np.float32) / a, 0, 255).astype(np.uint8)
+        ys, xs = np.nonzero(band)
+        pad = k + 12
+        y0, y1 = max(int(ys.min()) - pad, 0), int(ys.max()) + pad + 1
+        x0, x1 = max(int(xs.min()) - pad, 0), int(xs.max()) + pad + 1
+        win = (slice(y0, y1), slice(x0, x1))
+        b = band[win].astype(np.uint8)
+        # Only the lower part's own pixels are a source (not its outline, not the part over it).
+        near = cv2.dilate(b, np.ones((15, 15), np.uint8)) > 0  # all the inpainting's reach looks at
+        unknown = b.astype(bool) | (near & (~base[win] | lines[win]))
+        painted = cv2.inpaint(straight[win], unknown.astype(np.uint8), 5, cv2.INPAINT_TELEA)
+        layer = out[under] if out[under] is not premul else out[under].copy()
+        layer[win][b > 0, :3] = painted[b > 0]
+        layer[win][b > 0, 3] = 255
+        out[under] = layer
 
 
 def _limb_group(part: str) -> str:
