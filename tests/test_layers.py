@@ -27,6 +27,7 @@ RANK = {
     "store": 1,
     "media": 1,
     "vision": 1,
+    "animation": 1,
     "providers": 1,
     "pipeline": 2,
     "queue": 3,
@@ -141,7 +142,7 @@ def test_the_pipeline_imports_no_provider_internals() -> None:
 
 
 def test_the_provider_rule_sees_internals() -> None:
-    assert provider_internal("popcon.providers.offline.pose")
+    assert provider_internal("popcon.providers.offline.provider")
     assert provider_internal("popcon.providers.cloud.dashscope")
     assert not provider_internal("popcon.providers.base")
     assert not provider_internal("popcon.providers.registry")

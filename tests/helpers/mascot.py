@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from popcon.providers.offline.mascot import SAMPLE_PROMPT, Z_ORDER, draw_mascot_rig
+from popcon.animation.mascot import SAMPLE_PROMPT, Z_ORDER, draw_mascot_rig
 
 KEY = (0, 255, 0)
 

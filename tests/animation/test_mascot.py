@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from popcon.domain.rig import PART_NAMES, PARTS, parse_rig
-from popcon.providers.offline.mascot import (
+from popcon.animation.framing import alpha_bbox
+from popcon.animation.mascot import (
     ANIMALS,
     COLOURS,
     Z_ORDER,
@@ -14,7 +14,7 @@ from popcon.providers.offline.mascot import (
     parse_prompt,
     sample_character,
 )
-from popcon.providers.offline.pose import alpha_bbox
+from popcon.domain.rig import PART_NAMES, PARTS, parse_rig
 from popcon.providers.offline.provider import OfflineImageProvider
 from popcon.settings import Settings
 

@@ -8,17 +8,17 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from popcon.domain.actions import MotionRecipe, load_presets
-from popcon.domain.rig import whole_body_rig
-from popcon.providers.offline.animator import prepare_parts, render_frames
-from popcon.providers.offline.mascot import MascotRig, draw_mascot_rig
-from popcon.providers.offline.parts import (
+from popcon.animation.animator import prepare_parts, render_frames
+from popcon.animation.mascot import MascotRig, draw_mascot_rig
+from popcon.animation.parts import (
     Timeline,
     _parse_motion,
     load_rig_motions,
     part_matrices,
     rig_motion,
 )
+from popcon.domain.actions import MotionRecipe, load_presets
+from popcon.domain.rig import whole_body_rig
 
 KEY = (0, 255, 0)
 
@@ -175,8 +175,8 @@ def test_an_auto_rigged_upload_splits_along_its_drawn_lines() -> None:
     """The fox uploaded as a plain image and rigged automatically: its big head must not claim the body
     under it, and the tail beside its hand and head stays whole with the torso (a waving arm or a
     turning head must not tear it). The truth is the fox's own drawn layers, framed alike."""
-    from popcon.providers.offline.mascot import Z_ORDER
-    from popcon.vision.rig import auto_rig
+    from popcon.animation.autorig import auto_rig
+    from popcon.animation.mascot import Z_ORDER
 
     fox = _fox()
     rig = auto_rig(fox.image)
@@ -209,7 +209,7 @@ def test_an_auto_rigged_upload_splits_along_its_drawn_lines() -> None:
 def test_no_piece_of_a_part_floats_apart_from_it() -> None:
     """A piece of a part's label that does not reach its bone goes to the part it touches: a fleck of
     'arm' inside the body becomes body, a shoe tip left to the torso past the leg's reach joins the leg."""
-    from popcon.providers.offline.parts import _keep_attached
+    from popcon.animation.parts import _keep_attached
 
     names = ["torso", "right_shin"]
     bones = {"torso": ((50.0, 60.0), (50.0, 10.0)), "right_shin": ((50.0, 62.0), (50.0, 90.0))}
@@ -228,8 +228,8 @@ def test_no_piece_of_a_part_floats_apart_from_it() -> None:
 def test_a_four_legged_rig_walks_on_its_own_keyframes_with_both_legs_of_a_pair_facing_ahead() -> None:
     """A side view facing left: "outward" is the way the head faces for both legs of a pair, so a
     positive swing takes the far and the near leg forward alike; walk, jump, wave have their own keys."""
+    from popcon.animation.parts import _sides
     from popcon.domain.rig import Rig
-    from popcon.providers.offline.parts import _sides
 
     joints = {
         "neck": (60.0, 60.0), "head_top": (40.0, 20.0), "torso": (120.0, 90.0), "hip": (200.0, 110.0),

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
-from popcon.providers.offline.motion import ease_out_back, envelope, smoothstep
+from popcon.animation.motion import ease_out_back, envelope, smoothstep
 
 OUTLINE = (48, 36, 52)
 HEART = (255, 92, 138)

@@ -29,10 +29,10 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from popcon.animation.autorig.outlines import outline_level
+from popcon.animation.effects import Anchors
+from popcon.animation.motion import REST, Pose, ease_in_out, motion_pose
 from popcon.domain.rig import PARTS, Rig
-from popcon.providers.offline.effects import Anchors
-from popcon.providers.offline.motion import REST, Pose, ease_in_out, motion_pose
-from popcon.vision.rig.parts import outline_level
 
 SIDES = (("right", "r", -1.0), ("left", "l", 1.0))  # the character's right is the image's left
 ANGLE_CHANNELS = (

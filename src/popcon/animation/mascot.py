@@ -20,8 +20,8 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
+from popcon.animation.framing import alpha_bbox, frame_fit
 from popcon.domain.rig import Rig
-from popcon.providers.offline.pose import alpha_bbox, frame_fit
 
 RGB = tuple[int, int, int]
 _SS = 3  # supersampling factor
