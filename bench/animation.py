@@ -35,7 +35,8 @@ from PIL import Image
 
 from popcon.animation.animator import render_frames
 from popcon.animation.autorig import auto_rig
-from popcon.animation.mascot import SAMPLE_PROMPT, draw_mascot_rig
+from popcon.animation.mascot import draw_mascot_rig
+from popcon.animation.mascot_prompt import SAMPLE_PROMPT
 from popcon.domain.actions import load_presets, resolve_actions
 from popcon.domain.platforms import get_platform, load_platforms
 from popcon.domain.rig import JOINT_NAMES, Rig

@@ -8,7 +8,8 @@ import pytest
 
 from popcon.animation.animator import render_frames
 from popcon.animation.effects import KNOWN_EFFECTS
-from popcon.animation.mascot import SAMPLE_PROMPT, MascotRig, draw_mascot_rig
+from popcon.animation.mascot import MascotRig, draw_mascot_rig
+from popcon.animation.mascot_prompt import SAMPLE_PROMPT
 from popcon.domain.actions import MotionRecipe
 
 KEY = (0, 255, 0)

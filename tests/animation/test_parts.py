@@ -9,14 +9,9 @@ import pytest
 from PIL import Image
 
 from popcon.animation.animator import prepare_parts, render_frames
+from popcon.animation.keyframes import _parse_motion, load_rig_motions, rig_motion
 from popcon.animation.mascot import MascotRig, draw_mascot_rig
-from popcon.animation.parts import (
-    Timeline,
-    _parse_motion,
-    load_rig_motions,
-    part_matrices,
-    rig_motion,
-)
+from popcon.animation.part_posing import Timeline, part_matrices
 from popcon.domain.actions import MotionRecipe, load_presets
 from popcon.domain.rig import whole_body_rig
 
@@ -209,7 +204,7 @@ def test_an_auto_rigged_upload_splits_along_its_drawn_lines() -> None:
 def test_no_piece_of_a_part_floats_apart_from_it() -> None:
     """A piece of a part's label that does not reach its bone goes to the part it touches: a fleck of
     'arm' inside the body becomes body, a shoe tip left to the torso past the leg's reach joins the leg."""
-    from popcon.animation.parts import _keep_attached
+    from popcon.animation.part_layers import _keep_attached
 
     names = ["torso", "right_shin"]
     bones = {"torso": ((50.0, 60.0), (50.0, 10.0)), "right_shin": ((50.0, 62.0), (50.0, 90.0))}
@@ -228,7 +223,7 @@ def test_no_piece_of_a_part_floats_apart_from_it() -> None:
 def test_a_four_legged_rig_walks_on_its_own_keyframes_with_both_legs_of_a_pair_facing_ahead() -> None:
     """A side view facing left: "outward" is the way the head faces for both legs of a pair, so a
     positive swing takes the far and the near leg forward alike; walk, jump, wave have their own keys."""
-    from popcon.animation.parts import _sides
+    from popcon.animation.part_layers import _sides
     from popcon.domain.rig import Rig
 
     joints = {

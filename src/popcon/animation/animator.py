@@ -21,8 +21,11 @@ from PIL import Image
 
 from popcon.animation.effects import Anchors, draw_effects, normalise
 from popcon.animation.framing import alpha_bbox, frame_fit, frame_full_body
+from popcon.animation.keyframes import rig_motion
 from popcon.animation.motion import Pose, motion_pose
-from popcon.animation.parts import Prepared, Timeline, anchors, prepare, render_premul, rig_motion
+from popcon.animation.part_compositing import anchors, render_premul
+from popcon.animation.part_layers import Prepared, prepare
+from popcon.animation.part_posing import Timeline
 from popcon.domain.actions import MotionRecipe
 from popcon.domain.rig import Rig
 from popcon.media.video import encode_lossless, encode_mp4
