@@ -33,16 +33,17 @@ import numpy as np
 import yaml
 from PIL import Image
 
+from popcon.animation.animator import render_frames
+from popcon.animation.autorig import auto_rig
+from popcon.animation.mascot import draw_mascot_rig
+from popcon.animation.mascot_prompt import SAMPLE_PROMPT
 from popcon.domain.actions import load_presets, resolve_actions
 from popcon.domain.platforms import get_platform, load_platforms
 from popcon.domain.rig import JOINT_NAMES, Rig
-from popcon.providers.offline.animator import render_frames
-from popcon.providers.offline.mascot import SAMPLE_PROMPT, draw_mascot_rig
 from popcon.queue.embedded import EmbeddedRunner
 from popcon.settings import Settings
 from popcon.store.db import JobStore
 from popcon.store.files import JobFiles
-from popcon.vision.rig import auto_rig
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

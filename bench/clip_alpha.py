@@ -16,13 +16,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from popcon.animation.animator import render_clip
+from popcon.animation.effects import effect_colors
+from popcon.animation.mascot import sample_character
 from popcon.domain.actions import resolve_actions
 from popcon.media.loop import crop_dark_borders, find_loop, frames_for, sample_loop
 from popcon.media.video import decode_frames
 from popcon.providers.keycolor import choose_key_color
-from popcon.providers.offline.animator import render_clip
-from popcon.providers.offline.effects import effect_colors
-from popcon.providers.offline.mascot import sample_character
 from popcon.vision.matte import matte_clip
 
 DEFAULT_ACTIONS = "wave,jump,laugh,love,cry,happy,dance,sleepy"

@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from popcon.animation.autorig import auto_rig
+from popcon.animation.mascot import draw_mascot_rig
 from popcon.domain.rig import SCORED_JOINTS, Rig
-from popcon.providers.offline.mascot import draw_mascot_rig
-from popcon.vision.rig import auto_rig
 
 MASCOTS = (  # dark fills (panda, penguin, black cat), hoods, a scarf, a tail beside a sleeve, stub feet
     "a cat",

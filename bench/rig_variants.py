@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from popcon.vision.rig import auto_rig
+from popcon.animation.autorig import auto_rig
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from rig import truth

@@ -27,6 +27,7 @@ RANK = {
     "store": 1,
     "media": 1,
     "vision": 1,
+    "animation": 1,
     "providers": 1,
     "pipeline": 2,
     "queue": 3,
@@ -141,10 +142,54 @@ def test_the_pipeline_imports_no_provider_internals() -> None:
 
 
 def test_the_provider_rule_sees_internals() -> None:
-    assert provider_internal("popcon.providers.offline.pose")
+    assert provider_internal("popcon.providers.offline.provider")
     assert provider_internal("popcon.providers.cloud.dashscope")
     assert not provider_internal("popcon.providers.base")
     assert not provider_internal("popcon.providers.registry")
+
+
+# ---- the layers above reach the animation package through its interface only ------------------
+ANIMATION_CLIENTS = {"pipeline", "queue", "usecases"}
+ANIMATION_INTERFACE = "popcon.animation.api"
+
+
+def animation_internal(target: str) -> bool:
+    """A module of popcon.animation other than its interface (`animation.api`)."""
+    return target.split(".")[:2] == ["popcon", "animation"] and target != ANIMATION_INTERFACE
+
+
+def animation_internal_imports() -> list[str]:
+    bad = []
+    for path in sorted(SRC.rglob("*.py")):
+        rel = path.relative_to(SRC)
+        if rel.parts[0] not in ANIMATION_CLIENTS:
+            continue
+        bad += [f"{rel}:{line} imports {t}" for line, t in _imports(path) if animation_internal(t)]
+    return bad
+
+
+def test_the_pipeline_calls_animation_through_its_interface() -> None:
+    bad = animation_internal_imports()
+    assert not bad, f"the pipeline and the use cases go through {ANIMATION_INTERFACE}:\n" + "\n".join(bad)
+
+
+def test_the_animation_rule_sees_internals() -> None:
+    assert animation_internal("popcon.animation.autorig")
+    assert animation_internal("popcon.animation.part_posing")
+    assert animation_internal("popcon.animation")
+    assert not animation_internal("popcon.animation.api")
+    assert not animation_internal("popcon.vision.matte")
+
+
+def test_animation_imports_no_provider_nor_anything_above() -> None:
+    """The offline provider is a client of the animation package, never the other way."""
+    bad = [
+        f"{p.relative_to(SRC)}:{line} imports {t}"
+        for p in sorted((SRC / "animation").rglob("*.py"))
+        for line, t in _imports(p)
+        if _top(t) in {"providers", "pipeline", "queue", "usecases", "store"}
+    ]
+    assert not bad, "\n".join(bad)
 
 
 # ---- no import cycles ---------------------------------------------------------------------------

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from popcon.providers.offline.mascot import SAMPLE_PROMPT, Z_ORDER, draw_mascot_rig
+from popcon.animation.mascot import Z_ORDER, draw_mascot_rig
+from popcon.animation.mascot_prompt import SAMPLE_PROMPT
 
 KEY = (0, 255, 0)
 

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageSequence
 
+from popcon.animation.effects import effect_colors
 from popcon.domain.actions import resolve_actions
 from popcon.domain.models import Job
 from popcon.domain.platforms import get_platform
 from popcon.media.video import decode_frames
-from popcon.providers.offline.effects import effect_colors
 from popcon.queue.embedded import EmbeddedRunner
 from popcon.settings import Settings
 from popcon.store.db import JobStore

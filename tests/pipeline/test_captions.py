@@ -96,7 +96,7 @@ def test_the_stored_choice_drives_a_later_export_and_notes_stay_outside_the_zip(
 
 
 def test_rig_head_is_the_heads_span_in_the_characters_box(tmp_path: Path) -> None:
-    from popcon.providers.offline.mascot import draw_mascot_rig
+    from popcon.animation.mascot import draw_mascot_rig
     from popcon.store.files import JobFiles
 
     drawn = draw_mascot_rig("a brown bear", 192)

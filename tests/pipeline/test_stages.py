@@ -6,13 +6,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from popcon.animation.framing import frame_full_body
+from popcon.animation.mascot import draw_mascot_rig
 from popcon.domain.actions import load_presets, resolve_actions
 from popcon.domain.rig import whole_body_rig
 from popcon.domain.status import JobStatus
 from popcon.pipeline.stages import _parts_rig
 from popcon.providers.base import ClipRequest
-from popcon.providers.offline.mascot import draw_mascot_rig
-from popcon.providers.offline.pose import frame_full_body
 from popcon.providers.offline.provider import _pose_rig
 from popcon.queue.embedded import EmbeddedRunner
 from popcon.store.files import JobFiles

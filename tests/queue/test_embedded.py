@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from popcon.animation.animator import render_clip
 from popcon.domain.actions import resolve_actions
 from popcon.domain.errors import InvalidInput, JobBusy, TransientError
 from popcon.domain.events import Event
@@ -19,7 +20,6 @@ from popcon.domain.platforms import get_platform
 from popcon.domain.status import ActionStatus, JobStatus
 from popcon.media.validate import validate_apng
 from popcon.providers.base import Usage
-from popcon.providers.offline.animator import render_clip
 from popcon.providers.offline.provider import OfflineVideoProvider
 from popcon.queue.embedded import EmbeddedRunner
 from popcon.store.files import JobFiles

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from popcon.animation.animator import render_clip
+from popcon.animation.mascot import sample_character
 from popcon.domain.models import Job
 from popcon.media.images import read_png
 from popcon.providers.keycolor import choose_key_color
-from popcon.providers.offline.animator import render_clip
-from popcon.providers.offline.mascot import sample_character
 from popcon.settings import Settings
 from popcon.usecases.context import AppContext, open_context
 from popcon.usecases.jobs import NewJob, actions_from_names, create_job

@@ -69,7 +69,7 @@ def ensure_rig(
                 rig = rig.model_copy(update={"layers": True})
             log(f"rig: drawn by the {images.name} provider")
     if rig is None:
-        from popcon.vision.rig import auto_rig
+        from popcon.animation.api import auto_rig
 
         rig = auto_rig(character)
         if rig.animates_parts:

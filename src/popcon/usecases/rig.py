@@ -33,9 +33,9 @@ def detect_rig(
 ) -> DetectedRig:
     """The rig a job would start from, in the image's own pixels (cut out first as the job would when
     the image has no transparency). `working_side` finds it on a smaller copy, then scales it back."""
+    from popcon.animation.api import auto_rig
     from popcon.media.images import has_transparency, load_image
     from popcon.vision.cutout import cut_out
-    from popcon.vision.rig import auto_rig
 
     image = load_image(source, max_bytes=settings.max_upload_bytes, max_pixels=settings.max_image_pixels)
     small = image.convert("RGBA")
@@ -58,7 +58,7 @@ def user_rig(text: str | bytes, size: tuple[int, int]) -> Rig:
 
 def sample_size() -> tuple[int, int]:
     """The built-in sample character's size (a rig for `--sample` is placed on it)."""
-    from popcon.providers.offline.mascot import sample_character
+    from popcon.animation.api import sample_character
 
     return sample_character().size
 

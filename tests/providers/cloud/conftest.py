@@ -35,7 +35,7 @@ def fox_key(fox: Image.Image) -> tuple[int, int, int]:
 @pytest.fixture(scope="session")
 def server_clip(tmp_path_factory: pytest.TempPathFactory, fox: Image.Image, fox_key) -> bytes:
     """What Wan would return: a real H.264 MP4 of the character moving on the flat key colour."""
-    from popcon.providers.offline.animator import render_clip
+    from popcon.animation.animator import render_clip
 
     path = tmp_path_factory.mktemp("clip") / "wave.mp4"
     render_clip(fox, load_presets()["wave"].recipe, path, background=fox_key, size=256, fps=12)

@@ -8,24 +8,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from popcon.animation.animator import prepare_parts, render_frames
+from popcon.animation.keyframes import _ARMS, _BACK, _parse_motion, load_rig_motions, rig_motion
+from popcon.animation.mascot import MascotRig, draw_mascot_rig
+from popcon.animation.part_compositing import _blend, render_premul
+from popcon.animation.part_geometry import _at, _rot
+from popcon.animation.part_layers import Prepared
+from popcon.animation.part_posing import Timeline, part_matrices
 from popcon.domain.actions import MotionRecipe, load_presets
 from popcon.domain.rig import PART_NAMES, whole_body_rig
-from popcon.providers.offline.animator import prepare_parts, render_frames
-from popcon.providers.offline.mascot import MascotRig, draw_mascot_rig
-from popcon.providers.offline.parts import (
-    _ARMS,
-    _BACK,
-    Prepared,
-    Timeline,
-    _at,
-    _blend,
-    _parse_motion,
-    _rot,
-    load_rig_motions,
-    part_matrices,
-    render_premul,
-    rig_motion,
-)
 
 KEY = (0, 255, 0)
 
@@ -182,8 +173,8 @@ def test_an_auto_rigged_upload_splits_along_its_drawn_lines() -> None:
     """The fox uploaded as a plain image and rigged automatically: its big head must not claim the body
     under it, and the tail beside its hand and head stays whole with the torso (a waving arm or a
     turning head must not tear it). The truth is the fox's own drawn layers, framed alike."""
-    from popcon.providers.offline.mascot import Z_ORDER
-    from popcon.vision.rig import auto_rig
+    from popcon.animation.autorig import auto_rig
+    from popcon.animation.mascot import Z_ORDER
 
     fox = _fox()
     rig = auto_rig(fox.image)
@@ -216,7 +207,7 @@ def test_an_auto_rigged_upload_splits_along_its_drawn_lines() -> None:
 def test_no_piece_of_a_part_floats_apart_from_it() -> None:
     """A piece of a part's label that does not reach its bone goes to the part it touches: a fleck of
     'arm' inside the body becomes body, a shoe tip left to the torso past the leg's reach joins the leg."""
-    from popcon.providers.offline.parts import _keep_attached
+    from popcon.animation.part_layers import _keep_attached
 
     names = ["torso", "right_shin"]
     bones = {"torso": ((50.0, 60.0), (50.0, 10.0)), "right_shin": ((50.0, 62.0), (50.0, 90.0))}
@@ -235,8 +226,8 @@ def test_no_piece_of_a_part_floats_apart_from_it() -> None:
 def test_a_four_legged_rig_walks_on_its_own_keyframes_with_both_legs_of_a_pair_facing_ahead() -> None:
     """A side view facing left: "outward" is the way the head faces for both legs of a pair, so a
     positive swing takes the far and the near leg forward alike; walk, jump, wave have their own keys."""
+    from popcon.animation.part_layers import _sides
     from popcon.domain.rig import Rig
-    from popcon.providers.offline.parts import _sides
 
     joints = {
         "neck": (60.0, 60.0), "head_top": (40.0, 20.0), "torso": (120.0, 90.0), "hip": (200.0, 110.0),
@@ -260,9 +251,9 @@ def test_arms_against_the_body_come_away_whole_and_leave_the_shirt() -> None:
     """Arms that hang flush against the shirt (no gap in the silhouette) are cut along their colour
     edge: each arm's layers hold its skin and almost none of the shirt, the torso keeps the shirt, and
     the wave lifts the hand off the body."""
-    from popcon.vision.rig import auto_rig
+    from popcon.animation.autorig import auto_rig
 
-    from ...helpers.drawings import SHIRT, SKIN, arms_at_sides
+    from ..helpers.drawings import SHIRT, SKIN, arms_at_sides
 
     rgba = arms_at_sides()
     image = Image.fromarray(rgba, "RGBA")
@@ -309,10 +300,10 @@ def test_a_part_turned_at_its_joint_opens_no_seam(who: str) -> None:
     the joint, where the character was solid it stays solid. Parts cut edge to edge opened a wedge
     of background there (a key-coloured notch at the shoulder), and smoothed edges of two abutting
     layers a half-transparent seam along the cut."""
+    from popcon.animation.autorig import auto_rig
     from popcon.domain.rig import PARTS
-    from popcon.vision.rig import auto_rig
 
-    from ...helpers.drawings import arms_at_sides
+    from ..helpers.drawings import arms_at_sides
 
     image = _fox().image if who == "fox" else Image.fromarray(arms_at_sides(), "RGBA")
     rig = auto_rig(image)
@@ -345,7 +336,7 @@ def test_a_part_turned_at_its_joint_opens_no_seam(who: str) -> None:
 def test_a_user_moved_joint_leaves_no_sliver(joint: str) -> None:
     """A user drags one joint of the auto-rig outward (by a twentieth of the height) and the character
     waves and jumps: every frame is one piece, no sliver of a limb or line left floating by itself."""
-    from popcon.vision.rig import auto_rig
+    from popcon.animation.autorig import auto_rig
 
     fox = _fox()
     rig = auto_rig(fox.image)

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from popcon.animation.autorig import auto_rig
 from popcon.domain.rig import ARM_JOINTS, BODY_JOINTS, LEG_JOINTS, Rig
-from popcon.vision.rig import auto_rig
 
 from ...conftest import BENCH, SAMPLES
 
@@ -109,7 +109,7 @@ def test_stick_figure_drawn_here_gets_limbs_on_the_right_sides() -> None:
 @pytest.mark.parametrize("prompt", ["a cat", "a blue bunny", "a robot with a tail"])
 def test_outlined_mascot_gets_arms_and_legs_from_its_parts(prompt: str) -> None:
     """The mascot's arms lie against its body: only the regions between its outlines separate them."""
-    from popcon.providers.offline.mascot import draw_mascot
+    from popcon.animation.mascot import draw_mascot
 
     im = draw_mascot(prompt, size=512)
     rig = auto_rig(im)
@@ -133,8 +133,8 @@ def test_outlined_mascot_gets_arms_and_legs_from_its_parts(prompt: str) -> None:
 def test_auto_rig_of_a_mascot_image_finds_the_joints_it_was_drawn_with(prompt: str) -> None:
     """The mascot knows its joints; an upload of one must be rigged as well (PCK@0.1 = 1.0). Its feet are
     stubs with no visible leg: their hips sit inside the body above them, not at the soles."""
+    from popcon.animation.mascot import draw_mascot_rig
     from popcon.domain.rig import SCORED_JOINTS
-    from popcon.providers.offline.mascot import draw_mascot_rig
 
     drawn = draw_mascot_rig(prompt, size=512)
     rig = auto_rig(drawn.image)

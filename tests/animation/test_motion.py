@@ -2,8 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from popcon.domain.actions import _KEYWORD_MOTIONS, load_presets
-from popcon.providers.offline.motion import (
+from popcon.animation.motion import (
     FALLBACK,
     MOTIONS,
     REST,
@@ -13,6 +12,7 @@ from popcon.providers.offline.motion import (
     keyframes,
     motion_pose,
 )
+from popcon.domain.actions import _KEYWORD_MOTIONS, load_presets
 
 
 def _distance(p: Pose) -> float:

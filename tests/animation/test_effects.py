@@ -6,10 +6,11 @@ import cv2
 import numpy as np
 import pytest
 
+from popcon.animation.animator import render_frames
+from popcon.animation.effects import KNOWN_EFFECTS
+from popcon.animation.mascot import MascotRig, draw_mascot_rig
+from popcon.animation.mascot_prompt import SAMPLE_PROMPT
 from popcon.domain.actions import MotionRecipe
-from popcon.providers.offline.animator import render_frames
-from popcon.providers.offline.effects import KNOWN_EFFECTS
-from popcon.providers.offline.mascot import SAMPLE_PROMPT, MascotRig, draw_mascot_rig
 
 KEY = (0, 255, 0)
 SIZE = 200

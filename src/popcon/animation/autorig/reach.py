@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from popcon.vision.rig.skeleton import Graph
+from popcon.animation.autorig.skeleton import Graph
 
 Point = tuple[float, float]  # (x, y) in working pixels
 

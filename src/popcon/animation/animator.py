@@ -19,13 +19,16 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from popcon.animation.effects import Anchors, draw_effects, normalise
+from popcon.animation.framing import alpha_bbox, frame_fit, frame_full_body
+from popcon.animation.keyframes import rig_motion
+from popcon.animation.motion import Pose, motion_pose
+from popcon.animation.part_compositing import anchors, render_premul
+from popcon.animation.part_layers import Prepared, prepare
+from popcon.animation.part_posing import Timeline
 from popcon.domain.actions import MotionRecipe
 from popcon.domain.rig import Rig
 from popcon.media.video import encode_lossless, encode_mp4
-from popcon.providers.offline.effects import Anchors, draw_effects, normalise
-from popcon.providers.offline.motion import Pose, motion_pose
-from popcon.providers.offline.parts import Prepared, Timeline, anchors, prepare, render_premul, rig_motion
-from popcon.providers.offline.pose import alpha_bbox, frame_fit, frame_full_body
 
 HEIGHT_FRACTION = 0.75  # character height in the clip
 FEET_MARGIN = 0.08  # feet this far above the bottom edge

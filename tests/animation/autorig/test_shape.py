@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
-from popcon.vision.rig import auto_rig
-from popcon.vision.rig.edges import colour_gradient, split_by_edges
-from popcon.vision.rig.shape import shape_rig
-from popcon.vision.rig.silhouette import distance, silhouette
-from popcon.vision.rig.skeleton import skeleton_graph, thin
+from popcon.animation.autorig import auto_rig
+from popcon.animation.autorig.edges import colour_gradient, split_by_edges
+from popcon.animation.autorig.shape import shape_rig
+from popcon.animation.autorig.silhouette import distance, silhouette
+from popcon.animation.autorig.skeleton import skeleton_graph, thin
 
 from ...helpers.drawings import arms_at_sides
 
@@ -98,7 +98,7 @@ def test_four_legged_side_view_front_legs_are_arms() -> None:
 def test_whole_body_fallback_carries_a_start_fitted_to_the_silhouette() -> None:
     """A blob animates as one piece, but placing joints by hand starts inside its outline, not at fixed
     shares of the picture."""
-    from popcon.vision.rig import auto_rig
+    from popcon.animation.autorig import auto_rig
 
     im = Image.new("RGBA", (600, 400), (0, 0, 0, 0))
     ImageDraw.Draw(im).ellipse((350, 150, 550, 390), fill=FILL)

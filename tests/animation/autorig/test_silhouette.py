@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
-from popcon.vision.rig.silhouette import dilate, geodesic, opening, silhouette
+from popcon.animation.autorig.silhouette import dilate, geodesic, opening, silhouette
 
 
 def test_geodesic_walks_around_a_bend() -> None:

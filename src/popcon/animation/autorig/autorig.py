@@ -24,8 +24,8 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+from popcon.animation.autorig.silhouette import Silhouette, dilate, distance, geodesic, opening, silhouette
 from popcon.domain.rig import Rig, whole_body_rig
-from popcon.vision.rig.silhouette import Silhouette, dilate, distance, geodesic, opening, silhouette
 
 # Core = discs of at least this share of the thickest inscribed disc. Limbs are thinner than the body by
 # different amounts (a stick figure's lines, a cartoon's sausage legs): each share is tried and the rig
@@ -163,7 +163,7 @@ def auto_rig(image: Image.Image) -> Rig:
         if best is None or rig.confidence > best.confidence:
             best = rig
     assert best is not None
-    from popcon.vision.rig.shape import shape_rig
+    from popcon.animation.autorig.shape import shape_rig
 
     shaped = shape_rig(image, sil)
     # The body plan read from the skeleton, unless the core-and-limbs rig is sure and finds the head
@@ -176,7 +176,7 @@ def auto_rig(image: Image.Image) -> Rig:
     ):
         best = shaped
     if best.confidence < 0.8:  # limbs that lie against the body: try the outlined parts
-        from popcon.vision.rig.parts import outlined_rig
+        from popcon.animation.autorig.outlines import outlined_rig
 
         parts = outlined_rig(image, sil)
         if parts is not None and parts.confidence > best.confidence:
@@ -184,7 +184,7 @@ def auto_rig(image: Image.Image) -> Rig:
     if not best.animates_parts and not best.joints:
         # Nothing animates, but whoever places the joints by hand starts from a standing figure
         # fitted to this silhouette, not to the picture's frame.
-        from popcon.vision.rig.shape import fitted_template
+        from popcon.animation.autorig.shape import fitted_template
 
         best = best.model_copy(update={"joints": fitted_template(sil)})
     return best

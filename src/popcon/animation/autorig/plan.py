@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from popcon.vision.rig.reach import Point, Tip
+from popcon.animation.autorig.reach import Point, Tip
 
 WING = 0.75  # a piece at least this share of the body's thickness is a wing or a cape, not an arm
 FLIP = 2.0  # limbs this many body half-thicknesses long are legs wherever they point

@@ -8,12 +8,12 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from popcon.animation.autorig.edges import hanging_arms
+from popcon.animation.autorig.plan import fit
+from popcon.animation.autorig.reach import centre_of, tips_from
+from popcon.animation.autorig.silhouette import Silhouette, distance
+from popcon.animation.autorig.skeleton import skeleton_graph
 from popcon.domain.rig import Rig
-from popcon.vision.rig.edges import hanging_arms
-from popcon.vision.rig.plan import fit
-from popcon.vision.rig.reach import centre_of, tips_from
-from popcon.vision.rig.silhouette import Silhouette, distance
-from popcon.vision.rig.skeleton import skeleton_graph
 
 HEAD_SHARE = 0.5  # a head apart from the body is at least this share of the body's thickness
 NECK = 0.8  # a neck is narrower than this share of the head's thickness

@@ -4,17 +4,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from popcon.animation.framing import alpha_bbox
+from popcon.animation.mascot import Z_ORDER, draw_mascot, draw_mascot_rig, sample_character
+from popcon.animation.mascot_prompt import ANIMALS, COLOURS, parse_prompt
 from popcon.domain.rig import PART_NAMES, PARTS, parse_rig
-from popcon.providers.offline.mascot import (
-    ANIMALS,
-    COLOURS,
-    Z_ORDER,
-    draw_mascot,
-    draw_mascot_rig,
-    parse_prompt,
-    sample_character,
-)
-from popcon.providers.offline.pose import alpha_bbox
 from popcon.providers.offline.provider import OfflineImageProvider
 from popcon.settings import Settings
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from PIL import Image, ImageDraw
 
-from popcon.vision.rig.parts import outlined_rig
-from popcon.vision.rig.silhouette import silhouette
+from popcon.animation.autorig.outlines import outlined_rig
+from popcon.animation.autorig.silhouette import silhouette
 
 INK = (40, 30, 40, 255)
 FILL = (230, 170, 90, 255)

@@ -17,8 +17,8 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+from popcon.animation.autorig.silhouette import _CROSS, Silhouette, dilate, geodesic, opening
 from popcon.domain.rig import Rig
-from popcon.vision.rig.silhouette import _CROSS, Silhouette, dilate, geodesic, opening
 
 MIN_PART = 0.004  # parts smaller than this share of the silhouette are details (eyes, buttons)
 DARK = 0.5  # outline pixels are darker than this share of the character's median brightness

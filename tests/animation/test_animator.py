@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from popcon.animation.animator import render_clip, render_frames
+from popcon.animation.effects import KNOWN_EFFECTS, effect_colors
+from popcon.animation.mascot import draw_mascot
+from popcon.animation.motion import MOTIONS
 from popcon.domain.actions import MotionRecipe, load_presets
 from popcon.media.video import decode_frames
-from popcon.providers.offline.animator import render_clip, render_frames
-from popcon.providers.offline.effects import KNOWN_EFFECTS, effect_colors
-from popcon.providers.offline.mascot import draw_mascot
-from popcon.providers.offline.motion import MOTIONS
 
 SAMPLES = Path(__file__).resolve().parents[3].parent / "shared" / "samples"
 KEY = (0, 255, 0)

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from popcon.animation.framing import alpha_bbox, follow_pose, frame_full_body
 from popcon.domain.errors import InvalidInput
 from popcon.domain.rig import whole_body_rig
-from popcon.providers.offline.pose import alpha_bbox, follow_pose, frame_full_body
 
 SAMPLES = Path(__file__).resolve().parents[3].parent / "shared" / "samples"
 

@@ -1,0 +1,1 @@
+"""Animation without a model: auto-rig, part layers, framing, motions and keyframes, effects, mascot."""

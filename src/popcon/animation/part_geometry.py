@@ -1,0 +1,47 @@
+"""Plane geometry of the part animator: 3x3 transforms and limb directions in the character's terms."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def _rot(p: tuple[float, float], deg: float) -> np.ndarray:
+    """3x3: rotate by `deg` on screen (positive turns counter-clockwise as seen) about p."""
+    a = math.radians(-deg)
+    c, s = math.cos(a), math.sin(a)
+    x, y = p
+    return np.array([[c, -s, x - c * x + s * y], [s, c, y - s * x - c * y], [0.0, 0.0, 1.0]])
+
+
+def _move(dx: float, dy: float) -> np.ndarray:
+    return np.array([[1.0, 0.0, dx], [0.0, 1.0, dy], [0.0, 0.0, 1.0]])
+
+
+def _scale_y(p: tuple[float, float], k: float) -> np.ndarray:
+    return np.array([[1.0, 0.0, 0.0], [0.0, k, p[1] * (1.0 - k)], [0.0, 0.0, 1.0]])
+
+
+def _at(m: np.ndarray, p: tuple[float, float]) -> tuple[float, float]:
+    v = m @ np.array([p[0], p[1], 1.0])
+    return float(v[0]), float(v[1])
+
+
+def _screen_angle(phi: float, side: float) -> float:
+    """Screen angle (counter-clockwise, degrees) of a limb direction phi in the character's terms."""
+    r = math.radians(phi)
+    return math.degrees(math.atan2(-math.cos(r), side * math.sin(r)))
+
+
+def _phi(v: tuple[float, float], side: float) -> float:
+    """A limb direction (image vector) in the character's terms: 0 down, 90 outward, 180 up."""
+    return math.degrees(math.atan2(side * v[0], v[1]))
+
+
+def _wrap(d: float) -> float:
+    return (d + 180.0) % 360.0 - 180.0
+
+
+def _sub(a: tuple[float, float], b: tuple[float, float]) -> tuple[float, float]:
+    return a[0] - b[0], a[1] - b[1]
