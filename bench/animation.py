@@ -33,13 +33,17 @@ import numpy as np
 import yaml
 from PIL import Image
 
-from popcon.animation.animator import render_frames
+from popcon.animation.animator import prepare_parts, render_frames
 from popcon.animation.autorig import auto_rig
+from popcon.animation.keyframes import _ARMS as ARMS
+from popcon.animation.keyframes import _BACK as BACK
 from popcon.animation.mascot import draw_mascot_rig
 from popcon.animation.mascot_prompt import SAMPLE_PROMPT
+from popcon.animation.part_compositing import _blend as blend
+from popcon.animation.part_geometry import _rot as rotate_about
 from popcon.domain.actions import load_presets, resolve_actions
 from popcon.domain.platforms import get_platform, load_platforms
-from popcon.domain.rig import JOINT_NAMES, Rig
+from popcon.domain.rig import JOINT_NAMES, PART_NAMES, PARTS, Rig
 from popcon.queue.embedded import EmbeddedRunner
 from popcon.settings import Settings
 from popcon.store.db import JobStore
@@ -180,6 +184,48 @@ def local_motion(actions: list[str], sheets: Path | None) -> None:
         print(f"contact sheet: {sheets / 'uploads.png'}")
 
 
+SEAM_TURNS = (("right_upper_arm", 25.0), ("left_upper_arm", 25.0), ("right_thigh", 12.0), ("head", 10.0))
+
+
+def joint_seams() -> None:
+    """Every shared rig/ character as an upload: turn one part at its joint (both ways) with the rest
+    at rest, and count the pixels round that joint (within 3.5 % of the height) that were solid at
+    rest and are not opaque now: the seams and wedges a turning part opens (0 when parts overlap)."""
+    print("open pixels round a turned joint (upload, 512 px clip), per part turned +-, sum of both:")
+    print(f"  {'character':<14}" + "".join(f"{p:>18}" for p, _ in SEAM_TURNS))
+    pivot_of = {name: pivot for name, pivot, _ in PARTS}
+    parent_of = {name: parent for name, _, parent in PARTS}
+    for folder in sorted(p.parent for p in (SHARED / "bench" / "rig").glob("*/char_cfg.yaml")):
+        rgb = Image.open(folder / "texture.png").convert("RGB")
+        im = rgb.copy()
+        im.putalpha(Image.open(folder / "mask.png").convert("L").resize(rgb.size))
+        rig = auto_rig(im)
+        base, prep = prepare_parts(im, rig, None, 512)
+        solid = cv2.erode((base.premul[..., 3] == 255).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+        yy, xx = np.mgrid[0 : prep.size, 0 : prep.size]
+        line = f"  {folder.name:<14}"
+        for part, angle in SEAM_TURNS:
+            if part not in prep.layers:
+                line += f"{'-':>18}"
+                continue
+            px, py = prep.joints[pivot_of[part]]
+            near = solid & (np.hypot(xx - px, yy - py) < 0.035 * prep.height)
+            count = 0
+            for sign in (1.0, -1.0):
+                m = {name: np.eye(3) for name in PART_NAMES}
+                for name in (part, *(c for c, p in parent_of.items() if p == part)):
+                    m[name] = rotate_about((px, py), sign * angle)
+                canvas = np.zeros((prep.size, prep.size, 4), np.uint8)
+                for name, cap in prep.caps.items():
+                    blend(canvas, cap, m[name])
+                for name in (*BACK, *ARMS, "head"):
+                    if name in prep.layers:
+                        blend(canvas, prep.layers[name], m[name])
+                count += int((near & (canvas[..., 3] < 250)).sum())
+            line += f"{count:>18}"
+        print(line, flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--actions", default=",".join(load_presets()))
@@ -188,8 +234,12 @@ def main() -> None:
     ap.add_argument("--budgets", action="store_true", help="export the most moving actions to every platform")
     ap.add_argument("--local-actions", default="wave,jump,clap,dance")
     ap.add_argument("--only-local", action="store_true", help="only the shared characters' local motion")
+    ap.add_argument("--seams", action="store_true", help="only the open pixels round turned joints")
     a = ap.parse_args()
     actions = [x for x in a.actions.split(",") if x]
+    if a.seams:
+        joint_seams()
+        return
     if a.only_local:
         local_motion([x for x in a.local_actions.split(",") if x], a.sheets)
         return
