@@ -45,3 +45,17 @@ def _wrap(d: float) -> float:
 
 def _sub(a: tuple[float, float], b: tuple[float, float]) -> tuple[float, float]:
     return a[0] - b[0], a[1] - b[1]
+
+
+def _seg_dist(px: np.ndarray, py: np.ndarray, a: tuple[float, float], b: tuple[float, float]) -> np.ndarray:
+    ax, ay = a
+    vx, vy = b[0] - ax, b[1] - ay
+    ll = vx * vx + vy * vy or 1.0
+    k = np.clip(((px - ax) * vx + (py - ay) * vy) / ll, 0.0, 1.0)
+    return np.hypot(px - (ax + k * vx), py - (ay + k * vy))
+
+
+def _along(px: np.ndarray, py: np.ndarray, a: tuple[float, float], b: tuple[float, float]) -> np.ndarray:
+    """Where each point projects on the line from a (0) to b (1)."""
+    vx, vy = b[0] - a[0], b[1] - a[1]
+    return ((px - a[0]) * vx + (py - a[1]) * vy) / (vx * vx + vy * vy or 1.0)
