@@ -116,3 +116,16 @@ def arms_at_sides(
         k = np.clip(1.0 - shade * xs**2, 0.0, 1.0)[None, :, None]
         a[..., :3] = np.where(shirt[..., None], (a[..., :3] * k).astype(np.uint8), a[..., :3])
     return a
+
+
+def open_jacket(hem: int = 250) -> np.ndarray:
+    """A figure (RGBA) in an open dark jacket over a white shirt, trousers flush with the jacket's
+    sides below its hem: a colour edge runs down each side like an arm's, but nothing hangs there."""
+    a = np.zeros((400, 300, 4), np.uint8)
+    cv2.circle(a, (150, 70), 42, (230, 190, 160, 255), -1)
+    cv2.rectangle(a, (118, 108), (182, 125), (230, 190, 160, 255), -1)
+    cv2.rectangle(a, (100, 120), (200, hem), (40, 50, 90, 255), -1)  # the jacket
+    cv2.rectangle(a, (128, 120), (172, hem), (240, 240, 235, 255), -1)  # the shirt between its sides
+    cv2.rectangle(a, (100, hem), (146, 380), (150, 150, 160, 255), -1)
+    cv2.rectangle(a, (154, hem), (200, 380), (150, 150, 160, 255), -1)
+    return a

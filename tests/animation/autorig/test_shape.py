@@ -11,7 +11,7 @@ from popcon.animation.autorig.shape import shape_rig
 from popcon.animation.autorig.silhouette import distance, silhouette
 from popcon.animation.autorig.skeleton import skeleton_graph, thin
 
-from ...helpers.drawings import arms_at_sides
+from ...helpers.drawings import arms_at_sides, open_jacket
 
 FILL = (200, 150, 90, 255)
 
@@ -113,7 +113,7 @@ def test_whole_body_fallback_carries_a_start_fitted_to_the_silhouette() -> None:
 def test_arms_hanging_against_the_body_are_found_by_their_colour_edge() -> None:
     """No notch in the silhouette parts these arms from the shirt, but their colour does: they animate,
     their bones run down the arms' middles. A tunic as wide as the arms would be, shaded towards its
-    sides, shows no such edge and keeps its sides with the body."""
+    sides, shows no such edge and keeps its sides with the body; nor are an open jacket's sides arms."""
     rig = auto_rig(Image.fromarray(arms_at_sides(), "RGBA"))
     assert rig.has_arms and rig.has_legs, rig.note
     for side, (x0, x1) in (("right", (83, 105)), ("left", (195, 217))):
@@ -122,6 +122,9 @@ def test_arms_hanging_against_the_body_are_found_by_their_colour_edge() -> None:
             assert x0 + 3 <= x <= x1 - 3, (side, joint, x)
     tunic = auto_rig(Image.fromarray(arms_at_sides(tunic=True, shade=0.35), "RGBA"))
     assert tunic.has_legs and not tunic.has_arms, tunic.note
+    for hem in (250, 290):  # an open jacket's sides end in no hand: they run on into the trousers
+        jacket = auto_rig(Image.fromarray(open_jacket(hem), "RGBA"))
+        assert jacket.has_legs and not jacket.has_arms, (hem, jacket.note)
 
 
 def test_a_cut_between_two_seeds_falls_on_the_colour_edge() -> None:

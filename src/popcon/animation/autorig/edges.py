@@ -75,8 +75,9 @@ def hanging_arms(
     """Arms placed against an upright body's sides (working pixels), found in the colours: on each
     row from shoulder to hand, the arm runs from the silhouette's outer edge to the strongest colour
     change within twice the placed joint's inset. They are parts of their own only where that change
-    is clear against the colour changes inside them (a body whose sides are its own colour shows none)
-    and keeps nearly one width down the arm. Gives the joints moved to the arms' middles, or None."""
+    is clear against the colour changes inside them (a body whose sides are its own colour shows none),
+    keeps nearly one width down the arm, and ends in a hand (an open jacket's side runs on into the
+    trousers). Gives the joints moved to the arms' middles, or None."""
     grad = colour_gradient(rgb, mask)
     out: dict[str, tuple[float, float]] = {}
     for side, sign in (("right", 1), ("left", -1)):
@@ -105,6 +106,8 @@ def hanging_arms(
         steady = float(np.median(np.abs(w - np.median(w)))) <= 0.25 * float(np.median(w))
         if float(np.median(ratios)) < ARM_EDGE or not steady:
             return None
+        if not _hand_ends(mask, sign, round(joints[names[1]][1]), y1, float(np.median(w))):
+            return None
         half = 0.5 * float(np.median(w))
         for n in names:
             y = min(max(round(joints[n][1]), 0), mask.shape[0] - 1)
@@ -114,3 +117,16 @@ def hanging_arms(
             outer = float(cols[0]) if sign > 0 else float(cols[-1])
             out[n] = (outer + sign * half, joints[n][1])
     return out
+
+
+def _hand_ends(mask: np.ndarray, sign: int, top: int, hand: int, width: float) -> bool:
+    """Whether the silhouette's side steps inward by most of an arm's width somewhere from the elbow
+    to a little below the hand: the hand ends there and the hip or thigh goes on inside it."""
+    edges: list[float] = []
+    for y in range(max(top, 0), min(hand + round(3 * width), mask.shape[0] - 1) + 1):
+        cols = np.nonzero(mask[y])[0]
+        if len(cols):
+            edges.append(float(cols[0]) if sign > 0 else -float(cols[-1]))
+    e = np.asarray(edges)
+    steps = e[3:] - e[:-3]  # over three rows: a rounded hand's end is a step spread over a few
+    return bool(len(steps) and steps.max() >= 0.6 * width)
