@@ -5,8 +5,9 @@ between arm and torso, so distances to the bones cut straight through the arm or
 parts differ in colour or shading along a line, though (skin against a shirt, a sleeve's shadow). A
 watershed from seeds that are surely each part (a limb's core round its bone, the torso away from the
 limb), flooded over the colour gradient, puts the cut on the strongest edge between them (`split_by_
-edges`). How clear that edge is, against the colour changes inside the arm, and whether the arm keeps
-one width down its length, say whether an arm is really there (`hanging_arms`).
+edges`). How clear that edge is, against the colour changes inside the arm, whether the arm keeps
+one width down its length and whether it ends in a hand say whether an arm is really there
+(`hanging_arms`).
 """
 
 from __future__ import annotations
