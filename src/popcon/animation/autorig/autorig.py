@@ -24,6 +24,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+from popcon.animation.autorig.held import THIN
 from popcon.animation.autorig.silhouette import Silhouette, dilate, distance, geodesic, opening, silhouette
 from popcon.domain.rig import Rig, whole_body_rig
 
@@ -245,6 +246,9 @@ def _rig_from(sil: Silhouette, dist: np.ndarray, share: float) -> Rig:
         else:
             arms[side].append(limb)
     has_legs = bool(legs["right"] and legs["left"])
+    if has_legs:  # a piece far thinner than the legs is something held (a club, a wand), not an arm
+        ref = min(limb.half_width for side in legs.values() for limb in side)
+        arms = {s: [a for a in v if a.half_width >= THIN * ref] for s, v in arms.items()}
     has_arms = bool(arms["right"] and arms["left"])
     if not (has_arms or has_legs):
         found = sum(len(v) for v in (*legs.values(), *arms.values()))

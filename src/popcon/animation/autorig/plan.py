@@ -20,7 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from popcon.animation.autorig.held import Held, held_object
 from popcon.animation.autorig.reach import Point, Tip
+from popcon.animation.autorig.silhouette import distance
 
 WING = 0.75  # a piece at least this share of the body's thickness is a wing or a cape, not an arm
 FLIP = 2.0  # limbs this many body half-thicknesses long are legs wherever they point
@@ -272,10 +274,22 @@ def _upright(
     # Arms: not as thick as wings, rooted clearly above the hips (a second tip of a foot is no arm).
     hips_at = frame.along(_p(hip_c)) + 0.15 * frame.body
     arms = [t for t in rest if t.width < WING * frame.body and frame.along(t.root) > hips_at]
+    # A held object standing alone out of the body (a wand, a club) is no arm.
+    ref = min(t.width for t in legs) if legs else 0.5 * frame.body
+    dist = distance(mask) if arms else mask.astype(np.float32)
+    held = {id(t): held_object(t, ref, dist, [u.tip for u in arms if u is not t]) for t in arms}
+    objects = [h for t in arms if (h := held[id(t)]) is not None and not h.on_arm]
+    arms = [t for t in arms if (h := held[id(t)]) is None or h.on_arm]
     pair_arms = _arm_pair(frame, arms)
     shoulders_c = neck + (hip_c - neck) * 0.25
     placed = False
-    if pair_arms is not None:
+    if pair_arms is None and len(arms) == 1 and objects:
+        grip = _hidden_arm(frame, arms[0], objects, shoulders_c, hip_c)
+        joints.update(grip)
+        score += 0.35 * 0.5
+        has_arms = True
+        notes.append("one arm lies against the body, holding an object: placed from the grip")
+    elif pair_arms is not None:
         for side, t in zip(("right", "left"), pair_arms, strict=True):
             sh, el, hand = _chain(t, 0.5 * t.width, holds=True)
             joints[f"{side}_shoulder"], joints[f"{side}_elbow"], joints[f"{side}_hand"] = sh, el, hand
@@ -295,6 +309,38 @@ def _upright(
     if not legs:
         return None  # arms alone on a body plan read from the skeleton are too often ears or a hood
     return Found(joints, has_arms, True, min(score, 1.0), "; ".join(notes) or None, hanging=placed)
+
+
+def _hidden_arm(
+    frame: Frame, arm: Tip, objects: list[Held], shoulders_c: np.ndarray, hip_c: np.ndarray
+) -> dict[str, Point]:
+    """Both arms when one stands out and the other lies against the body holding an object: the hidden
+    hand is where the object leaves the body when it points away (a wand), else on the visible arm's
+    hand (both hands on one grip: a club passing behind the body). The hidden shoulder mirrors the
+    visible one about the body's axis when that one is at shoulder height, else it sits on the torso."""
+    sh, el, hand = _chain(arm, 0.5 * arm.width, holds=True)
+    side = "right" if frame.across(arm.root) > 0 or frame.across(arm.tip) > 0 else "left"
+    other = "left" if side == "right" else "right"
+    sign = 1.0 if other == "right" else -1.0
+    axis = _unit(shoulders_c - hip_c)
+    perp = np.array([axis[1], -axis[0]])  # the character's right, across the torso
+    off = np.asarray(sh) - shoulders_c
+    if abs(float(off @ axis)) <= 0.5 * frame.body and abs(float(off @ perp)) <= 1.5 * frame.body:
+        o_sh = np.asarray(sh) - 2.0 * float(off @ perp) * perp  # the visible shoulder, mirrored
+    else:  # a raised arm's root is far from its shoulder: both shoulders sit on the torso's sides
+        o_sh = shoulders_c + sign * 0.6 * frame.body * perp
+        own = shoulders_c - sign * 0.6 * frame.body * perp
+        sh, el = _p(own), _p((own + np.asarray(hand)) / 2)
+    away = [h for h in objects if h.hand_there]
+    o_hand = np.asarray(away[0].grip if away else hand)
+    return {
+        f"{side}_shoulder": sh,
+        f"{side}_elbow": el,
+        f"{side}_hand": hand,
+        f"{other}_shoulder": _p(o_sh),
+        f"{other}_elbow": _p((o_sh + o_hand) / 2),
+        f"{other}_hand": _p(o_hand),
+    }
 
 
 def _arm_pair(frame: Frame, arms: list[Tip]) -> tuple[Tip, Tip] | None:
