@@ -13,7 +13,7 @@ from popcon.domain.platforms import get_platform
 from popcon.usecases.exports import export_file, export_manifest, export_zip, exported_files
 from popcon.usecases.jobs import start_export as start_export_job
 from popcon.web.deps import JobDep, Svc, job_out
-from popcon.web.schemas import ExportFileOut, ExportOut, ExportRequest, JobOut
+from popcon.web.schemas import ExportFileOut, ExportOut, ExportRequest, JobOut, warning_codes
 
 router = APIRouter(tags=["exports"])
 
@@ -53,6 +53,8 @@ def list_exports(svc: Svc, job: JobDep) -> list[ExportOut]:
                 zip_url=f"/api/v1/jobs/{job.id}/exports/{platform}/zip",
                 zip_bytes=zip_path.stat().st_size if zip_path.exists() else 0,
                 warnings=list(manifest.get("warnings", [])),
+                warning_codes=warning_codes(manifest),
+                captions=dict(manifest.get("captions") or {}),
                 files=[_file_out(job, platform, f, folder) for f in exported_files(manifest)],
                 extra_images=[
                     _file_out(job, platform, ExportedFile(file_name=n), folder)
