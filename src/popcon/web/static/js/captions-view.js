@@ -1,6 +1,6 @@
 // The results page's captions: what each action's files carry, read from the exports' manifests
 // (what was drawn, not what was asked), with the platforms whose files stay bare (emoji) named.
-import { actionLabel, h, msg, platformLabel } from "./ui.js";
+import { actionLabel, h, listNodes, msg, platformLabel } from "./ui.js";
 
 /** A panel listing each action's caption; null when no export carries a caption. */
 export function captionSection(job, exports) {
@@ -21,5 +21,5 @@ export function captionSection(job, exports) {
     h("h2", {}, msg("captions.results_title")),
     h("ul", { class: "caption-list" }, rows),
     bare.length ? h("p", { class: "muted small" }, msg("captions.results_emoji"), " (",
-      ...bare.flatMap((ex, i) => [i ? ", " : null, platformLabel({ [ex.platform]: ex.name }, ex.platform)]), ")") : null);
+      ...listNodes(bare.map((ex) => platformLabel({ [ex.platform]: ex.name }, ex.platform))), ")") : null);
 }

@@ -118,6 +118,16 @@ export function plural(n, key) {
   return msg(key, { n });
 }
 
+/** Items as one list in the page's language ("a, b" / "a、b"): a value a message can take as a param. */
+export function listOf(items) {
+  return { toString: () => items.map(String).join(String(msg("list.sep"))) };
+}
+
+/** Items with the language's separator between them, as children for h(). */
+export function listNodes(items) {
+  return items.flatMap((x, i) => [i ? msg("list.sep") : null, x]);
+}
+
 // Text shortened to `max` characters says so: an ellipsis, never a silent cut (the full text goes in a title).
 export function clip(text, max) {
   const s = String(text);

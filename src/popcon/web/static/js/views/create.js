@@ -1,7 +1,7 @@
 // Create: a character (upload or prompt), the actions, the platforms; one click starts the job.
 import { get, imageSize, postWithProgress } from "../api.js";
 import { navigate } from "../app.js";
-import { actionLabel, h, msg, pageHead, fieldError, fmtBytes, platformLabel, showError } from "../ui.js";
+import { actionLabel, h, listOf, msg, pageHead, fieldError, fmtBytes, platformLabel, showError } from "../ui.js";
 import { errorMsg, setText, warningMsg } from "../i18n.js";
 import { mountCaptions } from "../captions-editor.js";
 import { mountRigEditor } from "../rig-editor.js";
@@ -389,8 +389,8 @@ export async function render(root) {
     submit.disabled = !!why || state.submitting;
     setText(submit, state.submitting ? (state.submitPct !== undefined && state.submitPct < 100 ? msg("create.uploading_dots", { pct: state.submitPct }) : msg("create.starting")) : msg("create.submit"));
     const names = platforms.filter((p) => state.platforms.has(p.id)).map((p) => platformLabel({}, p.id));
-    setText(summary, why || msg("create.summary", { n: state.selected.size, names: { toString: () => names.map(String).join(", ") } }));
-    captions.update([...state.selected.values()].map((a) => ({ ...a, label: actionLabel(presets.find((p) => p.id === a.id) || a) })), state.platforms);
+    setText(summary, why || msg("create.summary", { n: state.selected.size, names: listOf(names) }));
+    captions.update([...state.selected.values()].map((a) => { const p = presets.find((x) => x.id === a.id) || state.customs.find((x) => x.id === a.id) || a; return { id: a.id, emoji: p.emoji, label: actionLabel(p) }; }), state.platforms);
     if (!config.offline) refreshEstimate();
   }
 

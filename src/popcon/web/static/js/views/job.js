@@ -2,8 +2,8 @@
 // and the choice at awaiting_refinement: refine backgrounds or finish without refining.
 import { API, get, post } from "../api.js";
 import { navigate } from "../app.js";
-import { actionLabel, badge, clip, fmtDuration, h, msg, parseTime, platformLabel, platformNames, plural, showError, statusLabel, toast } from "../ui.js";
-import { errorMsg, warningMsg } from "../i18n.js";
+import { actionLabel, badge, clip, fmtDuration, h, listNodes, msg, parseTime, platformLabel, platformNames, plural, showError, statusLabel, toast } from "../ui.js";
+import { errorMsg, language, warningMsg } from "../i18n.js";
 
 const STAGES = ["generating_character", "generating_poses", "animating", "extracting", "matting", "awaiting_refinement", "exporting", "completed"]
   .map((k) => [k, msg(`stage.${k}`)]);
@@ -68,7 +68,7 @@ export async function render(root, jobId) {
     if (j.exported.length) buttons.push(h("a", { class: "btn", href: `/results/${j.id}`, "data-link": "" }, msg("job.results")));
     head.append(h("div", { class: "grow" }, h("h1", { title: j.prompt || null }, j.prompt ? h("span", { translate: "no" }, `“${clip(j.prompt, 60)}”`) : msg("job.title")),
       h("div", { class: "row", style: { marginTop: "6px" } }, h("span", { id: "job-status" }, badge(j.status)),
-        h("span", { class: "muted small" }, plural(j.actions.length, "job.n_actions"), " · ", ...j.platforms.flatMap((p, i) => [i ? ", " : null, platformLabel(names, p)])))), ...buttons);
+        h("span", { class: "muted small" }, plural(j.actions.length, "job.n_actions"), " · ", ...listNodes(j.platforms.map((p) => platformLabel(names, p)))))), ...buttons);
 
     // tracker
     trackerPanel.innerHTML = "";
@@ -275,10 +275,17 @@ export async function render(root, jobId) {
     if (ev.kind === "log" && (ev.status === "idle" || ev.status === "info")) return;
     // Per-file export steps move the bars; the log keeps the platform's start and end only.
     if (ev.kind === "export" && noteExport(ev)) { if (!closed && job) updateExportRows(); return; }
-    const t = new Date(ev.at * 1000).toLocaleTimeString();
-    const who = ev.action_id ? `${ev.action_id}: ` : "";
-    // Kind and status in the page's language; the event's own message is the server's (English) text.
-    logLines.push([`${t}  `, msg(`event.${ev.kind}`), ` ${who}`, statusLabel(ev.status), ev.message ? ` · ${ev.message}` : "", "\n"]);
+    const t = new Date(ev.at * 1000).toLocaleTimeString(language(), { hourCycle: "h23" }); // no AM/PM to translate
+    const action = ev.action_id ? job.actions.find((a) => a.action_id === ev.action_id) : null;
+    const who = action ? [actionLabel(action), ": "] : ev.action_id ? [ev.action_id, ": "] : [];
+    // Kind, action and status in the page's language; an export names its platform; any other message
+    // is the server's own (English) text, kept as it came.
+    let said = [];
+    if (ev.message && ev.kind === "export") {
+      const [platform, ...rest] = ev.message.split(": ");
+      said = [" · ", platformLabel(names, platform), rest.length ? h("span", { translate: "no" }, `: ${rest.join(": ")}`) : null];
+    } else if (ev.message) said = [" · ", h("span", { translate: "no" }, ev.message)];
+    logLines.push([`${t}  `, msg(`event.${ev.kind}`), " ", ...who, statusLabel(ev.status), ...said, "\n"]);
   }
 
   function updateExportRows() {

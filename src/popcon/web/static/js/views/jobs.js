@@ -1,7 +1,7 @@
 // Jobs: every past job, newest first, each opening where it stands (watch, refine, results, resume).
 import { API, ApiError, get, post } from "../api.js";
 import { navigate } from "../app.js";
-import { actionLabel, badge, fmtDate, h, msg, pageHead, platformLabel, platformNames, showError, timeAgo, toast } from "../ui.js";
+import { actionLabel, badge, fmtDate, h, listNodes, listOf, msg, pageHead, platformLabel, platformNames, showError, timeAgo, toast } from "../ui.js";
 
 export async function render(root) {
   const wrap = h("div", { class: "wrap" });
@@ -36,7 +36,7 @@ export async function render(root) {
         h("div", { class: "jmain" },
           h("div", { class: "l1" }, h("a", { class: "jtitle", href: open, "data-link": "" }, ...title(j)), badge(j.status),
             h("time", { class: "muted small", datetime: j.created_at || "", title: timeAgo(j.created_at) }, fmtDate(j.created_at)), h("code", { title: msg("jobs.job_id"), translate: "no" }, j.id)),
-          h("div", { class: "l2" }, msg("jobs.emoji_count", { done, n: j.actions.length }), " · ", ...j.platforms.flatMap((p, i) => [i ? ", " : null, platformLabel(names, p)]),
+          h("div", { class: "l2" }, msg("jobs.emoji_count", { done, n: j.actions.length }), " · ", ...listNodes(j.platforms.map((p) => platformLabel(names, p))),
             j.prompt ? h("span", { translate: "no" }, ` · “${j.prompt}”`) : null)),
         actions));
     }
@@ -44,12 +44,12 @@ export async function render(root) {
 
   // What the set is, in words: its actions (the id stays, small, for support and the CLI).
   function title(j) {
-    const labels = j.actions.slice(0, 4).flatMap((a, i) => [i ? ", " : null, a.emoji ? `${a.emoji} ` : null, actionLabel(a)]);
+    const labels = listNodes(j.actions.slice(0, 4).map((a) => h("span", {}, a.emoji ? `${a.emoji} ` : null, actionLabel(a))));
     return j.actions.length > 4 ? [...labels, ` +${j.actions.length - 4}`] : labels;
   }
 
   async function remove(j) {
-    if (!confirm(String(msg("jobs.confirm_delete", { set: title(j).filter(Boolean).map(String).join("") })))) return;
+    if (!confirm(String(msg("jobs.confirm_delete", { set: listOf(j.actions.map(actionLabel)) })))) return;
     try {
       const res = await fetch(`${API}/jobs/${j.id}`, { method: "DELETE" });
       if (!res.ok) {

@@ -3,7 +3,7 @@
 import { API, ApiError, get, post } from "../api.js";
 import { navigate } from "../app.js";
 import { SegmentCanvas } from "../segment-canvas.js";
-import { actionLabel, h, msg, platformLabel, platformNames, plural, showError, statusLabel, toast } from "../ui.js";
+import { actionLabel, h, listOf, msg, platformLabel, platformNames, plural, showError, statusLabel, toast } from "../ui.js";
 import { setText } from "../i18n.js";
 
 const MODES = ["keep", "erase", "restore"].map((m) => [m, msg(`refine.mode_${m}`)]);
@@ -104,7 +104,7 @@ export async function render(root, jobId) {
     // The action has more source frames than a platform file may play: say how many each one keeps.
     const plays = Object.entries(st.info.export_frames || {});
     setText(frameNote, plays.some(([, n]) => n !== st.info.frame_count)
-      ? msg("refine.frame_note", { n: st.info.frame_count, plays: { toString: () => plays.map(([p, n]) => String(msg("refine.plays", { name: platformLabel(names, p), n }))).join(", ") } })
+      ? msg("refine.frame_note", { n: st.info.frame_count, plays: listOf(plays.map(([p, n]) => msg("refine.plays", { name: platformLabel(names, p), n }))) })
       : "");
     await openFrame(0, true);
   }

@@ -1,7 +1,7 @@
 // Results: every emoji animated on a light and a dark chat background, the validator's verdict per
 // file, a full-size preview modal, and downloads per file and per platform ZIP.
 import { get } from "../api.js";
-import { actionLabel, fmtBytes, h, msg, pageHead, platformLabel, plural, showError } from "../ui.js";
+import { actionLabel, fmtBytes, h, listOf, msg, pageHead, platformLabel, plural, showError } from "../ui.js";
 import { has } from "../i18n.js";
 import { captionSection } from "../captions-view.js";
 
@@ -54,7 +54,7 @@ export async function render(root, jobId) {
     const bad = total - list.reduce((n, e) => n + e.files.filter((f) => f.valid).length, 0);
     const warned = list.filter((e) => e.warnings.length).map((e) => platformLabel({ [e.platform]: e.name }, e.platform));
     const files = bad ? msg("results.bad", { bad, n: total }) : msg("results.each_passes", { n: total });
-    if (warned.length) return msg("results.not_ready", { files, names: { toString: () => warned.map(String).join(", ") } });
+    if (warned.length) return msg("results.not_ready", { files, names: listOf(warned) });
     return bad ? files : msg("results.all_pass", { n: total });
   }
 
