@@ -155,22 +155,32 @@ export function mountLanguageSelect(host) {
   host.append(select);
 }
 
-/** An API error in the page's language (a Msg, so a switch re-words it): the message of its code when
- *  the catalogue has one (with the server's English detail after it for the codes that only name a
- *  kind of problem), else the server's English message. */
+/** A message the server also sent in English (an API error, a stored warning): in English the
+ *  server's own words (the most precise), in another language the catalogue's words for its code,
+ *  with the English detail after them for codes that only name a kind of problem
+ *  (`<key>.detail`); a code the catalogue does not know shows the English. */
+class ServerMsg extends Msg {
+  constructor(key, english, params = {}) {
+    super(key, { ...params, detail: english });
+    this.english = english;
+  }
+
+  toString() {
+    if ((lang === "en" && this.english) || !has(this.key)) return this.english || t(this.key);
+    if (this.english && has(`${this.key}.detail`)) return t(`${this.key}.detail`, this.params);
+    return t(this.key, this.params);
+  }
+}
+
+/** An API error (ApiError: status, message, code) as a message that follows language switches. */
 export function errorMsg(err) {
   if (!err) return "";
   if (err instanceof Msg) return err;
-  const code = err.code;
-  if (code && has(`error.${code}`)) {
-    if (has(`error.${code}.detail`) && err.message) return msg(`error.${code}.detail`, { detail: err.message });
-    return msg(`error.${code}`);
-  }
-  return err.message ? err.message : String(err);
+  const english = err.message ? err.message : String(err);
+  return err.code ? new ServerMsg(`error.${err.code}`, english) : english;
 }
 
 /** A warning the server stored with a code (a cut-out, a matte): its words here, else the stored text. */
 export function warningMsg(code, text, params = {}) {
-  if (code && has(`warning.${code}`)) return msg(`warning.${code}`, params);
-  return text;
+  return code ? new ServerMsg(`warning.${code}`, text, params) : text;
 }

@@ -2,7 +2,7 @@
 // file, a full-size preview modal, and downloads per file and per platform ZIP.
 import { get } from "../api.js";
 import { actionLabel, fmtBytes, h, listOf, msg, pageHead, platformLabel, plural, showError } from "../ui.js";
-import { has } from "../i18n.js";
+import { has, warningMsg } from "../i18n.js";
 import { captionSection } from "../captions-view.js";
 
 export async function render(root, jobId) {
@@ -67,10 +67,10 @@ export async function render(root, jobId) {
   // A platform note the export gave a code (e.g. a set too small) in the page's language; else its text.
   function warningText(ex, i, text) {
     const c = (ex.warning_codes || [])[i];
-    if (!c || !c.code || !has(`warning.${c.code}`)) return text;
+    if (!c || !c.code) return text;
     const p = c.params || {};
     const a = job.actions.find((x) => x.action_id === p.action);
-    return msg(`warning.${c.code}`, { ...p, name: platformLabel({ [p.platform]: p.name }, p.platform), action: a ? actionLabel(a) : p.action || "" });
+    return warningMsg(c.code, text, { ...p, name: platformLabel({ [p.platform]: p.name }, p.platform), action: a ? actionLabel(a) : p.action || "" });
   }
 
   function media(name, src, alt) {
