@@ -232,6 +232,23 @@ def test_caption_typed_on_the_create_page_reaches_the_job_and_its_files(live_ser
     assert exports["line-sticker"]["captions"] == {"wave": "やっほー"}  # what the files carry
     assert exports["line-emoji"]["captions"] == {}  # emoji stay bare
 
+    # The results page shows them, and edits them: saved with the job, then the set is exported again.
+    ctx = context(browser, "ja-JP", "desk")
+    page = ctx.new_page()
+    page.goto(f"{live_server}/results/{job_id}")
+    page.wait_for_selector("#captions-view [data-caption-of='wave'] .caption-text")
+    assert page.inner_text("#captions-view [data-caption-of='wave'] .caption-text") == "やっほー"
+    page.click("#edit-captions")
+    page.fill("[data-caption-edit='jump']", "とぶよ")
+    page.click("#save-captions")
+    page.wait_for_url(re.compile(rf"/job/{job_id}$"))
+    ctx.close()
+    assert wait_rest(live_server, job_id)["status"] == "completed"
+    with api(live_server) as c:
+        exports = {e["platform"]: e for e in c.get(f"/jobs/{job_id}/exports").json()}
+        assert c.get(f"/jobs/{job_id}").json()["captions"]["text"] == {"wave": "やっほー", "jump": "とぶよ"}
+    assert exports["line-sticker"]["captions"] == {"wave": "やっほー", "jump": "とぶよ"}
+
 
 def test_an_api_error_shows_in_the_page_language(live_server: str, browser) -> None:  # type: ignore[no-untyped-def]
     """A refused upload: the server says why in English with a code; the page says it in Korean."""

@@ -1,6 +1,7 @@
 // Results: every emoji animated on a light and a dark chat background, the validator's verdict per
 // file, a full-size preview modal, and downloads per file and per platform ZIP.
 import { get } from "../api.js";
+import { navigate } from "../app.js";
 import { actionLabel, fmtBytes, h, listOf, msg, pageHead, platformLabel, plural, showError } from "../ui.js";
 import { has, warningMsg } from "../i18n.js";
 import { captionSection } from "../captions-view.js";
@@ -13,7 +14,7 @@ export async function render(root, jobId) {
   wrap.append(pageHead(msg("job.title"), headline(exports),
     h("a", { class: "btn", href: `/refine/${jobId}`, "data-link": "", hidden: !["completed", "completed_with_errors", "awaiting_refinement"].includes(job.status) }, msg("results.refine_again")),
     h("a", { class: "btn", href: "/create", "data-link": "" }, msg("nav.create"))));
-  wrap.append(captionSection(job, exports) || "");
+  wrap.append(captionSection(job, exports, () => navigate(`/job/${jobId}`)) || "");
 
   if (!exports.length) {
     wrap.append(h("div", { class: "panel empty" }, h("div", { class: "big-icon" }, "📦"), h("p", {}, msg("results.empty")),
