@@ -17,6 +17,7 @@ import pytest
 
 from tests.helpers.web import FOX, shot
 from tests.web.i18n_check import NEUTRAL, UNTRANSLATED
+from tests.web.test_browser_security import token_server  # noqa: F401  (the token-protected server)
 
 pytestmark = pytest.mark.slow
 STATIC = Path(__file__).resolve().parents[2] / "src" / "popcon" / "web" / "static" / "i18n"
@@ -266,3 +267,17 @@ def test_an_api_error_shows_in_the_page_language(live_server: str, browser) -> N
         ko[k].split("{")[0] in text for k in ("error.unsupported_format", "error.invalid_input.detail")
     ), text
     ctx.close()
+
+
+def test_sign_in_page_is_translated(token_server: str, browser) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    for lang in ("ja", "ko"):
+        ctx = context(browser, lang, "desk")
+        page = ctx.new_page()
+        page.goto(f"{token_server}/jobs")
+        page.wait_for_selector("#sign-in")
+        page.fill("#api-token", "not-the-token")
+        page.click("#sign-in button[type=submit]")
+        page.wait_for_selector("#api-token-error:not(:empty)")
+        assert page.inner_text("#api-token-error") == catalogue(lang)["auth.wrong"]
+        assert untranslated(page) == []
+        ctx.close()

@@ -121,7 +121,7 @@ export async function render(root) {
         renderCharacter();
       });
       const refBox = h("div", { class: "preview-box" },
-        h("div", { class: "img plain" }, state.referenceUrl ? h("img", { src: state.referenceUrl, alt: msg("create.reference") }) : h("div", { class: "placeholder" }, msg("create.reference_ph"))),
+        h("div", { class: "img plain" }, state.referenceUrl ? h("img", { src: state.referenceUrl, alt: msg("create.reference_alt") }) : h("div", { class: "placeholder" }, msg("create.reference_ph"))),
         h("div", { class: "cap" }, h("span", {}, msg("create.reference")), state.reference ? h("button", { class: "btn small ghost", type: "button", onclick: () => { state.reference = null; state.referenceUrl = null; renderCharacter(); } }, msg("create.remove")) : ""));
       charBody.append(h("div", { class: "char-grid" },
         h("div", {}, h("label", { class: "field" }, h("span", {}, msg("create.describe")), ta), count,
