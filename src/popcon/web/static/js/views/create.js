@@ -355,7 +355,7 @@ export async function render(root) {
       });
       plats.append(h("label", { class: `platform${on ? " on" : ""}${p.implemented ? "" : " off"}`, "data-platform-card": p.id }, box,
         h("div", {}, h("div", { class: "name" }, h("b", {}, platformLabel({}, p.id))),
-          h("div", { class: "meta" }, p.implemented ? msg("create.platform_meta", { w: p.width, h: p.height, min: p.set_min, max: p.set_max }) : msg("create.coming_soon")))));
+          h("div", { class: "meta" }, p.implemented ? msg(p.set_min === p.set_max ? "create.platform_meta_fixed" : "create.platform_meta", { w: p.width, h: p.height, min: p.set_min, max: p.set_max }) : msg("create.coming_soon")))));
     }
     renderSummary();
   }
