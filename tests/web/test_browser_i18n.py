@@ -17,6 +17,7 @@ import pytest
 
 from tests.helpers.web import FOX, shot
 from tests.web.i18n_check import NEUTRAL, UNTRANSLATED
+from tests.web.test_browser_a11y import AXE, run_axe
 from tests.web.test_browser_security import token_server  # noqa: F401  (the token-protected server)
 
 pytestmark = pytest.mark.slow
@@ -116,6 +117,8 @@ def test_every_page_is_in_the_browsers_language(
         assert page.evaluate("document.documentElement.lang") == lang
         if bad := untranslated(page):
             left[name] = bad
+        if size == "desk" and AXE.exists():  # the translated page is as accessible as the English one
+            assert not (found := run_axe(page)), f"{name} in {lang}: {found}"
         shot(page, screenshots / f"i18n-{lang}-{name}-{size}.png")
         overflow = page.evaluate("document.documentElement.scrollWidth") - SIZES[size]["width"]
         assert overflow <= 1, f"{name} scrolls sideways by {overflow}px in {lang}"

@@ -248,13 +248,24 @@ export async function render(root, jobId) {
       const e = exportState.get(p) || { state: j.exported.includes(p) ? "done" : "waiting", done: 0, total: 0, what: "" };
       const pct = e.state === "done" ? 100 : e.total ? Math.round((100 * e.done) / e.total) : 0;
       const text = e.state === "done" ? msg("export.done") : e.state === "failed" ? msg("export.failed", { what: e.what }) : e.state === "waiting" ? msg("export.waiting")
-        : e.total ? msg("export.steps", { done: e.done, total: e.total, what: e.what }) : msg("export.starting");
+        : e.total ? msg("export.steps", { done: e.done, total: e.total, what: stepText(e.what) }) : msg("export.starting");
       return h("li", { "data-export-platform": p, "data-state": e.state },
         h("span", { class: "name" }, platformLabel(names, p)),
         h("div", { class: "bar", role: "progressbar", "aria-label": msg("export.bar", { name: platformLabel(names, p) }), "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": String(pct) },
           h("i", { style: { width: `${pct}%` } })),
         h("span", { class: "small muted what" }, text));
     }));
+  }
+
+  // The export's step as the engine names it ("encoded Wave", "packaging"), in the page's language.
+  function stepText(what) {
+    const m = /^encoded (.+)$/.exec(what || "");
+    if (m) {
+      const a = job.actions.find((x) => x.label === m[1]);
+      return msg("export.step_encoded", { action: a ? actionLabel(a) : m[1] });
+    }
+    const key = { "extra images and previews": "export.step_extras", packaging: "export.step_packaging", done: "export.done" }[what];
+    return key ? msg(key) : what || ""; // a step the catalogue does not know: as the engine said it
   }
 
   function noteExport(ev) {
