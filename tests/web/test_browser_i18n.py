@@ -173,6 +173,16 @@ def test_language_switch_keeps_the_page_and_rewords_it(
         defaults = c.get("/captions").json()["captions"]
     assert page.input_value("[data-caption='jump']") == defaults["jump"]["ko"]  # untouched: the new default
     assert page.title() == ko["app.title"]
+    # A paid provider's estimate: worded from its numbers here, the server's sentence in English.
+    est = {
+        "offline": False,
+        "totals": {"USD": 0.1234},
+        "lines": [{"cost": 0.12, "currency": "USD"}, {"cost": None, "currency": None}],
+        "text": "about USD 0.12 + models without a listed price (estimate); veo: no price for the region",
+    }
+    cost = "est => import('/static/js/views/create.js').then(m => String(m.costText(est)))"
+    worded = ko["create.cost_about_partial"].replace("{amount}", "USD 0.12")
+    assert page.evaluate(cost, est) == ko["create.cost"].replace("{text}", worded)
     assert untranslated(page) == []
     assert page.evaluate("localStorage.getItem('popcon.lang')") == "ko"
 
@@ -190,6 +200,7 @@ def test_language_switch_keeps_the_page_and_rewords_it(
     page.select_option("#lang-select", "en")
     page.wait_for_function("document.documentElement.lang === 'en'")
     assert page.inner_text("#job-status") == en["status.awaiting_refinement"]
+    assert page.evaluate(cost, est) == f"Cost: {est['text']}"
     page.reload()
     page.wait_for_selector("#review")
     assert page.evaluate("document.documentElement.lang") == "en"

@@ -172,6 +172,13 @@ class ServerMsg extends Msg {
   }
 }
 
+/** `m` in the page's language, but the server's own English `english` on an English page. */
+export function englishFirst(english, m) {
+  const out = new Msg(m.key, m.params);
+  out.toString = () => (lang === "en" && english ? english : String(m));
+  return out;
+}
+
 /** An API error (ApiError: status, message, code) as a message that follows language switches. */
 export function errorMsg(err) {
   if (!err) return "";

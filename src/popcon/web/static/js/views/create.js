@@ -2,7 +2,7 @@
 import { get, imageSize, postWithProgress } from "../api.js";
 import { navigate } from "../app.js";
 import { actionLabel, h, listOf, msg, pageHead, fieldError, fmtBytes, platformLabel, showError } from "../ui.js";
-import { errorMsg, setText, warningMsg } from "../i18n.js";
+import { englishFirst, errorMsg, setText, warningMsg } from "../i18n.js";
 import { mountCaptions } from "../captions-editor.js";
 import { mountRigEditor } from "../rig-editor.js";
 
@@ -368,7 +368,7 @@ export async function render(root) {
 
   // ---- submit ----------------------------------------------------------------------------------
   const summary = h("span", { class: "summary" });
-  const cost = h("span", { class: "summary cost" }, config.offline ? msg("create.free") : msg("create.cost", { text: config.cost_estimate }));
+  const cost = h("span", { class: "summary cost" }, config.offline ? msg("create.free") : msg("create.cost", { text: msg("create.cost_pending") }));
   const submit = h("button", { class: "btn primary big", id: "submit", type: "button", onclick: onSubmit }, msg("create.submit"));
   const submitError = h("div", { class: "field-error", id: "submit-error", role: "alert", hidden: true });
   const bar = h("div", { class: "panel submit-bar" }, submit, summary, h("span", { class: "spacer" }), cost, submitError);
@@ -402,7 +402,7 @@ export async function render(root) {
     estimateFor = key;
     try {
       const est = await get(`/estimate?actions=${state.selected.size}&from_prompt=${state.source === "prompt"}`);
-      if (key === estimateFor) setText(cost, msg("create.cost", { text: est.text }));
+      if (key === estimateFor) setText(cost, costText(est));
     } catch (e) {
       setText(cost, msg("create.cost_unknown"));
     }
@@ -444,6 +444,16 @@ export async function render(root) {
   renderActions();
   renderPlatforms();
   return () => { captions.close(); urls.forEach((u) => URL.revokeObjectURL(u)); };
+}
+
+/** GET /estimate in the page's language: the totals (and whether some model has no listed price); an
+ *  English page shows the server's sentence, which also says why a price is missing. */
+export function costText(est) {
+  if (est.offline) return msg("create.free");
+  const amount = Object.entries(est.totals).sort().map(([cur, n]) => `${cur} ${n.toFixed(2)}`).join(" + ");
+  const unpriced = est.lines.some((l) => l.cost === null || !l.currency);
+  const key = !amount ? "create.cost_unknown_price" : unpriced ? "create.cost_about_partial" : "create.cost_about";
+  return msg("create.cost", { text: englishFirst(est.text, msg(key, { amount })) });
 }
 
 function fitText(ta) {
