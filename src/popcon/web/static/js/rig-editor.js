@@ -4,7 +4,7 @@
 // the auto-rig could not read. Coordinates stay in the uploaded image's pixels (the SVG's viewBox), so
 // the rig sent with the job needs no conversion whatever size the picture is shown at.
 import { h, msg } from "./ui.js";
-import { setAttr, setText } from "./i18n.js";
+import { englishFirst, setAttr, setText } from "./i18n.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const ARMS = ["shoulder", "elbow", "hand"].flatMap((j) => [`right_${j}`, `left_${j}`]);
@@ -169,7 +169,9 @@ export function mountRigEditor(host, { imageUrl, detected, rig, onChange }) {
     noArms.disabled = !("right_hand" in cur.joints);
     noLegs.disabled = !("right_foot" in cur.joints);
     place.style.display = parts ? "none" : "";
-    setText(note, !parts ? msg("rig.one_piece")
+    // The auto-rig's reason (English, from the server) is kept on an English page.
+    const why = `The whole character will move as one piece${cur.note ? ` (${cur.note})` : ""}. Place joints yourself to animate arms and legs.`;
+    setText(note, !parts ? englishFirst(why, msg("rig.one_piece"))
       : cur.source === "user" ? msg("rig.yours") : msg("rig.found", { pct: Math.round((cur.confidence || 0) * 100) }));
   }
 
