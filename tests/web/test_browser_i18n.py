@@ -64,13 +64,18 @@ def export(base: str, job_id: str) -> dict:
 
 @pytest.fixture(scope="module")
 def jobs(live_server: str) -> dict[str, str]:
-    """One job waiting for review and one exported (LINE emoji without captions, LINE stickers with)."""
+    """A job waiting for review, one exported (LINE emoji without captions, LINE stickers with) and
+    one canceled."""
     review = start_job(live_server, "line-emoji,line-sticker")
     done = start_job(live_server, "line-emoji,line-sticker", captions=json.dumps({"lang": "ko"}))
     assert wait_rest(live_server, review)["status"] == "awaiting_refinement"
     assert wait_rest(live_server, done)["status"] == "awaiting_refinement"
     assert export(live_server, done)["status"] == "completed"
-    return {"review": review, "done": done}
+    canceled = start_job(live_server, "line-emoji")
+    with api(live_server) as c:
+        assert c.post(f"/jobs/{canceled}/cancel").status_code == 200
+    assert wait_rest(live_server, canceled)["status"] == "canceled"
+    return {"review": review, "done": done, "canceled": canceled}
 
 
 def context(browser, lang: str, size: str):  # type: ignore[no-untyped-def]
@@ -106,6 +111,7 @@ def test_every_page_is_in_the_browsers_language(
         ("job-review", f"/job/{review}", "#review"),
         ("refine", f"/refine/{review}", "#frame-label[data-shown]"),
         ("job-done", f"/job/{done}", "#see-results"),
+        ("job-canceled", f"/job/{jobs['canceled']}", "#resume"),
         ("results", f"/results/{done}", "#captions-view"),
         ("not-found", "/404", "#not-found"),
         ("unknown-job", "/job/0123456789ab", ".panel.empty .msg"),

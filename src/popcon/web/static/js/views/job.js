@@ -3,7 +3,7 @@
 import { API, get, post } from "../api.js";
 import { navigate } from "../app.js";
 import { actionLabel, badge, clip, fmtDuration, h, listNodes, msg, parseTime, platformLabel, platformNames, plural, showError, statusLabel, toast } from "../ui.js";
-import { errorMsg, language, warningMsg } from "../i18n.js";
+import { englishFirst, errorMsg, language, warningMsg } from "../i18n.js";
 
 const STAGES = ["generating_character", "generating_poses", "animating", "extracting", "matting", "awaiting_refinement", "exporting", "completed"]
   .map((k) => [k, msg(`stage.${k}`)]);
@@ -34,9 +34,15 @@ export async function render(root, jobId) {
   wrap.append(h("div", { class: "crumb" }, h("a", { href: "/jobs", "data-link": "" }, msg("nav.jobs")), " / ", h("span", { translate: "no" }, jobId)), head, trackerPanel, callout, cutPanel, cards, logBox);
 
   // A job's error in the page's language when the server gave it a code; else its (English) text.
+  // A canceled job says so in its title; a set with failed actions counts them (the server's own
+  // sentence, which may also name export errors, stays on an English page).
   function jobError(j) {
     if (!j.error) return "";
-    return j.error_code ? errorMsg({ code: j.error_code, message: j.error }) : j.error;
+    if (j.error_code) return errorMsg({ code: j.error_code, message: j.error });
+    if (j.status === "canceled") return englishFirst(j.error, msg("job.resume_body"));
+    const failed = j.actions.filter((a) => a.status === "failed").length;
+    if (j.status === "completed_with_errors" && failed) return englishFirst(j.error, msg("job.failed_actions", { n: failed }));
+    return j.error;
   }
 
   function stageIndex(status) {
