@@ -49,6 +49,14 @@ def test_export_writes_named_zip_and_valid_files(tmp_path: Path) -> None:
     assert any("at least 8" in w for w in rep.warnings)
     manifest = json.loads(rep.manifest_path.read_text())
     assert [f["file_name"] for f in manifest["files"]] == ["001.png", "002.png", "003.png"]
+    # Beside each warning its code and values, for a UI that words it in another language.
+    assert len(manifest["warning_codes"]) == len(manifest["warnings"])
+    at = next(i for i, w in enumerate(manifest["warnings"]) if "at least 8" in w)
+    small = manifest["warning_codes"][at]
+    assert small == {
+        "code": "set_too_small",
+        "params": {"n": 3, "min": 8, "platform": "line-emoji", "name": preset.name},
+    }
     assert all(f["valid"] and f["rules"] for f in manifest["files"])
     assert manifest["files"][0]["knobs"]["colours"] == 256 and manifest["files"][0]["bytes"] > 0
     assert progress[-1][0] == progress[-1][1]
@@ -150,6 +158,7 @@ def test_every_preset_exports_a_valid_four_action_set(preset_id: str, tmp_path: 
         assert not failures([RuleResult(**r) for r in manifest["extra_rules"]["main.png"]])
     if preset_id.startswith("telegram"):
         assert any("faster" in w for w in rep.warnings)  # the 4 s loop plays in 3 s
+        assert any(c and c["code"] == "loop_sped_up" for c in manifest["warning_codes"])
     # The CLI agrees: exit 0 on the set, non-zero once one file is swapped for another platform's.
     app = typer.Typer()
     register(app)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 MatteSource = Literal["matte", "alpha"]
+MATTE_LOW_CONFIDENCE = "matte_low_confidence"
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,11 @@ class MatteReport:
     min_confidence: float = 1.0
     low_frames: tuple[int, ...] = ()
     warning: str | None = None
+
+    @property
+    def warning_code(self) -> str | None:
+        """The warning's stable code (every report, stored ones included, warns only of low confidence)."""
+        return MATTE_LOW_CONFIDENCE if self.warning else None
 
     @classmethod
     def own_alpha(cls, frames: int) -> MatteReport:

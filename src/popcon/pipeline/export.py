@@ -85,7 +85,11 @@ class ExportReport:
     failed: list[dict[str, str]] = field(default_factory=list)  # actions left out: id, label, error
 
 
-def _check_inputs(actions: Sequence[ExportInput], preset: PlatformPreset) -> list[str]:
+def _check_inputs(
+    actions: Sequence[ExportInput], preset: PlatformPreset
+) -> tuple[list[str], list[dict[str, Any] | None]]:
+    """The set's warnings (English) and, beside each, its stable code and values for a UI that words
+    it in another language (None: free text only)."""
     if not preset.implemented:
         raise InvalidInput(f"export to {preset.id} is not implemented yet ({preset.format})")
     if not actions:
@@ -100,20 +104,29 @@ def _check_inputs(actions: Sequence[ExportInput], preset: PlatformPreset) -> lis
             raise InvalidInput(f"action {a.action_id!r} lasts {a.seconds} s; {preset.name} allows {allowed}")
         if a.seconds <= 0:
             raise InvalidInput(f"action {a.action_id!r} lasts {a.seconds} s")
-    warnings = []
+    warnings: list[str] = []
+    codes: list[dict[str, Any] | None] = []
     limit = preset.timing.max_total_seconds
+    n = len(actions)
     for a in actions:
         if not allowed and limit and a.seconds > limit:
             warnings.append(
                 f"{a.action_id}: the {a.seconds} s loop plays faster, in {limit:g} s ({preset.name} limit)"
             )
-    if len(actions) < preset.set.min:
-        warnings.append(
-            f"set has {len(actions)} items; {preset.name} needs at least {preset.set.min} to be submitted"
-        )
-    if preset.set.sizes and len(actions) not in preset.set.sizes:
-        warnings.append(f"set has {len(actions)} items; {preset.name} accepts {preset.set.sizes}")
-    return warnings
+            params = {"action": a.action_id, "s": a.seconds, "limit": f"{limit:g}"}
+            codes.append(_code("loop_sped_up", preset=preset, **params))
+    if n < preset.set.min:
+        warnings.append(f"set has {n} items; {preset.name} needs at least {preset.set.min} to be submitted")
+        codes.append(_code("set_too_small", n=n, min=preset.set.min, preset=preset))
+    if preset.set.sizes and n not in preset.set.sizes:
+        warnings.append(f"set has {n} items; {preset.name} accepts {preset.set.sizes}")
+        codes.append(_code("set_sizes", n=n, sizes=", ".join(map(str, preset.set.sizes)), preset=preset))
+    return warnings, codes
+
+
+def _code(code: str, *, preset: PlatformPreset, **params: Any) -> dict[str, Any]:
+    """A warning's code and values; `platform` is the preset id (the UI names it in its language)."""
+    return {"code": code, "params": {**params, "platform": preset.id, "name": preset.name}}
 
 
 def play_seconds(a: ExportInput, preset: PlatformPreset) -> float:
@@ -224,7 +237,7 @@ def export_set(
     store's title and description) go to `submission.txt` beside the files, outside the ZIP.
     """
     preset = get_platform(preset_id)
-    warnings = _check_inputs(actions, preset)
+    warnings, warning_codes = _check_inputs(actions, preset)
     codec = codec_for(preset)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -245,6 +258,7 @@ def export_set(
             if isinstance(encoded, BudgetExceeded):
                 failed.append({"action_id": a.action_id, "label": a.label, "error": str(encoded)})
                 warnings.append(f"{a.action_id} left out of the set: {encoded}")
+                warning_codes.append(None)
                 continue
             data, knobs, score, secs = encoded
             name = preset.file_name_for(len(files) + 1, safe_label(a.action_id))
@@ -270,6 +284,7 @@ def export_set(
             for r in results:
                 if not r.passed and r.severity == "warning":
                     warnings.append(f"{name}: {r.message or r.rule} (measured {r.measured}, want {r.limit})")
+                    warning_codes.append(None)
         for f in files:
             require_valid(f.rules, f.file_name)
         if not files:
@@ -307,6 +322,7 @@ def export_set(
             "zip": final_zip.name,
             "round": round_token,
             "warnings": warnings,
+            "warning_codes": warning_codes,  # beside each warning: {code, params} or None
             "extra_images": sorted(extras),
             "extra_rules": {k: [r.to_dict() for r in v] for k, v in extra_results.items()},
             "failed": failed,

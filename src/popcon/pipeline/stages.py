@@ -96,6 +96,8 @@ def _cut_out_upload(ctx: StageContext, im: Image.Image) -> tuple[Image.Image, di
     if cut.warning:
         ctx.log(f"warning: {cut.warning}")
     report = {"confidence": round(cut.confidence, 3), "kind": cut.kind, "warning": cut.warning}
+    if cut.warning:  # a UI words the warning itself from its code
+        report["warning_code"] = cut.warning_code
     return Image.fromarray(cut.rgba, "RGBA"), report
 
 

@@ -10,7 +10,7 @@ of the chosen platforms that ask for it (LINE, Kakao).
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pydantic import ValidationError
@@ -28,10 +28,14 @@ from popcon.domain.captions import (
     languages,
     submission_problems,
 )
-from popcon.domain.errors import InvalidInput
+from popcon.domain.errors import Conflict, InvalidInput
 from popcon.domain.platforms import get_platform
 from popcon.media.captions import plan_caption
 from popcon.media.fonts import font_runs
+
+if TYPE_CHECKING:
+    from popcon.domain.models import Job
+    from popcon.usecases.context import AppContext
 
 
 def _silhouette() -> np.ndarray:
@@ -147,3 +151,22 @@ def caption_defaults() -> dict[str, Any]:
         "motions": ["none", "pop", "bounce"],
         "submission_limits": {k: v.model_dump() for k, v in data.submission.items()},
     }
+
+
+def set_captions(ctx: AppContext, job_id: str, raw: Any) -> Job:
+    """Replace a resting job's caption choice (checked as at create: chosen actions, fonts, room on
+    every canvas), so the next export draws the new captions; the frames are not touched."""
+    if not isinstance(raw, dict):
+        raise InvalidInput('captions must be a JSON object such as {"lang": "ja", "text": {"wave": "..."}}')
+    try:
+        choice = CaptionOptions.model_validate(raw)
+    except ValidationError as e:
+        raise InvalidInput(f"captions: {e.errors()[0]['msg']}") from e
+    job = ctx.get_job(job_id)
+    if ctx.busy(job.id) or job.status.active:
+        raise Conflict(f"job {job.id} is {job.status}; change its captions when it rests")
+    checked = job_caption_options(
+        choice, job.options.get(SUBMISSION_OPTION), [a.preset for a in job.actions], job.platforms
+    )
+    ctx.store.update_job(job.id, options={**job.options, CAPTIONS_OPTION: checked[CAPTIONS_OPTION]})
+    return ctx.get_job(job.id)

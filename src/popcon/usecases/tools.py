@@ -39,13 +39,14 @@ class CutoutPreview:
     png: bytes
     confidence: float | None = None  # None: the upload had its own transparency, nothing was cut
     warning: str | None = None  # set when the background could not be separated with confidence
+    warning_code: str | None = None  # the warning's stable code (the web UI words it itself)
 
 
 def cutout_preview(settings: Settings, data: bytes) -> CutoutPreview:
     """The image with its background removed as a job would cut it, scaled down, as PNG bytes."""
     from popcon.media.images import check_character_image, has_transparency, load_image
     from popcon.media.memory import give_back
-    from popcon.vision.cutout import cut_out, judge_kept
+    from popcon.vision.cutout import cut_out, kept_problem
 
     try:  # decoded at the preview's size (a band at a time), never the whole canvas as RGBA
         small = load_image(
@@ -57,14 +58,16 @@ def cutout_preview(settings: Settings, data: bytes) -> CutoutPreview:
         check_character_image(small, "the image")
         confidence: float | None = None
         warning: str | None = None
+        code: str | None = None
         if not has_transparency(small):
             cut = cut_out(np.asarray(small.convert("RGB")))
             small = Image.fromarray(cut.rgba, "RGBA")
-            confidence, warning = cut.confidence, cut.warning
-            warning = judge_kept(cut.rgba[..., 3]) or warning
+            confidence, warning, code = cut.confidence, cut.warning, cut.warning_code
+            if problem := kept_problem(cut.rgba[..., 3]):
+                code, warning = problem
         buf = io.BytesIO()
         small.save(buf, "PNG")
-        return CutoutPreview(buf.getvalue(), confidence, warning)
+        return CutoutPreview(buf.getvalue(), confidence, warning, code)
     finally:
         give_back()
 

@@ -57,6 +57,11 @@ class Cutout:
     message: str | None = None  # what to tell the user when the confidence is low (else a general one)
 
     @property
+    def warning_code(self) -> str | None:
+        """The warning's stable code (the web UI words it in the user's language)."""
+        return "cutout_low_confidence" if self.confidence < LOW else None
+
+    @property
     def warning(self) -> str | None:
         if self.confidence >= LOW:
             return None
@@ -69,15 +74,24 @@ class Cutout:
 def judge_kept(alpha: np.ndarray) -> str | None:
     """Why a cut-out is unusable (near-empty, or scattered fragments) and what to do instead, or None
     when it can be used."""
+    problem = kept_problem(alpha)
+    return problem[1] if problem else None
+
+
+def kept_problem(alpha: np.ndarray) -> tuple[str, str] | None:
+    """`judge_kept` with the problem's stable code first ("cutout_empty", "cutout_fragments")."""
     kept = (alpha > 127).astype(np.uint8)
     share = float(kept.mean())
     if share < 0.001 or kept.sum() < 256:  # a figure 16 px square is no sticker
-        return f"the cut-out keeps almost nothing ({100 * share:.2f}% of the picture); {EMPTY_HINT}"
+        why = f"the cut-out keeps almost nothing ({100 * share:.2f}% of the picture); {EMPTY_HINT}"
+        return "cutout_empty", why
     _, _, stats, _ = cv2.connectedComponentsWithStats(kept, connectivity=8)
     areas = np.sort(stats[1:, cv2.CC_STAT_AREA])[::-1]
     if len(areas) >= 4 and areas[0] < 0.5 * areas.sum():
         return (
-            f"the cut-out is {len(areas)} scattered fragments, none of them most of the picture; {EMPTY_HINT}"
+            "cutout_fragments",
+            f"the cut-out is {len(areas)} scattered fragments, none of them most of the picture; "
+            + EMPTY_HINT,
         )
     return None
 

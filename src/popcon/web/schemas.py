@@ -7,11 +7,12 @@ that must never leak, and their shape may change without breaking clients.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from popcon.domain.actions import ActionPreset
+from popcon.domain.captions import CAPTIONS_OPTION
 from popcon.domain.models import ActionClip, Job
 from popcon.domain.platforms import PlatformPreset
 from popcon.domain.status import JobStatus
@@ -117,6 +118,7 @@ class ActionOut(BaseModel):
     seconds: int | None
     frame_count: int
     matte_warning: str | None = None  # the matte could not separate the background with confidence
+    matte_warning_code: str | None = None  # its stable code, for a UI that words it itself
     matte_low_frames: list[int] = []
 
     @classmethod
@@ -134,6 +136,7 @@ class ActionOut(BaseModel):
             seconds=a.seconds,
             frame_count=a.frame_count,
             matte_warning=a.matte.warning if a.matte else None,
+            matte_warning_code=a.matte.warning_code if a.matte else None,
             matte_low_frames=list(a.matte.low_frames) if a.matte else [],
         )
 
@@ -151,12 +154,23 @@ class ExportFileOut(BaseModel):
     url: str
 
 
+class WarningCode(BaseModel):
+    """A warning's stable code and the values its message is made of (the UI words it itself)."""
+
+    code: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
 class ExportOut(BaseModel):
     platform: str
     name: str
     zip_url: str
     zip_bytes: int
     warnings: list[str]
+    warning_codes: list[WarningCode | None] = Field(
+        default_factory=list, description="Beside each warning: its code or null (older exports: empty)."
+    )
+    captions: dict[str, str] = Field(default_factory=dict, description="The caption drawn per action.")
     files: list[ExportFileOut]
     extra_images: list[ExportFileOut]
 
@@ -181,6 +195,10 @@ class JobOut(BaseModel):
     )
     cutout_warning: str | None = Field(
         default=None, description="Set when the upload's cut-out is probably wrong: check or refine it."
+    )
+    cutout_warning_code: str | None = Field(default=None, description="The cut-out warning's stable code.")
+    captions: dict[str, Any] | None = Field(
+        default=None, description="The caption choice the job was made with (enabled, lang, text, motion)."
     )
     stalled: bool = Field(
         default=False,
@@ -223,7 +241,22 @@ class JobOut(BaseModel):
             next_step=step,
             cutout_confidence=(job.options.get("cutout") or {}).get("confidence"),
             cutout_warning=(job.options.get("cutout") or {}).get("warning"),
+            cutout_warning_code=cutout_warning_code(job.options.get("cutout")),
+            captions=job.options.get(CAPTIONS_OPTION),
         )
+
+
+def cutout_warning_code(report: dict[str, Any] | None) -> str | None:
+    """The stored cut-out warning's code; reports kept before codes only ever warned of low confidence."""
+    if not report or not report.get("warning"):
+        return None
+    return str(report.get("warning_code") or "cutout_low_confidence")
+
+
+def warning_codes(manifest: dict[str, Any]) -> list[WarningCode | None]:
+    """The export's warning codes, one beside each warning (an export written before codes: none)."""
+    raw = manifest.get("warning_codes") or []
+    return [WarningCode.model_validate(c) if isinstance(c, dict) and c.get("code") else None for c in raw]
 
 
 class JobList(BaseModel):

@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Body
 from fastapi.responses import FileResponse
 
 from popcon.domain.exports import ExportedFile
 from popcon.domain.models import Job
 from popcon.domain.platforms import get_platform
+from popcon.usecases.captions import set_captions
 from popcon.usecases.exports import export_file, export_manifest, export_zip, exported_files
 from popcon.usecases.jobs import start_export as start_export_job
 from popcon.web.deps import JobDep, Svc, job_out
-from popcon.web.schemas import ExportFileOut, ExportOut, ExportRequest, JobOut
+from popcon.web.schemas import ExportFileOut, ExportOut, ExportRequest, JobOut, warning_codes
 
 router = APIRouter(tags=["exports"])
+
+
+@router.put("/jobs/{job_id}/captions", response_model=JobOut)
+def put_captions(svc: Svc, job: JobDep, body: Annotated[dict[str, Any], Body()]) -> JobOut:
+    """Replace the job's captions ({"enabled", "lang", "text": {action: caption}, "motion", "on_emoji"});
+    the next export draws them (export again to see them in the files)."""
+    return job_out(svc, set_captions(svc, job.id, body))
 
 
 @router.post("/jobs/{job_id}/export", response_model=JobOut, status_code=202)
@@ -53,6 +62,8 @@ def list_exports(svc: Svc, job: JobDep) -> list[ExportOut]:
                 zip_url=f"/api/v1/jobs/{job.id}/exports/{platform}/zip",
                 zip_bytes=zip_path.stat().st_size if zip_path.exists() else 0,
                 warnings=list(manifest.get("warnings", [])),
+                warning_codes=warning_codes(manifest),
+                captions=dict(manifest.get("captions") or {}),
                 files=[_file_out(job, platform, f, folder) for f in exported_files(manifest)],
                 extra_images=[
                     _file_out(job, platform, ExportedFile(file_name=n), folder)

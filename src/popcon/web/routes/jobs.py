@@ -133,4 +133,6 @@ async def cutout_preview_route(svc: Svc, image: Annotated[UploadFile, File()]) -
         headers["X-Matte-Confidence"] = f"{preview.confidence:.3f}"
     if preview.warning:  # the page shows a warning instead of a tick
         headers["X-Matte-Warning"] = preview.warning
+        if preview.warning_code:
+            headers["X-Matte-Warning-Code"] = preview.warning_code
     return Response(preview.png, media_type="image/png", headers=headers)

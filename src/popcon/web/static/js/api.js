@@ -39,6 +39,10 @@ export async function post(path, body, opts = {}) {
   return handle(await fetch(API + path, init));
 }
 
+export async function put(path, body) {
+  return handle(await fetch(API + path, { method: "PUT", headers: { "Content-Type": "application/json", Accept: "application/json" }, body: JSON.stringify(body) }));
+}
+
 export async function postBlob(path, body, opts = {}) {
   const res = await post(path, body, opts);
   return res.blob();

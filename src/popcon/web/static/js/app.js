@@ -1,6 +1,7 @@
 // Client-side router: every page is one ES module exporting `render(root, params) -> cleanup?`.
 import { ensureSignedIn } from "./auth.js";
-import { showError } from "./ui.js";
+import { errorMsg, initI18n, mountLanguageSelect } from "./i18n.js";
+import { h, msg, showError } from "./ui.js";
 
 const routes = [
   [/^\/(?:create)?\/?$/, "create", () => import("./views/create.js")],
@@ -25,12 +26,12 @@ async function render() {
   const hit = routes.find(([re]) => re.test(path));
   document.querySelectorAll("[data-nav]").forEach((a) => a.classList.toggle("active", hit && a.dataset.nav === hit[1]));
   if (!hit) {
-    root.innerHTML = "";
-    const box = document.createElement("div");
-    box.className = "wrap";
-    box.innerHTML = '<div class="panel empty" id="not-found"><div class="big-icon">🧭</div><h1>Page not found</h1><p class="msg"></p><a class="btn primary" href="/create" data-link>Make a set</a> <a class="btn" href="/jobs" data-link>My jobs</a></div>';
-    box.querySelector(".msg").textContent = `There is no page at ${path}.`;
-    root.append(box);
+    document.body.dataset.page = "not-found";
+    root.replaceChildren(h("div", { class: "wrap" }, h("div", { class: "panel empty", id: "not-found" },
+      h("div", { class: "big-icon" }, "🧭"), h("h1", {}, msg("notfound.title")),
+      h("p", { class: "msg" }, msg("notfound.body", { path })),
+      h("a", { class: "btn primary", href: "/create", "data-link": "" }, msg("notfound.create")), " ",
+      h("a", { class: "btn", href: "/jobs", "data-link": "" }, msg("nav.jobs")))));
     return;
   }
   const [re, name, load] = hit;
@@ -43,12 +44,9 @@ async function render() {
     cleanup = (await mod.render(root, ...params)) || null;
   } catch (err) {
     // A page that cannot load (unknown job, server down) says so instead of staying blank.
-    root.innerHTML = "";
-    const box = document.createElement("div");
-    box.className = "wrap";
-    box.innerHTML = '<div class="panel empty"><div class="big-icon">🙈</div><p class="msg"></p><a class="btn primary" href="/jobs" data-link>Back to my jobs</a></div>';
-    box.querySelector(".msg").textContent = err && err.message ? err.message : String(err);
-    root.append(box);
+    root.replaceChildren(h("div", { class: "wrap" }, h("div", { class: "panel empty" },
+      h("div", { class: "big-icon" }, "🙈"), h("p", { class: "msg" }, errorMsg(err)),
+      h("a", { class: "btn primary", href: "/jobs", "data-link": "" }, msg("page.back_to_jobs")))));
     showError(err);
   }
 }
@@ -60,4 +58,7 @@ document.addEventListener("click", (e) => {
   navigate(a.getAttribute("href"));
 });
 window.addEventListener("popstate", render);
-ensureSignedIn(document.getElementById("view")).then(render);
+initI18n().then(() => {
+  mountLanguageSelect(document.getElementById("lang-host"));
+  return ensureSignedIn(document.getElementById("view"));
+}).then(render);

@@ -1,6 +1,7 @@
 // The server's API token (POPCON_API_TOKEN), asked once: the page sends it as a bearer header and the
 // server answers with an HttpOnly cookie that every later request (fetch, images, events) carries.
-import { h } from "./ui.js";
+import { h, msg } from "./ui.js";
+import { setText } from "./i18n.js";
 
 const AUTH = "/api/v1/auth";
 
@@ -16,10 +17,10 @@ export async function ensureSignedIn(root) {
     const input = h("input", { type: "password", id: "api-token", name: "token", autocomplete: "current-password", required: true });
     const note = h("p", { class: "field-error", id: "api-token-error", role: "alert" });
     const form = h("form", { class: "panel", id: "sign-in" },
-      h("h1", {}, "This PopCon server needs its token"),
-      h("p", {}, "Ask whoever started it for its POPCON_API_TOKEN. This browser keeps it after you enter it once."),
-      h("label", { for: "api-token" }, "API token"), input, note,
-      h("button", { class: "btn primary", type: "submit" }, "Continue"));
+      h("h1", {}, msg("auth.title")),
+      h("p", {}, msg("auth.body")),
+      h("label", { for: "api-token" }, msg("auth.label")), input, note,
+      h("button", { class: "btn primary", type: "submit" }, msg("auth.submit")));
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
       const res = await fetch(AUTH, { method: "POST", headers: { Authorization: `Bearer ${input.value.trim()}` } });
@@ -27,7 +28,7 @@ export async function ensureSignedIn(root) {
         resolve();
         return;
       }
-      note.textContent = "That is not this server's token.";
+      setText(note, msg("auth.wrong"));
       input.setAttribute("aria-describedby", "api-token-error");
       input.focus();
     });

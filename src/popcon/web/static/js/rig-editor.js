@@ -3,7 +3,8 @@
 // steps), marks "no arms" / "no legs", resets to what was detected, or places joints on a character
 // the auto-rig could not read. Coordinates stay in the uploaded image's pixels (the SVG's viewBox), so
 // the rig sent with the job needs no conversion whatever size the picture is shown at.
-import { h } from "./ui.js";
+import { h, msg } from "./ui.js";
+import { englishFirst, setAttr, setText } from "./i18n.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const ARMS = ["shoulder", "elbow", "hand"].flatMap((j) => [`right_${j}`, `left_${j}`]);
@@ -26,7 +27,7 @@ const TEMPLATE = {
   left_hip: [0.57, 0.62], left_knee: [0.58, 0.76], left_foot: [0.59, 0.9],
 };
 
-const label = (name) => name.replace(/_/g, " ");
+const label = (name) => msg(`rig.joint_${name}`);
 const kind = (name) => (name.startsWith("right_") ? "right" : name.startsWith("left_") ? "left" : "mid");
 
 function svg(tag, attrs) {
@@ -47,23 +48,24 @@ export function mountRigEditor(host, { imageUrl, detected, rig, onChange }) {
   const r = Math.max(W, H) * 0.024;
   const step = Math.max(1, Math.round(Math.max(W, H) * 0.01));
 
-  const overlay = svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "rig-overlay", role: "group", "aria-label": "Character joints" });
+  const overlay = svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "rig-overlay", role: "group" });
+  setAttr(overlay, "aria-label", msg("rig.joints_label"));
   const stage = h("div", { class: "rig-stage", style: { aspectRatio: `${W} / ${H}` } },
-    h("img", { src: imageUrl, alt: "your character", draggable: "false" }), overlay);
+    h("img", { src: imageUrl, alt: msg("rig.image_alt"), draggable: "false" }), overlay);
   const noArms = h("input", { type: "checkbox", id: "rig-no-arms" });
   const noLegs = h("input", { type: "checkbox", id: "rig-no-legs" });
   const note = h("p", { class: "muted small rig-note", id: "rig-note", "aria-live": "polite" });
-  const reset = h("button", { type: "button", class: "btn small", id: "rig-reset", onclick: () => { cur = copy(detected); draw(); onChange(null); } }, "Reset");
-  const place = h("button", { type: "button", class: "btn small", id: "rig-place", onclick: placeTemplate }, "Place joints myself");
+  const reset = h("button", { type: "button", class: "btn small", id: "rig-reset", onclick: () => { cur = copy(detected); draw(); onChange(null); } }, msg("rig.reset"));
+  const place = h("button", { type: "button", class: "btn small", id: "rig-place", onclick: placeTemplate }, msg("rig.place"));
   noArms.addEventListener("change", () => edit(() => { cur.has_arms = !noArms.checked; }));
   noLegs.addEventListener("change", () => edit(() => { cur.has_legs = !noLegs.checked; }));
   const box = h("div", { class: "rig-editor", id: "rig-editor" },
     stage,
     h("div", { class: "rig-side" },
-      h("b", {}, "Joints"),
-      h("p", { class: "muted small" }, "Drag a joint to where it belongs, or focus it (Tab) and use the arrow keys (Shift: faster). Arms and legs move about these points."),
-      h("label", { class: "check" }, noArms, "No arms"),
-      h("label", { class: "check" }, noLegs, "No legs"),
+      h("b", {}, msg("rig.joints")),
+      h("p", { class: "muted small" }, msg("rig.help")),
+      h("label", { class: "check" }, noArms, msg("rig.no_arms")),
+      h("label", { class: "check" }, noLegs, msg("rig.no_legs")),
       h("div", { class: "row" }, reset, place),
       note));
   host.replaceChildren(box);
@@ -106,10 +108,11 @@ export function mountRigEditor(host, { imageUrl, detected, rig, onChange }) {
     const [x, y] = cur.joints[name];
     const c = svg("circle", {
       cx: x, cy: y, r, class: `rig-joint ${kind(name)}`, tabindex: 0, role: "slider",
-      "data-joint": name, "aria-label": `${label(name)} joint`, "aria-valuetext": `x ${Math.round(x)}, y ${Math.round(y)}`,
+      "data-joint": name, "aria-valuetext": `x ${Math.round(x)}, y ${Math.round(y)}`,
     });
+    setAttr(c, "aria-label", msg("rig.joint", { name: label(name) }));
     const t = svg("title", {});
-    t.textContent = label(name);
+    setText(t, label(name));
     c.append(t);
     c.addEventListener("pointerdown", (ev) => {
       ev.preventDefault();
@@ -166,9 +169,10 @@ export function mountRigEditor(host, { imageUrl, detected, rig, onChange }) {
     noArms.disabled = !("right_hand" in cur.joints);
     noLegs.disabled = !("right_foot" in cur.joints);
     place.style.display = parts ? "none" : "";
-    note.textContent = !parts
-      ? `The whole character will move as one piece${cur.note ? ` (${cur.note})` : ""}. Place joints yourself to animate arms and legs.`
-      : cur.source === "user" ? "Your joints are used for this job." : `Found automatically (confidence ${Math.round((cur.confidence || 0) * 100)}%).`;
+    // The auto-rig's reason (English, from the server) is kept on an English page.
+    const why = `The whole character will move as one piece${cur.note ? ` (${cur.note})` : ""}. Place joints yourself to animate arms and legs.`;
+    setText(note, !parts ? englishFirst(why, msg("rig.one_piece"))
+      : cur.source === "user" ? msg("rig.yours") : msg("rig.found", { pct: Math.round((cur.confidence || 0) * 100) }));
   }
 
   draw();

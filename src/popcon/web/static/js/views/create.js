@@ -1,14 +1,16 @@
 // Create: a character (upload or prompt), the actions, the platforms; one click starts the job.
 import { get, imageSize, postWithProgress } from "../api.js";
 import { navigate } from "../app.js";
-import { h, pageHead, fieldError, fmtBytes, showError } from "../ui.js";
+import { actionLabel, h, listOf, msg, pageHead, fieldError, fmtBytes, platformLabel, showError } from "../ui.js";
+import { englishFirst, errorMsg, setText, warningMsg } from "../i18n.js";
+import { mountCaptions } from "../captions-editor.js";
 import { mountRigEditor } from "../rig-editor.js";
 
 const DEFAULT_ACTIONS = ["wave", "jump", "laugh", "love"];
 const PROMPT_MAX = 2000; // the server's limit on a character description (routes/jobs.py)
 
 export async function render(root) {
-  const [presets, platforms, config] = await Promise.all([get("/actions"), get("/platforms"), get("/config")]);
+  const [presets, platforms, config, captionDefaults] = await Promise.all([get("/actions"), get("/platforms"), get("/config"), get("/captions")]);
   const state = {
     source: "upload",
     file: null, fileUrl: null, cutoutUrl: null, cutoutWarning: null, cutoutPending: false,
@@ -31,14 +33,14 @@ export async function render(root) {
 
   const wrap = h("div", { class: "wrap" });
   root.append(wrap);
-  wrap.append(pageHead("Make an emoji set", "One character in, a set of animated emoji out: pick what it does, we animate, cut out and package it."));
+  wrap.append(pageHead(msg("create.title"), msg("create.subtitle")));
 
   // ---- 1. character --------------------------------------------------------------------------
   const charPanel = h("section", { class: "panel", id: "character" });
-  const srcSeg = h("div", { class: "seg", role: "group", "aria-label": "Character source" },
-    h("button", { type: "button", "data-source": "upload", "aria-pressed": "true", onclick: () => setSource("upload") }, "Upload image"),
-    h("button", { type: "button", "data-source": "prompt", "aria-pressed": "false", onclick: () => setSource("prompt") }, "Generate from prompt"));
-  charPanel.append(h("div", { class: "step-title" }, h("span", { class: "step-num" }, "1"), h("h2", {}, "Character"), h("span", { class: "aside src" }, srcSeg)));
+  const srcSeg = h("div", { class: "seg", role: "group", "aria-label": msg("create.source") },
+    h("button", { type: "button", "data-source": "upload", "aria-pressed": "true", onclick: () => setSource("upload") }, msg("create.upload")),
+    h("button", { type: "button", "data-source": "prompt", "aria-pressed": "false", onclick: () => setSource("prompt") }, msg("create.generate")));
+  charPanel.append(h("div", { class: "step-title" }, h("span", { class: "step-num" }, "1"), h("h2", {}, msg("create.character")), h("span", { class: "aside src" }, srcSeg)));
   const charBody = h("div");
   charPanel.append(charBody);
   wrap.append(charPanel);
@@ -65,30 +67,30 @@ export async function render(root) {
       const drop = h("label", { class: "dropzone", for: "file-input" },
         input,
         h("div", { class: "big-icon" }, "🖼️"),
-        h("b", {}, state.file ? "Choose another image" : "Drop your character here, or click to choose"),
-        h("span", { class: "muted small", id: "file-help" }, `PNG, JPEG, WebP, GIF, BMP or TIFF · up to ${fmtBytes(config.max_upload_bytes)} and ${Math.round(config.max_image_pixels / 1e6)} megapixels · full body works best`));
+        h("b", {}, msg(state.file ? "create.drop_again" : "create.drop")),
+        h("span", { class: "muted small", id: "file-help" }, msg("create.file_help", { bytes: fmtBytes(config.max_upload_bytes), mp: Math.round(config.max_image_pixels / 1e6) })));
       drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
       drop.addEventListener("dragleave", () => drop.classList.remove("over"));
       drop.addEventListener("drop", (e) => { e.preventDefault(); drop.classList.remove("over"); if (e.dataTransfer.files[0]) pickFile(e.dataTransfer.files[0]); });
       const rb = h("input", { type: "checkbox", id: "remove-bg", checked: state.removeBg });
       rb.addEventListener("change", () => { state.removeBg = rb.checked; renderCharacter(); if (rb.checked && state.file && !state.cutoutUrl) makeCutout(); if (state.file) detectRig(); });
-      const err = h("div", { class: "field-error", id: "char-error", role: "alert", hidden: !state.charError }, state.charError);
+      const err = h("div", { class: "field-error", id: "char-error", role: "alert", hidden: !state.charError }, state.charError || null);
       const progress = state.uploadPct === null ? null : h("div", { class: "upload-progress", id: "upload-progress" },
-        h("span", {}, `Uploading ${state.uploadPct}%`), h("div", { class: "bar" }, h("i", { style: { width: `${state.uploadPct}%` } })));
+        h("span", {}, msg("create.uploading", { pct: state.uploadPct })), h("div", { class: "bar" }, h("i", { style: { width: `${state.uploadPct}%` } })));
       const left = h("div", {}, drop, err, progress, h("div", { class: "row", style: { marginTop: "12px" } },
-        h("label", { class: "check" }, rb, "Remove the background"),
-        h("span", { class: "muted small" }, "(skip it for images that already have transparency)")));
+        h("label", { class: "check" }, rb, msg("create.remove_bg")),
+        h("span", { class: "muted small" }, msg("create.remove_bg_hint"))));
       const orig = h("div", { class: "preview-box" },
-        h("div", { class: "img plain" }, state.fileUrl ? h("img", { src: state.fileUrl, alt: "your image", id: "original-preview", decoding: "async" }) : h("div", { class: "placeholder" }, "Your image")),
-        h("div", { class: "cap" }, h("span", {}, "Original"), h("span", {}, state.file ? fmtBytes(state.file.size) : "")));
+        h("div", { class: "img plain" }, state.fileUrl ? h("img", { src: state.fileUrl, alt: msg("create.your_image"), id: "original-preview", decoding: "async" }) : h("div", { class: "placeholder" }, msg("create.your_image_ph"))),
+        h("div", { class: "cap" }, h("span", {}, msg("create.original")), h("span", {}, state.file ? fmtBytes(state.file.size) : "")));
       let cutInner;
-      if (!state.removeBg) cutInner = h("div", { class: "placeholder" }, "Background kept as is");
-      else if (state.cutoutPending) cutInner = h("div", { class: "spinner", "aria-label": "cutting out" });
-      else if (state.cutoutUrl) cutInner = h("img", { src: state.cutoutUrl, alt: "cut-out preview", id: "cutout-preview" });
-      else cutInner = h("div", { class: "placeholder" }, "The cut-out appears here");
+      if (!state.removeBg) cutInner = h("div", { class: "placeholder" }, msg("create.bg_kept"));
+      else if (state.cutoutPending) cutInner = h("div", { class: "spinner", "aria-label": msg("create.cutting_out") });
+      else if (state.cutoutUrl) cutInner = h("img", { src: state.cutoutUrl, alt: msg("create.cutout_alt"), id: "cutout-preview" });
+      else cutInner = h("div", { class: "placeholder" }, msg("create.cutout_ph"));
       const cut = h("div", { class: "preview-box" }, h("div", { class: "img" }, cutInner),
-        h("div", { class: "cap" }, h("span", {}, "Cut-out preview"), state.cutoutWarning
-          ? h("span", { class: "warn", id: "cutout-warning", title: state.cutoutWarning }, `⚠ ${state.cutoutWarning}`)
+        h("div", { class: "cap" }, h("span", {}, msg("create.cutout_preview")), state.cutoutWarning
+          ? h("span", { class: "warn", id: "cutout-warning", title: state.cutoutWarning }, "⚠ ", state.cutoutWarning)
           : h("span", {}, state.cutoutUrl ? "✓" : "")));
       charBody.append(h("div", { class: "char-grid" }, left, h("div", { class: "previews" }, orig, cut)));
       if (state.file && state.rigDetected) {
@@ -100,12 +102,12 @@ export async function render(root) {
     } else {
       // No maxlength: a browser would cut a long paste silently. The counter says how long it is and
       // the form says what to do when it is over the server's limit.
-      const ta = h("textarea", { id: "prompt", rows: 4, placeholder: "e.g. a chubby orange cat in a green hoodie, big eyes, full body", "aria-describedby": "prompt-count" });
+      const ta = h("textarea", { id: "prompt", rows: 4, placeholder: msg("create.prompt_ph"), "aria-describedby": "prompt-count" });
       ta.value = state.prompt;
       const count = h("span", { class: "small muted", id: "prompt-count", "aria-live": "polite" });
       const showCount = () => {
         const n = state.prompt.trim().length;
-        count.textContent = n > PROMPT_MAX ? `${n} characters: shorten it to ${PROMPT_MAX}` : `${n} / ${PROMPT_MAX} characters`;
+        setText(count, msg(n > PROMPT_MAX ? "create.prompt_over" : "create.prompt_count", { n, max: PROMPT_MAX }));
         count.classList.toggle("err", n > PROMPT_MAX);
       };
       showCount();
@@ -119,13 +121,13 @@ export async function render(root) {
         renderCharacter();
       });
       const refBox = h("div", { class: "preview-box" },
-        h("div", { class: "img plain" }, state.referenceUrl ? h("img", { src: state.referenceUrl, alt: "reference" }) : h("div", { class: "placeholder" }, "Optional reference image")),
-        h("div", { class: "cap" }, h("span", {}, "Reference"), state.reference ? h("button", { class: "btn small ghost", type: "button", onclick: () => { state.reference = null; state.referenceUrl = null; renderCharacter(); } }, "Remove") : ""));
+        h("div", { class: "img plain" }, state.referenceUrl ? h("img", { src: state.referenceUrl, alt: msg("create.reference_alt") }) : h("div", { class: "placeholder" }, msg("create.reference_ph"))),
+        h("div", { class: "cap" }, h("span", {}, msg("create.reference")), state.reference ? h("button", { class: "btn small ghost", type: "button", onclick: () => { state.reference = null; state.referenceUrl = null; renderCharacter(); } }, msg("create.remove")) : ""));
       charBody.append(h("div", { class: "char-grid" },
-        h("div", {}, h("label", { class: "field" }, h("span", {}, "Describe your character"), ta), count,
-          h("div", { class: "field" }, h("span", {}, "Reference image (optional: keeps the look of an existing character)"),
-            h("label", { class: "btn small", for: "reference-input" }, ref, state.reference ? `Change (${state.reference.name.slice(0, 28)})` : "Choose a reference image")),
-          config.offline ? h("p", { class: "muted small" }, "Offline mode: the character is drawn by the built-in procedural generator.") : null),
+        h("div", {}, h("label", { class: "field" }, h("span", {}, msg("create.describe")), ta), count,
+          h("div", { class: "field" }, h("span", {}, msg("create.reference_label")),
+            h("label", { class: "btn small", for: "reference-input" }, ref, state.reference ? msg("create.reference_change", { name: state.reference.name.slice(0, 28) }) : msg("create.reference_choose"))),
+          config.offline ? h("p", { class: "muted small" }, msg("create.offline_note")) : null),
         refBox));
     }
   }
@@ -135,12 +137,12 @@ export async function render(root) {
   async function pickFile(file) {
     state.charError = "";
     let why = "";
-    if (file.size > config.max_upload_bytes) why = `${file.name} is ${fmtBytes(file.size)}; the limit is ${fmtBytes(config.max_upload_bytes)}.`;
-    else if (!file.size) why = `${file.name} is empty.`;
+    if (file.size > config.max_upload_bytes) why = msg("create.err_bytes", { name: file.name, size: fmtBytes(file.size), limit: fmtBytes(config.max_upload_bytes) });
+    else if (!file.size) why = msg("create.err_empty", { name: file.name });
     else {
       const dim = await imageSize(file).catch(() => null);
       if (dim && dim.width * dim.height > config.max_image_pixels) {
-        why = `${file.name} is ${dim.width}×${dim.height} (${(dim.width * dim.height / 1e6).toFixed(0)} megapixels); the limit is ${Math.round(config.max_image_pixels / 1e6)} megapixels. Scale it down and try again.`;
+        why = msg("create.err_pixels", { name: file.name, w: dim.width, h: dim.height, mp: (dim.width * dim.height / 1e6).toFixed(0), limit: Math.round(config.max_image_pixels / 1e6) });
       }
     }
     if (why) {
@@ -185,13 +187,13 @@ export async function render(root) {
       const blob = await postWithProgress("/cutout", fd, {
         blob: true,
         onProgress: (sent, total) => showProgress(file, sent, total),
-        onResponse: (xhr) => { warning = xhr.getResponseHeader("X-Matte-Warning"); },
+        onResponse: (xhr) => { warning = warningMsg(xhr.getResponseHeader("X-Matte-Warning-Code"), xhr.getResponseHeader("X-Matte-Warning")); },
       });
       if (state.file === file) { state.cutoutUrl = track(URL.createObjectURL(blob)); state.cutoutWarning = warning; }
     } catch (err) {
       if (state.file === file) {
         // The server refused the image: say why next to it; the form keeps everything else.
-        state.charError = err.message;
+        state.charError = errorMsg(err);
         if (err.status >= 400) { state.file = null; state.fileUrl = null; }
       }
     } finally {
@@ -209,25 +211,25 @@ export async function render(root) {
     state.uploadPct = pct;
     const box = document.getElementById("upload-progress");
     if (first || !box) { renderCharacter(); return; }
-    box.querySelector("span").textContent = `Uploading ${pct}%`;
+    setText(box.querySelector("span"), msg("create.uploading", { pct }));
     box.querySelector(".bar i").style.width = `${pct}%`;
   }
 
   // ---- 2. actions ------------------------------------------------------------------------------
   const actPanel = h("section", { class: "panel", id: "actions" });
   const actCount = h("span", { class: "aside" });
-  actPanel.append(h("div", { class: "step-title" }, h("span", { class: "step-num" }, "2"), h("h2", {}, "Actions"), actCount));
-  actPanel.append(h("p", { class: "muted small", style: { marginTop: "-6px" } }, "Each action becomes one animated emoji. Tweak the motion prompt to change how it moves."));
+  actPanel.append(h("div", { class: "step-title" }, h("span", { class: "step-num" }, "2"), h("h2", {}, msg("create.actions")), actCount));
+  actPanel.append(h("p", { class: "muted small", style: { marginTop: "-6px" } }, msg("create.actions_hint")));
   const grid = h("div", { class: "actions-grid" });
   actPanel.append(grid);
-  const cName = h("input", { type: "text", id: "custom-name", placeholder: "e.g. moonwalk", maxlength: 32, "aria-describedby": "custom-error" });
-  const cPrompt = h("input", { type: "text", id: "custom-prompt", placeholder: "e.g. slides backwards while stepping in place", maxlength: 800, "aria-describedby": "custom-error" });
-  const cAdd = h("button", { class: "btn", type: "button", onclick: addCustom }, "+ Add custom action");
+  const cName = h("input", { type: "text", id: "custom-name", placeholder: msg("create.custom_name_ph"), maxlength: 32, "aria-describedby": "custom-error" });
+  const cPrompt = h("input", { type: "text", id: "custom-prompt", placeholder: msg("create.custom_prompt_ph"), maxlength: 800, "aria-describedby": "custom-error" });
+  const cAdd = h("button", { class: "btn", type: "button", onclick: addCustom }, msg("create.custom_add"));
   const cError = h("div", { class: "field-error", id: "custom-error", role: "alert", hidden: true });
   for (const el of [cName, cPrompt]) el.addEventListener("input", () => fieldError(cError, ""));
   actPanel.append(h("div", { class: "custom-row" },
-    h("label", { class: "field", for: "custom-name" }, h("span", {}, "Custom action name"), cName),
-    h("label", { class: "field", for: "custom-prompt" }, h("span", {}, "How it moves"), cPrompt), cAdd), cError);
+    h("label", { class: "field", for: "custom-name" }, h("span", {}, msg("create.custom_name")), cName),
+    h("label", { class: "field", for: "custom-prompt" }, h("span", {}, msg("create.custom_prompt")), cPrompt), cAdd), cError);
   const setWarn = h("div", { class: "set-warning", id: "set-warning", role: "status", hidden: true });
   actPanel.append(setWarn);
   wrap.append(actPanel);
@@ -235,9 +237,9 @@ export async function render(root) {
   function addCustom() {
     const id = cName.value.trim().toLowerCase().replace(/\s+/g, "-");
     const prompt = cPrompt.value.trim();
-    if (!/^[a-z][a-z0-9_-]{0,31}$/.test(id)) return fieldError(cError, "Name: lowercase letters, digits, - or _ (start with a letter)");
-    if (!prompt) return fieldError(cError, "Describe the motion of the custom action");
-    if (presets.some((p) => p.id === id) || state.customs.some((c) => c.id === id)) return fieldError(cError, `${id} already exists`);
+    if (!/^[a-z][a-z0-9_-]{0,31}$/.test(id)) return fieldError(cError, msg("create.custom_err_name"));
+    if (!prompt) return fieldError(cError, msg("create.custom_err_prompt"));
+    if (presets.some((p) => p.id === id) || state.customs.some((c) => c.id === id)) return fieldError(cError, msg("create.custom_err_exists", { id }));
     fieldError(cError, "");
     const c = { id, label: cName.value.trim(), emoji: "✨", motion_prompt: prompt, seconds: 2, custom: true };
     state.customs.push(c);
@@ -269,7 +271,7 @@ export async function render(root) {
     grid.innerHTML = "";
     for (const p of [...presets, ...state.customs]) {
       const on = state.selected.has(p.id);
-      const box = h("input", { type: "checkbox", checked: on, "aria-label": p.label, "data-action": p.id });
+      const box = h("input", { type: "checkbox", checked: on, "aria-label": actionLabel(p), "data-action": p.id });
       const card = h("div", { class: `action-card${on ? " on" : ""}`, "data-action-card": p.id });
       const toggle = () => {
         if (state.selected.has(p.id)) state.selected.delete(p.id);
@@ -279,10 +281,10 @@ export async function render(root) {
       };
       box.addEventListener("click", (e) => { e.stopPropagation(); toggle(); });
       const head = h("div", { class: "head", onclick: toggle }, box, h("span", { class: "emoji" }, p.emoji || "✨"),
-        h("span", { class: "name" }, p.label), p.custom ? h("span", { class: "tag" }, "custom") : null, h("span", { class: "secs" }, `${p.seconds}s`));
+        h("span", { class: "name" }, actionLabel(p)), p.custom ? h("span", { class: "tag" }, msg("create.custom_tag")) : null, h("span", { class: "secs" }, msg("time.sec", { s: p.seconds })));
       card.append(head);
       if (on) {
-        const ta = h("textarea", { "aria-label": `${p.label} motion prompt`, maxlength: 800, rows: 3 });
+        const ta = h("textarea", { "aria-label": msg("create.motion_prompt", { action: actionLabel(p) }), maxlength: 800, rows: 3, translate: "no" });
         ta.value = state.selected.get(p.id).motion_prompt;
         ta.addEventListener("input", () => { state.selected.get(p.id).motion_prompt = ta.value; state.key = newKey(); fitText(ta); });
         card.append(ta);
@@ -290,7 +292,7 @@ export async function render(root) {
       }
       grid.append(card);
     }
-    actCount.textContent = `${state.selected.size} selected`;
+    setText(actCount, msg("create.selected", { n: state.selected.size }));
     renderSetWarning();
     renderSummary();
   }
@@ -300,11 +302,11 @@ export async function render(root) {
     const n = state.selected.size, out = [];
     for (const p of platforms) {
       if (!state.platforms.has(p.id)) continue;
-      if (n < p.set_min) out.push({ p, need: p.set_min, text: `${p.name} needs at least ${p.set_min} emoji in a set to be submitted; ${n} picked.` });
-      else if (n > p.set_max) out.push({ p, need: 0, text: `${p.name} takes at most ${p.set_max} per set; ${n} picked.` });
+      if (n < p.set_min) out.push({ p, need: p.set_min, text: msg("create.set_min", { name: platformLabel({}, p.id), min: p.set_min, n }) });
+      else if (n > p.set_max) out.push({ p, need: 0, text: msg("create.set_max", { name: platformLabel({}, p.id), max: p.set_max, n }) });
       else if (p.set_sizes.length && !p.set_sizes.includes(n)) {
         const next = p.set_sizes.find((x) => x > n);
-        out.push({ p, need: next || 0, text: `${p.name} sets have ${p.set_sizes.join(", ")} items; ${n} picked.` });
+        out.push({ p, need: next || 0, text: msg("create.set_sizes", { name: platformLabel({}, p.id), sizes: p.set_sizes.join(", "), n }) });
       }
     }
     return out;
@@ -324,14 +326,14 @@ export async function render(root) {
         for (const p of add) state.selected.set(p.id, { id: p.id, motion_prompt: p.motion_prompt });
         state.key = newKey();
         renderActions();
-      } }, `Add ${add.length} suggested: ${add.map((p) => p.emoji).join(" ")}`));
+      } }, msg("create.add_suggested", { n: add.length, emoji: add.map((p) => p.emoji).join(" ") })));
     }
-    setWarn.append(h("span", { class: "muted small" }, "You can still make a smaller set to try things out."));
+    setWarn.append(h("span", { class: "muted small" }, msg("create.smaller_ok")));
   }
 
   // ---- 3. platforms ----------------------------------------------------------------------------
   const platPanel = h("section", { class: "panel", id: "platforms" });
-  platPanel.append(h("div", { class: "step-title" }, h("span", { class: "step-num" }, "3"), h("h2", {}, "Where will you use it?")));
+  platPanel.append(h("div", { class: "step-title" }, h("span", { class: "step-num" }, "3"), h("h2", {}, msg("create.platforms"))));
   const plats = h("div", { class: "platforms" });
   platPanel.append(plats);
   wrap.append(platPanel);
@@ -352,35 +354,43 @@ export async function render(root) {
         renderSetWarning();
       });
       plats.append(h("label", { class: `platform${on ? " on" : ""}${p.implemented ? "" : " off"}`, "data-platform-card": p.id }, box,
-        h("div", {}, h("div", { class: "name" }, h("b", {}, p.name)),
-          h("div", { class: "meta" }, p.implemented ? `${p.width}×${p.height} · ${p.set_min}–${p.set_max} per set` : "coming soon"))));
+        h("div", {}, h("div", { class: "name" }, h("b", {}, platformLabel({}, p.id))),
+          h("div", { class: "meta" }, p.implemented ? msg(p.set_min === p.set_max ? "create.platform_meta_fixed" : "create.platform_meta", { w: p.width, h: p.height, min: p.set_min, max: p.set_max }) : msg("create.coming_soon")))));
     }
     renderSummary();
   }
 
+  // ---- 4. captions ---------------------------------------------------------------------------
+  const capHost = h("div");
+  wrap.append(capHost);
+  const captions = mountCaptions(capHost, captionDefaults, platforms);
+  capHost.addEventListener("captions", () => { state.key = newKey(); renderSummary(); });
+
   // ---- submit ----------------------------------------------------------------------------------
   const summary = h("span", { class: "summary" });
-  const cost = h("span", { class: "summary cost" }, config.offline ? "Free · runs offline on this machine" : `Cost: ${config.cost_estimate}`);
-  const submit = h("button", { class: "btn primary big", id: "submit", type: "button", onclick: onSubmit }, "Create emoji set");
+  const cost = h("span", { class: "summary cost" }, config.offline ? msg("create.free") : msg("create.cost", { text: msg("create.cost_pending") }));
+  const submit = h("button", { class: "btn primary big", id: "submit", type: "button", onclick: onSubmit }, msg("create.submit"));
   const submitError = h("div", { class: "field-error", id: "submit-error", role: "alert", hidden: true });
   const bar = h("div", { class: "panel submit-bar" }, submit, summary, h("span", { class: "spacer" }), cost, submitError);
   wrap.append(bar);
 
   function ready() {
-    if (state.source === "upload" && !state.file) return "Add a character image";
-    if (state.source === "prompt" && !state.prompt.trim()) return "Describe your character";
-    if (state.source === "prompt" && state.prompt.trim().length > PROMPT_MAX) return `Shorten the description to ${PROMPT_MAX} characters`;
-    if (!state.selected.size) return "Pick at least one action";
-    if (!state.platforms.size) return "Pick a platform";
+    if (state.source === "upload" && !state.file) return msg("create.need_image");
+    if (state.source === "prompt" && !state.prompt.trim()) return msg("create.need_prompt");
+    if (state.source === "prompt" && state.prompt.trim().length > PROMPT_MAX) return msg("create.need_shorter", { max: PROMPT_MAX });
+    if (!state.selected.size) return msg("create.need_action");
+    if (!state.platforms.size) return msg("create.need_platform");
+    if (captions.problem()) return captions.problem();
     return "";
   }
 
   function renderSummary() {
     const why = ready();
     submit.disabled = !!why || state.submitting;
-    submit.textContent = state.submitting ? (state.submitPct !== undefined && state.submitPct < 100 ? `Uploading ${state.submitPct}%…` : "Starting…") : "Create emoji set";
-    const names = platforms.filter((p) => state.platforms.has(p.id)).map((p) => p.name);
-    summary.textContent = why || `${state.selected.size} emoji for ${names.join(", ")}`;
+    setText(submit, state.submitting ? (state.submitPct !== undefined && state.submitPct < 100 ? msg("create.uploading_dots", { pct: state.submitPct }) : msg("create.starting")) : msg("create.submit"));
+    const names = platforms.filter((p) => state.platforms.has(p.id)).map((p) => platformLabel({}, p.id));
+    setText(summary, why || msg("create.summary", { n: state.selected.size, names: listOf(names) }));
+    captions.update([...state.selected.values()].map((a) => { const p = presets.find((x) => x.id === a.id) || state.customs.find((x) => x.id === a.id) || a; return { id: a.id, emoji: p.emoji, label: actionLabel(p) }; }), state.platforms);
     if (!config.offline) refreshEstimate();
   }
 
@@ -392,9 +402,9 @@ export async function render(root) {
     estimateFor = key;
     try {
       const est = await get(`/estimate?actions=${state.selected.size}&from_prompt=${state.source === "prompt"}`);
-      if (key === estimateFor) cost.textContent = `Cost: ${est.text}`;
+      if (key === estimateFor) setText(cost, costText(est));
     } catch (e) {
-      cost.textContent = "Cost: estimate unavailable";
+      setText(cost, msg("create.cost_unknown"));
     }
   }
 
@@ -415,6 +425,7 @@ export async function render(root) {
     fd.append("remove_background", state.source === "upload" ? String(state.removeBg) : "true");
     fd.append("actions", JSON.stringify([...state.selected.values()]));
     fd.append("platforms", [...state.platforms].join(","));
+    fd.append("captions", JSON.stringify(captions.value()));
     try {
       // The same key for this exact form: a double click or a retry after a network error returns the same job.
       const job = await postWithProgress("/jobs", fd, {
@@ -423,7 +434,7 @@ export async function render(root) {
       });
       navigate(`/job/${job.id}`);
     } catch (err) {
-      fieldError(submitError, err.message); // stays next to the button until the next try
+      fieldError(submitError, errorMsg(err)); // stays next to the button until the next try
       state.submitting = false;
       renderSummary();
     }
@@ -432,7 +443,17 @@ export async function render(root) {
   renderCharacter();
   renderActions();
   renderPlatforms();
-  return () => urls.forEach((u) => URL.revokeObjectURL(u));
+  return () => { captions.close(); urls.forEach((u) => URL.revokeObjectURL(u)); };
+}
+
+/** GET /estimate in the page's language: the totals (and whether some model has no listed price); an
+ *  English page shows the server's sentence, which also says why a price is missing. */
+export function costText(est) {
+  if (est.offline) return msg("create.free");
+  const amount = Object.entries(est.totals).sort().map(([cur, n]) => `${cur} ${n.toFixed(2)}`).join(" + ");
+  const unpriced = est.lines.some((l) => l.cost === null || !l.currency);
+  const key = !amount ? "create.cost_unknown_price" : unpriced ? "create.cost_about_partial" : "create.cost_about";
+  return msg("create.cost", { text: englishFirst(est.text, msg(key, { amount })) });
 }
 
 function fitText(ta) {

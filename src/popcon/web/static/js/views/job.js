@@ -2,12 +2,11 @@
 // and the choice at awaiting_refinement: refine backgrounds or finish without refining.
 import { API, get, post } from "../api.js";
 import { navigate } from "../app.js";
-import { badge, clip, fmtDuration, h, parseTime, platformLabel, platformNames, plural, showError, statusLabel, toast } from "../ui.js";
+import { actionLabel, badge, clip, fmtDuration, h, listNodes, msg, parseTime, platformLabel, platformNames, plural, showError, statusLabel, toast } from "../ui.js";
+import { englishFirst, errorMsg, language, warningMsg } from "../i18n.js";
 
-const STAGES = [
-  ["generating_character", "Character"], ["generating_poses", "Poses"], ["animating", "Animate"],
-  ["extracting", "Loop"], ["matting", "Cut out"], ["awaiting_refinement", "Review"], ["exporting", "Export"], ["completed", "Done"],
-];
+const STAGES = ["generating_character", "generating_poses", "animating", "extracting", "matting", "awaiting_refinement", "exporting", "completed"]
+  .map((k) => [k, msg(`stage.${k}`)]);
 const ORDER = ["queued", ...STAGES.map((s) => s[0])];
 const ACTION_PROGRESS = { pending: 5, posing: 20, animating: 45, extracting: 70, matting: 85, done: 100, failed: 100, canceled: 0 };
 
@@ -30,9 +29,21 @@ export async function render(root, jobId) {
   const cutPanel = h("div");
   const cards = h("div", { class: "cards", id: "action-cards" });
   // Focusable (it scrolls): keyboard users reach and scroll the activity log too.
-  const log = h("div", { class: "log", role: "log", tabindex: "0", "aria-label": "Activity log" });
-  const logBox = h("section", { class: "activity", hidden: true }, h("h3", { class: "muted small" }, "Activity"), log);
-  wrap.append(h("div", { class: "crumb" }, h("a", { href: "/jobs", "data-link": "" }, "My jobs"), " / ", jobId), head, trackerPanel, callout, cutPanel, cards, logBox);
+  const log = h("div", { class: "log", role: "log", tabindex: "0", "aria-label": msg("job.activity_log") });
+  const logBox = h("section", { class: "activity", hidden: true }, h("h3", { class: "muted small" }, msg("job.activity")), log);
+  wrap.append(h("div", { class: "crumb" }, h("a", { href: "/jobs", "data-link": "" }, msg("nav.jobs")), " / ", h("span", { translate: "no" }, jobId)), head, trackerPanel, callout, cutPanel, cards, logBox);
+
+  // A job's error in the page's language when the server gave it a code; else its (English) text.
+  // A canceled job says so in its title; a set with failed actions counts them (the server's own
+  // sentence, which may also name export errors, stays on an English page).
+  function jobError(j) {
+    if (!j.error) return "";
+    if (j.error_code) return errorMsg({ code: j.error_code, message: j.error });
+    if (j.status === "canceled") return englishFirst(j.error, msg("job.resume_body"));
+    const failed = j.actions.filter((a) => a.status === "failed").length;
+    if (j.status === "completed_with_errors" && failed) return englishFirst(j.error, msg("job.failed_actions", { n: failed }));
+    return j.error;
+  }
 
   function stageIndex(status) {
     if (status === "completed_with_errors") return ORDER.indexOf("completed");
@@ -57,13 +68,13 @@ export async function render(root, jobId) {
     head.innerHTML = "";
     const buttons = [];
     if (!j.resting && !["exporting"].includes(j.status)) {
-      buttons.push(h("button", { class: "btn danger", id: "cancel", onclick: cancel }, "Cancel"));
+      buttons.push(h("button", { class: "btn danger", id: "cancel", onclick: cancel }, msg("job.cancel")));
     }
     // Resume of a failed or canceled job lives in the callout below (one button, not two).
-    if (j.exported.length) buttons.push(h("a", { class: "btn", href: `/results/${j.id}`, "data-link": "" }, "Results"));
-    head.append(h("div", { class: "grow" }, h("h1", { title: j.prompt || null }, j.prompt ? `“${clip(j.prompt, 60)}”` : "Your emoji set"),
+    if (j.exported.length) buttons.push(h("a", { class: "btn", href: `/results/${j.id}`, "data-link": "" }, msg("job.results")));
+    head.append(h("div", { class: "grow" }, h("h1", { title: j.prompt || null }, j.prompt ? h("span", { translate: "no" }, `“${clip(j.prompt, 60)}”`) : msg("job.title")),
       h("div", { class: "row", style: { marginTop: "6px" } }, h("span", { id: "job-status" }, badge(j.status)),
-        h("span", { class: "muted small" }, `${plural(j.actions.length, "action")} · ${j.platforms.map((p) => platformLabel(names, p)).join(", ")}`))), ...buttons);
+        h("span", { class: "muted small" }, plural(j.actions.length, "job.n_actions"), " · ", ...listNodes(j.platforms.map((p) => platformLabel(names, p)))))), ...buttons);
 
     // tracker
     trackerPanel.innerHTML = "";
@@ -82,10 +93,10 @@ export async function render(root, jobId) {
       if (failed) cls += i < failAt ? " done" : i === failAt ? " fail" : "";
       else if (i < cur || j.status === "completed" || j.status === "completed_with_errors") cls += " done";
       else if (i === cur) cls += " now";
-      if (/ (now|fail)/.test(cls)) caption = `Step ${n + 1} of ${STAGES.length}: ${label}`;
+      if (/ (now|fail)/.test(cls)) caption = msg("job.step", { n: n + 1, total: STAGES.length, label });
       tracker.append(h("div", { class: cls, "aria-current": / (now|fail)/.test(cls) ? "step" : null }, h("span", { class: "lbl" }, label)));
     });
-    if (!caption) caption = j.status === "queued" ? "Queued: starts when a worker is free" : `${STAGES.length} of ${STAGES.length} steps done`;
+    if (!caption) caption = j.status === "queued" ? msg("job.queued") : msg("job.all_steps", { total: STAGES.length });
     const done = j.actions.filter((a) => a.status === "done").length;
     const elapsed = h("span", { class: "v", id: "elapsed" }, elapsedText());
     requestAnimationFrame(() => {
@@ -94,46 +105,46 @@ export async function render(root, jobId) {
       if (at && tracker.scrollWidth > tracker.clientWidth) tracker.scrollLeft = at.offsetLeft - tracker.clientWidth / 2;
     });
     trackerPanel.append(tracker, h("div", { class: "tracker-caption", id: "tracker-caption" }, caption), h("div", { class: "stats" },
-      h("div", { class: "stat" }, h("div", { class: "k" }, "Stage"), h("div", { class: "v" }, statusLabel(j.status))),
-      h("div", { class: "stat" }, h("div", { class: "k" }, "Emoji ready"), h("div", { class: "v" }, `${done} / ${j.actions.length}`)),
-      h("div", { class: "stat" }, h("div", { class: "k" }, j.resting ? "Took" : "Elapsed"), elapsed)));
+      h("div", { class: "stat" }, h("div", { class: "k" }, msg("job.stage")), h("div", { class: "v" }, statusLabel(j.status))),
+      h("div", { class: "stat" }, h("div", { class: "k" }, msg("job.ready_count")), h("div", { class: "v" }, `${done} / ${j.actions.length}`)),
+      h("div", { class: "stat" }, h("div", { class: "k" }, msg(j.resting ? "job.took" : "job.elapsed")), elapsed)));
 
     // callout
     callout.innerHTML = "";
     if (j.stalled) {
       callout.append(h("div", { class: "callout bad", id: "stalled" },
-        h("div", { class: "grow" }, h("h2", {}, "This job stopped: the disk needs attention"),
-          h("p", {}, `${j.error} Finished work is kept.`)),
-        h("button", { class: "btn primary", id: "resume", onclick: resume }, "Resume")));
+        h("div", { class: "grow" }, h("h2", {}, msg("job.stalled")),
+          h("p", {}, jobError(j), " ", msg("job.work_kept"))),
+        h("button", { class: "btn primary", id: "resume", onclick: resume }, msg("job.resume"))));
     } else if (j.status === "awaiting_refinement" && !finishing) {
       callout.append(h("div", { class: "callout", id: "review" },
-        h("div", { class: "grow" }, h("h2", {}, "Your cut-outs are ready"),
-          h("p", {}, "Check the edges and clean up any leftover background with a few clicks, or export straight away.")),
-        h("a", { class: "btn primary big", id: "refine", href: `/refine/${j.id}`, "data-link": "" }, "Refine backgrounds"),
-        h("button", { class: "btn big", id: "finish", onclick: finish }, "Finish without refining")));
+        h("div", { class: "grow" }, h("h2", {}, msg("job.review_title")),
+          h("p", {}, msg("job.review_body"))),
+        h("a", { class: "btn primary big", id: "refine", href: `/refine/${j.id}`, "data-link": "" }, msg("job.refine")),
+        h("button", { class: "btn big", id: "finish", onclick: finish }, msg("job.finish"))));
     } else if (j.status === "exporting" || finishing) {
       callout.append(h("div", { class: "callout", id: "export-progress" }, h("div", { class: "spinner" }),
-        h("div", { class: "grow" }, h("h2", {}, "Packaging your set…"), h("p", {}, "Encoding, fitting the size budget and validating every file."),
+        h("div", { class: "grow" }, h("h2", {}, msg("job.packaging")), h("p", {}, msg("job.packaging_body")),
           exportRows(j))));
     } else if (j.status === "completed" || j.status === "completed_with_errors") {
       callout.append(h("div", { class: "callout" },
-        h("div", { class: "grow" }, h("h2", {}, j.status === "completed" ? "Your set is ready 🎉" : "Your set is ready, with some errors"),
-          h("p", {}, j.error || "Every file was validated against the platform rules.")),
-        h("a", { class: "btn primary big", id: "see-results", href: `/results/${j.id}`, "data-link": "" }, "See results")));
+        h("div", { class: "grow" }, h("h2", {}, msg(j.status === "completed" ? "job.done_title" : "job.done_errors_title")),
+          h("p", {}, jobError(j) || msg("job.done_body"))),
+        h("a", { class: "btn primary big", id: "see-results", href: `/results/${j.id}`, "data-link": "" }, msg("job.see_results"))));
     } else if (failed) {
       callout.append(h("div", { class: "callout bad" },
-        h("div", { class: "grow" }, h("h2", {}, j.status === "failed" ? "This job stopped with an error" : "This job was canceled"),
-          h("p", {}, j.error || "Resume continues from where it stopped; finished work is kept.")),
-        h("button", { class: "btn primary", id: "resume", onclick: resume }, "Resume")));
+        h("div", { class: "grow" }, h("h2", {}, msg(j.status === "failed" ? "job.failed_title" : "job.canceled_title")),
+          h("p", {}, jobError(j) || msg("job.resume_body"))),
+        h("button", { class: "btn primary", id: "resume", onclick: resume }, msg("job.resume"))));
     }
 
     // The upload's cut-out, shown with its warning when it is probably wrong: every emoji starts from it.
     cutPanel.innerHTML = "";
     if (j.cutout_warning) {
       cutPanel.append(h("section", { class: "set-warning cutout-check", id: "cutout-check", role: "status" },
-        h("img", { src: `${API}/jobs/${j.id}/character`, alt: "the cut-out of your image", id: "job-cutout", class: "cutout-thumb" }),
-        h("div", { class: "grow" }, h("b", {}, "Check the cut-out of your image"),
-          h("div", { id: "job-cutout-warning" }, `⚠ ${j.cutout_warning}`))));
+        h("img", { src: `${API}/jobs/${j.id}/character`, alt: msg("job.cutout_alt"), id: "job-cutout", class: "cutout-thumb" }),
+        h("div", { class: "grow" }, h("b", {}, msg("job.cutout_check")),
+          h("div", { id: "job-cutout-warning" }, "⚠ ", warningMsg(j.cutout_warning_code, j.cutout_warning)))));
     }
 
     // action cards
@@ -143,18 +154,18 @@ export async function render(root, jobId) {
       const running = !["done", "failed", "canceled"].includes(a.status) && !j.resting;
       const thumb = a.status === "done" && a.frame_count ? flipbook(a) : h("span", { class: "emoji-big" }, a.emoji || "✨");
       const body = h("div", { class: "body" },
-        h("div", { class: "title" }, h("span", {}, a.emoji || "✨"), h("b", {}, a.label), badge(a.status)),
+        h("div", { class: "title" }, h("span", {}, a.emoji || "✨"), h("b", {}, actionLabel(a)), badge(a.status)),
         h("div", { class: `bar${running ? "" : ""}` }, h("i", { style: { width: `${pct}%` } })),
-        a.frame_count ? h("div", { class: "muted small" }, `${a.frame_count} frames · ${a.seconds}s loop`) : null,
-        a.error ? h("div", { class: "err" }, a.error) : null,
+        a.frame_count ? h("div", { class: "muted small" }, msg("job.frames_loop", { n: a.frame_count, s: a.seconds })) : null,
+        a.error ? h("div", { class: "err" }, a.error_code ? errorMsg({ code: a.error_code, message: a.error }) : a.error) : null,
         a.matte_warning ? h("div", { class: "warn small", "data-matte-warning": "" },
-          `⚠ ${a.matte_warning} (frames ${a.matte_low_frames.map((f) => f + 1).join(", ")})`) : null,
+          "⚠ ", warningMsg(a.matte_warning_code, a.matte_warning), " ", msg("job.low_frames", { frames: a.matte_low_frames.map((f) => f + 1).join(", ") })) : null,
         a.status === "failed" || a.status === "canceled"
-          ? h("button", { class: "btn small", "data-retry": a.index, disabled: !j.resting, onclick: () => retry(a.index) }, "Retry this one") : null);
+          ? h("button", { class: "btn small", "data-retry": a.index, disabled: !j.resting, onclick: () => retry(a.index) }, msg("job.retry")) : null);
       cards.append(h("article", { class: "acard", "data-action-index": a.index, "data-status": a.status }, h("div", { class: "thumb" }, thumb), body));
     }
     logBox.hidden = !logLines.length;
-    log.textContent = logLines.slice(-30).join("\n");
+    log.replaceChildren(h("span", {}, ...logLines.slice(-30).flat()));
     log.scrollTop = log.scrollHeight;
   }
 
@@ -165,7 +176,7 @@ export async function render(root, jobId) {
     const old = flips.get(a.index);
     if (old && old.key === key) return old.canvas;
     if (old) clearInterval(old.timer);
-    const canvas = h("canvas", { class: "flip", role: "img", "aria-label": `${a.label} animation`, "data-action-flip": a.index });
+    const canvas = h("canvas", { class: "flip", role: "img", "aria-label": msg("job.animation", { action: actionLabel(a) }), "data-action-flip": a.index });
     const still = matchMedia("(prefers-reduced-motion: reduce)").matches;
     const count = still ? 1 : Math.min(12, a.frame_count);
     const picks = still ? [Math.floor(a.frame_count / 2)] : Array.from({ length: count }, (_, i) => Math.floor((i * a.frame_count) / count));
@@ -209,7 +220,7 @@ export async function render(root, jobId) {
       if (closed) return;
       renderAll();
       if (job.status === "completed" && job.resting && lastStatus !== null && lastStatus !== "completed") {
-        toast("Set exported", "ok");
+        toast(msg("job.exported"), "ok");
       }
       lastStatus = job.status;
       if (job.resting) stopLive();
@@ -242,14 +253,25 @@ export async function render(root, jobId) {
     return h("ul", { class: "export-rows" }, j.platforms.map((p) => {
       const e = exportState.get(p) || { state: j.exported.includes(p) ? "done" : "waiting", done: 0, total: 0, what: "" };
       const pct = e.state === "done" ? 100 : e.total ? Math.round((100 * e.done) / e.total) : 0;
-      const text = e.state === "done" ? "done" : e.state === "failed" ? `failed: ${e.what}` : e.state === "waiting" ? "waiting"
-        : e.total ? `${e.done} of ${e.total} steps · ${e.what}` : "starting";
+      const text = e.state === "done" ? msg("export.done") : e.state === "failed" ? msg("export.failed", { what: e.what }) : e.state === "waiting" ? msg("export.waiting")
+        : e.total ? msg("export.steps", { done: e.done, total: e.total, what: stepText(e.what) }) : msg("export.starting");
       return h("li", { "data-export-platform": p, "data-state": e.state },
         h("span", { class: "name" }, platformLabel(names, p)),
-        h("div", { class: "bar", role: "progressbar", "aria-label": `${platformLabel(names, p)} export`, "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": String(pct) },
+        h("div", { class: "bar", role: "progressbar", "aria-label": msg("export.bar", { name: platformLabel(names, p) }), "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": String(pct) },
           h("i", { style: { width: `${pct}%` } })),
         h("span", { class: "small muted what" }, text));
     }));
+  }
+
+  // The export's step as the engine names it ("encoded Wave", "packaging"), in the page's language.
+  function stepText(what) {
+    const m = /^encoded (.+)$/.exec(what || "");
+    if (m) {
+      const a = job.actions.find((x) => x.label === m[1]);
+      return msg("export.step_encoded", { action: a ? actionLabel(a) : m[1] });
+    }
+    const key = { "extra images and previews": "export.step_extras", packaging: "export.step_packaging", done: "export.done" }[what];
+    return key ? msg(key) : what || ""; // a step the catalogue does not know: as the engine said it
   }
 
   function noteExport(ev) {
@@ -270,9 +292,17 @@ export async function render(root, jobId) {
     if (ev.kind === "log" && (ev.status === "idle" || ev.status === "info")) return;
     // Per-file export steps move the bars; the log keeps the platform's start and end only.
     if (ev.kind === "export" && noteExport(ev)) { if (!closed && job) updateExportRows(); return; }
-    const t = new Date(ev.at * 1000).toLocaleTimeString();
-    const who = ev.action_id ? `${ev.action_id}: ` : "";
-    logLines.push(`${t}  ${ev.kind} ${who}${statusLabel(ev.status)}${ev.message ? " · " + ev.message : ""}`);
+    const t = new Date(ev.at * 1000).toLocaleTimeString(language(), { hourCycle: "h23" }); // no AM/PM to translate
+    const action = ev.action_id ? job.actions.find((a) => a.action_id === ev.action_id) : null;
+    const who = action ? [actionLabel(action), ": "] : ev.action_id ? [ev.action_id, ": "] : [];
+    // Kind, action and status in the page's language; an export names its platform; any other message
+    // is the server's own (English) text, kept as it came.
+    let said = [];
+    if (ev.message && ev.kind === "export") {
+      const [platform, ...rest] = ev.message.split(": ");
+      said = [" · ", platformLabel(names, platform), rest.length ? h("span", { translate: "no" }, `: ${rest.join(": ")}`) : null];
+    } else if (ev.message) said = [" · ", h("span", { translate: "no" }, ev.message)];
+    logLines.push([`${t}  `, msg(`event.${ev.kind}`), " ", ...who, statusLabel(ev.status), ...said, "\n"]);
   }
 
   function updateExportRows() {
@@ -294,7 +324,7 @@ export async function render(root, jobId) {
     try { job = await fn(); renderAll(); startLive(); } catch (err) { showError(err); refetch(); }
   }
   const cancel = () => {
-    if (!confirm("Cancel this job? Finished emoji are kept, and Resume continues it later.")) return;
+    if (!confirm(String(msg("job.confirm_cancel")))) return;
     act(() => post(`/jobs/${jobId}/cancel`));
   };
   const resume = () => act(() => post(`/jobs/${jobId}/resume`));

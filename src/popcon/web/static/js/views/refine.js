@@ -1,11 +1,12 @@
 // Refine: click to select a region, preview its mask, keep / erase / restore it; undo / redo;
 // step through frames; compare with the original; apply the edits to every frame; then export.
-import { API, get, post } from "../api.js";
+import { API, ApiError, get, post } from "../api.js";
 import { navigate } from "../app.js";
 import { SegmentCanvas } from "../segment-canvas.js";
-import { h, platformLabel, platformNames, plural, showError, toast } from "../ui.js";
+import { actionLabel, h, listOf, msg, platformLabel, platformNames, plural, showError, statusLabel, toast } from "../ui.js";
+import { setText } from "../i18n.js";
 
-const MODES = [["keep", "Keep only"], ["erase", "Erase"], ["restore", "Restore"]];
+const MODES = ["keep", "erase", "restore"].map((m) => [m, msg(`refine.mode_${m}`)]);
 
 export async function render(root, jobId) {
   const [job, names] = await Promise.all([get(`/jobs/${jobId}`), platformNames()]);
@@ -13,49 +14,47 @@ export async function render(root, jobId) {
   const actions = job.actions.filter((a) => a.status === "done");
   const wrap = h("div", { class: "wrap" });
   root.append(wrap);
-  wrap.append(h("div", { class: "crumb" }, h("a", { href: "/jobs", "data-link": "" }, "My jobs"), " / ", h("a", { href: `/job/${jobId}`, "data-link": "" }, jobId), " / refine"));
+  wrap.append(h("div", { class: "crumb" }, h("a", { href: "/jobs", "data-link": "" }, msg("nav.jobs")), " / ", h("a", { href: `/job/${jobId}`, "data-link": "", translate: "no" }, jobId), " / ", msg("refine.crumb")));
   if (!actions.length || !["awaiting_refinement", "completed", "completed_with_errors"].includes(job.status)) {
     wrap.append(h("div", { class: "panel empty" }, h("div", { class: "big-icon" }, "✂️"),
-      h("p", {}, `There is nothing to refine while the job is ${job.status.replaceAll("_", " ")}.`),
-      h("a", { class: "btn primary", href: `/job/${jobId}`, "data-link": "" }, "Back to the job")));
+      h("p", {}, msg("refine.nothing", { status: statusLabel(job.status) })),
+      h("a", { class: "btn primary", href: `/job/${jobId}`, "data-link": "" }, msg("results.back"))));
     return;
   }
   const st = { action: actions[0].index, frame: 0, info: null, mode: "erase", backdrop: "checker", version: Date.now(), edit: null, busy: false, predictAbort: null, choices: [], choice: 0 };
 
   // ---- layout ---------------------------------------------------------------------------
-  const finishBtn = h("button", { class: "btn primary", id: "finish-export", onclick: finish }, "Finish & export");
+  const finishBtn = h("button", { class: "btn primary", id: "finish-export", onclick: finish }, msg("refine.finish"));
   wrap.append(h("div", { class: "page-head" },
-    h("div", { class: "grow" }, h("h1", {}, "Refine backgrounds"),
-      h("p", {}, touch
-        ? "Tap what you want to select (the point toggle adds a background point), check the coloured preview, then apply."
-        : "Click on what you want to select (right click or the toggle adds a background point), check the coloured preview, then apply.")),
+    h("div", { class: "grow" }, h("h1", {}, msg("job.refine")),
+      h("p", {}, msg(touch ? "refine.intro_touch" : "refine.intro"))),
     finishBtn));
 
   const alist = h("div", { class: "alist", id: "action-list" });
-  const side = h("aside", { class: "side" }, h("div", { class: "muted small" }, "Emoji"), alist);
+  const side = h("aside", { class: "side" }, h("div", { class: "muted small" }, msg("refine.emoji")), alist);
 
-  const modeSeg = h("div", { class: "seg modes", role: "group", "aria-label": "Edit mode" },
-    MODES.map(([m, label]) => h("button", { type: "button", "data-mode": m, "aria-pressed": String(m === st.mode), title: `${label} (${m[0].toUpperCase()})`, onclick: () => setMode(m) }, label)));
-  const pointBtn = h("button", { class: "btn small", id: "point-toggle", "aria-pressed": "false", title: "Next clicks are background points (for touch screens)", onclick: togglePoint }, "+ Foreground point");
-  const undoBtn = h("button", { class: "btn small", id: "undo", title: "Undo (Ctrl+Z)", onclick: () => step(-1) }, "↶ Undo");
-  const redoBtn = h("button", { class: "btn small", id: "redo", title: "Redo (Ctrl+Shift+Z)", onclick: () => step(1) }, "↷ Redo");
-  const clearBtn = h("button", { class: "btn small", id: "clear-points", title: "Clear points (Esc)", onclick: clearPoints }, "Clear");
-  const applyBtn = h("button", { class: "btn small primary", id: "apply-edit", title: "Apply (Enter)", onclick: applyEdit, disabled: true }, "Apply edit");
+  const modeSeg = h("div", { class: "seg modes", role: "group", "aria-label": msg("refine.edit_mode") },
+    MODES.map(([m, label]) => h("button", { type: "button", "data-mode": m, "aria-pressed": String(m === st.mode), title: msg("refine.key_hint", { label, key: m[0].toUpperCase() }), onclick: () => setMode(m) }, label)));
+  const pointBtn = h("button", { class: "btn small", id: "point-toggle", "aria-pressed": "false", title: msg("refine.point_title"), onclick: togglePoint }, msg("refine.fg_point"));
+  const undoBtn = h("button", { class: "btn small", id: "undo", title: msg("refine.undo_title"), onclick: () => step(-1) }, msg("refine.undo"));
+  const redoBtn = h("button", { class: "btn small", id: "redo", title: msg("refine.redo_title"), onclick: () => step(1) }, msg("refine.redo"));
+  const clearBtn = h("button", { class: "btn small", id: "clear-points", title: msg("refine.clear_title"), onclick: clearPoints }, msg("refine.clear"));
+  const applyBtn = h("button", { class: "btn small primary", id: "apply-edit", title: msg("refine.apply_title"), onclick: applyEdit, disabled: true }, msg("refine.apply"));
   // One click may mean the part under it, a bigger part or the whole piece: the user cycles through them.
-  const choiceBtn = h("button", { class: "btn small", id: "cycle-choice", type: "button", title: "Next choice: smaller or bigger part (C; Shift+C goes back)", onclick: () => cycleChoice(1), disabled: true }, "Part ⟳");
-  const bgSeg = h("div", { class: "seg", role: "group", "aria-label": "Backdrop" },
+  const choiceBtn = h("button", { class: "btn small", id: "cycle-choice", type: "button", title: msg("refine.choice_title"), onclick: () => cycleChoice(1), disabled: true }, msg("refine.part"));
+  const bgSeg = h("div", { class: "seg", role: "group", "aria-label": msg("refine.backdrop") },
     ["checker", "light", "dark"].map((b) => {
-      const name = { checker: "Checkerboard backdrop", light: "Light backdrop", dark: "Dark backdrop" }[b];
+      const name = msg(`refine.backdrop_${b}`);
       return h("button", { type: "button", "data-backdrop": b, "aria-pressed": String(b === st.backdrop), "aria-label": name, title: name, onclick: () => setBackdrop(b) },
         h("span", { "aria-hidden": "true" }, b === "checker" ? "▦" : b === "light" ? "☀" : "☾"));
     }));
   const zoomLabel = h("span", { class: "small muted", id: "zoom-label", style: { minWidth: "44px", textAlign: "center" } }, "100%");
   const zoomGroup = h("div", { class: "row", style: { gap: "4px" } },
-    h("button", { class: "btn small", "aria-label": "Zoom out", onclick: () => zoomBy(0.8) }, "−"), zoomLabel,
-    h("button", { class: "btn small", "aria-label": "Zoom in", onclick: () => zoomBy(1.25) }, "+"),
-    h("button", { class: "btn small", onclick: () => setZoom(1), title: "Real pixel size", "aria-label": "Zoom to real pixel size" }, "1:1"),
-    h("button", { class: "btn small", onclick: () => setZoom(seg.fitZoom()), "aria-label": "Zoom to fit" }, "Fit"));
-  const origToggle = h("button", { class: "btn small only-phone", "aria-label": "Show the original frame", onclick: () => stage.classList.toggle("show-original") }, "Original");
+    h("button", { class: "btn small", "aria-label": msg("refine.zoom_out"), onclick: () => zoomBy(0.8) }, "−"), zoomLabel,
+    h("button", { class: "btn small", "aria-label": msg("refine.zoom_in"), onclick: () => zoomBy(1.25) }, "+"),
+    h("button", { class: "btn small", onclick: () => setZoom(1), title: msg("refine.real_size"), "aria-label": msg("refine.zoom_real") }, "1:1"),
+    h("button", { class: "btn small", onclick: () => setZoom(seg.fitZoom()), "aria-label": msg("refine.zoom_fit") }, msg("refine.fit")));
+  const origToggle = h("button", { class: "btn small only-phone", "aria-label": msg("refine.show_original"), onclick: () => stage.classList.toggle("show-original") }, msg("create.original"));
   const toolbar = h("div", { class: "toolbar" }, modeSeg, pointBtn, h("span", { class: "sep" }), undoBtn, redoBtn, clearBtn,
     h("span", { class: "spacer" }), choiceBtn, applyBtn);
 
@@ -65,16 +64,16 @@ export async function render(root, jobId) {
   const frameLabel = h("span", { class: "muted", id: "frame-label" });
   const frameNote = h("div", { class: "small muted", id: "frame-note" });
   const stage = h("div", { class: "stage" },
-    h("div", { class: "pane" }, h("div", { class: "phead" }, "Cut-out", frameLabel, h("span", { class: "spacer" }), maskInfo), segVp,
+    h("div", { class: "pane" }, h("div", { class: "phead" }, msg("refine.cutout"), frameLabel, h("span", { class: "spacer" }), maskInfo), segVp,
       h("div", { class: "pfoot" }, bgSeg, h("span", { class: "spacer" }), zoomGroup, origToggle),
       h("div", { class: "hint", id: "refine-hint" }, ...(touch
-        ? ["Tap: select · “− Background point” to exclude · + / − to zoom · drag with two fingers to pan · tap a thumbnail for another frame"]
-        : ["Left click: select · right click: exclude · ", h("span", { class: "kbd" }, "←"), " ", h("span", { class: "kbd" }, "→"), " frames · Ctrl+wheel zoom · middle drag or Space+drag to pan"]))),
-    h("div", { class: "pane original" }, h("div", { class: "phead" }, "Original frame", h("span", { class: "muted" }, "(background shown neutral)")), origVp));
+        ? [msg("refine.hint_touch")]
+        : [msg("refine.hint_a"), h("span", { class: "kbd" }, "←"), " ", h("span", { class: "kbd" }, "→"), msg("refine.hint_b")]))),
+    h("div", { class: "pane original" }, h("div", { class: "phead" }, msg("refine.original"), h("span", { class: "muted" }, msg("refine.neutral"))), origVp));
   const thumbs = h("div", { class: "thumbs", id: "thumbs" });
   const allBar = h("i", { style: { width: "0%" } });
   const allStatus = h("span", { class: "small muted", id: "apply-all-status" });
-  const applyAllBtn = h("button", { class: "btn", id: "apply-all", onclick: applyAll }, "Apply to all frames");
+  const applyAllBtn = h("button", { class: "btn", id: "apply-all", onclick: applyAll }, msg("refine.apply_all"));
   const applybar = h("div", { class: "applybar" }, applyAllBtn, h("div", { class: "bar" }, allBar), allStatus);
   const main = h("div", {}, toolbar, stage, frameNote, thumbs, applybar);
   wrap.append(h("div", { class: "refine" }, side, main));
@@ -92,7 +91,7 @@ export async function render(root, jobId) {
     alist.innerHTML = "";
     for (const a of actions) {
       alist.append(h("button", { type: "button", "aria-current": String(a.index === st.action), "data-action-index": a.index, onclick: () => openAction(a.index) },
-        h("span", {}, a.emoji || "✨"), h("span", {}, a.label), h("span", { class: "n" }, `${a.frame_count}`)));
+        h("span", {}, a.emoji || "✨"), h("span", {}, actionLabel(a)), h("span", { class: "n" }, `${a.frame_count}`)));
     }
   }
 
@@ -104,9 +103,9 @@ export async function render(root, jobId) {
     renderThumbs();
     // The action has more source frames than a platform file may play: say how many each one keeps.
     const plays = Object.entries(st.info.export_frames || {});
-    frameNote.textContent = plays.some(([, n]) => n !== st.info.frame_count)
-      ? `${st.info.frame_count} source frames; ${plays.map(([p, n]) => `the ${platformLabel(names, p)} file plays ${n} of them`).join(", ")}. Edits on every frame carry over.`
-      : "";
+    setText(frameNote, plays.some(([, n]) => n !== st.info.frame_count)
+      ? msg("refine.frame_note", { n: st.info.frame_count, plays: listOf(plays.map(([p, n]) => msg("refine.plays", { name: platformLabel(names, p), n }))) })
+      : "");
     await openFrame(0, true);
   }
 
@@ -114,8 +113,8 @@ export async function render(root, jobId) {
     thumbs.innerHTML = "";
     for (let i = 0; i < st.info.frame_count; i++) {
       const edited = st.info.edited.includes(i);
-      thumbs.append(h("button", { type: "button", "aria-current": String(i === st.frame), "data-frame": i, "aria-label": `Frame ${i + 1}`, onclick: () => openFrame(i) },
-        h("img", { src: frameUrl(i, "cutout"), alt: "", loading: "lazy" }), edited ? h("span", { class: "dot", title: "edited" }) : null, h("span", { class: "fn" }, String(i + 1))));
+      thumbs.append(h("button", { type: "button", "aria-current": String(i === st.frame), "data-frame": i, "aria-label": msg("refine.frame", { n: i + 1 }), onclick: () => openFrame(i) },
+        h("img", { src: frameUrl(i, "cutout"), alt: "", loading: "lazy" }), edited ? h("span", { class: "dot", title: msg("refine.edited") }) : null, h("span", { class: "fn" }, String(i + 1))));
     }
   }
 
@@ -125,7 +124,7 @@ export async function render(root, jobId) {
     return new Promise((resolve, reject) => {
       const img = new Image();
       img.onload = () => resolve(img);
-      img.onerror = () => reject(new Error("could not load the frame"));
+      img.onerror = () => reject(msg("refine.load_failed"));
       img.src = src;
     });
   }
@@ -136,7 +135,7 @@ export async function render(root, jobId) {
     post(`/jobs/${jobId}/segment/prepare`, { action: st.action, frame: i }).catch(() => {});
     seg.clearPoints();
     st.choices = [];
-    frameLabel.textContent = `frame ${i + 1} of ${st.info.frame_count}`;
+    setText(frameLabel, msg("refine.frame_of", { n: i + 1, total: st.info.frame_count }));
     thumbs.querySelectorAll("button").forEach((b) => b.setAttribute("aria-current", String(Number(b.dataset.frame) === i)));
     const tb = thumbs.querySelector(`[data-frame="${i}"]`);
     if (tb) {
@@ -180,7 +179,7 @@ export async function render(root, jobId) {
   function togglePoint() {
     seg.negative = !seg.negative;
     pointBtn.setAttribute("aria-pressed", String(seg.negative));
-    pointBtn.textContent = seg.negative ? "− Background point" : "+ Foreground point";
+    setText(pointBtn, msg(seg.negative ? "refine.bg_point" : "refine.fg_point"));
   }
 
   function setBackdrop(b) {
@@ -206,9 +205,9 @@ export async function render(root, jobId) {
   }
 
   function choiceName(i, n) {
-    if (n === 1) return "selection";
-    if (i === 0) return "part";
-    return i === n - 1 ? "whole piece" : "bigger part";
+    if (n === 1) return msg("refine.choice_selection");
+    if (i === 0) return msg("refine.choice_part");
+    return msg(i === n - 1 ? "refine.choice_whole" : "refine.choice_bigger");
   }
 
   function showChoice(i) {
@@ -217,10 +216,10 @@ export async function render(root, jobId) {
     st.choice = i;
     seg.setMaskRuns(c.runs, c.width, c.height);
     const n = st.choices.length;
-    maskInfo.textContent = `${choiceName(i, n)}${n > 1 ? ` (${i + 1} of ${n})` : ""}: ${(c.area * 100).toFixed(1)}% of the frame`;
+    setText(maskInfo, msg(n > 1 ? "refine.mask_info_n" : "refine.mask_info", { name: choiceName(i, n), i: i + 1, n, pct: (c.area * 100).toFixed(1) }));
     maskInfo.dataset.choice = String(i);
     maskInfo.dataset.choices = String(n);
-    choiceBtn.textContent = n > 1 ? `Part ${i + 1}/${n} ⟳` : "Part ⟳";
+    setText(choiceBtn, n > 1 ? msg("refine.part_n", { i: i + 1, n }) : msg("refine.part"));
     updateButtons();
   }
 
@@ -246,13 +245,13 @@ export async function render(root, jobId) {
     if (st.predictAbort) st.predictAbort.abort();
     const ctl = new AbortController();
     st.predictAbort = ctl;
-    maskInfo.textContent = "computing…";
+    setText(maskInfo, msg("refine.computing"));
     try {
       const res = await fetch(`${API}/jobs/${jobId}/segment/predict`, {
         method: "POST", signal: ctl.signal, headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ action: st.action, frame: st.frame, clicks: seg.points, mode: st.mode, format: "rle" }),
       });
-      if (!res.ok) { const b = await res.json().catch(() => ({})); throw new Error(b.detail || res.statusText); }
+      if (!res.ok) { const b = await res.json().catch(() => ({})); throw new ApiError(res.status, b.detail || res.statusText, b.code || "error"); }
       const areas = (res.headers.get("X-Mask-Areas") || "0").split(",").map(Number);
       const w = Number(res.headers.get("X-Mask-Width")), hgt = Number(res.headers.get("X-Mask-Height"));
       const words = new Uint32Array(await res.arrayBuffer()); // little-endian on every browser platform
@@ -284,7 +283,7 @@ export async function render(root, jobId) {
       maskInfo.textContent = "";
       await reloadFrame();
       markEdited(st.edit.layers > 0);
-      toast(`${MODES.find((m) => m[0] === st.mode)[1]}: applied`, "ok");
+      toast(msg("refine.applied", { mode: MODES.find((m) => m[0] === st.mode)[1] }), "ok");
     } catch (err) { showError(err); }
     st.busy = false; updateButtons();
   }
@@ -294,7 +293,7 @@ export async function render(root, jobId) {
     if (on) list.add(st.frame); else list.delete(st.frame);
     st.info.edited = [...list];
     const b = thumbs.querySelector(`[data-frame="${st.frame}"]`);
-    if (b) { b.querySelector(".dot")?.remove(); if (on) b.append(h("span", { class: "dot", title: "edited" })); }
+    if (b) { b.querySelector(".dot")?.remove(); if (on) b.append(h("span", { class: "dot", title: msg("refine.edited") })); }
   }
 
   async function step(delta) {
@@ -312,7 +311,7 @@ export async function render(root, jobId) {
     if (st.busy) return;
     st.busy = true; updateButtons();
     allBar.style.width = "0%";
-    allStatus.textContent = "starting…";
+    setText(allStatus, msg("refine.starting"));
     try {
       const started = await post(`/jobs/${jobId}/segment/apply-all`, { action: st.action, frame: st.frame });
       await new Promise((resolve) => {
@@ -322,7 +321,7 @@ export async function render(root, jobId) {
           const ev = JSON.parse(e.data);
           const [n, total] = (ev.message || "0/1").split(" ")[0].split("/").map(Number);
           allBar.style.width = `${Math.round((100 * n) / Math.max(1, total))}%`;
-          allStatus.textContent = `${n} / ${total} frames`;
+          setText(allStatus, msg("refine.n_frames", { done: n, total }));
         });
         es.addEventListener("end", done);
         es.onerror = () => {
@@ -332,12 +331,12 @@ export async function render(root, jobId) {
         };
       });
       allBar.style.width = "100%";
-      allStatus.textContent = `applied to ${plural(started.frames, "more frame", "more frames")}`;
+      setText(allStatus, plural(started.frames, "refine.applied_more"));
       allStatus.dataset.done = "1";
       st.info = await get(`/jobs/${jobId}/actions/${st.action}/frames`);
       st.version = Date.now();
       renderThumbs();
-      toast("Edits applied to every frame", "ok");
+      toast(msg("refine.applied_all"), "ok");
     } catch (err) { showError(err); allStatus.textContent = ""; }
     st.busy = false; updateButtons();
   }
