@@ -84,7 +84,10 @@ export async function render(root, jobId) {
   }
 
   function verdict(f) {
-    if (!f.action_id) return h("span", { class: "badge", title: msg("results.tab_title") }, msg("results.tab"));
+    if (!f.action_id) {
+      const kind = f.name.startsWith("main") ? "main" : "tab";
+      return h("span", { class: "badge", title: msg(`results.${kind}_title`) }, msg(`results.${kind}`));
+    }
     return f.valid ? h("span", { class: "badge ok", "data-verdict": "valid", title: msg("results.passes_all") }, msg("results.valid"))
       : h("span", { class: "badge bad", "data-verdict": "invalid" }, msg("results.invalid"));
   }
