@@ -84,8 +84,9 @@ def test_a_drawing_upload_is_cut_with_its_inside_and_the_cut_is_recorded(setting
     job = _drawing_job(settings, store, rgb)
     done = EmbeddedRunner(settings, store).run_job(job.id)
     assert done.status == JobStatus.AWAITING_REFINEMENT, done.error
-    record = done.options["cutout"]
-    assert record["kind"] == "drawing" and record["warning"] is None and record["confidence"] >= 0.75
+    record = done.options.cutout
+    assert record is not None and record.kind == "drawing" and record.warning is None
+    assert record.confidence >= 0.75
     alpha = np.asarray(Image.open(JobFiles(settings.data_dir, job.id).character))[..., 3] > 127
     assert iou(alpha, truth) > 0.85
 

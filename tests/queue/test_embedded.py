@@ -119,7 +119,7 @@ def test_transient_errors_are_retried_with_backoff(settings, store):
     runner.close()
     assert done.status == JobStatus.COMPLETED
     assert video.calls["nod"] == 3
-    assert len(done.usage) == 3 and done.usage[0]["action"] == "nod"
+    assert len(done.usage) == 3 and done.usage[0].action == "nod"
     assert done.cost == {"CNY": pytest.approx(0.6)}
 
 

@@ -17,8 +17,6 @@ from pydantic import ValidationError
 
 from popcon.domain.actions import ActionPreset
 from popcon.domain.captions import (
-    CAPTIONS_OPTION,
-    SUBMISSION_OPTION,
     CaptionOptions,
     StoreText,
     caption_data,
@@ -29,6 +27,7 @@ from popcon.domain.captions import (
     submission_problems,
 )
 from popcon.domain.errors import InvalidInput
+from popcon.domain.models import JobOptions
 from popcon.domain.platforms import get_platform
 from popcon.media.captions import plan_caption
 from popcon.media.fonts import font_runs
@@ -54,7 +53,7 @@ def job_caption_options(
     submission: dict[str, Any] | None,
     presets: list[ActionPreset],
     platforms: list[str],
-) -> dict[str, Any]:
+) -> JobOptions:
     """The job options that hold the caption choice and the store text (checked; see the module)."""
     choice = captions if captions is not None else CaptionOptions()
     ids = {p.id for p in presets}
@@ -74,10 +73,7 @@ def job_caption_options(
         problems = submission_problems(platform, texts) if texts else []
         if problems:
             raise InvalidInput(f"store text for {platform}: " + "; ".join(problems))
-    options: dict[str, Any] = {CAPTIONS_OPTION: choice.to_option()}
-    if texts:
-        options[SUBMISSION_OPTION] = {lang: t.model_dump() for lang, t in texts.items()}
-    return options
+    return JobOptions(captions=choice, submission=texts)
 
 
 def caption_choice(entries: list[str], lang: str, enabled: bool, motion: str) -> CaptionOptions:

@@ -151,12 +151,26 @@ class ExportFileOut(BaseModel):
     url: str
 
 
+class LeftOutOut(BaseModel):
+    action_id: str
+    label: str
+    error: str
+
+
 class ExportOut(BaseModel):
-    platform: str
+    """One exported set: the fields of `domain.exports.ExportSummary` as the browser reads them (files
+    and the ZIP as URLs, never paths)."""
+
+    platform: str = Field(description="The platform preset id (line-emoji, telegram-emoji, ...).")
     name: str
     zip_url: str
     zip_bytes: int
+    round: str | None = Field(default=None, description="The export round that published the set.")
+    valid: bool = Field(default=True, description="Every file passed the platform's rules.")
     warnings: list[str]
+    failed: list[LeftOutOut] = Field(
+        default_factory=list, description="Actions left out of the set (over the byte budget), and why."
+    )
     files: list[ExportFileOut]
     extra_images: list[ExportFileOut]
 
@@ -221,8 +235,8 @@ class JobOut(BaseModel):
             busy=busy,
             resting=resting,
             next_step=step,
-            cutout_confidence=(job.options.get("cutout") or {}).get("confidence"),
-            cutout_warning=(job.options.get("cutout") or {}).get("warning"),
+            cutout_confidence=job.options.cutout.confidence if job.options.cutout else None,
+            cutout_warning=job.options.cutout.warning if job.options.cutout else None,
         )
 
 
