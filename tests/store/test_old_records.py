@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 
 from popcon.domain.captions import CaptionOptions, StoreText
@@ -229,3 +230,23 @@ def test_a_manifest_of_every_age_reads_as_the_summary() -> None:
     older = {"preset": "telegram-emoji", "zip": "telegram-emoji.zip", "files": [{"name": "001.webm"}]}
     read = ExportSummary.from_json(older)
     assert read.files[0].file_name == "001.webm" and read.round is None and read.failed == []
+
+
+def test_a_caption_choice_the_caption_data_no_longer_accepts_still_loads(store: JobStore) -> None:
+    """The choice was checked when the job was made; a later captions.toml (a language dropped, a
+    shorter limit) must not make the job unreadable: it loads as stored, and its export says why."""
+    from popcon.domain.captions import caption_for
+    from popcon.domain.errors import InvalidInput
+
+    _insert_old_job(store)
+    gone = {**OLD_OPTIONS["captions"], "lang": "tlh", "text": {"wave": "x" * 400}}
+    with store.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE jobs SET options = :o WHERE id = :id"),
+            {"o": json.dumps({**OLD_OPTIONS, "captions": gone}), "id": JOB},
+        )
+    (job,) = store.list_jobs()
+    assert job.options.captions is not None and job.options.captions.lang == "tlh"
+    assert job.options.upload == "fox_on_white.jpg"
+    with pytest.raises(InvalidInput, match="tlh"):
+        caption_for(job.options.captions, "bow", "sticker")

@@ -5,9 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+)
 
 from popcon.domain.actions import ActionPreset
 from popcon.domain.captions import CaptionOptions, StoreText
@@ -34,6 +41,19 @@ class JobOptions(BaseModel):
     captions: CaptionOptions | None = None  # None: the job predates captions and stays bare
     submission: dict[str, StoreText] = Field(default_factory=dict)  # store title/description per language
     cutout: CutoutReport | None = None  # set once the upload's background was removed
+
+    @field_validator("captions", mode="wrap")
+    @classmethod
+    def _stored_captions(cls, v: Any, handler: ValidatorFunctionWrapHandler) -> CaptionOptions | None:
+        """A choice checked when the job was made stays readable when the caption data changes later
+        (a language or a length limit): the job must load; its export then says what no longer fits."""
+        try:
+            return cast(CaptionOptions | None, handler(v))
+        except ValidationError:
+            if not isinstance(v, Mapping):
+                raise
+            fields = set(CaptionOptions.model_fields)
+            return CaptionOptions.model_construct(**{k: x for k, x in v.items() if k in fields})
 
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_none=True)
