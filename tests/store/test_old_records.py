@@ -224,7 +224,8 @@ def test_a_manifest_of_every_age_reads_as_the_summary() -> None:
     assert summary.platform == "line" and summary.extra_rules["tab.png"][0].measured == 6871
     assert not summary.files[0].valid and summary.files[0].problems == ["canvas_size"]
     brief = summary.brief()  # what the job keeps: the failed rule stays, so the verdict reads the same
-    assert brief.files[0].knobs == {} and not brief.files[0].valid and brief.extra_rules == {}
+    assert summary.files[0].knobs is not None and summary.files[0].knobs.colours == 256
+    assert brief.files[0].knobs is None and not brief.files[0].valid and brief.extra_rules == {}
     assert ExportSummary.from_json(json.loads(summary.manifest_json())) == summary
 
     older = {"preset": "telegram-emoji", "zip": "telegram-emoji.zip", "files": [{"name": "001.webm"}]}

@@ -40,7 +40,7 @@ def test_the_job_keeps_one_summary_per_set_and_the_manifest_is_the_same_shape(
     assert (summary.preset, summary.platform, summary.zip) == ("line-emoji", "line", "line-emoji.zip")
     assert folder == module_ctx.files(exported.id).exports_dir / "line-emoji"
     assert [f.file_name for f in summary.files] == ["001.png"] and summary.valid
-    assert summary.files[0].knobs == {}  # the job keeps the brief copy; the manifest has everything
+    assert summary.files[0].knobs is None  # the job keeps the brief copy; the manifest has everything
     manifest = ExportSummary.from_json(json.loads((folder / "manifest.json").read_text("utf-8")))
     assert manifest.brief() == summary
     assert manifest.files[0].knobs and manifest.files[0].rules

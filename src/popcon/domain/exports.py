@@ -32,6 +32,27 @@ class RuleResult:
         return asdict(self)
 
 
+class TriedKnobs(BaseModel):
+    """The quality settings of one encode: frame count and scale, plus the format's own knob."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    frames: int = 0
+    scale: float = 1.0
+    colours: int | None = None  # palette formats
+    crf: int | None = None  # WebM
+
+
+class EncodeKnobs(TriedKnobs):
+    """What the encoder chose for one file and the search that led to it (kept in the manifest)."""
+
+    loops: int = 0  # plays (0 = forever)
+    seconds: float = 0.0  # how long one play lasts on the platform
+    delays_ms: list[int] = Field(default_factory=list)
+    source_frames: list[int] = Field(default_factory=list)  # which cut-out frames were kept, in order
+    attempts: list[tuple[TriedKnobs, int]] = Field(default_factory=list)  # (knobs, bytes) in search order
+
+
 SUMMARY_FIELDS = {"file_name", "action_id", "bytes", "frames", "seconds", "loops", "valid"}
 
 
@@ -47,7 +68,7 @@ class ExportedFile(BaseModel):
     frames: int | None = None
     seconds: int | None = None
     loops: int | None = None
-    knobs: dict[str, Any] = Field(default_factory=dict)
+    knobs: EncodeKnobs | None = None  # None in the job's brief copy
     psnr_db: float | None = None
     encode_seconds: float | None = None
     rules: list[RuleResult] = Field(default_factory=list)
@@ -123,7 +144,7 @@ class ExportSummary(BaseModel):
         """The copy the job record keeps: without encoder knobs or rules that passed (the manifest
         has them), so a 40-file set stays a small row; validity and problems read the same."""
         files = [
-            f.model_copy(update={"knobs": {}, "rules": [r for r in f.rules if not r.passed]})
+            f.model_copy(update={"knobs": None, "rules": [r for r in f.rules if not r.passed]})
             for f in self.files
         ]
         return self.model_copy(update={"files": files, "extra_rules": {}})

@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 from PIL import Image
@@ -36,7 +36,7 @@ from PIL import Image
 from popcon.atomic import write_bytes_atomic
 from popcon.domain.captions import Caption
 from popcon.domain.errors import InvalidInput
-from popcon.domain.exports import ExportedFile, ExportSummary, LeftOut, RuleResult
+from popcon.domain.exports import EncodeKnobs, ExportedFile, ExportSummary, LeftOut, RuleResult, TriedKnobs
 from popcon.domain.platforms import CanvasRule, ExtraImage, PlatformPreset, get_platform
 from popcon.media.budget import BudgetExceeded
 from popcon.media.canvas import fit_frames
@@ -65,7 +65,7 @@ class Encoded(NamedTuple):
     """One action encoded: the file bytes, the knobs chosen (stored in the manifest), PSNR, time spent."""
 
     data: bytes
-    knobs: dict[str, Any]
+    knobs: EncodeKnobs
     psnr_db: float | None
     seconds: float
 
@@ -162,14 +162,14 @@ def encode_action(a: ExportInput, preset: PlatformPreset) -> Encoded:
         canvas = fit_frames(a.frames, preset.canvas, preset.margin_px)
     seconds = play_seconds(a, preset)
     fit = codec_for(preset).fit(canvas, seconds, preset)
-    knobs = {
+    knobs = EncodeKnobs(
         **fit.knobs.to_dict(),
-        "loops": fit.loops,
-        "seconds": seconds,
-        "delays_ms": fit.delays_ms,
-        "source_frames": fit.source_frames,
-        "attempts": [[k.to_dict(), size] for k, size in fit.attempts],
-    }
+        loops=fit.loops,
+        seconds=seconds,
+        delays_ms=fit.delays_ms,
+        source_frames=fit.source_frames,
+        attempts=[(TriedKnobs(**k.to_dict()), size) for k, size in fit.attempts],
+    )
     return Encoded(fit.data, knobs, fit.psnr_db, time.perf_counter() - t0)
 
 
@@ -287,9 +287,9 @@ def export_set(
                     file_name=name,
                     path=final_dir / name,
                     bytes=len(data),
-                    frames=knobs["frames"],
+                    frames=knobs.frames,
                     seconds=a.seconds,
-                    loops=knobs["loops"],
+                    loops=knobs.loops,
                     knobs=knobs,
                     psnr_db=score,
                     encode_seconds=round(secs, 3),
