@@ -53,9 +53,6 @@ class EncodeKnobs(TriedKnobs):
     attempts: list[tuple[TriedKnobs, int]] = Field(default_factory=list)  # (knobs, bytes) in search order
 
 
-SUMMARY_FIELDS = {"file_name", "action_id", "bytes", "frames", "seconds", "loops", "valid"}
-
-
 class ExportedFile(BaseModel):
     """One file of an exported set with what was measured while making and checking it."""
 
@@ -84,14 +81,6 @@ class ExportedFile(BaseModel):
     def problems(self) -> list[str]:
         """Readable messages of the rules that did not pass (errors and warnings)."""
         return [r.message or r.rule for r in self.rules if not r.passed]
-
-    def manifest_entry(self) -> dict[str, Any]:
-        """The dict stored in manifest.json (JSON-ready apart from measured values, which use str)."""
-        return self.model_dump()
-
-    def summary(self) -> dict[str, Any]:
-        """The short form kept with the job (name, size, counts, verdict; no rules or knobs)."""
-        return self.model_dump(include=SUMMARY_FIELDS)
 
     @classmethod
     def from_manifest(cls, entry: dict[str, Any]) -> ExportedFile:

@@ -59,10 +59,6 @@ class CutoutReport:
     kind: str = ""  # what the cut-out took the picture for ("figure", "drawing", ...)
     warning: str | None = None
 
-    @classmethod
-    def from_json(cls, raw: Mapping[str, Any]) -> CutoutReport:
-        return cls(float(raw.get("confidence", 0.0)), str(raw.get("kind") or ""), raw.get("warning"))
-
 
 @dataclass(frozen=True)
 class Usage:
