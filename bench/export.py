@@ -158,7 +158,7 @@ def ours(frames: list[np.ndarray], preset: PlatformPreset, seconds: int) -> dict
         "valid": valid,
         "specks": f"{speck_px}/{speck_max}",
         "ref": ref,
-        "picks_seconds": knobs["seconds"],
+        "picks_seconds": knobs.seconds,
         **quality(out, ref),
     }
 
