@@ -7,6 +7,7 @@ import numpy as np
 from PIL import Image
 
 from popcon.domain.actions import load_presets, resolve_actions
+from popcon.domain.models import JobOptions
 from popcon.domain.rig import whole_body_rig
 from popcon.domain.status import JobStatus
 from popcon.pipeline.stages import _parts_rig
@@ -75,7 +76,7 @@ def _drawing_job(settings, store, rgb: np.ndarray):  # type: ignore[no-untyped-d
     buf = io.BytesIO()
     Image.fromarray(rgb).save(buf, "JPEG", quality=90)
     name = JobFiles(settings.data_dir, job.id).save_input("drawing.jpg", buf.getvalue()).name
-    store.update_job(job.id, options={"upload": name})
+    store.update_job(job.id, options=JobOptions(upload=name))
     return job
 
 

@@ -124,10 +124,11 @@ def _json_fields(fields: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _options_json(options: JobOptions | dict[str, Any] | None) -> dict[str, Any]:
-    """Options as stored; a plain dict is read through `JobOptions` first, so no unknown shape lands."""
-    if not isinstance(options, JobOptions):
-        options = JobOptions.from_json(options)
+def _options_json(options: JobOptions | None) -> dict[str, Any]:
+    if options is None:
+        return {}
+    if not isinstance(options, JobOptions):  # a caller's plain dict would bypass every check
+        raise TypeError(f"job options must be JobOptions, not {type(options).__name__}")
     return options.to_json()
 
 

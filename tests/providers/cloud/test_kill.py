@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from popcon.domain.actions import resolve_actions
+from popcon.domain.models import JobOptions
 from popcon.domain.status import JobStatus
 from popcon.queue.embedded import EmbeddedRunner
 from popcon.store.db import JobStore
@@ -56,11 +57,11 @@ def cloud_store(cloud_settings):
 
 def _job(settings, store):
     job = store.create_job(
-        source="upload", actions=resolve_actions(["wave"]), platforms=["line-emoji"], options={}
+        source="upload", actions=resolve_actions(["wave"]), platforms=["line-emoji"], options=JobOptions()
     )
     files = JobFiles(settings.data_dir, job.id)
     name = files.save_input("fox.png", (SAMPLES / "fox.png").read_bytes()).name
-    store.update_job(job.id, options={"upload": name})
+    store.update_job(job.id, options=JobOptions(upload=name))
     return job
 
 

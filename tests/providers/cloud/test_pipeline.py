@@ -10,6 +10,7 @@ import time
 import pytest
 
 from popcon.domain.actions import resolve_actions
+from popcon.domain.models import JobOptions
 from popcon.domain.status import ActionStatus, JobStatus
 from popcon.providers.registry import image_provider, video_provider
 from popcon.queue.embedded import EmbeddedRunner
@@ -30,11 +31,15 @@ def cloud_store(cloud_settings):
 
 def _job(settings, store, actions, **kw):
     job = store.create_job(
-        source="upload", actions=resolve_actions(actions), platforms=["line-emoji"], options={}, **kw
+        source="upload",
+        actions=resolve_actions(actions),
+        platforms=["line-emoji"],
+        options=JobOptions(),
+        **kw,
     )
     files = JobFiles(settings.data_dir, job.id)
     name = files.save_input("fox.png", (SAMPLES / "fox.png").read_bytes()).name
-    store.update_job(job.id, options={"upload": name})
+    store.update_job(job.id, options=JobOptions(upload=name))
     return job
 
 
