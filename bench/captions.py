@@ -132,7 +132,7 @@ def main() -> None:
         n, bad, mean, biggest, secs, report = row[True]
         print(f"{preset_id:24} {n:5d} {bad:4d} {mean:8.0f} {biggest:8d} {row[False][2]:11.0f} {secs:6.1f}")
         if report.failed:
-            print(f"  left out (over budget): {[f['action_id'] for f in report.failed]}")
+            print(f"  left out (over budget): {[f.action_id for f in report.failed]}")
         if preset_id == "line-sticker":
             sheet = args.out / "line-sticker-captions.png"
             contact_sheet([report.directory / f.file_name for f in report.files], sheet)

@@ -39,6 +39,7 @@ from PIL import Image
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
+from popcon.domain.exports import EncodeKnobs  # noqa: E402
 from popcon.domain.platforms import PlatformPreset, load_platforms  # noqa: E402
 from popcon.media.budget import select_frames  # noqa: E402
 from popcon.media.canvas import fit_frames, resize_premultiplied  # noqa: E402
@@ -124,9 +125,11 @@ def specks(out: list[np.ndarray], ref: list[np.ndarray]) -> tuple[float, int]:
     return round(float(np.mean(counts)), 1) if counts else 0.0, peak
 
 
-def reference(frames: list[np.ndarray], preset: PlatformPreset, knobs: dict, size: tuple[int, int]) -> list:
+def reference(
+    frames: list[np.ndarray], preset: PlatformPreset, knobs: EncodeKnobs, size: tuple[int, int]
+) -> list:
     canvas = fit_frames(frames, preset.canvas, preset.margin_px)
-    picks = [canvas[i] for i in knobs["source_frames"]]
+    picks = [canvas[i] for i in knobs.source_frames]
     w, h = size
     if picks and (picks[0].shape[1], picks[0].shape[0]) != (w, h):
         ch, cw = picks[0].shape[:2]
@@ -142,10 +145,10 @@ def ours(frames: list[np.ndarray], preset: PlatformPreset, seconds: int) -> dict
     out = decode_any(data)
     ref = reference(frames, preset, knobs, (out[0].shape[1], out[0].shape[0]))
     valid = not failures(validate_bytes(data, preset))
-    knob = f"crf {knobs['crf']}" if "crf" in knobs else f"{knobs['colours']} col"
+    knob = f"crf {knobs.crf}" if knobs.crf is not None else f"{knobs.colours} col"
     speck_px, speck_max = specks(out, ref)
-    if knobs.get("scale", 1.0) != 1.0:
-        knob += f" x{knobs['scale']}"
+    if knobs.scale != 1.0:
+        knob += f" x{knobs.scale}"
     return {
         "route": "popcon",
         "bytes": len(data),
@@ -155,7 +158,7 @@ def ours(frames: list[np.ndarray], preset: PlatformPreset, seconds: int) -> dict
         "valid": valid,
         "specks": f"{speck_px}/{speck_max}",
         "ref": ref,
-        "picks_seconds": knobs["seconds"],
+        "picks_seconds": knobs.seconds,
         **quality(out, ref),
     }
 

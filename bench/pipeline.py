@@ -18,6 +18,7 @@ from pathlib import Path
 
 from popcon.domain.actions import resolve_actions
 from popcon.domain.events import Event
+from popcon.domain.models import JobOptions
 from popcon.queue.embedded import EmbeddedRunner
 from popcon.settings import Settings
 from popcon.store.db import JobStore
@@ -39,7 +40,7 @@ def run_once(image: Path | None, actions: list[str], workers: int) -> dict[str, 
         )
         if image:
             name = JobFiles(settings.data_dir, job.id).save_input(image.name, image.read_bytes()).name
-            store.update_job(job.id, options={"upload": name})
+            store.update_job(job.id, options=JobOptions(upload=name))
         events: list[Event] = []
         runner = EmbeddedRunner(settings, store)
         runner.bus.subscribe(events.append)

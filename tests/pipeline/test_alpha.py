@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw, ImageSequence
 
 from popcon.animation.effects import effect_colors
 from popcon.domain.actions import resolve_actions
-from popcon.domain.models import Job
+from popcon.domain.models import Job, JobOptions
 from popcon.domain.platforms import get_platform
 from popcon.media.video import decode_frames
 from popcon.queue.embedded import EmbeddedRunner
@@ -58,7 +58,9 @@ def _run(tmp_path: Path, actions: list[str], image: Image.Image | None = None) -
     if image is not None:
         path = tmp_path / "drawing.png"
         image.save(path)
-        store.update_job(job.id, options={"upload": files.save_input(path.name, path.read_bytes()).name})
+        store.update_job(
+            job.id, options=JobOptions(upload=files.save_input(path.name, path.read_bytes()).name)
+        )
     runner = EmbeddedRunner(settings, store)
     try:
         done = runner.run_job(job.id)

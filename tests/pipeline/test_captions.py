@@ -79,12 +79,13 @@ def test_the_stored_choice_drives_a_later_export_and_notes_stay_outside_the_zip(
 
         stage = StageContext(settings, ctx.store, None, None, lambda: None, lambda _m: None)  # type: ignore[arg-type]
         summary = export_platform(stage, job, "line-sticker")
-        folder = Path(summary["dir"])
+        folder = files.exports_dir / summary.preset
         notes = (folder / "submission.txt").read_text("utf-8")
         assert "[ja]" in notes and "title: きつねの毎日" in notes and "!" not in notes.split("\n", 1)[1][:2]
-        manifest = json.loads(Path(summary["manifest"]).read_text("utf-8"))
+        manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
         assert manifest["captions"] == {"wave": "やあ!", "bow": "ありがとう!"}
-        with zipfile.ZipFile(summary["zip"]) as zf:
+        assert summary.captions == manifest["captions"]
+        with zipfile.ZipFile(files.exports_dir / summary.zip) as zf:
             assert "submission.txt" not in zf.namelist()
         first = np.asarray(Image.open(folder / "01.png").convert("RGBA"))
         bare = export_set([ExportInput("wave", "wave", clip, 1)], "line-sticker", settings.data_dir / "bare")

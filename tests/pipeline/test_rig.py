@@ -8,8 +8,9 @@ import pytest
 from PIL import Image, ImageDraw
 
 from popcon.domain.errors import InvalidInput
+from popcon.domain.models import JobOptions
 from popcon.domain.rig import SCORED_JOINTS, Rig
-from popcon.pipeline.rig import USER_RIG_OPTION, ensure_rig, read_rig, save_rig
+from popcon.pipeline.rig import ensure_rig, read_rig, save_rig
 from popcon.providers.base import ImageCapabilities
 from popcon.store.files import JobFiles
 
@@ -52,12 +53,12 @@ class _Layered:
 def test_auto_rig_is_made_once_and_read_back_never_rebuilt(tmp_path: Path) -> None:
     files = _files(tmp_path)
     logs: list[str] = []
-    rig = ensure_rig(files, {}, None, _Plain(), logs.append)
+    rig = ensure_rig(files, JobOptions(), None, _Plain(), logs.append)
     assert not rig.animates_parts and "whole body" in logs[0]
     # An edit stored with the job is what later stages and resume get, even if auto-rig would differ.
     edited = _user_rig(200, 100)
     save_rig(files, edited)
-    assert ensure_rig(files, {}, None, _Plain(), logs.append) == edited
+    assert ensure_rig(files, JobOptions(), None, _Plain(), logs.append) == edited
     assert read_rig(files) == edited and len(logs) == 1
 
 
@@ -65,7 +66,7 @@ def test_user_rig_wins_and_is_scaled_to_the_cut_out(tmp_path: Path) -> None:
     files = _files(tmp_path)
     files.save_input("rig.json", _user_rig(400, 200).to_json().encode())
     provider = _Layered()
-    rig = ensure_rig(files, {USER_RIG_OPTION: "rig.json"}, "a cat", provider, lambda _m: None)
+    rig = ensure_rig(files, JobOptions(rig="rig.json"), "a cat", provider, lambda _m: None)
     assert rig.source == "user" and (rig.width, rig.height) == (200, 100) and provider.calls == 0
     assert rig.joints["root"] == pytest.approx((200 * 0.2, 100 * 0.1))
 
@@ -74,23 +75,23 @@ def test_user_rig_for_another_picture_names_the_field(tmp_path: Path) -> None:
     files = _files(tmp_path)
     files.save_input("rig.json", _user_rig(100, 100).to_json().encode())
     with pytest.raises(InvalidInput, match="width/height"):
-        ensure_rig(files, {USER_RIG_OPTION: "rig.json"}, None, _Plain(), lambda _m: None)
+        ensure_rig(files, JobOptions(rig="rig.json"), None, _Plain(), lambda _m: None)
     assert not files.rig.exists()
 
 
 def test_provider_rig_and_layers_are_kept(tmp_path: Path) -> None:
     files = _files(tmp_path)
     provider = _Layered()
-    rig = ensure_rig(files, {}, "a cat", provider, lambda _m: None)
+    rig = ensure_rig(files, JobOptions(), "a cat", provider, lambda _m: None)
     assert rig.source == "mascot" and rig.layers and (files.rig_layers_dir / "head.png").exists()
-    ensure_rig(files, {}, "a cat", provider, lambda _m: None)
+    ensure_rig(files, JobOptions(), "a cat", provider, lambda _m: None)
     assert provider.calls == 1
 
 
 def test_uploads_do_not_ask_the_provider(tmp_path: Path) -> None:
     files = _files(tmp_path)
     provider = _Layered()
-    ensure_rig(files, {}, None, provider, lambda _m: None)
+    ensure_rig(files, JobOptions(), None, provider, lambda _m: None)
     rig = read_rig(files)
     assert provider.calls == 0 and rig is not None
     # The auto-rig's whole-body rig (it may carry a start for placing joints by hand).

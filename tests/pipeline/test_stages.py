@@ -9,6 +9,7 @@ from PIL import Image
 from popcon.animation.framing import frame_full_body
 from popcon.animation.mascot import draw_mascot_rig
 from popcon.domain.actions import load_presets, resolve_actions
+from popcon.domain.models import JobOptions
 from popcon.domain.rig import whole_body_rig
 from popcon.domain.status import JobStatus
 from popcon.pipeline.stages import _parts_rig
@@ -75,7 +76,7 @@ def _drawing_job(settings, store, rgb: np.ndarray):  # type: ignore[no-untyped-d
     buf = io.BytesIO()
     Image.fromarray(rgb).save(buf, "JPEG", quality=90)
     name = JobFiles(settings.data_dir, job.id).save_input("drawing.jpg", buf.getvalue()).name
-    store.update_job(job.id, options={"upload": name})
+    store.update_job(job.id, options=JobOptions(upload=name))
     return job
 
 
@@ -84,8 +85,9 @@ def test_a_drawing_upload_is_cut_with_its_inside_and_the_cut_is_recorded(setting
     job = _drawing_job(settings, store, rgb)
     done = EmbeddedRunner(settings, store).run_job(job.id)
     assert done.status == JobStatus.AWAITING_REFINEMENT, done.error
-    record = done.options["cutout"]
-    assert record["kind"] == "drawing" and record["warning"] is None and record["confidence"] >= 0.75
+    record = done.options.cutout
+    assert record is not None and record.kind == "drawing" and record.warning is None
+    assert record.confidence >= 0.75
     alpha = np.asarray(Image.open(JobFiles(settings.data_dir, job.id).character))[..., 3] > 127
     assert iou(alpha, truth) > 0.85
 

@@ -16,6 +16,7 @@ from popcon.animation.animator import render_clip
 from popcon.domain.actions import resolve_actions
 from popcon.domain.errors import InvalidInput, JobBusy, TransientError
 from popcon.domain.events import Event
+from popcon.domain.models import JobOptions
 from popcon.domain.platforms import get_platform
 from popcon.domain.status import ActionStatus, JobStatus
 from popcon.media.validate import validate_apng
@@ -56,11 +57,15 @@ class FlakyVideo(OfflineVideoProvider):
 
 def _upload_job(settings, store, actions, **kw):
     job = store.create_job(
-        source="upload", actions=resolve_actions(actions), platforms=["line-emoji"], options={}, **kw
+        source="upload",
+        actions=resolve_actions(actions),
+        platforms=["line-emoji"],
+        options=JobOptions(),
+        **kw,
     )
     files = JobFiles(settings.data_dir, job.id)
     name = files.save_input("fox.png", (SAMPLES / "fox.png").read_bytes()).name
-    store.update_job(job.id, options={"upload": name})
+    store.update_job(job.id, options=JobOptions(upload=name))
     return job
 
 
@@ -119,7 +124,7 @@ def test_transient_errors_are_retried_with_backoff(settings, store):
     runner.close()
     assert done.status == JobStatus.COMPLETED
     assert video.calls["nod"] == 3
-    assert len(done.usage) == 3 and done.usage[0]["action"] == "nod"
+    assert len(done.usage) == 3 and done.usage[0].action == "nod"
     assert done.cost == {"CNY": pytest.approx(0.6)}
 
 
@@ -160,7 +165,7 @@ def test_bad_upload_fails_the_job_with_a_clear_reason(settings, store):
     job = store.create_job(source="upload", actions=resolve_actions(["wave"]), platforms=["line-emoji"])
     files = JobFiles(settings.data_dir, job.id)
     name = files.save_input("broken.png", b"\x89PNG\r\n\x1a\n garbage").name
-    store.update_job(job.id, options={"upload": name})
+    store.update_job(job.id, options=JobOptions(upload=name))
     done = EmbeddedRunner(settings, store).run_job(job.id)
     assert done.status == JobStatus.FAILED and "character" in done.error
 
@@ -198,7 +203,7 @@ def test_imported_clip_skips_posing_and_animating(settings, store, tmp_path: Pat
     files = JobFiles(settings.data_dir, job.id)
     shutil.copyfile(clip, files.input_dir.mkdir(parents=True) or files.input_dir / "clip-dance.mp4")
     name = files.save_input("frog.png", (SAMPLES / "frog.png").read_bytes()).name
-    store.update_job(job.id, options={"upload": name})
+    store.update_job(job.id, options=JobOptions(upload=name))
     done = EmbeddedRunner(settings, store).run_job(job.id)
     assert done.status == JobStatus.COMPLETED, done.error
     assert not files.pose(0, "dance").exists()

@@ -4,7 +4,7 @@ import pytest
 
 from popcon.domain.actions import resolve_actions
 from popcon.domain.errors import IllegalTransition, InvalidInput, NotFound
-from popcon.domain.reports import MatteReport
+from popcon.domain.reports import MatteReport, ProviderTask
 from popcon.domain.status import ActionStatus, JobStatus
 from popcon.store.db import JobStore
 
@@ -103,7 +103,7 @@ def test_list_limits_are_bounded(store, limit):
 
 def test_an_actions_cloud_task_is_kept_with_it(settings, store):
     job = _job(store)
-    record = {"provider": "dashscope", "state": "created", "task_id": "t-1", "billed": False}
+    record = ProviderTask(provider="dashscope", state="created", task_id="t-1", billed=False)
     store.update_action(job.id, 0, provider_task=record)
     again = JobStore(settings.db_url)  # another process sees it (a restarted runner)
     assert again.get_action(job.id, 0).provider_task == record
@@ -128,8 +128,9 @@ def test_a_database_at_0002_gains_the_task_column(tmp_path):
     engine.dispose()
     store = JobStore(url)
     job = _job(store)
-    store.update_action(job.id, 0, provider_task={"task_id": "t-9"})
-    assert store.get_action(job.id, 0).provider_task == {"task_id": "t-9"}
+    task = ProviderTask(provider="dashscope", state="created", task_id="t-9")
+    store.update_action(job.id, 0, provider_task=task)
+    assert store.get_action(job.id, 0).provider_task == task
     store.close()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from popcon.domain.captions import CAPTIONS_OPTION, SUBMISSION_OPTION, CaptionOptions
+from popcon.domain.captions import CaptionOptions
 from popcon.domain.errors import InvalidInput
 from popcon.media.fonts import MissingFont
 from popcon.settings import Settings
@@ -18,8 +18,8 @@ WAVE_BOW = actions_from_names(["wave", "bow"])
 
 def test_defaults_are_english_captions_and_no_store_text() -> None:
     options = job_caption_options(None, None, WAVE_BOW, ["line-sticker"])
-    assert options[CAPTIONS_OPTION]["enabled"] and options[CAPTIONS_OPTION]["lang"] == "en"
-    assert SUBMISSION_OPTION not in options
+    assert options.captions is not None and options.captions.enabled and options.captions.lang == "en"
+    assert options.submission == {}
 
 
 def test_cli_flags_become_one_choice() -> None:
@@ -51,7 +51,7 @@ def test_bad_captions_are_refused_up_front_with_the_reason() -> None:
 
 def test_store_text_is_checked_against_the_chosen_stores() -> None:
     text = {"en": {"title": "Fox days with friends", "description": "A fox for every day."}}
-    assert job_caption_options(None, text, WAVE_BOW, ["line-sticker"])[SUBMISSION_OPTION]["en"]["title"]
+    assert job_caption_options(None, text, WAVE_BOW, ["line-sticker"]).submission["en"].title
     with pytest.raises(InvalidInput, match="kakao allows 20"):
         job_caption_options(None, text, WAVE_BOW, ["kakao-emoticon"])
     with pytest.raises(InvalidInput, match="description is missing"):
@@ -68,8 +68,8 @@ def test_the_choice_is_stored_with_the_job(settings: Settings) -> None:
             captions=CaptionOptions(lang="ko", enabled=False),
         )
         job, _ = create_job(ctx, request, start=False)
-        stored = ctx.get_job(job.id).options[CAPTIONS_OPTION]
-        assert stored["lang"] == "ko" and stored["enabled"] is False
+        stored = ctx.get_job(job.id).options.captions
+        assert stored is not None and stored.lang == "ko" and stored.enabled is False
         with pytest.raises(InvalidInput, match="not one of the chosen actions"):
             create_job(
                 ctx,

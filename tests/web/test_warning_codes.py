@@ -4,19 +4,27 @@ before codes has none (the UI shows its English text)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from popcon.domain.exports import ExportSummary
+from popcon.domain.models import JobOptions
 from popcon.domain.reports import MatteReport
 from popcon.web.schemas import WarningCode, cutout_warning_code, warning_codes
 
 
+def _stored_cutout(report: dict[str, Any]) -> str | None:
+    """The code the job page gets for a cut-out report as the job's options column stored it."""
+    return cutout_warning_code(JobOptions.model_validate({"cutout": report}).cutout)
+
+
 def test_cutout_warning_code_of_stored_reports() -> None:
     assert cutout_warning_code(None) is None
-    assert cutout_warning_code({"confidence": 0.9, "warning": None}) is None
+    assert _stored_cutout({"confidence": 0.9, "warning": None}) is None
     assert (
-        cutout_warning_code({"confidence": 0.3, "warning": "the cut-out may be wrong"})
-        == "cutout_low_confidence"
+        _stored_cutout({"confidence": 0.3, "warning": "the cut-out may be wrong"}) == "cutout_low_confidence"
     )
     new = {"confidence": 0.3, "warning": "keeps almost nothing", "warning_code": "cutout_empty"}
-    assert cutout_warning_code(new) == "cutout_empty"
+    assert _stored_cutout(new) == "cutout_empty"
 
 
 def test_matte_warning_code_of_stored_reports() -> None:
@@ -29,10 +37,8 @@ def test_matte_warning_code_of_stored_reports() -> None:
 
 
 def test_export_warning_codes_sit_beside_their_warnings() -> None:
-    assert warning_codes({"warnings": ["set has 2 items"]}) == []  # written before codes
-    raw = [{"code": "set_too_small", "params": {"n": 2, "min": 8}}, None, {"params": {}}]
-    assert warning_codes({"warning_codes": raw}) == [
-        WarningCode(code="set_too_small", params={"n": 2, "min": 8}),
-        None,
-        None,
-    ]
+    old = ExportSummary.from_json({"preset": "line-emoji", "warnings": ["set has 2 items"]})
+    assert warning_codes(old) == []  # written before codes: the UI shows the text
+    raw = [{"code": "set_too_small", "params": {"n": 2, "min": 8}}, None]
+    new = ExportSummary.from_json({"preset": "line-emoji", "warnings": ["a", "b"], "warning_codes": raw})
+    assert warning_codes(new) == [WarningCode(code="set_too_small", params={"n": 2, "min": 8}), None]

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from popcon.cli.context import CliContext, cli_context
 from popcon.domain.errors import InvalidInput, PopconError, StorageError, as_storage_error
+from popcon.domain.exports import ExportSummary
 from popcon.domain.models import Job
 from popcon.domain.platforms import platform_choices
 from popcon.domain.reports import MatteReport
@@ -182,6 +183,14 @@ def _matte_warning(report: MatteReport | None, label: str = "") -> None:
         err.print(f"[yellow]warning:[/yellow] {prefix}{report.warning} (frames {frames})", highlight=False)
 
 
+def _print_summary(summary: ExportSummary) -> None:
+    """A set's files with their verdict and its notes (actions left out are among them)."""
+    valid = sum(f.valid for f in summary.files)
+    console.print(f"  {len(summary.files)} files, {valid} pass the platform's rules", highlight=False)
+    for warning in summary.warnings:
+        console.print(f"  [yellow]note:[/yellow] {warning}", highlight=False)
+
+
 def _finish(svc: AppContext, job: Job, out: Path) -> None:
     from popcon.usecases.exports import copy_exports
 
@@ -203,8 +212,7 @@ def _finish(svc: AppContext, job: Job, out: Path) -> None:
         console.print(f"[green]{copied.platform}[/green]: {copied.folder}/ and {copied.zip}")
         if copied.preview is not None:
             console.print(f"  preview: {copied.preview}")
-        for warning in copied.warnings:
-            console.print(f"  [yellow]note:[/yellow] {warning}", highlight=False)
+        _print_summary(copied.summary)
     if job.status.value == "completed_with_errors":
         console.print(
             f"[yellow]finished with errors[/yellow]: {job.error}. Retry: popcon jobs resume {job.id}"
@@ -256,7 +264,8 @@ def jobs_list(
 @jobs_app.command("show")
 def jobs_show(ctx: typer.Context, job_id: str) -> None:
     """One job with each action's status."""
-    j = cli_context(ctx).open().get_job(job_id)
+    svc = cli_context(ctx).open()
+    j = svc.get_job(job_id)
     console.print(
         f"job [bold]{j.id}[/bold]  {j.status.value}  ({j.source}{': ' + j.prompt if j.prompt else ''})"
     )
@@ -276,8 +285,10 @@ def jobs_show(ctx: typer.Context, job_id: str) -> None:
     console.print(table)
     for currency, total in j.cost.items():
         console.print(f"cost reported by the providers: {total:.2f} {currency}")
+    exports_dir = svc.files(j.id).exports_dir
     for platform, summary in j.exports.items():
-        console.print(f"export {platform}: {summary.get('zip') or summary.get('dir')}")
+        console.print(f"export {platform}: {exports_dir / summary.zip}")
+        _print_summary(summary)
 
 
 @jobs_app.command("resume")

@@ -2,7 +2,7 @@
 
 The words, colours, font families and limits live in `popcon/data/captions.toml`; this module types
 them, resolves what one action shows on one platform, and checks what a user typed. A job keeps its
-choice in `job.options[CAPTIONS_OPTION]` (and its store text in `[SUBMISSION_OPTION]`), so resume and
+choice in `job.options.captions` (and its store text in `.submission`), so resume and
 re-export draw the same caption. Jobs made before captions existed have no entry and stay bare.
 """
 
@@ -18,8 +18,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from popcon.domain.errors import InvalidInput
 
-CAPTIONS_OPTION = "captions"
-SUBMISSION_OPTION = "submission"
 Motion = Literal["none", "pop", "bounce"]
 
 

@@ -4,8 +4,10 @@ the CLI. Stored as plain JSON; `from_json` reads every shape written before (mis
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 MatteSource = Literal["matte", "alpha"]
 MATTE_LOW_CONFIDENCE = "matte_low_confidence"
@@ -52,3 +54,81 @@ class MatteReport:
             low_frames=tuple(int(f) for f in raw.get("low_frames", ())),
             warning=raw.get("warning"),
         )
+
+
+@dataclass(frozen=True)
+class CutoutReport:
+    """How sure the cut-out of an uploaded character is: the job keeps it (in its options) so the web
+    page can ask the user to check a doubtful one."""
+
+    confidence: float
+    kind: str = ""  # what the cut-out took the picture for ("figure", "drawing", ...)
+    warning: str | None = None
+    warning_code: str | None = None  # the warning's stable code (a UI words it itself)
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What one provider call consumed, as the service reported it (or as estimated beforehand); the
+    job keeps each billed call with the action it was made for."""
+
+    provider: str
+    model: str
+    unit: str  # "second", "image", ...
+    quantity: float
+    cost: float | None = None
+    currency: str | None = None
+    estimated: bool = False
+    action: str | None = None  # the action id it was made for (None: the character)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> Usage:
+        cost = raw.get("cost")
+        return cls(
+            provider=str(raw.get("provider", "")),
+            model=str(raw.get("model", "")),
+            unit=str(raw.get("unit", "")),
+            quantity=float(raw.get("quantity") or 0.0),
+            cost=None if cost is None else float(cost),
+            currency=raw.get("currency"),
+            estimated=bool(raw.get("estimated", False)),
+            action=raw.get("action"),
+        )
+
+
+class ProviderTask(BaseModel):
+    """The billed cloud task made for one action's clip, as the provider's ledger notes it (no secret).
+
+    Why kept: a task is billed when it is created, so a retry, a resume or another runner polls this
+    task again instead of paying for a new one. The provider reads and writes it as plain JSON through
+    its ledger (`providers.base.TaskRecord`); the job keeps it typed. A key a provider adds that this
+    record does not name yet is kept as it is (`extra="allow"`), so no ledger entry is ever lost.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    provider: str
+    state: str  # "sending": the create went out, no answer yet; "created": the service named the task
+    what: str = ""  # what it makes ("clip", "start pose")
+    model: str = ""
+    request: Any = None  # the settings that shaped the request: a record made with others is not reused
+    fingerprint: str = ""
+    prompt_sha: str = ""
+    sent_at: float | None = None
+    task_id: str | None = None
+    created_at: float | None = None
+    billed: bool = False
+    adopted: bool = False  # found in the account's task list after a lost create
+    rejected: list[str] = Field(default_factory=list)  # tasks found that were made for another prompt
+    lost: str | None = None  # why the create's answer was lost
+    lookup_refused: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_unset=True)  # exactly the keys the ledger wrote
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> ProviderTask:
+        return cls.model_validate(dict(raw))

@@ -12,12 +12,8 @@ import numpy as np
 from PIL import Image
 
 from popcon.domain.captions import (
-    CAPTIONS_OPTION,
-    SUBMISSION_OPTION,
     Caption,
     caption_for,
-    check_submission,
-    parse_caption_options,
     submission_problems,
     wants_submission_text,
 )
@@ -49,7 +45,7 @@ def rig_head(files: JobFiles) -> tuple[float, float] | None:
 
 def action_captions(files: JobFiles, job: Job, preset_id: str) -> dict[str, Caption]:
     """Action id -> its caption on `preset_id` (actions without one are absent)."""
-    options = parse_caption_options(job.options.get(CAPTIONS_OPTION))
+    options = job.options.captions
     if options is None or not options.enabled:
         return {}
     kind = get_platform(preset_id).kind
@@ -63,7 +59,7 @@ def action_captions(files: JobFiles, job: Job, preset_id: str) -> dict[str, Capt
 def submission_notes(job: Job, preset_id: str) -> str | None:
     """The text to paste into the store's form (None: the store asks for none, or none was given)."""
     preset = get_platform(preset_id)
-    texts = check_submission(job.options.get(SUBMISSION_OPTION))
+    texts = job.options.submission
     if not texts or not wants_submission_text(preset.platform):
         return None
     lines = [f"{preset.name}: text for the store's item form (paste per language)", ""]

@@ -204,8 +204,9 @@ class JobEngine:
             job = self.store.get_job(job_id)
             kept = stages.published_platform(ctx, job, platform, rnd.token) if resume else None
             if kept is not None:
-                if job.exports.get(platform, {}).get("round") != rnd.token:
-                    self.store.record_export(job_id, platform, kept)
+                recorded = job.exports.get(platform)
+                if recorded is None or recorded.round != rnd.token:
+                    self.store.record_export(job_id, kept)
                 self._emit(job_id, "export", "done", message=f"{platform} (kept: published before the stop)")
                 continue
             self._emit(job_id, "export", "running", message=platform)
@@ -224,7 +225,7 @@ class JobEngine:
                 errors.append(f"{platform}: {_message(e)}")
                 self._emit(job_id, "export", "failed", message=f"{platform}: {_message(e)}")
                 continue
-            self.store.record_export(job_id, platform, summary)
+            self.store.record_export(job_id, summary)
             self._emit(job_id, "export", "done", message=platform)
         job = self.store.get_job(job_id)
         if errors and len(errors) == len(platforms):

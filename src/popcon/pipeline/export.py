@@ -17,7 +17,6 @@ breaks a rule (InvalidExport naming the file and rule): that is a bug, never pac
 from __future__ import annotations
 
 import io
-import json
 import os
 import re
 import shutil
@@ -27,7 +26,7 @@ import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -37,7 +36,15 @@ from PIL import Image
 from popcon.atomic import write_bytes_atomic
 from popcon.domain.captions import Caption
 from popcon.domain.errors import InvalidInput
-from popcon.domain.exports import ExportedFile, RuleResult
+from popcon.domain.exports import (
+    EncodeKnobs,
+    ExportedFile,
+    ExportSummary,
+    LeftOut,
+    RuleResult,
+    TriedKnobs,
+    WarningCode,
+)
 from popcon.domain.platforms import CanvasRule, ExtraImage, PlatformPreset, get_platform
 from popcon.media.budget import BudgetExceeded
 from popcon.media.canvas import fit_frames
@@ -66,23 +73,53 @@ class Encoded(NamedTuple):
     """One action encoded: the file bytes, the knobs chosen (stored in the manifest), PSNR, time spent."""
 
     data: bytes
-    knobs: dict[str, Any]
+    knobs: EncodeKnobs
     psnr_db: float | None
     seconds: float
 
 
-@dataclass
+@dataclass(frozen=True)
 class ExportReport:
-    preset_id: str
+    """A published set: where it lies, and its `ExportSummary` (what `manifest.json` holds)."""
+
     directory: Path
-    zip_path: Path
-    manifest_path: Path
-    preview_html: Path
-    preview_gif: Path
-    extra_images: dict[str, Path]
-    files: list[ExportedFile]
-    warnings: list[str] = field(default_factory=list)
-    failed: list[dict[str, str]] = field(default_factory=list)  # actions left out: id, label, error
+    summary: ExportSummary
+
+    @property
+    def preset_id(self) -> str:
+        return self.summary.preset
+
+    @property
+    def zip_path(self) -> Path:
+        return self.directory.parent / self.summary.zip
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.directory / "manifest.json"
+
+    @property
+    def preview_html(self) -> Path:
+        return self.directory / "preview.html"
+
+    @property
+    def preview_gif(self) -> Path:
+        return self.directory / "preview.gif"
+
+    @property
+    def extra_images(self) -> dict[str, Path]:
+        return {name: self.directory / name for name in self.summary.extra_images}
+
+    @property
+    def files(self) -> list[ExportedFile]:
+        return self.summary.files
+
+    @property
+    def warnings(self) -> list[str]:
+        return self.summary.warnings
+
+    @property
+    def failed(self) -> list[LeftOut]:
+        return self.summary.failed
 
 
 def _check_inputs(
@@ -146,14 +183,14 @@ def encode_action(a: ExportInput, preset: PlatformPreset) -> Encoded:
         canvas = fit_frames(a.frames, preset.canvas, preset.margin_px)
     seconds = play_seconds(a, preset)
     fit = codec_for(preset).fit(canvas, seconds, preset)
-    knobs = {
+    knobs = EncodeKnobs(
         **fit.knobs.to_dict(),
-        "loops": fit.loops,
-        "seconds": seconds,
-        "delays_ms": fit.delays_ms,
-        "source_frames": fit.source_frames,
-        "attempts": [[k.to_dict(), size] for k, size in fit.attempts],
-    }
+        loops=fit.loops,
+        seconds=seconds,
+        delays_ms=fit.delays_ms,
+        source_frames=fit.source_frames,
+        attempts=[(TriedKnobs(**k.to_dict()), size) for k, size in fit.attempts],
+    )
     return Encoded(fit.data, knobs, fit.psnr_db, time.perf_counter() - t0)
 
 
@@ -250,13 +287,13 @@ def export_set(
     try:
         files: list[ExportedFile] = []
         blobs: list[bytes] = []
-        failed: list[dict[str, str]] = []
+        failed: list[LeftOut] = []
         encodes = _encode_all(actions, preset, check_cancel)
         for k, (a, encoded) in enumerate(zip(actions, encodes, strict=True)):
             if progress:  # k + 1 steps done: this file is encoded
                 progress(k + 1, total, f"encoded {a.label}")
             if isinstance(encoded, BudgetExceeded):
-                failed.append({"action_id": a.action_id, "label": a.label, "error": str(encoded)})
+                failed.append(LeftOut(action_id=a.action_id, label=a.label, error=str(encoded)))
                 warnings.append(f"{a.action_id} left out of the set: {encoded}")
                 warning_codes.append(None)
                 continue
@@ -272,9 +309,9 @@ def export_set(
                     file_name=name,
                     path=final_dir / name,
                     bytes=len(data),
-                    frames=knobs["frames"],
+                    frames=knobs.frames,
                     seconds=a.seconds,
-                    loops=knobs["loops"],
+                    loops=knobs.loops,
                     knobs=knobs,
                     psnr_db=score,
                     encode_seconds=round(secs, 3),
@@ -289,8 +326,7 @@ def export_set(
             require_valid(f.rules, f.file_name)
         if not files:
             raise BudgetExceeded(
-                f"no action fits {preset.name}: "
-                + "; ".join(f"{x['action_id']}: {x['error']}" for x in failed)
+                f"no action fits {preset.name}: " + "; ".join(f"{x.action_id}: {x.error}" for x in failed)
             )
 
         if progress:
@@ -315,23 +351,23 @@ def export_set(
         write_preview_html(stage / "preview.html", items, f"{preset.name}: {len(files)} items")
         write_bytes_atomic(stage / "preview.gif", preview_gif(blobs, labels))
 
-        manifest = {
-            "preset": preset.id,
-            "platform": preset.platform,
-            "created_unix": int(time.time()),
-            "zip": final_zip.name,
-            "round": round_token,
-            "warnings": warnings,
-            "warning_codes": warning_codes,  # beside each warning: {code, params} or None
-            "extra_images": sorted(extras),
-            "extra_rules": {k: [r.to_dict() for r in v] for k, v in extra_results.items()},
-            "failed": failed,
-            "captions": {a.action_id: a.caption.text for a in actions if a.caption is not None},
-            "files": [f.manifest_entry() for f in files],
-        }
+        summary = ExportSummary(
+            preset=preset.id,
+            platform=preset.platform,
+            zip=final_zip.name,
+            created_unix=int(time.time()),
+            round=round_token,
+            warnings=warnings,
+            warning_codes=[WarningCode.model_validate(c) if c else None for c in warning_codes],
+            failed=failed,
+            files=files,
+            extra_images=sorted(extras),
+            extra_rules=extra_results,
+            captions={a.action_id: a.caption.text for a in actions if a.caption is not None},
+        )
         if notes:
             write_bytes_atomic(stage / "submission.txt", notes.encode())
-        write_bytes_atomic(stage / "manifest.json", json.dumps(manifest, indent=2, default=str).encode())
+        write_bytes_atomic(stage / "manifest.json", summary.manifest_json().encode())
 
         if progress:
             progress(len(actions) + 1, total, "packaging")
@@ -354,18 +390,7 @@ def export_set(
     _swap_in(stage, final_dir, zip_tmp, final_zip, token)
     if progress:
         progress(total, total, "done")
-    return ExportReport(
-        preset_id=preset.id,
-        directory=final_dir,
-        zip_path=final_zip,
-        manifest_path=final_dir / "manifest.json",
-        preview_html=final_dir / "preview.html",
-        preview_gif=final_dir / "preview.gif",
-        extra_images=extras,
-        files=files,
-        warnings=warnings,
-        failed=failed,
-    )
+    return ExportReport(final_dir, summary)
 
 
 def _swap_in(stage: Path, final_dir: Path, zip_tmp: Path, final_zip: Path, token: str) -> None:

@@ -10,16 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from PIL import Image
 
 from popcon.atomic import atomic_path, write_bytes_atomic
+from popcon.domain.models import JobOptions
 from popcon.domain.rig import PART_NAMES, Rig, fit_rig, parse_rig
 from popcon.providers.base import ImageProvider
 from popcon.store.files import JobFiles
-
-USER_RIG_OPTION = "rig"  # job option: the name, under input/, of the rig file the user gave
 
 
 def read_rig(files: JobFiles) -> Rig | None:
@@ -42,7 +40,7 @@ def _save_layers(files: JobFiles, layers: dict[str, Image.Image]) -> None:
 
 def ensure_rig(
     files: JobFiles,
-    options: dict[str, Any],
+    options: JobOptions,
     prompt: str | None,
     images: ImageProvider,
     log: Callable[[str], None],
@@ -55,7 +53,7 @@ def ensure_rig(
     character = Image.open(files.character).convert("RGBA")
     w, h = character.size
     rig: Rig | None = None
-    if name := options.get(USER_RIG_OPTION):
+    if name := options.rig:
         rig = fit_rig(parse_rig((files.input_dir / name).read_bytes()), w, h)
         rig = rig.model_copy(update={"source": "user"})
         log("rig: the one you placed")

@@ -7,17 +7,17 @@ on disk returns at once, so resuming after a crash redoes only what had not fini
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from PIL import Image
 
 from popcon.atomic import atomic_path, copy_atomic
 from popcon.domain.errors import InvalidInput
+from popcon.domain.exports import ExportSummary
 from popcon.domain.models import ActionClip, Job
-from popcon.domain.reports import MatteReport
+from popcon.domain.reports import CutoutReport, MatteReport, ProviderTask
 from popcon.domain.rig import Rig, parse_rig
 from popcon.media.images import has_transparency, load_image, read_png
 from popcon.media.memory import give_back
@@ -52,8 +52,7 @@ class StageContext:
 
     def usage_sink(self, job: Job, action: ActionClip | None = None) -> UsageSink:
         def record(u: Usage) -> None:
-            entry = {**asdict(u), "action": action.action_id if action else None}
-            self.store.add_usage(job.id, entry)
+            self.store.add_usage(job.id, replace(u, action=action.action_id if action else None))
 
         return record
 
@@ -67,10 +66,12 @@ class ActionTaskLedger:
     index: int
 
     def load(self) -> TaskRecord | None:
-        return self.store.get_action(self.job_id, self.index).provider_task
+        task = self.store.get_action(self.job_id, self.index).provider_task
+        return None if task is None else task.to_json()
 
     def save(self, record: TaskRecord | None) -> None:
-        self.store.update_action(self.job_id, self.index, provider_task=record)
+        task = None if record is None else ProviderTask.from_json(record)
+        self.store.update_action(self.job_id, self.index, provider_task=task)
 
 
 def _save_rgba(path: Path, im: Image.Image) -> None:
@@ -85,7 +86,7 @@ def _cut_out(ctx: StageContext, im: Image.Image, key_color: tuple[int, int, int]
     return Image.fromarray(matte_image(rgb, key_color=key_color), "RGBA")
 
 
-def _cut_out_upload(ctx: StageContext, im: Image.Image) -> tuple[Image.Image, dict[str, Any]]:
+def _cut_out_upload(ctx: StageContext, im: Image.Image) -> tuple[Image.Image, CutoutReport]:
     """The upload's cut-out (a drawing on paper or a figure on a backdrop) and the report the job keeps
     of it (confidence, kind, warning); a cut that kept almost nothing or only fragments stops the job."""
     from popcon.vision.cutout import cut_out, judge_kept
@@ -95,9 +96,9 @@ def _cut_out_upload(ctx: StageContext, im: Image.Image) -> tuple[Image.Image, di
         raise InvalidInput(why)
     if cut.warning:
         ctx.log(f"warning: {cut.warning}")
-    report = {"confidence": round(cut.confidence, 3), "kind": cut.kind, "warning": cut.warning}
-    if cut.warning:  # a UI words the warning itself from its code
-        report["warning_code"] = cut.warning_code
+    report = CutoutReport(
+        round(cut.confidence, 3), cut.kind, cut.warning, cut.warning_code if cut.warning else None
+    )
     return Image.fromarray(cut.rgba, "RGBA"), report
 
 
@@ -106,12 +107,14 @@ def make_character(ctx: StageContext, job: Job) -> tuple[int, int, int]:
     from popcon.providers.keycolor import choose_key_color
 
     files = ctx.files(job)
-    cut_report: dict[str, Any] | None = None
+    cut_report: CutoutReport | None = None
     if not files.character.exists():
         if job.source == "sample":
             character = sample_images(ctx).character(sample_prompt(), None, (0, 177, 64))
         elif job.source == "upload":
-            upload = files.input_dir / job.options["upload"]
+            if job.options.upload is None:
+                raise InvalidInput(f"job {job.id} has no uploaded character")
+            upload = files.input_dir / job.options.upload
             s = ctx.settings  # the character is worked at most at CHARACTER_SIDE: clips are smaller still
             character = load_image(
                 upload, max_bytes=s.max_upload_bytes, max_pixels=s.max_image_pixels, max_side=CHARACTER_SIDE
@@ -121,7 +124,7 @@ def make_character(ctx: StageContext, job: Job) -> tuple[int, int, int]:
                 character, cut_report = _cut_out_upload(ctx, character)
         elif job.source == "prompt":
             reference = None
-            if ref := job.options.get("reference"):
+            if ref := job.options.reference:
                 reference = load_image(files.input_dir / ref)
             # A neutral key for the prompt: the character does not exist yet to choose against.
             character = ctx.images.character(job.prompt or "", reference, (0, 177, 64), ctx.usage_sink(job))
@@ -134,7 +137,8 @@ def make_character(ctx: StageContext, job: Job) -> tuple[int, int, int]:
             raise InvalidInput("the character image is empty after background removal")
         _save_rgba(files.character, character)
         if cut_report is not None:  # kept once the cut-out it speaks of is on disk
-            ctx.store.update_job(job.id, options={**ctx.store.get_job(job.id).options, "cutout": cut_report})
+            options = ctx.store.get_job(job.id).options.model_copy(update={"cutout": cut_report})
+            ctx.store.update_job(job.id, options=options)
         del character
         give_back()  # the decode and the cut-out of a large upload: hand that memory back now
     from popcon.pipeline.rig import ensure_rig
@@ -292,7 +296,7 @@ def export_platform(
     platform: str,
     progress: Callable[[int, int, str], None] | None = None,
     round_token: str | None = None,
-) -> dict[str, Any]:
+) -> ExportSummary:
     """Encode, validate and package the finished actions for one platform; `progress(done, total,
     what)` hears of each file as it is written."""
     from popcon.pipeline.captions import action_captions, submission_notes
@@ -323,36 +327,13 @@ def export_platform(
         round_token=round_token,
         notes=notes,
     )
-    return {
-        "dir": str(report.directory),
-        "zip": str(report.zip_path),
-        "manifest": str(report.manifest_path),
-        "preview": str(report.preview_html),
-        "files": [f.summary() for f in report.files],
-        "warnings": list(report.warnings),
-        "failed": list(report.failed),
-        "round": round_token,
-    }
+    return report.summary
 
 
-def published_platform(ctx: StageContext, job: Job, platform: str, round_token: str) -> dict[str, Any] | None:
+def published_platform(ctx: StageContext, job: Job, platform: str, round_token: str) -> ExportSummary | None:
     """The summary of `platform`'s set when this export round already published it whole, else None
     (read from its manifest: nothing of the set is touched)."""
-    from popcon.domain.exports import ExportedFile
     from popcon.pipeline.export_round import published_manifest
 
-    exports = ctx.files(job).exports_dir
-    manifest = published_manifest(exports, platform, round_token)
-    if manifest is None:
-        return None
-    folder = exports / platform
-    return {
-        "dir": str(folder),
-        "zip": str(exports / f"{platform}.zip"),
-        "manifest": str(folder / "manifest.json"),
-        "preview": str(folder / "preview.html"),
-        "files": [ExportedFile.from_manifest(e).summary() for e in manifest.get("files", [])],
-        "warnings": list(manifest.get("warnings", [])),
-        "failed": list(manifest.get("failed", [])),
-        "round": round_token,
-    }
+    manifest = published_manifest(ctx.files(job).exports_dir, platform, round_token)
+    return None if manifest is None else ExportSummary.from_json(manifest, platform)

@@ -10,24 +10,12 @@ from typing import Any, Protocol, TypeVar
 from PIL import Image
 
 from popcon.domain.actions import ActionPreset
+from popcon.domain.reports import Usage as Usage  # the record of a billed call lives in the domain
 from popcon.domain.rig import Rig
 from popcon.settings import Settings
 
 CancelCheck = Callable[[], None]
 """Called between units of work; raises `popcon.domain.errors.Canceled` when the job was canceled."""
-
-
-@dataclass(frozen=True)
-class Usage:
-    """What one provider call consumed, as the service reported it (or as estimated beforehand)."""
-
-    provider: str
-    model: str
-    unit: str  # "second", "image", ...
-    quantity: float
-    cost: float | None = None
-    currency: str | None = None
-    estimated: bool = False
 
 
 UsageSink = Callable[[Usage], None]

@@ -36,8 +36,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, rela
 
 from popcon.domain.actions import ActionPreset
 from popcon.domain.errors import IllegalTransition, InvalidInput, NotFound, StorageError, as_storage_error
-from popcon.domain.models import ActionClip, Job
-from popcon.domain.reports import MatteReport
+from popcon.domain.exports import ExportSummary
+from popcon.domain.models import ActionClip, Job, JobOptions
+from popcon.domain.reports import MatteReport, ProviderTask, Usage
 from popcon.domain.status import ActionStatus, JobStatus, check_action_transition, check_job_transition
 
 JOB_ID = re.compile(r"^[0-9a-f]{12}$")
@@ -112,10 +113,23 @@ class ActionRow(Base):
 
 
 def _json_fields(fields: dict[str, Any]) -> dict[str, Any]:
-    """Typed reports as the JSON their columns hold."""
-    if isinstance(fields.get("matte"), MatteReport):
-        return {**fields, "matte": fields["matte"].to_json()}
-    return fields
+    """Typed records as the JSON their columns hold (the one place they become plain JSON)."""
+    out = dict(fields)
+    if isinstance(out.get("matte"), MatteReport):
+        out["matte"] = out["matte"].to_json()
+    if isinstance(out.get("provider_task"), ProviderTask):
+        out["provider_task"] = out["provider_task"].to_json()
+    if "options" in out:
+        out["options"] = _options_json(out["options"])
+    return out
+
+
+def _options_json(options: JobOptions | None) -> dict[str, Any]:
+    if options is None:
+        return {}
+    if not isinstance(options, JobOptions):  # a caller's plain dict would bypass every check
+        raise TypeError(f"job options must be JobOptions, not {type(options).__name__}")
+    return options.to_json()
 
 
 def _to_action(r: ActionRow) -> ActionClip:
@@ -133,7 +147,7 @@ def _to_action(r: ActionRow) -> ActionClip:
         loop_score=r.loop_score,
         matte=MatteReport.from_json(r.matte) if r.matte else None,
         updated_at=r.updated_at,
-        provider_task=dict(r.provider_task) if r.provider_task else None,
+        provider_task=ProviderTask.from_json(r.provider_task) if r.provider_task else None,
     )
 
 
@@ -150,10 +164,10 @@ def _to_job(r: JobRow) -> Job:
         error=r.error,
         created_at=r.created_at,
         updated_at=r.updated_at,
-        options=dict(r.options or {}),
+        options=JobOptions.from_json(r.options),
         actions=[_to_action(a) for a in r.actions],
-        exports=dict(r.exports or {}),
-        usage=list(r.usage or []),
+        exports={k: ExportSummary.from_json(v, k) for k, v in (r.exports or {}).items()},
+        usage=[Usage.from_json(u) for u in r.usage or []],
     )
 
 
@@ -226,7 +240,7 @@ class JobStore:
         prompt: str | None = None,
         remove_background: bool = True,
         auto_export: bool = True,
-        options: dict[str, Any] | None = None,
+        options: JobOptions | None = None,
         imported_clips: dict[str, str] | None = None,
         job_id: str | None = None,
     ) -> Job:
@@ -241,7 +255,7 @@ class JobStore:
                 remove_background=remove_background,
                 platforms=list(platforms),
                 auto_export=auto_export,
-                options=options or {},
+                options=_options_json(options),
                 exports={},
                 usage=[],
             )
@@ -300,21 +314,23 @@ class JobStore:
         allowed = {"key_color", "options", "error", "platforms", "auto_export"}
         if bad := set(fields) - allowed:
             raise ValueError(f"cannot update {bad}")
+        fields = _json_fields(fields)
         with self.session() as s:
             row = self._row(s, job_id)
             for k, v in fields.items():
                 setattr(row, k, list(v) if k == "key_color" and v is not None else v)
 
-    def record_export(self, job_id: str, platform: str, summary: dict[str, Any]) -> None:
+    def record_export(self, job_id: str, summary: ExportSummary) -> None:
+        """Keep the brief copy of a published set under its preset id (replacing an older one)."""
         with self.session() as s:
             row = self._row(s, job_id)
-            row.exports = {**(row.exports or {}), platform: summary}
+            row.exports = {**(row.exports or {}), summary.preset: summary.brief().to_json()}
 
-    def add_usage(self, job_id: str, entry: dict[str, Any]) -> None:
+    def add_usage(self, job_id: str, entry: Usage) -> None:
         """Append what a provider call consumed (never any secret: the entry is plain numbers)."""
         with self.session() as s:
             row = self._row(s, job_id)
-            row.usage = [*(row.usage or []), entry]
+            row.usage = [*(row.usage or []), entry.to_json()]
 
     # ---- leases: one runner at a time owns a job ----------------------------------------
     def claim(self, job_id: str, owner: str, ttl: float = 30.0) -> bool:

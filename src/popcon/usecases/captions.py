@@ -17,8 +17,6 @@ from pydantic import ValidationError
 
 from popcon.domain.actions import ActionPreset
 from popcon.domain.captions import (
-    CAPTIONS_OPTION,
-    SUBMISSION_OPTION,
     CaptionOptions,
     StoreText,
     caption_data,
@@ -29,6 +27,7 @@ from popcon.domain.captions import (
     submission_problems,
 )
 from popcon.domain.errors import Conflict, InvalidInput
+from popcon.domain.models import JobOptions
 from popcon.domain.platforms import get_platform
 from popcon.media.captions import plan_caption
 from popcon.media.fonts import font_runs
@@ -58,7 +57,7 @@ def job_caption_options(
     submission: dict[str, Any] | None,
     presets: list[ActionPreset],
     platforms: list[str],
-) -> dict[str, Any]:
+) -> JobOptions:
     """The job options that hold the caption choice and the store text (checked; see the module)."""
     choice = captions if captions is not None else CaptionOptions()
     ids = {p.id for p in presets}
@@ -78,10 +77,7 @@ def job_caption_options(
         problems = submission_problems(platform, texts) if texts else []
         if problems:
             raise InvalidInput(f"store text for {platform}: " + "; ".join(problems))
-    options: dict[str, Any] = {CAPTIONS_OPTION: choice.to_option()}
-    if texts:
-        options[SUBMISSION_OPTION] = {lang: t.model_dump() for lang, t in texts.items()}
-    return options
+    return JobOptions(captions=choice, submission=texts)
 
 
 def caption_choice(entries: list[str], lang: str, enabled: bool, motion: str) -> CaptionOptions:
@@ -165,8 +161,6 @@ def set_captions(ctx: AppContext, job_id: str, raw: Any) -> Job:
     job = ctx.get_job(job_id)
     if ctx.busy(job.id) or job.status.active:
         raise Conflict(f"job {job.id} is {job.status}; change its captions when it rests")
-    checked = job_caption_options(
-        choice, job.options.get(SUBMISSION_OPTION), [a.preset for a in job.actions], job.platforms
-    )
-    ctx.store.update_job(job.id, options={**job.options, CAPTIONS_OPTION: checked[CAPTIONS_OPTION]})
+    checked = job_caption_options(choice, None, [a.preset for a in job.actions], job.platforms)
+    ctx.store.update_job(job.id, options=job.options.model_copy(update={"captions": checked.captions}))
     return ctx.get_job(job.id)

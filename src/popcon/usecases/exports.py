@@ -1,49 +1,50 @@
-"""Reading what an export wrote: manifests, files and ZIPs (the web serves them, the CLI copies them)."""
+"""Reading what an export wrote: summaries, manifests, files and ZIPs (the web serves them, the CLI copies
+them)."""
 
 from __future__ import annotations
 
-import json
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from popcon.domain.errors import NotFound
-from popcon.domain.exports import ExportedFile
+from popcon.domain.exports import ExportSummary
 from popcon.domain.models import Job
 from popcon.domain.platforms import get_platform
 from popcon.usecases.context import AppContext
 
 
-def export_manifest(ctx: AppContext, job: Job, platform: str) -> tuple[Path, dict[str, Any]]:
-    """The export folder of `platform` and its manifest; NotFound when there is none."""
-    preset = get_platform(platform)  # an unknown id is refused before anything touches the disk
-    if preset.id not in job.exports:
+def export_summary(ctx: AppContext, job: Job, platform: str) -> tuple[Path, ExportSummary]:
+    """The export folder of `platform` and the summary the job keeps of it; NotFound when there is none
+    (an unknown preset id is refused before anything touches the disk)."""
+    preset = get_platform(platform)
+    summary = job.exports.get(preset.id)
+    if summary is None:
         raise NotFound(f"job {job.id} has no {preset.id} export")
     folder = ctx.files(job.id).exports_dir / preset.id
-    path = folder / "manifest.json"
-    if not path.exists():
+    if not folder.is_dir():
         raise NotFound(f"the {preset.id} export of job {job.id} is missing on disk")
-    return folder, json.loads(path.read_text("utf-8"))
-
-
-def exported_files(manifest: dict[str, Any]) -> list[ExportedFile]:
-    """The set's files as typed records (manifests written before the record had its name read too)."""
-    return [ExportedFile.from_manifest(e) for e in manifest.get("files", [])]
+    return folder, summary
 
 
 def export_zip(ctx: AppContext, job: Job, platform: str) -> Path:
-    folder, _ = export_manifest(ctx, job, platform)
-    path = folder.parent / f"{folder.name}.zip"
-    if not path.exists():
-        raise NotFound(f"the {folder.name} ZIP of job {job.id} is missing")
+    folder, summary = export_summary(ctx, job, platform)
+    path = folder.parent / summary.zip
+    if not path.is_file():
+        raise NotFound(f"the {summary.preset} ZIP of job {job.id} is missing")
     return path
 
 
+def zip_bytes(ctx: AppContext, job: Job, summary: ExportSummary) -> int:
+    """The size of a set's ZIP (0 when it is gone)."""
+    path = ctx.files(job.id).exports_dir / summary.zip
+    return path.stat().st_size if path.is_file() else 0
+
+
 def export_file(ctx: AppContext, job: Job, platform: str, name: str) -> Path:
-    """One file of the set; only names the manifest lists are served (never a path from a request)."""
-    folder, manifest = export_manifest(ctx, job, platform)
-    known = {f.file_name for f in exported_files(manifest)} | set(manifest.get("extra_images", []))
+    """One file of the set; only names the set lists are served (never a path from a request)."""
+    folder, summary = export_summary(ctx, job, platform)
+    known = {f.file_name for f in summary.files} | set(summary.extra_images)
     known |= {"preview.gif", "manifest.json"}
     match = next((n for n in known if n and n == name), None)
     if match is None:
@@ -67,7 +68,7 @@ class CopiedExport:
     folder: Path
     zip: Path
     preview: Path | None
-    warnings: list[str] = field(default_factory=list)
+    summary: ExportSummary
 
 
 def copy_exports(ctx: AppContext, job: Job, out: Path) -> list[CopiedExport]:
@@ -75,9 +76,9 @@ def copy_exports(ctx: AppContext, job: Job, out: Path) -> list[CopiedExport]:
     files = ctx.files(job.id)
     out.mkdir(parents=True, exist_ok=True)
     copied = []
-    for platform in job.exports:
-        src_dir, src_zip = files.exports_dir / platform, files.exports_dir / f"{platform}.zip"
-        dst_dir, dst_zip = out / platform, out / f"{platform}.zip"
+    for platform, summary in job.exports.items():
+        src_dir, src_zip = files.exports_dir / platform, files.exports_dir / summary.zip
+        dst_dir, dst_zip = out / platform, out / summary.zip
         if dst_dir.exists():
             shutil.rmtree(dst_dir)
         shutil.copytree(src_dir, dst_dir)
@@ -90,7 +91,7 @@ def copy_exports(ctx: AppContext, job: Job, out: Path) -> list[CopiedExport]:
                 dst_dir,
                 dst_zip,
                 preview if preview.exists() else None,
-                list(job.exports[platform].get("warnings", [])),
+                summary,
             )
         )
     return copied

@@ -15,7 +15,7 @@ from typing import Any
 from popcon.domain.actions import ActionPreset, custom_action, load_presets, resolve_actions
 from popcon.domain.captions import CaptionOptions
 from popcon.domain.errors import Conflict, InvalidInput, NotFound
-from popcon.domain.models import Job
+from popcon.domain.models import Job, JobOptions
 from popcon.domain.platforms import resolve_platforms
 from popcon.domain.status import ActionStatus, JobStatus
 from popcon.media.images import check_character_image, load_image
@@ -179,10 +179,10 @@ def create_job(ctx: AppContext, req: NewJob, *, start: bool = True) -> tuple[Job
     with ctx.create_lock:  # check-then-create is one step: two racing submits see each other
         if key or req.duplicate_window_s > 0:
             for j in ctx.store.list_jobs(limit=200):
-                if key and j.options.get("idempotency_key") == key:
+                if key and j.options.idempotency_key == key:
                     return j, False
-                age = time.time() - float(j.options.get("created_unix", 0))
-                if not key and j.options.get("content_hash") == content_hash and age < req.duplicate_window_s:
+                age = time.time() - j.options.created_unix
+                if not key and j.options.content_hash == content_hash and age < req.duplicate_window_s:
                     return j, False
         ctx.check_room()  # a full or read-only disk refuses here, before anything is written
         job_id = new_job_id()
@@ -210,22 +210,21 @@ def _keep_new_job(
     targets: list[str],
     content_hash: str,
     key: str | None,
-    caption_options: dict[str, Any],
+    caption_options: JobOptions,
 ) -> Job:
     """Save the uploads under the new job's folder and create its record."""
     files = ctx.files(job_id)
-    options: dict[str, Any] = {"content_hash": content_hash, "created_unix": time.time()}
-    options.update(caption_options)
-    if key:
-        options["idempotency_key"] = key
+    options = caption_options.model_copy(
+        update={"content_hash": content_hash, "created_unix": time.time(), "idempotency_key": key}
+    )
     if upload is not None and req.image is not None:
-        options["upload"] = files.save_input(req.image.name or "character.png", upload).name
+        name = files.save_input(req.image.name or "character.png", upload).name
+        options = options.model_copy(update={"upload": name})
     if rig is not None:
-        from popcon.pipeline.rig import USER_RIG_OPTION
-
-        options[USER_RIG_OPTION] = files.save_input("rig.json", rig).name
+        options = options.model_copy(update={"rig": files.save_input("rig.json", rig).name})
     if ref is not None and req.reference is not None:
-        options["reference"] = files.save_input("ref-" + (req.reference.name or "ref.png"), ref).name
+        name = files.save_input("ref-" + (req.reference.name or "ref.png"), ref).name
+        options = options.model_copy(update={"reference": name})
     imported = {n: _save_clip(files, n, Path(p)) for n, p in req.clips.items()}
     job = ctx.store.create_job(
         job_id=job_id,

@@ -73,14 +73,14 @@ def cutout_preview(settings: Settings, data: bytes) -> CutoutPreview:
 
 
 @dataclass(frozen=True)
-class CutoutReport:
+class CutoutResult:
     kind: str  # "drawing" (strokes on paper, inside filled), "figure" (on a backdrop) or "own alpha"
     confidence: float | None  # None: the image had its own transparency, nothing was cut
     warning: str | None
     kept: float  # share of the image kept
 
 
-def cutout_image(settings: Settings, image: Path, out: Path) -> CutoutReport:
+def cutout_image(settings: Settings, image: Path, out: Path) -> CutoutResult:
     """Cut the character out of one picture as a job cuts an upload, at the picture's own size, and
     write it as an RGBA PNG; a picture with its own transparency is written as it is."""
     from popcon.media.images import has_transparency, load_image
@@ -96,7 +96,7 @@ def cutout_image(settings: Settings, image: Path, out: Path) -> CutoutReport:
     warning = judge_kept(rgba[..., 3]) or warning
     out.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(rgba, "RGBA").save(out)
-    return CutoutReport(kind, confidence, warning, float((rgba[..., 3] > 127).mean()))
+    return CutoutResult(kind, confidence, warning, float((rgba[..., 3] > 127).mean()))
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from popcon.domain.actions import ActionPreset
-from popcon.domain.captions import CAPTIONS_OPTION
+from popcon.domain.exports import ExportSummary
 from popcon.domain.models import ActionClip, Job
 from popcon.domain.platforms import PlatformPreset
+from popcon.domain.reports import CutoutReport
 from popcon.domain.status import JobStatus
 
 
@@ -161,16 +162,30 @@ class WarningCode(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
+class LeftOutOut(BaseModel):
+    action_id: str
+    label: str
+    error: str
+
+
 class ExportOut(BaseModel):
-    platform: str
+    """One exported set: the fields of `domain.exports.ExportSummary` as the browser reads them (files
+    and the ZIP as URLs, never paths)."""
+
+    platform: str = Field(description="The platform preset id (line-emoji, telegram-emoji, ...).")
     name: str
     zip_url: str
     zip_bytes: int
+    round: str | None = Field(default=None, description="The export round that published the set.")
+    valid: bool = Field(default=True, description="Every file passed the platform's rules.")
     warnings: list[str]
     warning_codes: list[WarningCode | None] = Field(
         default_factory=list, description="Beside each warning: its code or null (older exports: empty)."
     )
     captions: dict[str, str] = Field(default_factory=dict, description="The caption drawn per action.")
+    failed: list[LeftOutOut] = Field(
+        default_factory=list, description="Actions left out of the set (over the byte budget), and why."
+    )
     files: list[ExportFileOut]
     extra_images: list[ExportFileOut]
 
@@ -239,24 +254,23 @@ class JobOut(BaseModel):
             busy=busy,
             resting=resting,
             next_step=step,
-            cutout_confidence=(job.options.get("cutout") or {}).get("confidence"),
-            cutout_warning=(job.options.get("cutout") or {}).get("warning"),
-            cutout_warning_code=cutout_warning_code(job.options.get("cutout")),
-            captions=job.options.get(CAPTIONS_OPTION),
+            cutout_confidence=job.options.cutout.confidence if job.options.cutout else None,
+            cutout_warning=job.options.cutout.warning if job.options.cutout else None,
+            cutout_warning_code=cutout_warning_code(job.options.cutout),
+            captions=job.options.captions.model_dump(mode="json") if job.options.captions else None,
         )
 
 
-def cutout_warning_code(report: dict[str, Any] | None) -> str | None:
+def cutout_warning_code(report: CutoutReport | None) -> str | None:
     """The stored cut-out warning's code; reports kept before codes only ever warned of low confidence."""
-    if not report or not report.get("warning"):
+    if report is None or not report.warning:
         return None
-    return str(report.get("warning_code") or "cutout_low_confidence")
+    return report.warning_code or "cutout_low_confidence"
 
 
-def warning_codes(manifest: dict[str, Any]) -> list[WarningCode | None]:
+def warning_codes(summary: ExportSummary) -> list[WarningCode | None]:
     """The export's warning codes, one beside each warning (an export written before codes: none)."""
-    raw = manifest.get("warning_codes") or []
-    return [WarningCode.model_validate(c) if isinstance(c, dict) and c.get("code") else None for c in raw]
+    return [WarningCode.model_validate(c.model_dump()) if c else None for c in summary.warning_codes]
 
 
 class JobList(BaseModel):

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from popcon.domain.actions import resolve_actions
+from popcon.domain.models import JobOptions
 from popcon.domain.status import JobStatus
 from popcon.queue.embedded import EmbeddedRunner
 from popcon.store.db import JobStore
@@ -56,11 +57,11 @@ def cloud_store(cloud_settings):
 
 def _job(settings, store):
     job = store.create_job(
-        source="upload", actions=resolve_actions(["wave"]), platforms=["line-emoji"], options={}
+        source="upload", actions=resolve_actions(["wave"]), platforms=["line-emoji"], options=JobOptions()
     )
     files = JobFiles(settings.data_dir, job.id)
     name = files.save_input("fox.png", (SAMPLES / "fox.png").read_bytes()).name
-    store.update_job(job.id, options={"upload": name})
+    store.update_job(job.id, options=JobOptions(upload=name))
     return job
 
 
@@ -105,10 +106,10 @@ def test_a_runner_killed_in_any_window_pays_once(window, cloud, cloud_settings, 
         assert child.poll() is None, "the child runner ended before the window"
         assert _reached(window, cloud), f"the child never reached the window {window}"
         record = cloud_store.get_action(job.id, 0).provider_task
-        assert record is not None and record["state"] == state, record  # saved before that step
+        assert record is not None and record.state == state, record  # saved before that step
         assert len(cloud.created) == made
         if window == "during-the-download":
-            assert record["billed"] is True and record["task_id"] == "task-1"
+            assert record.billed is True and record.task_id == "task-1"
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait(30)
@@ -121,5 +122,6 @@ def test_a_runner_killed_in_any_window_pays_once(window, cloud, cloud_settings, 
     runner.close()
     assert done.status == JobStatus.COMPLETED, (done.error, [a.error for a in done.actions])
     assert cloud.created == ["task-1"], cloud.created  # exactly one task, whatever the window
-    assert len(done.usage) == 1 and done.usage[0]["quantity"] == 5.0  # and it is counted once
-    assert done.actions[0].provider_task["task_id"] == "task-1"
+    assert len(done.usage) == 1 and done.usage[0].quantity == 5.0  # and it is counted once
+    task = done.actions[0].provider_task
+    assert task is not None and task.task_id == "task-1"

@@ -10,6 +10,7 @@ import time
 import pytest
 
 from popcon.domain.actions import resolve_actions
+from popcon.domain.models import JobOptions
 from popcon.domain.status import ActionStatus, JobStatus
 from popcon.providers.registry import image_provider, video_provider
 from popcon.queue.embedded import EmbeddedRunner
@@ -30,11 +31,15 @@ def cloud_store(cloud_settings):
 
 def _job(settings, store, actions, **kw):
     job = store.create_job(
-        source="upload", actions=resolve_actions(actions), platforms=["line-emoji"], options={}, **kw
+        source="upload",
+        actions=resolve_actions(actions),
+        platforms=["line-emoji"],
+        options=JobOptions(),
+        **kw,
     )
     files = JobFiles(settings.data_dir, job.id)
     name = files.save_input("fox.png", (SAMPLES / "fox.png").read_bytes()).name
-    store.update_job(job.id, options={"upload": name})
+    store.update_job(job.id, options=JobOptions(upload=name))
     return job
 
 
@@ -63,8 +68,8 @@ def test_a_cloud_video_job_reaches_refinement_with_the_servers_frames(
     assert len(frame_paths(files.frames_dir(action.index, action.action_id))) == action.frame_count > 0
     assert len(frame_paths(files.cutouts_dir(action.index, action.action_id))) == action.frame_count
     (usage,) = done.usage
-    assert usage["provider"] == "dashscope" and usage["unit"] == "second" and usage["quantity"] == 5.0
-    assert usage["action"] == "wave" and done.cost == {"CNY": pytest.approx(0.5)}
+    assert usage.provider == "dashscope" and usage.unit == "second" and usage.quantity == 5.0
+    assert usage.action == "wave" and done.cost == {"CNY": pytest.approx(0.5)}
     _assert_no_secret(done, caplog)
 
 
@@ -120,7 +125,7 @@ def test_cloud_images_and_video_make_a_complete_set(cloud, cloud_settings, cloud
     done = runner.run_job(job.id)
     runner.close()
     assert done.status == JobStatus.COMPLETED, (done.error, [a.error for a in done.actions])
-    units = sorted((u["provider"], u["unit"]) for u in done.usage)
+    units = sorted((u.provider, u.unit) for u in done.usage)
     assert units == [("dashscope", "second"), ("gemini", "image"), ("gemini", "image")], done.usage
     assert done.cost == {"CNY": pytest.approx(0.5), "USD": pytest.approx(0.134)}
     _assert_no_secret(done, caplog)
@@ -156,7 +161,8 @@ def test_a_download_failure_is_retried_without_a_new_task(cloud, cloud_settings,
     assert done.status == JobStatus.AWAITING_REFINEMENT, [a.error for a in done.actions]
     assert cloud.billed_creates() == 1
     assert len(done.usage) == 1  # and the job's cost counts it once
-    assert done.actions[0].provider_task["task_id"] == "task-1"
+    task = done.actions[0].provider_task
+    assert task is not None and task.task_id == "task-1"
 
 
 def test_a_timed_out_task_is_picked_up_again_by_resume(cloud, cloud_settings, cloud_store):

@@ -37,8 +37,8 @@ def test_captions_and_store_text_are_checked_then_stored(client: TestClient) -> 
     job_id = r.json()["id"]
     client.post(f"{API}/jobs/{job_id}/cancel")
     options = client.app.state.services.get_job(job_id).options  # type: ignore[attr-defined]
-    assert options["captions"]["lang"] == "ja" and options["captions"]["text"] == {"wave": "やあ!"}
-    assert options["submission"]["ja"]["title"] == "きつね"
+    assert options.captions.lang == "ja" and options.captions.text == {"wave": "やあ!"}
+    assert options.submission["ja"].title == "きつね"
 
 
 def test_caption_defaults_for_an_editor(client: TestClient) -> None:

@@ -37,6 +37,9 @@ def test_export_and_downloads(ready_job: tuple[TestClient, dict]) -> None:
     files = exports[0]["files"]
     assert [f["name"] for f in files] == ["001.png", "002.png"] and all(f["valid"] for f in files)
     assert [f["name"] for f in exports[0]["extra_images"]] == ["tab.png"]
+    # The set's summary as the job keeps it: its round, its verdict, what was left out (nothing).
+    assert exports[0]["valid"] is True and exports[0]["failed"] == [] and exports[0]["round"]
+    assert exports[0]["zip_bytes"] > 0 and exports[0]["name"]
     one = c.get(files[0]["url"])
     assert one.status_code == 200 and one.content[:8] == b"\x89PNG\r\n\x1a\n"
     z = c.get(exports[0]["zip_url"])

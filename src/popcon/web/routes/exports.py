@@ -12,10 +12,10 @@ from popcon.domain.exports import ExportedFile
 from popcon.domain.models import Job
 from popcon.domain.platforms import get_platform
 from popcon.usecases.captions import set_captions
-from popcon.usecases.exports import export_file, export_manifest, export_zip, exported_files
+from popcon.usecases.exports import export_file, export_summary, export_zip, zip_bytes
 from popcon.usecases.jobs import start_export as start_export_job
 from popcon.web.deps import JobDep, Svc, job_out
-from popcon.web.schemas import ExportFileOut, ExportOut, ExportRequest, JobOut, warning_codes
+from popcon.web.schemas import ExportFileOut, ExportOut, ExportRequest, JobOut, LeftOutOut, warning_codes
 
 router = APIRouter(tags=["exports"])
 
@@ -34,12 +34,16 @@ def start_export(svc: Svc, job: JobDep, body: ExportRequest | None = None) -> Jo
     return job_out(svc, start_export_job(svc, job.id, platforms))
 
 
+def _size(path: Path) -> int:
+    return path.stat().st_size if path.is_file() else 0
+
+
 def _file_out(job: Job, platform: str, f: ExportedFile, folder: Path) -> ExportFileOut:
     return ExportFileOut(
         name=f.file_name,
         action_id=f.action_id,
         label=f.label,
-        bytes=f.bytes or (folder / f.file_name).stat().st_size,
+        bytes=f.bytes or _size(folder / f.file_name),
         frames=f.frames,
         seconds=f.seconds,
         loops=f.loops,
@@ -53,21 +57,22 @@ def _file_out(job: Job, platform: str, f: ExportedFile, folder: Path) -> ExportF
 def list_exports(svc: Svc, job: JobDep) -> list[ExportOut]:
     out = []
     for platform in sorted(job.exports):
-        folder, manifest = export_manifest(svc, job, platform)
-        zip_path = folder.parent / f"{platform}.zip"
+        folder, summary = export_summary(svc, job, platform)
         out.append(
             ExportOut(
-                platform=platform,
+                platform=summary.preset,
                 name=get_platform(platform).name,
                 zip_url=f"/api/v1/jobs/{job.id}/exports/{platform}/zip",
-                zip_bytes=zip_path.stat().st_size if zip_path.exists() else 0,
-                warnings=list(manifest.get("warnings", [])),
-                warning_codes=warning_codes(manifest),
-                captions=dict(manifest.get("captions") or {}),
-                files=[_file_out(job, platform, f, folder) for f in exported_files(manifest)],
+                zip_bytes=zip_bytes(svc, job, summary),
+                round=summary.round,
+                valid=summary.valid,
+                warnings=summary.warnings,
+                warning_codes=warning_codes(summary),
+                captions=summary.captions,
+                failed=[LeftOutOut.model_validate(x.model_dump()) for x in summary.failed],
+                files=[_file_out(job, platform, f, folder) for f in summary.files],
                 extra_images=[
-                    _file_out(job, platform, ExportedFile(file_name=n), folder)
-                    for n in manifest.get("extra_images", [])
+                    _file_out(job, platform, ExportedFile(file_name=n), folder) for n in summary.extra_images
                 ],
             )
         )
