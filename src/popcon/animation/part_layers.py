@@ -53,6 +53,7 @@ class Prepared:
     # front view mirrors its sides; both legs of a side view's pair swing the way its head faces.
     sides: tuple[tuple[str, str, float], ...] = SIDES
     extra: dict[str, float] = field(default_factory=dict)
+    plan: str = "upright"  # the rig's body plan (which joints tell the body's own up direction)
 
 
 def _crop(premul: np.ndarray, name: str) -> _Layer | None:
@@ -450,6 +451,7 @@ def prepare(
         feet=feet,
         derived=not layers,
         sides=_sides(rig),
+        plan=rig.plan,
     )
     eyes = [j[k] for k in ("right_eye", "left_eye") if k in j]
     if eyes and "head" in cropped:
