@@ -121,3 +121,20 @@ def test_a_four_legged_back_gives_its_up_not_its_raised_neck() -> None:
     }
     assert body_frame(_figure(0.0, "four_legs", dog)) == 0.0
     assert abs(_wrap_deg(body_frame(_figure(180.0, "four_legs", dog)) - 180.0)) < 3.0  # its back slopes
+
+
+def _hand_sweep(p: Prepared) -> float:
+    """How far the waving hand travels over the loop, as a share of the whole arm's length."""
+    tl = Timeline.build(p, rig_motion("wave"))
+    j = p.joints
+    hands = np.array([_at(part_matrices(tl, i / 48)["right_forearm"], j["right_hand"]) for i in range(48)])
+    arm = math.dist(j["right_shoulder"], j["right_elbow"]) + math.dist(j["right_elbow"], j["right_hand"])
+    return float(math.hypot(*np.ptp(hands, axis=0)) / arm)
+
+
+def test_a_short_forearm_waves_from_the_shoulder_too() -> None:
+    """A stubby forearm (a drawing's elbow placed near the hand) sweeps its hand over as much of its
+    arm as an arm of two equal halves: the shoulder's wiggle takes up what the short forearm lacks."""
+    stubby = dict(_FIGURE, right_elbow=(163.0, 222.0))  # the forearm a third of the upper arm's length
+    even, short = _hand_sweep(_figure(0.0)), _hand_sweep(_figure(0.0, joints=stubby))
+    assert short > 0.9 * even, (short, even)

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from popcon.animation.keyframes import _LAG, ANGLE_CHANNELS, RigMotion
+from popcon.animation.keyframes import _LAG, ANGLE_CHANNELS, RigMotion, Wiggle
 from popcon.animation.motion import REST, Pose, ease_in_out, motion_pose
 from popcon.animation.part_geometry import _at, _move, _phi, _rot, _scale_y, _screen_angle, _sub, _wrap
 from popcon.animation.part_layers import Prepared
@@ -132,6 +132,29 @@ def _rest(p: Prepared) -> dict[str, float]:
     return out
 
 
+def _arm_wiggles(p: Prepared, motion: RigMotion) -> tuple[Wiggle, ...]:
+    """The motion's wiggles, with the shoulder's grown where the forearm is short.
+
+    A forearm's wiggle is written for a forearm as long as the upper arm; a short one (a drawing's
+    stubby hand) sweeps its hand over little and the wave reads as still. The shoulder's own wiggle,
+    in step with it, takes the shortfall: the forearm's angle times (upper - fore) / whole arm.
+    """
+    if not p.has_arms:
+        return motion.wiggle
+    out = list(motion.wiggle)
+    for sname, pre, _ in p.sides:
+        s, e, h = (p.joints[f"{sname}_{k}"] for k in ("shoulder", "elbow", "hand"))
+        l1, l2 = math.dist(s, e), math.dist(e, h)
+        fore = [w for w in out if w.ch == f"{pre}_fore"]
+        for i, w in enumerate(out):
+            if w.ch != f"{pre}_arm" or not fore or l1 + l2 <= 0:
+                continue
+            extra = abs(fore[0].amp) * (l1 - l2) / (l1 + l2)
+            if extra >= 0.5 and fore[0].cycles == w.cycles:  # below half a degree: nothing to add
+                out[i] = replace(w, amp=w.amp + math.copysign(extra, w.amp))
+    return tuple(out)
+
+
 @dataclass
 class Timeline:
     """The motion resolved for one prepared character: channels at any phase."""
@@ -143,6 +166,7 @@ class Timeline:
     rest: dict[str, float]
     lift: float = 1.0  # damping of upward moves and stretches that would leave the frame (see fit)
     frame: float = 0.0  # the body's own up against the picture's (see body_frame)
+    wiggle: tuple[Wiggle, ...] = ()  # the motion's wiggles fitted to this arm (see _arm_wiggles)
 
     @classmethod
     def build(cls, prep: Prepared, motion: RigMotion, intensity: float = 1.0) -> Timeline:
@@ -162,7 +186,7 @@ class Timeline:
                 for name, v in ch.items():
                     ch[name] = keys[-1][1][name] + _wrap(v - keys[-1][1][name]) if name in rest else v
             keys.append((t, ch))
-        return cls(prep, motion, intensity, keys, rest, frame=frame)
+        return cls(prep, motion, intensity, keys, rest, frame=frame, wiggle=_arm_wiggles(prep, motion))
 
     def channels(self, t: float) -> dict[str, float]:
         t = t % 1.0
@@ -173,7 +197,7 @@ class Timeline:
                 break
         else:
             ch = dict(self.keys[0][1])
-        for w in self.motion.wiggle:
+        for w in self.wiggle:
             if w.ch in ch:
                 ch[w.ch] += w.amp * math.sin(2 * math.pi * (w.cycles * t + w.phase))
         if self.intensity != 1.0:  # scale every deviation from the drawn pose
