@@ -14,7 +14,7 @@ usage: python bench/animation.py [--actions a,b,...] [--sheets DIR] [--skip-demo
 - local motion of the shared characters as uploads: every rig/ character rigged by the auto-rig (the
   product path), 1 - that IoU (motion an affine transform of the whole cut-out cannot explain: 0 for a
   rigid clip; a waving arm on a full body gives a few hundredths) per action of --local-actions;
-- --sheets DIR: a contact sheet per character (every 4th frame of every action) to look at, and
+- --sheets DIR: a contact sheet per character (every 3rd frame of every action) to look at, and
   `uploads.png`: every shared character x the local actions (four-legged ones walk too).
 """
 
@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import statistics
 import tempfile
 import time
@@ -40,7 +41,10 @@ from popcon.animation.keyframes import _BACK as BACK
 from popcon.animation.mascot import draw_mascot_rig
 from popcon.animation.mascot_prompt import SAMPLE_PROMPT
 from popcon.animation.part_compositing import _blend as blend
+from popcon.animation.part_geometry import _at as at
 from popcon.animation.part_geometry import _rot as rotate_about
+from popcon.animation.part_geometry import _seg_dist as seg_dist
+from popcon.animation.part_layers import Prepared
 from popcon.domain.actions import load_presets, resolve_actions
 from popcon.domain.platforms import get_platform, load_platforms
 from popcon.domain.rig import JOINT_NAMES, PART_NAMES, PARTS, Rig
@@ -111,7 +115,9 @@ def non_rigid(frames: list[np.ndarray]) -> float:
 def sheet(rows: list[tuple[str, list[np.ndarray]]], out: Path) -> None:
     strips = []
     for name, frames in rows:
-        picked = [cv2.resize(f, (192, 192), interpolation=cv2.INTER_AREA) for f in frames[::4]]
+        # Every 3rd frame: every 4th of a 24-frame loop met a 3-cycle wiggle only at its zero crossings,
+        # so a waving forearm looked still on every sheet.
+        picked = [cv2.resize(f, (192, 192), interpolation=cv2.INTER_AREA) for f in frames[::3]]
         strip = np.concatenate(picked, axis=1)
         cv2.putText(strip, name, (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1)
         strips.append(strip)
@@ -185,16 +191,43 @@ def local_motion(actions: list[str], sheets: Path | None) -> None:
 
 
 SEAM_TURNS = (("right_upper_arm", 25.0), ("left_upper_arm", 25.0), ("right_thigh", 12.0), ("head", 10.0))
+# Far swings (a dance, a hop): what sticks out of the body round the joint (spikes of a limb's top).
+CHILD = {"right_upper_arm": "right_forearm", "right_thigh": "right_shin", "left_thigh": "left_shin"}
+SPILL_TURNS = (("right_upper_arm", 40.0), ("right_thigh", 35.0), ("left_thigh", 35.0))
+
+
+def _turned(prep: Prepared, part: str, angle: float) -> np.ndarray:
+    """The layers composited with one part (and its children) turned at its joint, the rest at rest."""
+    pivot_of = {name: pivot for name, pivot, _ in PARTS}
+    parent_of = {name: parent for name, _, parent in PARTS}
+    m = {name: np.eye(3) for name in PART_NAMES}
+    for name in (part, *(c for c, p in parent_of.items() if p == part)):
+        m[name] = rotate_about(prep.joints[pivot_of[part]], angle)
+    canvas = np.zeros((prep.size, prep.size, 4), np.uint8)
+    for name, cap in prep.caps.items():
+        blend(canvas, cap, m[name])
+    for name in (*BACK, *ARMS, "head"):
+        if name in prep.layers:
+            blend(canvas, prep.layers[name], m[name])
+    return canvas
 
 
 def joint_seams() -> None:
     """Every shared rig/ character as an upload: turn one part at its joint (both ways) with the rest
     at rest, and count the pixels round that joint (within 3.5 % of the height) that were solid at
-    rest and are not opaque now: the seams and wedges a turning part opens (0 when parts overlap)."""
-    print("open pixels round a turned joint (upload, 512 px clip), per part turned +-, sum of both:")
-    print(f"  {'character':<14}" + "".join(f"{p:>18}" for p, _ in SEAM_TURNS))
+    rest and are not opaque now: the seams and wedges a turning part opens (0 when parts overlap).
+    Then turn a limb far and count the pixels within its upper segment's length of its joint, outside
+    the silhouette at rest and beyond the limb's own width round its turned bone, that are opaque now:
+    spikes of the limb's top (a rump's corner) swung out of the body."""
+    print("open pixels round a turned joint (upload, 512 px clip), per part turned +-, sum of both;")
+    print("then spill: opaque pixels outside the body round a joint turned far (+-, sum of both):")
+    print(
+        f"  {'character':<14}"
+        + "".join(f"{p:>18}" for p, _ in SEAM_TURNS)
+        + " |"
+        + "".join(f"{p + ' ' + str(round(a)):>20}" for p, a in SPILL_TURNS)
+    )
     pivot_of = {name: pivot for name, pivot, _ in PARTS}
-    parent_of = {name: parent for name, _, parent in PARTS}
     for folder in sorted(p.parent for p in (SHARED / "bench" / "rig").glob("*/char_cfg.yaml")):
         rgb = Image.open(folder / "texture.png").convert("RGB")
         im = rgb.copy()
@@ -202,6 +235,7 @@ def joint_seams() -> None:
         rig = auto_rig(im)
         base, prep = prepare_parts(im, rig, None, 512)
         solid = cv2.erode((base.premul[..., 3] == 255).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+        body = cv2.dilate((base.premul[..., 3] > 0).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
         yy, xx = np.mgrid[0 : prep.size, 0 : prep.size]
         line = f"  {folder.name:<14}"
         for part, angle in SEAM_TURNS:
@@ -210,19 +244,28 @@ def joint_seams() -> None:
                 continue
             px, py = prep.joints[pivot_of[part]]
             near = solid & (np.hypot(xx - px, yy - py) < 0.035 * prep.height)
+            count = sum(
+                int((near & (_turned(prep, part, sign * angle)[..., 3] < 250)).sum()) for sign in (1.0, -1.0)
+            )
+            line += f"{count:>18}"
+        line += " |"
+        inside = cv2.distanceTransform((base.premul[..., 3] > 127).astype(np.uint8), cv2.DIST_L2, 5)
+        for part, angle in SPILL_TURNS:
+            if part not in prep.layers:
+                line += f"{'-':>20}"
+                continue
+            piv = prep.joints[pivot_of[part]]
+            end = prep.joints[pivot_of[CHILD[part]]]
+            mid = (round((piv[0] + end[0]) / 2), round((piv[1] + end[1]) / 2))
+            width = float(inside[min(511, max(0, mid[1])), min(511, max(0, mid[0]))])
+            reach = ~body & (np.hypot(xx - piv[0], yy - piv[1]) < math.dist(piv, end))
             count = 0
             for sign in (1.0, -1.0):
-                m = {name: np.eye(3) for name in PART_NAMES}
-                for name in (part, *(c for c, p in parent_of.items() if p == part)):
-                    m[name] = rotate_about((px, py), sign * angle)
-                canvas = np.zeros((prep.size, prep.size, 4), np.uint8)
-                for name, cap in prep.caps.items():
-                    blend(canvas, cap, m[name])
-                for name in (*BACK, *ARMS, "head"):
-                    if name in prep.layers:
-                        blend(canvas, prep.layers[name], m[name])
-                count += int((near & (canvas[..., 3] < 250)).sum())
-            line += f"{count:>18}"
+                bone = (piv, at(rotate_about(piv, sign * angle), end))
+                # The limb's own width round its turned bone may leave the body; past it is a spike.
+                spike = reach & (seg_dist(xx, yy, *bone) > 1.5 * width + 2.0)
+                count += int((spike & (_turned(prep, part, sign * angle)[..., 3] > 127)).sum())
+            line += f"{count:>20}"
         print(line, flush=True)
 
 

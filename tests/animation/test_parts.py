@@ -352,3 +352,40 @@ def test_a_user_moved_joint_leaves_no_sliver(joint: str) -> None:
             _, _, stats, _ = cv2.connectedComponentsWithStats(solid, connectivity=8)
             pieces = sorted(stats[1:, cv2.CC_STAT_AREA], reverse=True)
             assert len(pieces) == 1 or pieces[1] < 8, (action, i, pieces[:4])  # a speck at most
+
+
+def test_a_hind_leg_swung_far_takes_no_corner_of_the_rump_along() -> None:
+    """A hind leg flush with a square rump: its layer ends round at the hip, so swung 35 degrees either
+    way nothing of the body's corner sticks out past the leg's own width (a spike at the rump)."""
+    import math
+
+    from PIL import ImageDraw
+
+    from popcon.animation.autorig import auto_rig
+    from popcon.animation.part_geometry import _seg_dist
+
+    fill = (220, 170, 120, 255)
+    image = Image.new("RGBA", (500, 400), (0, 0, 0, 0))
+    d = ImageDraw.Draw(image)
+    d.rounded_rectangle((150, 120, 420, 260), radius=10, fill=fill)  # body, square rump
+    d.ellipse((40, 40, 160, 150), fill=fill)  # head
+    d.line((110, 120, 190, 170), fill=fill, width=50)  # neck
+    for x in (180, 225, 345, 395):  # legs, the last flush with the rump
+        d.line((x, 220, x, 380), fill=fill, width=40)
+    rig = auto_rig(image)
+    assert rig.plan == "four_legs" and rig.has_legs, rig.note
+    base, prep = prepare_parts(image, rig, None, 256)
+    body = cv2.dilate((base.premul[..., 3] > 0).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    inside = cv2.distanceTransform((base.premul[..., 3] > 127).astype(np.uint8), cv2.DIST_L2, 5)
+    yy, xx = np.mgrid[0 : prep.size, 0 : prep.size]
+    for side in ("right", "left"):
+        hip, knee = prep.joints[f"{side}_hip"], prep.joints[f"{side}_knee"]
+        mid = (round((hip[0] + knee[0]) / 2), round((hip[1] + knee[1]) / 2))
+        width = float(inside[mid[1], mid[0]])
+        reach = ~body & (np.hypot(xx - hip[0], yy - hip[1]) < math.dist(hip, knee))
+        for angle in (35.0, -35.0):
+            m = {name: np.eye(3) for name in PART_NAMES}
+            m[f"{side}_thigh"] = m[f"{side}_shin"] = _rot(hip, angle)
+            spike = reach & (_seg_dist(xx, yy, hip, _at(_rot(hip, angle), knee)) > 1.5 * width + 2.0)
+            out = spike & (_composite(prep, m)[..., 3] > 127)
+            assert out.sum() == 0, (side, angle, int(out.sum()))

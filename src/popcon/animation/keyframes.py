@@ -1,8 +1,9 @@
 """The part animator's motion data: joint keyframes per motion, read from `popcon/data/rig_motions.toml`.
 
-Joint directions are in the character's own terms (0 down, 90 outward, 180 up), hands may aim at targets
-(eye, chin, mouth, ...) that two-bone IK reaches, wiggles have whole cycles per loop, and a whole-body
-motion of `motion.py` rides on top. A body plan (four legs) may have its own version of a motion.
+Joint directions are in the character's own terms (0 down, 90 outward, 180 up, in the body's own frame:
+see `part_posing.body_frame`), hands may aim at targets (eye, chin, mouth, ...) that two-bone IK
+reaches, wiggles have whole cycles per loop, and a whole-body motion of `motion.py` rides on top. A body
+plan (four legs) may have its own version of a motion.
 """
 
 from __future__ import annotations

@@ -53,6 +53,7 @@ class Prepared:
     # front view mirrors its sides; both legs of a side view's pair swing the way its head faces.
     sides: tuple[tuple[str, str, float], ...] = SIDES
     extra: dict[str, float] = field(default_factory=dict)
+    plan: str = "upright"  # the rig's body plan (which joints tell the body's own up direction)
 
 
 def _crop(premul: np.ndarray, name: str) -> _Layer | None:
@@ -137,6 +138,7 @@ def _derive_layers(
     lines = _lines(premul)
     _snap_to_drawn_parts(premul, label, names, score, _limb_areas(bones, radius), lines)
     cut_arms_along_edges(premul, label, names, [_limb_group(n) for n in names], score, bones, radius)
+    _round_hung_tops(label, names, bones, radius)
     _keep_attached(label, names, bones, radius)
     out: dict[str, np.ndarray] = {}
     torso_i = names.index("torso")
@@ -276,6 +278,24 @@ def _snap_to_drawn_parts(
         ly, lx = np.nonzero(lines & (label >= 0))
         src = nearest[ly, lx] - 1
         label[ly, lx] = label[fy[src], fx[src]]
+
+
+def _round_hung_tops(label: np.ndarray, names: list[str], bones: dict, radius: dict[str, float]) -> None:
+    """A limb hung on the body (upper arm, thigh) ends round at its pivot: near the body, pixels of its
+    label farther from its bone than its own half-width (a rump's or chest's corner won by distance)
+    go to the torso. A corner turned about the pivot swings out of the silhouette as a spike; a round
+    end turned about its centre stays where it was, and the torso keeps the body's outline."""
+    torso = names.index("torso")
+    for i, name in enumerate(names):
+        if not name.endswith(("_upper_arm", "_thigh")):
+            continue
+        ys, xs = np.nonzero(label == i)
+        if len(xs) == 0:
+            continue
+        px, py = xs.astype(np.float32), ys.astype(np.float32)
+        a, b = bones[name]
+        out = (_along(px, py, a, b) < 0.5) & (_seg_dist(px, py, a, b) > 1.2 * radius[name] + 1.0)
+        label[ys[out], xs[out]] = torso
 
 
 def _keep_attached(label: np.ndarray, names: list[str], bones: dict, radius: dict[str, float]) -> None:
@@ -450,6 +470,7 @@ def prepare(
         feet=feet,
         derived=not layers,
         sides=_sides(rig),
+        plan=rig.plan,
     )
     eyes = [j[k] for k in ("right_eye", "left_eye") if k in j]
     if eyes and "head" in cropped:

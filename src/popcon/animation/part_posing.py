@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from popcon.animation.keyframes import _LAG, ANGLE_CHANNELS, RigMotion
+from popcon.animation.keyframes import _LAG, ANGLE_CHANNELS, RigMotion, Wiggle
 from popcon.animation.motion import REST, Pose, ease_in_out, motion_pose
-from popcon.animation.part_geometry import _move, _phi, _rot, _scale_y, _screen_angle, _sub, _wrap
+from popcon.animation.part_geometry import _at, _move, _phi, _rot, _scale_y, _screen_angle, _sub, _wrap
 from popcon.animation.part_layers import Prepared
 
 
@@ -79,6 +79,45 @@ def _resolve(p: Prepared, key: Mapping[str, Any]) -> dict[str, float]:
     return out
 
 
+_UPRIGHT_WITHIN, _TURNED_FROM = 30.0, 60.0  # degrees between the body's up and the picture's
+
+
+def body_frame(p: Prepared) -> float:
+    """How far the character's own up is turned from the picture's (degrees, counter-clockwise as seen).
+
+    Keyframes say "0 down, 180 up" in the body's terms, so an upside-down or lying figure must read
+    them in its own frame: its raised arm points away from its body, not at its feet. Up is hip to
+    neck; for four legs it is the back's normal on the side away from the feet (the neck, the head's
+    pivot, sits high above the back). A lean within 30 degrees is the drawing's pose (a runner leaning
+    into the stride) and keeps the picture's axes; beyond 60 the frame turns fully, smoothly between.
+    """
+    j = p.joints
+    hip = j["hip"]
+    up = _sub(j["neck"], hip)
+    if p.plan == "four_legs" and "right_shoulder" in j and "left_shoulder" in j:
+        back = _sub(_mid(j["right_shoulder"], j["left_shoulder"]), hip)
+        up = (back[1], -back[0])
+        ends = [j[k] for k in ("right_hand", "left_hand", "right_foot", "left_foot") if k in j]
+        down = _sub(_mid(*ends), hip) if ends else (0.0, 1.0)
+        if up[0] * down[0] + up[1] * down[1] > 0:
+            up = (-up[0], -up[1])
+    turn = math.degrees(math.atan2(-up[0], -up[1]))
+    k = min(1.0, max(0.0, (abs(turn) - _UPRIGHT_WITHIN) / (_TURNED_FROM - _UPRIGHT_WITHIN)))
+    return turn * k * k * (3.0 - 2.0 * k)
+
+
+def _mid(*pts: tuple[float, float]) -> tuple[float, float]:
+    return sum(q[0] for q in pts) / len(pts), sum(q[1] for q in pts) / len(pts)
+
+
+def in_body_frame(p: Prepared, frame: float) -> Prepared:
+    """The prepared character with joints and head turned about the hip into its own upright frame."""
+    if frame == 0.0:
+        return p
+    r = _rot(p.joints["hip"], -frame)
+    return replace(p, joints={k: _at(r, v) for k, v in p.joints.items()}, head=_at(r, p.head))
+
+
 def _rest(p: Prepared) -> dict[str, float]:
     """Every channel at the drawn pose: limb directions as drawn, no lean, tilt or bow."""
     out = dict.fromkeys(("lean", "head", "bow", "nod"), 0.0)
@@ -93,6 +132,29 @@ def _rest(p: Prepared) -> dict[str, float]:
     return out
 
 
+def _arm_wiggles(p: Prepared, motion: RigMotion) -> tuple[Wiggle, ...]:
+    """The motion's wiggles, with the shoulder's grown where the forearm is short.
+
+    A forearm's wiggle is written for a forearm as long as the upper arm; a short one (a drawing's
+    stubby hand) sweeps its hand over little and the wave reads as still. The shoulder's own wiggle,
+    in step with it, takes the shortfall: the forearm's angle times (upper - fore) / whole arm.
+    """
+    if not p.has_arms:
+        return motion.wiggle
+    out = list(motion.wiggle)
+    for sname, pre, _ in p.sides:
+        s, e, h = (p.joints[f"{sname}_{k}"] for k in ("shoulder", "elbow", "hand"))
+        l1, l2 = math.dist(s, e), math.dist(e, h)
+        fore = [w for w in out if w.ch == f"{pre}_fore"]
+        for i, w in enumerate(out):
+            if w.ch != f"{pre}_arm" or not fore or l1 + l2 <= 0:
+                continue
+            extra = abs(fore[0].amp) * (l1 - l2) / (l1 + l2)
+            if extra >= 0.5 and fore[0].cycles == w.cycles:  # below half a degree: nothing to add
+                out[i] = replace(w, amp=w.amp + math.copysign(extra, w.amp))
+    return tuple(out)
+
+
 @dataclass
 class Timeline:
     """The motion resolved for one prepared character: channels at any phase."""
@@ -103,14 +165,18 @@ class Timeline:
     keys: list[tuple[float, dict[str, float]]]
     rest: dict[str, float]
     lift: float = 1.0  # damping of upward moves and stretches that would leave the frame (see fit)
+    frame: float = 0.0  # the body's own up against the picture's (see body_frame)
+    wiggle: tuple[Wiggle, ...] = ()  # the motion's wiggles fitted to this arm (see _arm_wiggles)
 
     @classmethod
     def build(cls, prep: Prepared, motion: RigMotion, intensity: float = 1.0) -> Timeline:
-        rest = _rest(prep)
+        frame = body_frame(prep)
+        upright = in_body_frame(prep, frame)
+        rest = _rest(upright)
         keys: list[tuple[float, dict[str, float]]] = []
         for t, k in motion.keys:
             ch = dict(rest)
-            resolved = _resolve(prep, k)
+            resolved = _resolve(upright, k)
             for name, v in resolved.items():
                 if name.endswith("_arm") and f"{name[0]}_fore" not in resolved and name in rest:
                     ch[f"{name[0]}_fore"] = rest[f"{name[0]}_fore"] + _wrap(v - rest[name])
@@ -120,7 +186,7 @@ class Timeline:
                 for name, v in ch.items():
                     ch[name] = keys[-1][1][name] + _wrap(v - keys[-1][1][name]) if name in rest else v
             keys.append((t, ch))
-        return cls(prep, motion, intensity, keys, rest)
+        return cls(prep, motion, intensity, keys, rest, frame=frame, wiggle=_arm_wiggles(prep, motion))
 
     def channels(self, t: float) -> dict[str, float]:
         t = t % 1.0
@@ -131,7 +197,7 @@ class Timeline:
                 break
         else:
             ch = dict(self.keys[0][1])
-        for w in self.motion.wiggle:
+        for w in self.wiggle:
             if w.ch in ch:
                 ch[w.ch] += w.amp * math.sin(2 * math.pi * (w.cycles * t + w.phase))
         if self.intensity != 1.0:  # scale every deviation from the drawn pose
@@ -203,16 +269,25 @@ def part_matrices(tl: Timeline, t: float) -> dict[str, np.ndarray]:
     hip = j["hip"]
     squash = 1.0 - 0.3 * ch["bow"]
     rigid = mb @ _rot(hip, ch["lean"])
+    # Bows squash and nods drop along the body's own axis: body-frame moves conjugated by its turn.
+    to_image, to_body = _rot(hip, tl.frame), _rot(hip, -tl.frame)
+
+    def along_body(m_body: np.ndarray) -> np.ndarray:
+        return m_body if tl.frame == 0.0 else to_image @ m_body @ to_body
 
     def attach(q: tuple[float, float]) -> np.ndarray:
         """Follow the bowing torso's point q without taking its squash."""
-        return rigid @ _move(0.0, (q[1] - hip[1]) * (squash - 1.0))
+        return rigid @ along_body(_move(0.0, (_at(to_body, q)[1] - hip[1]) * (squash - 1.0)))
 
-    m: dict[str, np.ndarray] = {"torso": rigid @ _scale_y(hip, squash)}
+    m: dict[str, np.ndarray] = {"torso": rigid @ along_body(_scale_y(hip, squash))}
     neck = j["neck"]
     nod = (ch["nod"] + 0.45 * ch["bow"]) * p.head_r
+    neck_b = _at(to_body, neck)
     m["head"] = (
-        attach(neck) @ _move(0.0, nod) @ _rot(neck, ch["head"]) @ _scale_y(neck, 1.0 - 0.12 * ch["bow"])
+        attach(neck)
+        @ along_body(_move(0.0, nod))
+        @ _rot(neck, ch["head"])
+        @ along_body(_scale_y(neck_b, 1.0 - 0.12 * ch["bow"]))
     )
     for sname, pre, side in p.sides:
         if p.has_arms:
@@ -245,5 +320,5 @@ def part_matrices(tl: Timeline, t: float) -> dict[str, np.ndarray]:
                 m[f"{sname}_ear"] = m["head"] @ _rot(ear, 0.9 * turn + side * bob)
         if "tail" in j:
             sway = 8.0 * math.sin(2 * math.pi * 2 * t) + 0.8 * turn
-            m["tail"] = m["torso"] @ _scale_y(hip, 1 / squash) @ _rot(j["tail"], sway)
+            m["tail"] = m["torso"] @ along_body(_scale_y(hip, 1 / squash)) @ _rot(j["tail"], sway)
     return m
