@@ -153,13 +153,18 @@ def _coarse_fg(
         chroma = np.abs(img - bgz * ratio[..., None]).max(-1)
         gray = img.mean(-1)
         grad = (np.abs(cv2.Sobel(gray, cv2.CV_32F, 1, 0)) + np.abs(cv2.Sobel(gray, cv2.CV_32F, 0, 1))) / 8
-        # A thick barrier: a character's edge is a step, and a 1-2 px ring of it must not leak.
-        grad = cv2.dilate(grad, np.ones((5, 5), np.uint8))
+        # A thick barrier for the floor's shadow: a character's edge is a step, and a 1-2 px ring of it
+        # must not leak. A band beside the figure is checked as a whole below, so its barrier is thin
+        # enough to let shadow through a narrow pocket (between the legs, beside a raised arm).
+        grad3 = cv2.dilate(grad, np.ones((3, 3), np.uint8))
+        grad = cv2.dilate(grad3, np.ones((3, 3), np.uint8))
         sl = (ratio > params.shadow_min_ratio) & (ratio < 1.0) & (chroma < params.shadow_chroma)
         shadow_like = np.zeros_like(bgish)
         shadow_like[z0:z1] = sl
         soft = np.zeros_like(bgish)
         soft[z0:z1] = sl & (grad < params.shadow_grad)
+        soft_thin = np.zeros_like(bgish)
+        soft_thin[z0:z1] = sl & (grad3 < params.shadow_grad)
         floor = np.zeros_like(bgish)
         floor[top + int(params.shadow_zone * (bot - top)) : z1] = True
         # The floor's shadow is always background; elsewhere a shadow-like region is only background
@@ -170,7 +175,7 @@ def _coarse_fg(
         rall = np.ones(bgish.shape, np.float32)  # each pixel's brightness against the background model
         rall[z0:z1] = ratio
         if bgm.texture <= 2.0:  # on paper or cloth, "smooth and a little darker" is the texture itself
-            wide = _flood(bgish | soft, d, bgm, params)
+            wide = _flood(bgish | soft_thin, d, bgm, params)
             extra = ((wide > 0) & (bgu == 0)).astype(np.uint8)
         if extra.any():
             depth = cv2.distanceTransform(1 - bgu, cv2.DIST_L2, 3)
@@ -181,7 +186,16 @@ def _coarse_fg(
             darkest = np.ones(n, np.float32)
             np.minimum.at(darkest, labels, rall.ravel())
             # A shadow has a clearly darker core; a faint, flat match is a pale part of the character.
-            ok = (deepest <= params.shadow_depth * (bot - top + 1)) & (darkest < 1.0 - params.shadow_core)
+            # A band reaching deeper (a long wedge of shadow in a pocket between an arm and the body) is
+            # still a shadow when it is thin and mostly clearly darker; a pale part of the character
+            # reached through a soft highlight is mostly as bright as the backdrop.
+            lim = params.shadow_depth * (bot - top + 1)
+            thick = np.zeros(n, np.float32)
+            np.maximum.at(thick, labels, cv2.distanceTransform(extra, cv2.DIST_L2, 3).ravel())
+            area = np.maximum(np.bincount(labels, minlength=n), 1)
+            dark = np.bincount(labels, weights=rall.ravel() < 1.0 - params.shadow_core, minlength=n) / area
+            pocket = (2 * thick <= lim) & (dark > 0.5)
+            ok = ((deepest <= lim) | pocket) & (darkest < 1.0 - params.shadow_core)
             ok[0] = False
             band = ok[lab].astype(np.uint8)
             bgu = bgu | band
