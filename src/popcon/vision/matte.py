@@ -20,6 +20,7 @@ import numpy as np
 
 from popcon.domain.reports import MatteReport
 from popcon.vision.background import Background, border_strip, fit_background
+from popcon.vision.texture import smoother_than_backdrop
 
 __all__ = [
     "LOW_CONFIDENCE",
@@ -125,8 +126,11 @@ def _coarse_fg(
     unknown = ~bgm.known
     if bgm.texture > 2.0:
         # Texture hidden behind the character all along is modelled smoothly: allow its amplitude there.
-        tol_map = np.where(unknown, tol + min(2.0 * bgm.texture, 2 * params.tol_max), tol).astype(np.float32)
-        bgish = d < tol_map
+        # Not where the frame is smoother than the backdrop's texture ever is: that is the character.
+        smooth = smoother_than_backdrop(small, strip)
+        relax = unknown & ~smooth
+        tol_map = np.where(relax, tol + min(2.0 * bgm.texture, 2 * params.tol_max), tol).astype(np.float32)
+        bgish = (d < tol_map) & ~smooth
     else:
         bgish = d < tol
     if block is not None:
@@ -221,8 +225,23 @@ def _coarse_fg(
     # Where the frame hardly differs from the background within a few px: no edge a cut could follow.
     no_edge = cv2.dilate(d.astype(np.float32), np.ones((5, 5), np.uint8)) < 2.0 * tol + params.faint_step
     if not bgm.key:
+        fg = _drop_edgeless_parts(fg, no_edge)
         fg = _mend_faint_bites(fg, no_edge, params)
     return fg, _confidence(fg, d, tol, bgm, params, no_edge)
+
+
+def _drop_edgeless_parts(fg: np.ndarray, no_edge: np.ndarray) -> np.ndarray:
+    """Drop kept parts with no clear edge anywhere (compression blocks, a grain the tolerance missed):
+    a part of the character, however pale, differs clearly from the backdrop somewhere along it. The
+    largest part stays whatever it holds."""
+    n, lab = cv2.connectedComponents(fg, connectivity=8)
+    if n <= 2:
+        return fg
+    area = np.bincount(lab.ravel(), minlength=n)
+    edged = np.bincount(lab.ravel(), weights=~no_edge.ravel(), minlength=n) > 0
+    edged[int(np.argmax(area[1:])) + 1] = True
+    edged[0] = False
+    return edged[lab].astype(np.uint8)
 
 
 def _mend_faint_bites(fg: np.ndarray, no_edge: np.ndarray, params: MatteParams) -> np.ndarray:
