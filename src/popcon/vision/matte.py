@@ -82,6 +82,7 @@ def _coarse_fg(
     noise = float(np.percentile(d[strip], 90)) if not bgm.key else 0.0
     tol = float(np.clip(params.noise_gain * noise + 3.0, params.tol_min, params.tol_max))
     unknown = ~bgm.known
+    smooth = None
     if bgm.texture > 2.0:
         # Texture hidden behind the character all along is modelled smoothly: allow its amplitude there.
         # Not where the frame is smoother than the backdrop's texture ever is: that is the character.
@@ -103,7 +104,7 @@ def _coarse_fg(
         bgish |= ring
     rows = np.nonzero((~bgish).any(1))[0]
     if len(rows) and not bgm.key:
-        bgu = shadow_background(small, bgm, bgish, d, (int(rows.min()), int(rows.max())), params)
+        bgu = shadow_background(small, bgm, bgish, d, (int(rows.min()), int(rows.max())), params, smooth)
     elif key is not None:
         # A pocket of key between thin strokes (inside a "Z") is far from the key in value (H.264 mixes
         # the strokes' colour into it) but still leans to its hue, which no character colour does.

@@ -25,9 +25,12 @@ def shadow_background(
     d: np.ndarray,
     rows: tuple[int, int],
     params: MatteParams,
+    smooth: np.ndarray | None = None,
 ) -> np.ndarray:
     """Background (uint8 0/1) at reduced resolution: the flood of background-like pixels from the border
-    plus every shadow on the backdrop. `rows` are the first and last rows holding anything else."""
+    plus every shadow on the backdrop. `rows` are the first and last rows holding anything else;
+    `smooth` marks pixels smoother than a textured backdrop ever is: a shadow keeps the texture it
+    falls on, so none of them is one."""
     top, bot = rows
     # Shadows: the background's hue, darker, and spatially smooth. A contact shadow lies on the
     # floor (the lowest part of the figure); a drop shadow is offset beside the whole figure.
@@ -45,6 +48,8 @@ def shadow_background(
     grad3 = cv2.dilate(grad, np.ones((3, 3), np.uint8))
     grad = cv2.dilate(grad3, np.ones((3, 3), np.uint8))
     sl = (ratio > params.shadow_min_ratio) & (ratio < 1.0) & (chroma < params.shadow_chroma)
+    if smooth is not None:
+        sl &= ~smooth[z0:z1]
     shadow_like = np.zeros_like(bgish)
     shadow_like[z0:z1] = sl
     soft = np.zeros_like(bgish)
