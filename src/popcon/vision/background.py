@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, replace
 import cv2
 import numpy as np
 
+from popcon.vision.texture import smoother_than_backdrop
+
 FIT_STEP = 16  # fitting grid: 1/16 resolution is plenty for a smooth model (and a cheap solve)
 WORK_SCALE = 2  # coarse segmentation runs at 1/2 resolution
 DEGREE = 3
@@ -151,6 +153,10 @@ def fit_background(frames: Sequence[np.ndarray], key_color: tuple[int, int, int]
     texture = float(np.percentile(dev[strip], 90)) if key_color is None else 0.0
     tex_tol = float(np.clip(1.5 * texture + 3.0, TEX_MIN, TEX_MAX))
     known = dev < tex_tol
+    if texture > 2.0:
+        # A character that stood still is in the median; on cloth its surface is smoother than the
+        # weave, so where the median is smoother than the backdrop ever is, it is not the backdrop.
+        known &= ~smoother_than_backdrop(half_med, strip)
     # Only trust the median where it was seen as background in most sampled frames: a pixel covered by
     # the character in half the frames has a median that is the character's colour.
     small = np.where(known[..., None], half_med, smooth) if texture > 2.0 else smooth

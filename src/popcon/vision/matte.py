@@ -20,6 +20,10 @@ import numpy as np
 
 from popcon.domain.reports import MatteReport
 from popcon.vision.background import Background, border_strip, fit_background
+from popcon.vision.matte_params import MatteParams
+from popcon.vision.regions import drop_edgeless_parts, flood, mend_faint_bites
+from popcon.vision.shadow import shadow_background
+from popcon.vision.texture import smoother_than_backdrop
 
 __all__ = [
     "LOW_CONFIDENCE",
@@ -32,51 +36,6 @@ __all__ = [
 ]
 
 RGB = tuple[int, int, int]
-
-
-@dataclass(frozen=True)
-class MatteParams:
-    """Thresholds in 0..255 colour units (max over channels); tuned on the benchmark set."""
-
-    tol: float = 7.0  # |I - B| below this is background (half-res noise + compression stay under ~5)
-    tol_min: float = 4.0  # ... and never falls below this (a clean, flat background: pale characters)
-    noise_gain: float = 1.2  # tolerance = noise_gain * (90th percentile of the frame's border noise) + 3
-    block_extra: float = 4.0  # a full-res pixel this far beyond the tolerance stops the background
-    tol_max: float = 20.0  # the tolerance grows with the frame's measured noise up to this
-    strong: float = 24.0  # a clear edge: the light ring is only accepted next to one
-    ring_max: int = 16  # the light ring is at most this much brighter than the background
-    ring_chroma: int = 14  # ... and near neutral (all channels brightened alike; 4:2:0 bleeds some colour)
-    ring_dark: int = 8  # ... no channel darker than this (compression noise)
-    ring_kernel: np.ndarray = field(
-        default_factory=lambda: cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (11, 11))
-    )  # half-res px: the ring reaches ~10 full-res px from the edge
-    shadow_min_ratio: float = 0.55  # darkest contact shadow accepted, as a fraction of the background
-    shadow_chroma: float = 7.0  # max chroma deviation of a shadow from the background's hue
-    shadow_grad: float = 10.0  # shadows are soft: max local gradient (per half-res pixel)
-    shadow_zone: float = 0.7  # shadows only in the lowest 30 % of the figure's height
-    shadow_grow: int = 4  # half-res px the shadow may be grown past the gradient barrier
-    shadow_core: float = 0.07  # ... and is somewhere at least this much darker than the background
-    shadow_step: float = 0.06  # ... and darkens by at most this much per half-res px where it is grown
-    shadow_depth: float = 0.12  # a shadow off the floor goes at most this share of the figure's height deep
-    bite_radius: int = 6  # half-res px: notches up to about twice this wide may be mended ...
-    bite_faint: float = 0.4  # ... when this share of the character's rim around them shows no edge
-    bite_area: float = 0.02  # ... and they are small against the character
-    key_lean: float = 0.6  # on a key: leaning to its hue by this share of the key's margin is background
-    faint_step: float = 6.0  # an outline pixel with less contrast than 2 x tolerance + this is faint
-    faint_share: float = 0.2  # confidence falls once more of the outline than this is faint
-    hole_min_area: int = 6  # half-res px; smaller enclosed specks stay foreground
-    hole_tol: float = 4.0  # an enclosed hole must match the background this closely
-    band: int = 5  # inner half-width (full-res px) of the band where alpha is solved (soft, compressed edges)
-    band_out: int = 5  # outward half-width: light rims fall below the coarse threshold
-    bg_win: int = 15  # window (full-res px) for the local background colour
-    bg_gap: int = 2  # ... sampled from this far outside the coarse edge
-    fg_win: int = 9  # window for the local foreground colour: small, characters are shaded
-    alpha_gain: float = 1.25  # steepening of the alpha ramp around 0.5
-    geo_mix: float = 0.5  # weight of the geometric ramp against the colour-solved alpha
-    ramp: float = 2.0  # width (full-res px) of the geometric ramp
-    alpha_sigma: float = 0.0  # smoothing of the solved alpha (full-res px)
-    fg_far: int = 15  # fallback window for the foreground colour
-    weak: float = 10.0  # |F - B| below this: colour cannot tell, keep the coarse decision
 
 
 P = MatteParams()
@@ -123,10 +82,14 @@ def _coarse_fg(
     noise = float(np.percentile(d[strip], 90)) if not bgm.key else 0.0
     tol = float(np.clip(params.noise_gain * noise + 3.0, params.tol_min, params.tol_max))
     unknown = ~bgm.known
+    smooth = None
     if bgm.texture > 2.0:
         # Texture hidden behind the character all along is modelled smoothly: allow its amplitude there.
-        tol_map = np.where(unknown, tol + min(2.0 * bgm.texture, 2 * params.tol_max), tol).astype(np.float32)
-        bgish = d < tol_map
+        # Not where the frame is smoother than the backdrop's texture ever is: that is the character.
+        smooth = smoother_than_backdrop(small, strip)
+        relax = unknown & ~smooth
+        tol_map = np.where(relax, tol + min(2.0 * bgm.texture, 2 * params.tol_max), tol).astype(np.float32)
+        bgish = (d < tol_map) & ~smooth
     else:
         bgish = d < tol
     if block is not None:
@@ -140,130 +103,23 @@ def _coarse_fg(
         ring = (lo > -params.ring_dark) & (hi < params.ring_max) & (hi - lo < params.ring_chroma) & near
         bgish |= ring
     rows = np.nonzero((~bgish).any(1))[0]
-    shadow_like = None
     if len(rows) and not bgm.key:
-        # Shadows: the background's hue, darker, and spatially smooth. A contact shadow lies on the
-        # floor (the lowest part of the figure); a drop shadow is offset beside the whole figure.
-        top, bot = int(rows.min()), int(rows.max())
-        z0 = max(top - 3, 0)
-        z1 = min(bot + 8, small.shape[0])
-        img = small[z0:z1].astype(np.float32)
-        bgz = bgm.small[z0:z1]
-        ratio = img.sum(-1) * bgm.inv_sum[z0:z1]
-        chroma = np.abs(img - bgz * ratio[..., None]).max(-1)
-        gray = img.mean(-1)
-        grad = (np.abs(cv2.Sobel(gray, cv2.CV_32F, 1, 0)) + np.abs(cv2.Sobel(gray, cv2.CV_32F, 0, 1))) / 8
-        # A thick barrier: a character's edge is a step, and a 1-2 px ring of it must not leak.
-        grad = cv2.dilate(grad, np.ones((5, 5), np.uint8))
-        sl = (ratio > params.shadow_min_ratio) & (ratio < 1.0) & (chroma < params.shadow_chroma)
-        shadow_like = np.zeros_like(bgish)
-        shadow_like[z0:z1] = sl
-        soft = np.zeros_like(bgish)
-        soft[z0:z1] = sl & (grad < params.shadow_grad)
-        floor = np.zeros_like(bgish)
-        floor[top + int(params.shadow_zone * (bot - top)) : z1] = True
-        # The floor's shadow is always background; elsewhere a shadow-like region is only background
-        # when it stays a band at the figure's edge: one reaching deep into the figure is a grey or
-        # white part of the character that the flood would otherwise eat through a soft highlight.
-        bgu = _flood(bgish | (soft & floor), d, bgm, params)
-        extra = np.zeros_like(bgu)
-        rall = np.ones(bgish.shape, np.float32)  # each pixel's brightness against the background model
-        rall[z0:z1] = ratio
-        if bgm.texture <= 2.0:  # on paper or cloth, "smooth and a little darker" is the texture itself
-            wide = _flood(bgish | soft, d, bgm, params)
-            extra = ((wide > 0) & (bgu == 0)).astype(np.uint8)
-        if extra.any():
-            depth = cv2.distanceTransform(1 - bgu, cv2.DIST_L2, 3)
-            n, lab = cv2.connectedComponents(extra, connectivity=8)
-            labels = lab.ravel().astype(np.intp)
-            deepest = np.zeros(n, np.float32)
-            np.maximum.at(deepest, labels, depth.ravel())
-            darkest = np.ones(n, np.float32)
-            np.minimum.at(darkest, labels, rall.ravel())
-            # A shadow has a clearly darker core; a faint, flat match is a pale part of the character.
-            ok = (deepest <= params.shadow_depth * (bot - top + 1)) & (darkest < 1.0 - params.shadow_core)
-            ok[0] = False
-            band = ok[lab].astype(np.uint8)
-            bgu = bgu | band
-            beside = cv2.dilate(band, np.ones((3, 3), np.uint8), iterations=params.shadow_grow)
-            floor |= beside > 0
-        # The gradient barrier stops the flood a few pixels short of the character's feet inside the
-        # shadow: grow the background back through shadow-like pixels, a bounded distance.
-        # Only a soft one: each step may darken by little, so a grey shoe's crisp edge stops it.
-        grow = (shadow_like & floor).astype(np.uint8)
-        for _ in range(params.shadow_grow):
-            lit = cv2.dilate(np.where(bgu > 0, rall, 0.0).astype(np.float32), np.ones((3, 3), np.uint8))
-            step = (grow > 0) & (rall > lit - params.shadow_step)
-            bgu = cv2.dilate(bgu, np.ones((3, 3), np.uint8)) & (step | (bgu > 0)).astype(np.uint8)
+        bgu = shadow_background(small, bgm, bgish, d, (int(rows.min()), int(rows.max())), params, smooth)
     elif key is not None:
         # A pocket of key between thin strokes (inside a "Z") is far from the key in value (H.264 mixes
         # the strokes' colour into it) but still leans to its hue, which no character colour does.
         leaning = _key_leaning(small, key, params.key_lean)
-        bgu = _flood(bgish | leaning, d, bgm, params) | leaning.astype(np.uint8)
+        bgu = flood(bgish | leaning, d, bgm, params) | leaning.astype(np.uint8)
     else:
-        bgu = _flood(bgish, d, bgm, params)
+        bgu = flood(bgish, d, bgm, params)
     # Drop speckles (compression blocks, noise) that are not the character.
     fg = cv2.morphologyEx(1 - bgu, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     # Where the frame hardly differs from the background within a few px: no edge a cut could follow.
     no_edge = cv2.dilate(d.astype(np.float32), np.ones((5, 5), np.uint8)) < 2.0 * tol + params.faint_step
     if not bgm.key:
-        fg = _mend_faint_bites(fg, no_edge, params)
+        fg = drop_edgeless_parts(fg, no_edge)
+        fg = mend_faint_bites(fg, no_edge, params)
     return fg, _confidence(fg, d, tol, bgm, params, no_edge)
-
-
-def _mend_faint_bites(fg: np.ndarray, no_edge: np.ndarray, params: MatteParams) -> np.ndarray:
-    """Give back notches the flood bit out of the character where its own colour meets a background of
-    the same colour (a white highlight at a white-backed head's edge). Such a notch is bounded on the
-    character's side by no edge at all; a real gap (between fingers, under an arm) is bounded by the
-    character's edges, so it stays open."""
-    r = params.bite_radius
-    closed = cv2.morphologyEx(
-        fg, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2)
-    )
-    cand = (closed > 0) & (fg == 0)
-    if not cand.any():
-        return fg
-    n, lab = cv2.connectedComponents(cand.astype(np.uint8), connectivity=8)
-    edge = (fg > 0) & (cv2.dilate((fg == 0).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0)
-    faint_edge = edge & no_edge
-    near = cv2.dilate(lab.astype(np.float32), np.ones((3, 3), np.uint8)).astype(
-        np.int32
-    )  # label at each rim px
-    rim_ids = near[edge]
-    total = np.bincount(rim_ids, minlength=n)
-    faint = np.bincount(near[faint_edge], minlength=n)
-    area = np.bincount(lab.ravel(), minlength=n)
-    fill = (total > 0) & (faint >= params.bite_faint * total) & (area <= params.bite_area * fg.sum())
-    fill[0] = False
-    out = fg.copy()
-    out[fill[lab]] = 1
-    return out
-
-
-def _flood(bgish: np.ndarray, d: np.ndarray, bgm: Background, params: MatteParams) -> np.ndarray:
-    """Background (uint8 0/1): the background-like pixels connected to the frame's border, plus
-    enclosed holes that match the background model flatly."""
-    n, lab = cv2.connectedComponents(bgish.astype(np.uint8), connectivity=4)
-    border = np.unique(np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]]))
-    border = border[border > 0]
-    keep = np.zeros(n, bool)
-    keep[border] = True
-    # Enclosed background holes (between an arm and the body): cleared when they match the background
-    # model flatly. On a pure white background a flat white region is as likely an eye or teeth (and
-    # those are far more common in characters than holes), so there holes are kept unless keyed.
-    # With a key colour we chose far from every character and effect colour, any key-coloured pocket
-    # is background, however small or noisy (H.264 bleeds neighbouring colours into small pockets).
-    keyed = bool(bgm.key)
-    hole_tol = params.tol if keyed else params.hole_tol
-    area = np.bincount(lab.ravel(), minlength=n)
-    inner = (~keep) & (area >= (2 if keyed else params.hole_min_area))
-    inner[0] = False
-    if inner.any() and not (bgm.light and not keyed):
-        cnt = np.maximum(area, 1)
-        mean_d = np.bincount(lab.ravel(), weights=d.ravel(), minlength=n) / cnt
-        flat = np.bincount(lab.ravel(), weights=(d < hole_tol).ravel(), minlength=n) / cnt
-        keep |= inner & (mean_d < hole_tol) & (flat > (0.5 if keyed else 0.8))
-    return keep[lab].astype(np.uint8)
 
 
 def _confidence(
