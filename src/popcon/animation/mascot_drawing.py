@@ -180,7 +180,7 @@ def draw_tail(pen: Pen, spec: MascotSpec, g: MascotGeometry, side: float) -> Non
 def draw_ears(
     pen: Pen, spec: MascotSpec, g: MascotGeometry, front: bool, sides: tuple[int, ...] = (-1, 1)
 ) -> None:
-    """Ears on the layer of `pen`: behind the head (`front` False) or their inner parts in front."""
+    """Ears on `pen`'s layer: those behind the head (`front` False) or those over it (a dog's, a bird's)."""
     a, c = spec.animal, spec.body
     inner = (255, 170, 185)
     if not front and a in ("cat", "fox"):
@@ -310,7 +310,7 @@ def draw_face(pen: Pen, spec: MascotSpec, g: MascotGeometry) -> None:
 
 
 def draw_clothes_top(pen: Pen, spec: MascotSpec, g: MascotGeometry, rng: random.Random) -> None:
-    """A hat or other headwear, drawn last on the head layer so it sits on top."""
+    """Hat, crown, bow or glasses, drawn last on the head layer so they sit on top and turn with it."""
     cl = spec.clothes
     top = g.hy - g.hry
     if "hat" in cl:
@@ -448,7 +448,7 @@ def draw_arm(upper: Pen, fore: Pen, spec: MascotSpec, g: MascotGeometry, s: int)
 
 
 def draw_head(pen: Pen, spec: MascotSpec, g: MascotGeometry) -> None:
-    """The head shape (under a hood if there is one) on the head layer."""
+    """The head shape on the head layer (a hoodie's hood first, behind it)."""
     a, c = spec.animal, spec.body
     if "hoodie" in spec.clothes:
         h = spec.clothes["hoodie"]
