@@ -36,14 +36,11 @@ from PIL import Image
 
 from popcon.animation.animator import prepare_parts, render_frames
 from popcon.animation.autorig import auto_rig
-from popcon.animation.keyframes import _ARMS as ARMS
-from popcon.animation.keyframes import _BACK as BACK
+from popcon.animation.keyframes import ARM_PARTS, BACK_PARTS
 from popcon.animation.mascot import draw_mascot_rig
 from popcon.animation.mascot_prompt import SAMPLE_PROMPT
-from popcon.animation.part_compositing import _blend as blend
-from popcon.animation.part_geometry import _at as at
-from popcon.animation.part_geometry import _rot as rotate_about
-from popcon.animation.part_geometry import _seg_dist as seg_dist
+from popcon.animation.part_compositing import blend_layer
+from popcon.animation.part_geometry import map_point, rotate_about, segment_distance
 from popcon.animation.part_layers import Prepared
 from popcon.domain.actions import load_presets, resolve_actions
 from popcon.domain.platforms import get_platform, load_platforms
@@ -205,10 +202,10 @@ def _turned(prep: Prepared, part: str, angle: float) -> np.ndarray:
         m[name] = rotate_about(prep.joints[pivot_of[part]], angle)
     canvas = np.zeros((prep.size, prep.size, 4), np.uint8)
     for name, cap in prep.caps.items():
-        blend(canvas, cap, m[name])
-    for name in (*BACK, *ARMS, "head"):
+        blend_layer(canvas, cap, m[name])
+    for name in (*BACK_PARTS, *ARM_PARTS, "head"):
         if name in prep.layers:
-            blend(canvas, prep.layers[name], m[name])
+            blend_layer(canvas, prep.layers[name], m[name])
     return canvas
 
 
@@ -261,9 +258,9 @@ def joint_seams() -> None:
             reach = ~body & (np.hypot(xx - piv[0], yy - piv[1]) < math.dist(piv, end))
             count = 0
             for sign in (1.0, -1.0):
-                bone = (piv, at(rotate_about(piv, sign * angle), end))
+                bone = (piv, map_point(rotate_about(piv, sign * angle), end))
                 # The limb's own width round its turned bone may leave the body; past it is a spike.
-                spike = reach & (seg_dist(xx, yy, *bone) > 1.5 * width + 2.0)
+                spike = reach & (segment_distance(xx, yy, *bone) > 1.5 * width + 2.0)
                 count += int((spike & (_turned(prep, part, sign * angle)[..., 3] > 127)).sum())
             line += f"{count:>20}"
         print(line, flush=True)

@@ -148,8 +148,8 @@ def test_the_provider_rule_sees_internals() -> None:
     assert not provider_internal("popcon.providers.registry")
 
 
-# ---- the layers above reach the animation package through its interface only ------------------
-ANIMATION_CLIENTS = {"pipeline", "queue", "usecases"}
+# ---- the layers above and the providers reach the animation package through its interface only --
+ANIMATION_CLIENTS = {"pipeline", "queue", "usecases", "providers"}  # the offline provider: a thin adapter
 ANIMATION_INTERFACE = "popcon.animation.api"
 
 
@@ -170,7 +170,9 @@ def animation_internal_imports() -> list[str]:
 
 def test_the_pipeline_calls_animation_through_its_interface() -> None:
     bad = animation_internal_imports()
-    assert not bad, f"the pipeline and the use cases go through {ANIMATION_INTERFACE}:\n" + "\n".join(bad)
+    assert not bad, f"the pipeline, use cases and providers go through {ANIMATION_INTERFACE}:\n" + "\n".join(
+        bad
+    )
 
 
 def test_the_animation_rule_sees_internals() -> None:
@@ -179,6 +181,44 @@ def test_the_animation_rule_sees_internals() -> None:
     assert animation_internal("popcon.animation")
     assert not animation_internal("popcon.animation.api")
     assert not animation_internal("popcon.vision.matte")
+
+
+REPO = Path(__file__).resolve().parents[1]  # the repository root: its tests/ and bench/ count too
+
+
+def animation_private_imports(paths: list[Path]) -> list[str]:
+    """`from popcon.animation... import _name` in these files: a private name used outside its package."""
+    bad = []
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text("utf-8"), str(path))):
+            if not isinstance(node, ast.ImportFrom) or node.level:
+                continue
+            module = node.module or ""
+            if module.split(".")[:2] == ["popcon", "animation"]:
+                bad += [
+                    f"{path}:{node.lineno} imports {module}.{a.name}" for a in node.names if a.name[0] == "_"
+                ]
+    return bad
+
+
+def test_nothing_outside_animation_imports_its_private_names() -> None:
+    """A name the package shares is public and says why; a leading underscore stays in its module."""
+    outside = [p for p in SRC.rglob("*.py") if p.relative_to(SRC).parts[0] != "animation"]
+    outside += [p for d in ("tests", "bench") for p in (REPO / d).rglob("*.py")]
+    assert len(outside) > 100
+    bad = animation_private_imports(outside)
+    assert not bad, "private names of popcon.animation used outside it:\n" + "\n".join(bad)
+
+
+def test_the_private_name_rule_sees_private_imports(tmp_path: Path) -> None:
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        "from popcon.animation.part_geometry import _x, y\nfrom popcon.animation.api import _z\n"
+    )
+    assert animation_private_imports([probe]) == [
+        f"{probe}:1 imports popcon.animation.part_geometry._x",
+        f"{probe}:2 imports popcon.animation.api._z",
+    ]
 
 
 def test_animation_imports_no_provider_nor_anything_above() -> None:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from popcon.animation.keyframes import rig_motion
-from popcon.animation.part_geometry import _at, _rot
+from popcon.animation.part_geometry import map_point, rotate_about
 from popcon.animation.part_layers import Prepared
 from popcon.animation.part_posing import Timeline, body_frame, part_matrices
 
@@ -39,8 +39,8 @@ _CHILD |= {"left_knee": "left_thigh", "left_foot": "left_shin", "head_top": "hea
 
 def _figure(turn: float, plan: str = "upright", joints: dict | None = None) -> Prepared:
     """The figure turned by `turn` degrees (counter-clockwise as seen) about the clip's centre."""
-    r = _rot((200.0, 200.0), turn)
-    j = {k: _at(r, v) for k, v in (joints or _FIGURE).items()}
+    r = rotate_about((200.0, 200.0), turn)
+    j = {k: map_point(r, v) for k, v in (joints or _FIGURE).items()}
     head = ((j["neck"][0] + j["head_top"][0]) / 2, (j["neck"][1] + j["head_top"][1]) / 2)
     return Prepared(
         size=400,
@@ -61,9 +61,12 @@ def _posed_in_body(p: Prepared, turn: float, action: str, t: float) -> np.ndarra
     """Posed joints relative to the posed hip, turned back by `turn`: the pose in body coordinates."""
     tl = Timeline.build(p, rig_motion(action))
     m = part_matrices(tl, t)
-    hip = _at(m["torso"], p.joints["hip"])
-    back = _rot((0.0, 0.0), -turn)
-    pts = [_at(back, tuple(np.subtract(_at(m[part], p.joints[j]), hip))) for j, part in _CHILD.items()]
+    hip = map_point(m["torso"], p.joints["hip"])
+    back = rotate_about((0.0, 0.0), -turn)
+    pts = [
+        map_point(back, tuple(np.subtract(map_point(m[part], p.joints[j]), hip)))
+        for j, part in _CHILD.items()
+    ]
     return np.array(pts)
 
 
@@ -80,7 +83,7 @@ def test_a_turned_figure_waves_as_the_upright_one_turned(turn: float) -> None:
         assert np.abs(a - b).max() < 0.5, (turn, t, np.abs(a - b).max())
     # The waving hand is above the shoulder in body terms: away from the feet.
     tl = Timeline.build(turned, rig_motion("wave"))
-    hand = _at(part_matrices(tl, 0.3)["right_forearm"], turned.joints["right_hand"])
+    hand = map_point(part_matrices(tl, 0.3)["right_forearm"], turned.joints["right_hand"])
     up = np.subtract(turned.joints["neck"], turned.joints["hip"])
     rel = np.subtract(hand, turned.joints["right_shoulder"])
     assert float(np.dot(rel, up)) > 0
@@ -127,7 +130,9 @@ def _hand_sweep(p: Prepared) -> float:
     """How far the waving hand travels over the loop, as a share of the whole arm's length."""
     tl = Timeline.build(p, rig_motion("wave"))
     j = p.joints
-    hands = np.array([_at(part_matrices(tl, i / 48)["right_forearm"], j["right_hand"]) for i in range(48)])
+    hands = np.array(
+        [map_point(part_matrices(tl, i / 48)["right_forearm"], j["right_hand"]) for i in range(48)]
+    )
     arm = math.dist(j["right_shoulder"], j["right_elbow"]) + math.dist(j["right_elbow"], j["right_hand"])
     return float(math.hypot(*np.ptp(hands, axis=0)) / arm)
 

@@ -9,10 +9,10 @@ import pytest
 from PIL import Image
 
 from popcon.animation.animator import prepare_parts, render_frames
-from popcon.animation.keyframes import _ARMS, _BACK, _parse_motion, load_rig_motions, rig_motion
+from popcon.animation.keyframes import ARM_PARTS, BACK_PARTS, load_rig_motions, parse_motion, rig_motion
 from popcon.animation.mascot import MascotRig, draw_mascot_rig
-from popcon.animation.part_compositing import _blend, render_premul
-from popcon.animation.part_geometry import _at, _rot
+from popcon.animation.part_compositing import blend_layer, render_premul
+from popcon.animation.part_geometry import map_point, rotate_about
 from popcon.animation.part_layers import Prepared
 from popcon.animation.part_posing import Timeline, part_matrices
 from popcon.domain.actions import MotionRecipe, load_presets
@@ -162,11 +162,11 @@ def test_every_preset_motion_has_keyframes_and_they_close() -> None:
 
 def test_a_malformed_motion_names_the_field() -> None:
     with pytest.raises(ValueError, match=r"wave.keys\[0\].r_elbow"):
-        _parse_motion("wave", {"keys": [{"t": 0.0, "r_elbow": 3}, {"t": 1.0, "r_elbow": 3}]})
+        parse_motion("wave", {"keys": [{"t": 0.0, "r_elbow": 3}, {"t": 1.0, "r_elbow": 3}]})
     with pytest.raises(ValueError, match="last key must equal the first"):
-        _parse_motion("wave", {"keys": [{"t": 0.0, "r_arm": 3}, {"t": 1.0, "r_arm": 4}]})
+        parse_motion("wave", {"keys": [{"t": 0.0, "r_arm": 3}, {"t": 1.0, "r_arm": 4}]})
     with pytest.raises(ValueError, match="hand target"):
-        _parse_motion("wave", {"keys": [{"t": 0.0, "r_hand": "knee"}, {"t": 1.0, "r_hand": "knee"}]})
+        parse_motion("wave", {"keys": [{"t": 0.0, "r_hand": "knee"}, {"t": 1.0, "r_hand": "knee"}]})
 
 
 def test_an_auto_rigged_upload_splits_along_its_drawn_lines() -> None:
@@ -207,7 +207,7 @@ def test_an_auto_rigged_upload_splits_along_its_drawn_lines() -> None:
 def test_no_piece_of_a_part_floats_apart_from_it() -> None:
     """A piece of a part's label that does not reach its bone goes to the part it touches: a fleck of
     'arm' inside the body becomes body, a shoe tip left to the torso past the leg's reach joins the leg."""
-    from popcon.animation.part_layers import _keep_attached
+    from popcon.animation.part_layers import keep_attached
 
     names = ["torso", "right_shin"]
     bones = {"torso": ((50.0, 60.0), (50.0, 10.0)), "right_shin": ((50.0, 62.0), (50.0, 90.0))}
@@ -217,7 +217,7 @@ def test_no_piece_of_a_part_floats_apart_from_it() -> None:
     label[61:91, 45:56] = 1  # shin
     label[85:95, 56:70] = 0  # shoe tip beside the shin, labelled torso: floats off the body
     label[20:24, 40:44] = 1  # a fleck of shin inside the body
-    _keep_attached(label, names, bones, radius)
+    keep_attached(label, names, bones, radius)
     assert (label[85:95, 56:70] == 1).all()
     assert (label[20:24, 40:44] == 0).all()
     assert (label[10:61, 35:66] == 0).sum() > 0.95 * 51 * 31
@@ -226,7 +226,7 @@ def test_no_piece_of_a_part_floats_apart_from_it() -> None:
 def test_a_four_legged_rig_walks_on_its_own_keyframes_with_both_legs_of_a_pair_facing_ahead() -> None:
     """A side view facing left: "outward" is the way the head faces for both legs of a pair, so a
     positive swing takes the far and the near leg forward alike; walk, jump, wave have their own keys."""
-    from popcon.animation.part_layers import _sides
+    from popcon.animation.part_layers import rig_sides
     from popcon.domain.rig import Rig
 
     joints = {
@@ -239,8 +239,8 @@ def test_a_four_legged_rig_walks_on_its_own_keyframes_with_both_legs_of_a_pair_f
     }  # fmt: skip
     rig = Rig(width=260, height=200, joints=joints, plan="four_legs")
     assert rig.facing == -1.0
-    assert {side for _, _, side in _sides(rig)} == {-1.0}
-    assert {side for _, _, side in _sides(rig.model_copy(update={"plan": "upright"}))} == {-1.0, 1.0}
+    assert {side for _, _, side in rig_sides(rig)} == {-1.0}
+    assert {side for _, _, side in rig_sides(rig.model_copy(update={"plan": "upright"}))} == {-1.0, 1.0}
     for name in ("walk", "jump", "wave"):
         assert rig_motion(name, "four_legs").name == f"four_legs.{name}"
     assert rig_motion("bow", "four_legs").name == "bow"  # no own keys: the upright ones
@@ -279,7 +279,7 @@ def test_arms_against_the_body_come_away_whole_and_leave_the_shirt() -> None:
     assert colour_share(("torso", "right_thigh", "left_thigh"), SHIRT) > 0.95
     tl = Timeline.build(prep, rig_motion("wave"))
     hand = prep.joints["right_hand"]
-    lifted = min(_at(part_matrices(tl, i / 8)["right_forearm"], hand)[1] for i in range(8))
+    lifted = min(map_point(part_matrices(tl, i / 8)["right_forearm"], hand)[1] for i in range(8))
     assert lifted < prep.joints["right_shoulder"][1]
 
 
@@ -287,10 +287,10 @@ def _composite(prep: Prepared, m: dict[str, np.ndarray]) -> np.ndarray:
     """The posed layers as the renderer draws them (caps under everything, then back to front)."""
     canvas = np.zeros((prep.size, prep.size, 4), np.uint8)
     for name, cap in prep.caps.items():
-        _blend(canvas, cap, m[name])
-    for name in (*_BACK, *_ARMS, "head"):
+        blend_layer(canvas, cap, m[name])
+    for name in (*BACK_PARTS, *ARM_PARTS, "head"):
         if name in prep.layers:
-            _blend(canvas, prep.layers[name], m[name])
+            blend_layer(canvas, prep.layers[name], m[name])
     return canvas
 
 
@@ -327,7 +327,7 @@ def test_a_part_turned_at_its_joint_opens_no_seam(who: str) -> None:
         for sign in (1.0, -1.0):
             m = {name: np.eye(3) for name in PART_NAMES}
             for name in (part, *(c for c, p in parent_of.items() if p == part)):
-                m[name] = _rot((px, py), sign * angle)
+                m[name] = rotate_about((px, py), sign * angle)
             seam = solid & near & (_composite(prep, m)[..., 3] < 250)
             assert seam.sum() == 0, (who, part, sign, int(seam.sum()))
 
@@ -362,7 +362,7 @@ def test_a_hind_leg_swung_far_takes_no_corner_of_the_rump_along() -> None:
     from PIL import ImageDraw
 
     from popcon.animation.autorig import auto_rig
-    from popcon.animation.part_geometry import _seg_dist
+    from popcon.animation.part_geometry import segment_distance
 
     fill = (220, 170, 120, 255)
     image = Image.new("RGBA", (500, 400), (0, 0, 0, 0))
@@ -385,7 +385,9 @@ def test_a_hind_leg_swung_far_takes_no_corner_of_the_rump_along() -> None:
         reach = ~body & (np.hypot(xx - hip[0], yy - hip[1]) < math.dist(hip, knee))
         for angle in (35.0, -35.0):
             m = {name: np.eye(3) for name in PART_NAMES}
-            m[f"{side}_thigh"] = m[f"{side}_shin"] = _rot(hip, angle)
-            spike = reach & (_seg_dist(xx, yy, hip, _at(_rot(hip, angle), knee)) > 1.5 * width + 2.0)
+            m[f"{side}_thigh"] = m[f"{side}_shin"] = rotate_about(hip, angle)
+            spike = reach & (
+                segment_distance(xx, yy, hip, map_point(rotate_about(hip, angle), knee)) > 1.5 * width + 2.0
+            )
             out = spike & (_composite(prep, m)[..., 3] > 127)
             assert out.sum() == 0, (side, angle, int(out.sum()))

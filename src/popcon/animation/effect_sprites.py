@@ -251,8 +251,8 @@ def blit(frame: np.ndarray, spr: np.ndarray, cx: float, cy: float, opacity: floa
     frame[fy0:fy1, fx0:fx1] = np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 
-def _put(frame: np.ndarray, name: str, size: float, x: float, y: float, visible: float = 1.0) -> None:
-    """Draw a sprite; `visible` below 1 shrinks it (never fades it, see `_life`)."""
+def put_sprite(frame: np.ndarray, name: str, size: float, x: float, y: float, visible: float = 1.0) -> None:
+    """Draw a sprite; `visible` below 1 shrinks it (never fades it, see `particle_life`)."""
     size *= _SIZE * min(1.0, max(0.0, visible))
     # Below this a sprite is a speck, not a heart or a star: it pops in and out instead of
     # shrinking through sizes that read as dirt beside the character once cut out and shrunk.
@@ -266,7 +266,7 @@ def _put(frame: np.ndarray, name: str, size: float, x: float, y: float, visible:
     blit(frame, spr, x, y)
 
 
-def _life(p: float, pop: float = 0.2, fade: float = 0.3) -> tuple[float, float]:
+def particle_life(p: float, pop: float = 0.2, fade: float = 0.3) -> tuple[float, float]:
     """(scale, opacity) of a particle over its life p in [0, 1): pops in, shrinks away.
 
     Particles vanish by shrinking rather than by fading: a half-transparent overlay would mix

@@ -29,8 +29,8 @@ from popcon.animation.effect_sprites import (
     SWEAT,
     TEAR,
     ZZZ,
-    _life,
-    _put,
+    particle_life,
+    put_sprite,
 )
 from popcon.animation.motion import ease_out_back, envelope, smoothstep
 
@@ -60,10 +60,10 @@ def _hearts(frame: np.ndarray, t: float, a: Anchors, env: float, _: float) -> No
     for i in range(4):
         p = (t * 2.0 + i / 4.0) % 1.0
         side = -1.0 if i % 2 == 0 else 1.0
-        scale, op = _life(p)
+        scale, op = particle_life(p)
         x = hx + side * r * (0.95 + 0.2 * p) + 0.12 * r * math.sin(2 * math.pi * (p * 1.5 + i * 0.3))
         y = hy - r * (0.2 + 1.1 * p)
-        _put(frame, "heart", r * (0.42 - 0.08 * (i % 3 == 2)) * scale, x, y, op * env)
+        put_sprite(frame, "heart", r * (0.42 - 0.08 * (i % 3 == 2)) * scale, x, y, op * env)
 
 
 def _tears(frame: np.ndarray, t: float, a: Anchors, env: float, _: float) -> None:
@@ -74,8 +74,8 @@ def _tears(frame: np.ndarray, t: float, a: Anchors, env: float, _: float) -> Non
             p = (t * 4.0 + i / 5.0 + (0.1 if side > 0 else 0.0)) % 1.0
             x = ex + side * r * (0.15 + 0.75 * p)
             y = ey + r * (-0.45 * p + 1.6 * p * p)
-            scale, op = _life(p, 0.15, 0.35)
-            _put(frame, "tear", r * 0.2 * scale * (1.0 - 0.3 * p), x, y, op * env)
+            scale, op = particle_life(p, 0.15, 0.35)
+            put_sprite(frame, "tear", r * 0.2 * scale * (1.0 - 0.3 * p), x, y, op * env)
 
 
 def _sweat(frame: np.ndarray, t: float, a: Anchors, env: float, _: float) -> None:
@@ -83,7 +83,7 @@ def _sweat(frame: np.ndarray, t: float, a: Anchors, env: float, _: float) -> Non
     pop = ease_out_back(smoothstep((t - 0.05) / 0.15)) if t < 0.2 else 1.0
     fade = 1.0 - smoothstep((t - 0.82) / 0.12)
     slide = r * 0.3 * smoothstep((t - 0.2) / 0.6)
-    _put(frame, "sweat", r * 0.42 * pop, hx + r * 0.88, hy - r * 0.5 + slide, fade * min(1.0, env * 3))
+    put_sprite(frame, "sweat", r * 0.42 * pop, hx + r * 0.88, hy - r * 0.5 + slide, fade * min(1.0, env * 3))
 
 
 def _zzz(frame: np.ndarray, t: float, a: Anchors, env: float, _: float) -> None:
@@ -91,10 +91,10 @@ def _zzz(frame: np.ndarray, t: float, a: Anchors, env: float, _: float) -> None:
     ty = a.top[1]
     for i in range(3):
         p = (t * 2.0 + i / 3.0) % 1.0
-        scale, op = _life(p, 0.25, 0.35)
+        scale, op = particle_life(p, 0.25, 0.35)
         x = hx + r * (0.55 + 0.6 * p) + 0.08 * r * math.sin(2 * math.pi * p * 2)
         y = ty + r * (0.15 - 0.9 * p)
-        _put(frame, "z", r * (0.22 + 0.25 * p) * scale, x, y, op * env)
+        put_sprite(frame, "z", r * (0.22 + 0.25 * p) * scale, x, y, op * env)
 
 
 _SPARKLE_SPOTS = (
@@ -112,7 +112,7 @@ def _sparkles(frame: np.ndarray, t: float, a: Anchors, env: float, _: float) -> 
             for fx, fy, off in _SPARKLE_SPOTS[k::2]:
                 tw = math.sin(2 * math.pi * (t * 2.0 + off))
                 if tw > 0 and tw**0.7 >= STAR_LEGIBLE:
-                    _put(
+                    put_sprite(
                         frame,
                         "star",
                         a.head_r * 0.36 * tw**0.7,
@@ -129,14 +129,14 @@ def _sparkles(frame: np.ndarray, t: float, a: Anchors, env: float, _: float) -> 
             continue
         x = cx + fx * half * 1.05
         y = a.top[1] + fy * a.height * 0.75 - a.head_r * 0.2
-        _put(frame, "star", a.head_r * 0.42 * tw**0.7, x, y, env)
+        put_sprite(frame, "star", a.head_r * 0.42 * tw**0.7, x, y, env)
 
 
 def _anger(frame: np.ndarray, t: float, a: Anchors, env: float, accent: float) -> None:
     hx, hy, r = a.head[0], a.head[1], a.head_r
     pulse = 1.0 + 0.18 * max(0.0, math.sin(2 * math.pi * t * 4.0)) + 0.15 * accent
     pop = ease_out_back(smoothstep(t / 0.15)) if t < 0.15 else 1.0
-    _put(frame, "anger", r * 0.48 * pulse * pop, hx + r * 0.8, hy - r * 0.65, min(1.0, env * 2))
+    put_sprite(frame, "anger", r * 0.48 * pulse * pop, hx + r * 0.8, hy - r * 0.65, min(1.0, env * 2))
 
 
 def _exclaim(frame: np.ndarray, t: float, a: Anchors, env: float, _: float) -> None:
@@ -146,7 +146,7 @@ def _exclaim(frame: np.ndarray, t: float, a: Anchors, env: float, _: float) -> N
     pop = ease_out_back(min(1.0, k), 3.0)
     fade = 1.0 - smoothstep((t - 0.8) / 0.12)
     jitter = a.head_r * 0.03 * math.sin(2 * math.pi * t * 12) * (1.0 - min(1.0, k))
-    _put(
+    put_sprite(
         frame,
         "exclaim",
         a.head_r * 0.7 * pop,
@@ -163,7 +163,7 @@ def _question(frame: np.ndarray, t: float, a: Anchors, env: float, _: float) -> 
     pop = ease_out_back(min(1.0, k), 2.5)
     fade = 1.0 - smoothstep((t - 0.82) / 0.12)
     bob = a.head_r * 0.08 * math.sin(2 * math.pi * t * 2)
-    _put(
+    put_sprite(
         frame,
         "question",
         a.head_r * 0.7 * pop,
@@ -178,16 +178,18 @@ def _notes(frame: np.ndarray, t: float, a: Anchors, env: float, _: float) -> Non
     for i in range(3):
         p = (t * 2.0 + i / 3.0) % 1.0
         side = -1.0 if i % 2 == 0 else 1.0
-        scale, op = _life(p, 0.2, 0.3)
+        scale, op = particle_life(p, 0.2, 0.3)
         x = hx + side * r * (1.05 + 0.25 * math.sin(2 * math.pi * p))
         y = hy - r * (0.1 + 1.0 * p)
-        _put(frame, "note", r * 0.4 * scale, x, y, op * env)
+        put_sprite(frame, "note", r * 0.4 * scale, x, y, op * env)
 
 
 def _burst(frame: np.ndarray, t: float, a: Anchors, env: float, accent: float) -> None:
     if accent <= 0.05:
         return
-    _put(frame, "burst", a.head_r * (0.7 + 0.5 * accent), a.chest[0], a.chest[1], min(1.0, accent * 1.5))
+    put_sprite(
+        frame, "burst", a.head_r * (0.7 + 0.5 * accent), a.chest[0], a.chest[1], min(1.0, accent * 1.5)
+    )
 
 
 EffectFn = Callable[[np.ndarray, float, Anchors, float, float], None]

@@ -25,9 +25,20 @@ ANGLE_CHANNELS = (
     *(f"{p}_{j}" for p in ("r", "l") for j in ("arm", "fore", "leg", "shin")),
 )
 HAND_TARGETS = ("eye", "chin", "mouth", "chest", "centre", "above", "out")
-_BACK = ("tail", "right_ear", "left_ear", "right_thigh", "right_shin", "left_thigh", "left_shin", "torso")
-_ARMS = ("right_upper_arm", "right_forearm", "left_upper_arm", "left_forearm")
-_LAG = 0.06  # ears and tail follow the head and body this much of the loop later
+# Drawn first, back to front, behind the arms and the head (the compositor and the overlap cut share it).
+BACK_PARTS = (
+    "tail",
+    "right_ear",
+    "left_ear",
+    "right_thigh",
+    "right_shin",
+    "left_thigh",
+    "left_shin",
+    "torso",
+)
+# The arm layers, over the body: behind the head at rest, in front of it when the hand is raised.
+ARM_PARTS = ("right_upper_arm", "right_forearm", "left_upper_arm", "left_forearm")
+FOLLOW_LAG = 0.06  # (part posing) ears and tail follow the head and body this much of the loop later
 
 
 # ---------------------------------------------------------------- motion data
@@ -60,7 +71,8 @@ def _check_target(v: Any, where: str) -> None:
         raise ValueError(f"{where}: a hand target is one of {HAND_TARGETS} or [name, dx, dy]")
 
 
-def _parse_motion(name: str, raw: dict[str, Any]) -> RigMotion:
+def parse_motion(name: str, raw: dict[str, Any]) -> RigMotion:
+    """One [motion] table of rig_motions.toml checked and turned into a RigMotion (errors name the key)."""
     keys = []
     for i, k in enumerate(raw.get("keys", [])):
         k = dict(k)
@@ -98,7 +110,7 @@ def _parse_motion(name: str, raw: dict[str, Any]) -> RigMotion:
 @cache
 def load_rig_motions() -> dict[str, RigMotion]:
     text = resources.files("popcon.data").joinpath("rig_motions.toml").read_text("utf-8")
-    return {name: _parse_motion(name, raw) for name, raw in tomllib.loads(text).items()}
+    return {name: parse_motion(name, raw) for name, raw in tomllib.loads(text).items()}
 
 
 def rig_motion(name: str, plan: str = "upright") -> RigMotion:

@@ -17,22 +17,22 @@ from PIL import Image
 
 from popcon.animation.framing import alpha_bbox, frame_fit
 from popcon.animation.mascot_drawing import (
-    _SS,
-    _arm_joints,
-    _draw_arm,
-    _draw_clothes_top,
-    _draw_ears,
-    _draw_face,
-    _draw_head,
-    _draw_leg,
-    _draw_neckwear,
-    _draw_tail,
-    _draw_torso,
-    _Geo,
-    _leg_joints,
-    _overlay,
-    _Pen,
-    _sheen,
+    SUPERSAMPLE,
+    MascotGeometry,
+    Pen,
+    arm_joints,
+    draw_arm,
+    draw_clothes_top,
+    draw_ears,
+    draw_face,
+    draw_head,
+    draw_leg,
+    draw_neckwear,
+    draw_overlay,
+    draw_tail,
+    draw_torso,
+    leg_joints,
+    sheen,
 )
 from popcon.animation.mascot_prompt import OUTLINE, SAMPLE_PROMPT, MascotSpec, parse_prompt, prompt_seed
 from popcon.domain.rig import Rig
@@ -66,8 +66,8 @@ class MascotRig:
     layers: dict[str, Image.Image]
 
 
-def _geometry(spec: MascotSpec) -> _Geo:
-    g = _Geo()
+def _geometry(spec: MascotSpec) -> MascotGeometry:
+    g = MascotGeometry()
     if spec.chubby:
         g.brx, g.hrx = 0.18, 0.265
     if spec.animal == "robot":
@@ -77,7 +77,7 @@ def _geometry(spec: MascotSpec) -> _Geo:
     return g
 
 
-def _joints(spec: MascotSpec, g: _Geo, tail_side: float) -> dict[str, tuple[float, float]]:
+def _joints(spec: MascotSpec, g: MascotGeometry, tail_side: float) -> dict[str, tuple[float, float]]:
     """Where the parts were drawn, in unit coordinates: the pivots the animator turns them about."""
     j: dict[str, tuple[float, float]] = {
         "root": (g.hx, g.by + 0.06),
@@ -90,9 +90,9 @@ def _joints(spec: MascotSpec, g: _Geo, tail_side: float) -> dict[str, tuple[floa
     for side, s in _SIDES:
         j[f"{side}_eye"] = (g.hx + s * g.eye_dx, g.eye_y)
         if spec.animal != "ghost":
-            for name, pt in zip(("shoulder", "elbow", "hand"), _arm_joints(spec, g, s), strict=True):
+            for name, pt in zip(("shoulder", "elbow", "hand"), arm_joints(spec, g, s), strict=True):
                 j[f"{side}_{name}"] = pt
-            for name, pt in zip(("hip", "knee", "foot"), _leg_joints(g, s), strict=True):
+            for name, pt in zip(("hip", "knee", "foot"), leg_joints(g, s), strict=True):
                 j[f"{side}_{name}"] = pt
         if spec.animal in EAR_ANIMALS:
             j[f"{side}_ear"] = (g.hx + s * 0.15, g.hy - g.hry + 0.05)
@@ -144,28 +144,28 @@ def _draw_mascot_rig(prompt: str, size: int, seed: int | None) -> MascotRig:
     spec = parse_prompt(prompt, seed)
     rng = random.Random(prompt_seed(prompt) if seed is None else seed)
     g = _geometry(spec)
-    n = size * _SS
-    pens = {name: _Pen(Image.new("RGBA", (n, n), (0, 0, 0, 0))) for name in Z_ORDER}
+    n = size * SUPERSAMPLE
+    pens = {name: Pen(Image.new("RGBA", (n, n), (0, 0, 0, 0))) for name in Z_ORDER}
     tail_side = -1.0 if rng.random() < 0.5 else 1.0
-    _draw_tail(pens["tail"], spec, g, tail_side)
+    draw_tail(pens["tail"], spec, g, tail_side)
     if spec.animal in EAR_ANIMALS:
         for side, s in _SIDES:
-            _draw_ears(pens[f"{side}_ear"], spec, g, front=False, sides=(s,))
+            draw_ears(pens[f"{side}_ear"], spec, g, front=False, sides=(s,))
     else:
-        _draw_ears(pens["head"], spec, g, front=False)
-    _draw_torso(pens["torso"], spec, g)
+        draw_ears(pens["head"], spec, g, front=False)
+    draw_torso(pens["torso"], spec, g)
     limbs = spec.animal != "ghost"
     if limbs:
         for side, s in _SIDES:
-            _draw_leg(pens[f"{side}_thigh"], pens[f"{side}_shin"], spec, g, s)
-            _draw_arm(pens[f"{side}_upper_arm"], pens[f"{side}_forearm"], spec, g, s)
+            draw_leg(pens[f"{side}_thigh"], pens[f"{side}_shin"], spec, g, s)
+            draw_arm(pens[f"{side}_upper_arm"], pens[f"{side}_forearm"], spec, g, s)
     head = pens["head"]
-    _draw_head(head, spec, g)
-    _draw_ears(head, spec, g, front=True)
-    _overlay(head.im, _sheen(g))
-    _draw_face(head, spec, g)
-    _draw_neckwear(head, spec, g)
-    _draw_clothes_top(head, spec, g, rng)
+    draw_head(head, spec, g)
+    draw_ears(head, spec, g, front=True)
+    draw_overlay(head.im, sheen(g))
+    draw_face(head, spec, g)
+    draw_neckwear(head, spec, g)
+    draw_clothes_top(head, spec, g, rng)
     joints = _joints(spec, g, tail_side)
     big: dict[str, Image.Image] = {}
     for name, pen in pens.items():

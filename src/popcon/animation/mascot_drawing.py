@@ -12,16 +12,16 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw
 
-from popcon.animation.mascot_prompt import OUTLINE, RGB, MascotSpec, _shade
+from popcon.animation.mascot_prompt import OUTLINE, RGB, MascotSpec, shade
 
-_SS = 3  # supersampling factor
+SUPERSAMPLE = 3  # drawn this many times larger, then shrunk: smooth outlines; the layers share it
 EYE: RGB = (42, 30, 46)
 BLUSH = (255, 120, 150, 130)
 _LayerFn = Callable[[ImageDraw.ImageDraw, int], None]
 # ---------------------------------------------------------------- drawing helpers
 
 
-class _Pen:
+class Pen:
     """Draws in unit coordinates (0..1 of the canvas) with a consistent outline width."""
 
     def __init__(self, im: Image.Image) -> None:
@@ -128,7 +128,7 @@ def _ellipse_pts(
     return out
 
 
-def _overlay(im: Image.Image, draw_fn: _LayerFn) -> None:
+def draw_overlay(im: Image.Image, draw_fn: _LayerFn) -> None:
     """Draw semi-transparent shapes (blush, sheen) on their own layer and composite them."""
     layer = Image.new("RGBA", im.size, (0, 0, 0, 0))
     draw_fn(ImageDraw.Draw(layer), im.width)
@@ -142,7 +142,9 @@ def _overlay(im: Image.Image, draw_fn: _LayerFn) -> None:
 
 
 @dataclass
-class _Geo:
+class MascotGeometry:
+    """Head and body ellipses of the mascot in unit coordinates; the part drawers and the joints share it."""
+
     hx: float = 0.5
     hy: float = 0.37
     hrx: float = 0.25
@@ -154,7 +156,8 @@ class _Geo:
     eye_y: float = 0.39
 
 
-def _draw_tail(pen: _Pen, spec: MascotSpec, g: _Geo, side: float) -> None:
+def draw_tail(pen: Pen, spec: MascotSpec, g: MascotGeometry, side: float) -> None:
+    """The tail on its own layer, behind the body, on the `side` the prompt's seed picked."""
     c = spec.body
     a = spec.animal
     if a == "fox":
@@ -171,10 +174,13 @@ def _draw_tail(pen: _Pen, spec: MascotSpec, g: _Geo, side: float) -> None:
             for k in np.linspace(0, 1, 12)
         ]
         pen.line(pts, w + 2 * pen.ow / pen.n)
-        pen.line(pts, w, c if a == "cat" else _shade(c, -0.1))
+        pen.line(pts, w, c if a == "cat" else shade(c, -0.1))
 
 
-def _draw_ears(pen: _Pen, spec: MascotSpec, g: _Geo, front: bool, sides: tuple[int, ...] = (-1, 1)) -> None:
+def draw_ears(
+    pen: Pen, spec: MascotSpec, g: MascotGeometry, front: bool, sides: tuple[int, ...] = (-1, 1)
+) -> None:
+    """Ears on `pen`'s layer: those behind the head (`front` False) or those over it (a dog's, a bird's)."""
     a, c = spec.animal, spec.body
     inner = (255, 170, 185)
     if not front and a in ("cat", "fox"):
@@ -201,7 +207,7 @@ def _draw_ears(pen: _Pen, spec: MascotSpec, g: _Geo, front: bool, sides: tuple[i
             pen.ellipse(g.hx + s * 0.19, g.hy - g.hry + 0.04, 0.07, 0.065, ear)
             if a == "bear":
                 pen.ellipse(
-                    g.hx + s * 0.19, g.hy - g.hry + 0.045, 0.035, 0.032, _shade(c, 0.35), outline=False
+                    g.hx + s * 0.19, g.hy - g.hry + 0.045, 0.035, 0.032, shade(c, 0.35), outline=False
                 )
     elif not front and a == "rabbit":
         for s in sides:
@@ -212,7 +218,7 @@ def _draw_ears(pen: _Pen, spec: MascotSpec, g: _Geo, front: bool, sides: tuple[i
             pen.ellipse(g.hx + s * 0.22, g.hy - g.hry + 0.03, 0.105, 0.1, c)
             pen.ellipse(g.hx + s * 0.22, g.hy - g.hry + 0.035, 0.062, 0.058, inner, outline=False)
     elif front and a == "dog":
-        ear = _shade(c, -0.28)
+        ear = shade(c, -0.28)
         for s in (-1, 1):
             pen.ellipse(g.hx + s * 0.235, g.hy - 0.02, 0.065, 0.13, ear, angle=-s * 18)
     elif not front and a == "frog":
@@ -220,7 +226,7 @@ def _draw_ears(pen: _Pen, spec: MascotSpec, g: _Geo, front: bool, sides: tuple[i
             pen.ellipse(g.hx + s * 0.12, g.hy - g.hry + 0.02, 0.085, 0.08, c)
     elif front and a == "bird":
         for k, ang in ((-1, -25), (0, 0), (1, 25)):
-            pen.ellipse(g.hx + k * 0.03, g.hy - g.hry - 0.025, 0.018, 0.05, _shade(c, -0.1), angle=ang)
+            pen.ellipse(g.hx + k * 0.03, g.hy - g.hry - 0.025, 0.018, 0.05, shade(c, -0.1), angle=ang)
     elif not front and a == "robot":
         pen.line([(g.hx, g.hy - g.hry + 0.01), (g.hx, g.hy - g.hry - 0.07)], 0.012 + 2 * pen.ow / pen.n)
         pen.ellipse(g.hx, g.hy - g.hry - 0.075, 0.03, 0.03, (255, 90, 90))
@@ -231,7 +237,7 @@ def _draw_ears(pen: _Pen, spec: MascotSpec, g: _Geo, front: bool, sides: tuple[i
                 g.hx + s * g.hrx + 0.03,
                 g.hy + 0.05,
                 0.015,
-                _shade(c, -0.2),
+                shade(c, -0.2),
             )
     elif front and a == "blob":
         pen.line(
@@ -242,14 +248,15 @@ def _draw_ears(pen: _Pen, spec: MascotSpec, g: _Geo, front: bool, sides: tuple[i
         pen.ellipse(g.hx + 0.055, g.hy - g.hry - 0.07, 0.05, 0.024, (120, 205, 100), angle=25)
 
 
-def _draw_face(pen: _Pen, spec: MascotSpec, g: _Geo) -> None:
+def draw_face(pen: Pen, spec: MascotSpec, g: MascotGeometry) -> None:
+    """Eyes, snout, mouth and blush on the head layer, so they turn with the head."""
     a, c = spec.animal, spec.body
     snout = a in ("cat", "fox", "dog", "bear", "mouse", "rabbit", "panda")
     if a == "fox":
         pen.ellipse(g.hx - 0.09, g.hy + 0.09, 0.12, 0.08, (255, 248, 238), outline=False, angle=-15)
         pen.ellipse(g.hx + 0.09, g.hy + 0.09, 0.12, 0.08, (255, 248, 238), outline=False, angle=15)
     if a == "bear":
-        pen.ellipse(g.hx, g.hy + 0.075, 0.07, 0.05, _shade(c, 0.4), outline=False)
+        pen.ellipse(g.hx, g.hy + 0.075, 0.07, 0.05, shade(c, 0.4), outline=False)
     if a == "penguin":
         pen.ellipse(g.hx - 0.085, g.hy + 0.02, 0.11, 0.13, (252, 252, 255), outline=False)
         pen.ellipse(g.hx + 0.085, g.hy + 0.02, 0.11, 0.13, (252, 252, 255), outline=False)
@@ -299,10 +306,11 @@ def _draw_face(pen: _Pen, spec: MascotSpec, g: _Geo) -> None:
                 cx, cy = (g.hx + s * 0.165) * n, (g.hy + 0.075) * n
                 d.ellipse((cx - 0.036 * n, cy - 0.019 * n, cx + 0.036 * n, cy + 0.019 * n), fill=BLUSH)
 
-        _overlay(pen.im, blush)
+        draw_overlay(pen.im, blush)
 
 
-def _draw_clothes_top(pen: _Pen, spec: MascotSpec, g: _Geo, rng: random.Random) -> None:
+def draw_clothes_top(pen: Pen, spec: MascotSpec, g: MascotGeometry, rng: random.Random) -> None:
+    """Hat, crown, bow or glasses, drawn last on the head layer so they sit on top and turn with it."""
     cl = spec.clothes
     top = g.hy - g.hry
     if "hat" in cl:
@@ -312,8 +320,8 @@ def _draw_clothes_top(pen: _Pen, spec: MascotSpec, g: _Geo, rng: random.Random) 
             for t in np.linspace(180, 360, 40)
         ]
         pen.poly(pts, c)
-        pen.rrect(g.hx - 0.235, top + 0.09, g.hx + 0.235, top + 0.145, 0.025, _shade(c, 0.35))
-        pen.ellipse(g.hx, top - 0.055, 0.042, 0.04, _shade(c, 0.6))
+        pen.rrect(g.hx - 0.235, top + 0.09, g.hx + 0.235, top + 0.145, 0.025, shade(c, 0.35))
+        pen.ellipse(g.hx, top - 0.055, 0.042, 0.04, shade(c, 0.6))
     if "crown" in cl:
         c = cl["crown"]
         b = top + 0.035
@@ -334,7 +342,7 @@ def _draw_clothes_top(pen: _Pen, spec: MascotSpec, g: _Geo, rng: random.Random) 
         bx, by = g.hx + side * 0.16, top + 0.04
         pen.poly([(bx, by), (bx - 0.075, by - 0.05), (bx - 0.075, by + 0.05)], c)
         pen.poly([(bx, by), (bx + 0.075, by - 0.05), (bx + 0.075, by + 0.05)], c)
-        pen.ellipse(bx, by, 0.024, 0.024, _shade(c, -0.15))
+        pen.ellipse(bx, by, 0.024, 0.024, shade(c, -0.15))
     if "glasses" in cl:
         c = cl["glasses"]
         for s in (-1, 1):
@@ -343,7 +351,8 @@ def _draw_clothes_top(pen: _Pen, spec: MascotSpec, g: _Geo, rng: random.Random) 
         pen.arc(g.hx, g.eye_y + 0.005, 0.04, 0.02, 200, 340, 0.01, c)
 
 
-def _draw_torso(pen: _Pen, spec: MascotSpec, g: _Geo) -> None:
+def draw_torso(pen: Pen, spec: MascotSpec, g: MascotGeometry) -> None:
+    """The body (and a shirt or hoodie on it) on the torso layer."""
     a, c = spec.animal, spec.body
     cl = spec.clothes
     shirt = cl.get("hoodie") or cl.get("shirt")
@@ -374,14 +383,14 @@ def _draw_torso(pen: _Pen, spec: MascotSpec, g: _Geo) -> None:
         "blob",
         "frog",
     ):
-        belly = (252, 252, 255) if a == "penguin" else _shade(c, 0.55)
+        belly = (252, 252, 255) if a == "penguin" else shade(c, 0.55)
         pen.ellipse(g.hx, g.by + 0.02, g.brx * 0.62, g.bry * 0.72, belly, outline=False)
     if a == "robot" and shirt is None:
         pen.rrect(g.hx - 0.06, g.by - 0.05, g.hx + 0.06, g.by + 0.04, 0.02, (46, 56, 80))
         pen.ellipse(g.hx, g.by - 0.005, 0.02, 0.02, (255, 90, 90), outline=False)
     if "hoodie" in cl:
         h = cl["hoodie"]
-        pen.rrect(g.hx - 0.085, g.by + 0.02, g.hx + 0.085, g.by + 0.1, 0.03, _shade(h, -0.12))
+        pen.rrect(g.hx - 0.085, g.by + 0.02, g.hx + 0.085, g.by + 0.1, 0.03, shade(h, -0.12))
         for s in (-1, 1):
             pen.line(
                 [(g.hx + s * 0.035, g.by - g.bry + 0.02), (g.hx + s * 0.04, g.by - 0.03)],
@@ -390,26 +399,25 @@ def _draw_torso(pen: _Pen, spec: MascotSpec, g: _Geo) -> None:
             )
 
 
-def _leg_joints(g: _Geo, s: int) -> tuple[tuple[float, float], ...]:
+def leg_joints(g: MascotGeometry, s: int) -> tuple[tuple[float, float], ...]:
     """Hip, knee and foot of one short leg: the thigh hides behind the body, the foot shows below it."""
     x = g.hx + s * 0.075
     return (x, 0.79), (x, 0.835), (x, 0.872)
 
 
-def _draw_leg(thigh: _Pen, shin: _Pen, spec: MascotSpec, g: _Geo, s: int) -> None:
+def draw_leg(thigh: Pen, shin: Pen, spec: MascotSpec, g: MascotGeometry, s: int) -> None:
+    """One leg split at the knee onto the thigh and shin layers, so the animator can bend it."""
     a, c = spec.animal, spec.body
-    foot = (
-        (255, 160, 50) if a in ("bird", "penguin") else ((40, 38, 46) if a == "panda" else _shade(c, -0.12))
-    )
+    foot = (255, 160, 50) if a in ("bird", "penguin") else ((40, 38, 46) if a == "panda" else shade(c, -0.12))
     if a == "robot":
-        foot = _shade(c, -0.3)
-    hip, knee, ft = _leg_joints(g, s)
+        foot = shade(c, -0.3)
+    hip, knee, ft = leg_joints(g, s)
     thigh.capsule(hip, knee, 0.075, foot)
     shin.capsule(knee, ft, 0.075, foot, outline_a=False)
     shin.ellipse(ft[0], ft[1], 0.072, 0.045, foot)
 
 
-def _arm_joints(spec: MascotSpec, g: _Geo, s: int) -> tuple[tuple[float, float], ...]:
+def arm_joints(spec: MascotSpec, g: MascotGeometry, s: int) -> tuple[tuple[float, float], ...]:
     """Shoulder, elbow and hand of one arm (a wing or flipper is one piece: the elbow is its middle)."""
     if spec.animal == "penguin":
         sh, hd = (g.hx + s * (g.brx - 0.015), g.by - 0.085), (g.hx + s * (g.brx + 0.05), g.by + 0.085)
@@ -420,25 +428,27 @@ def _arm_joints(spec: MascotSpec, g: _Geo, s: int) -> tuple[tuple[float, float],
     return sh, ((sh[0] + hd[0]) / 2, (sh[1] + hd[1]) / 2), hd
 
 
-def _draw_arm(upper: _Pen, fore: _Pen, spec: MascotSpec, g: _Geo, s: int) -> None:
+def draw_arm(upper: Pen, fore: Pen, spec: MascotSpec, g: MascotGeometry, s: int) -> None:
+    """One arm split at the elbow onto the upper-arm and forearm layers (a wing or flipper is one piece)."""
     a, c = spec.animal, spec.body
     shirt = spec.clothes.get("hoodie") or spec.clothes.get("shirt")
     if a == "penguin":
         upper.ellipse(g.hx + s * (g.brx + 0.01), g.by, 0.04, 0.1, c, angle=-s * 25)
         return
     if a == "bird":
-        upper.ellipse(g.hx + s * (g.brx + 0.005), g.by - 0.01, 0.035, 0.075, _shade(c, -0.08), angle=-s * 35)
+        upper.ellipse(g.hx + s * (g.brx + 0.005), g.by - 0.01, 0.035, 0.075, shade(c, -0.08), angle=-s * 35)
         return
     sleeve = shirt or c
     hand = c if a not in ("panda",) else (40, 38, 46)
     arm = sleeve if a != "panda" or shirt else (40, 38, 46)
-    sh, el, hd = _arm_joints(spec, g, s)
+    sh, el, hd = arm_joints(spec, g, s)
     upper.capsule(sh, el, 0.068, arm)
     fore.capsule(el, hd, 0.068, arm, outline_a=False)
     fore.ellipse(hd[0], hd[1] + 0.005, 0.038, 0.036, hand if shirt else arm)
 
 
-def _draw_head(pen: _Pen, spec: MascotSpec, g: _Geo) -> None:
+def draw_head(pen: Pen, spec: MascotSpec, g: MascotGeometry) -> None:
+    """The head shape on the head layer (a hoodie's hood first, behind it)."""
     a, c = spec.animal, spec.body
     if "hoodie" in spec.clothes:
         h = spec.clothes["hoodie"]
@@ -449,26 +459,28 @@ def _draw_head(pen: _Pen, spec: MascotSpec, g: _Geo) -> None:
         pen.ellipse(g.hx, g.hy, g.hrx, g.hry, c)
 
 
-def _draw_neckwear(pen: _Pen, spec: MascotSpec, g: _Geo) -> None:
+def draw_neckwear(pen: Pen, spec: MascotSpec, g: MascotGeometry) -> None:
     """Scarf and bow tie sit over the chin line, so they are drawn after the head."""
     cl = spec.clothes
     neck = g.hy + g.hry
     if "scarf" in cl:
         sc = cl["scarf"]
-        pen.rrect(g.hx + 0.05, neck - 0.01, g.hx + 0.11, neck + 0.13, 0.02, _shade(sc, -0.1))
+        pen.rrect(g.hx + 0.05, neck - 0.01, g.hx + 0.11, neck + 0.13, 0.02, shade(sc, -0.1))
         pen.rrect(g.hx - 0.15, neck - 0.03, g.hx + 0.15, neck + 0.03, 0.028, sc)
         for k in range(-2, 3):
             x = g.hx + k * 0.05
-            pen.line([(x, neck - 0.018), (x, neck + 0.018)], 0.006, _shade(sc, -0.25))
+            pen.line([(x, neck - 0.018), (x, neck + 0.018)], 0.006, shade(sc, -0.25))
     if "bowtie" in cl:
         bt = cl["bowtie"]
         y = neck + 0.025
         pen.poly([(g.hx, y), (g.hx - 0.06, y - 0.035), (g.hx - 0.06, y + 0.035)], bt)
         pen.poly([(g.hx, y), (g.hx + 0.06, y - 0.035), (g.hx + 0.06, y + 0.035)], bt)
-        pen.ellipse(g.hx, y, 0.018, 0.018, _shade(bt, -0.15))
+        pen.ellipse(g.hx, y, 0.018, 0.018, shade(bt, -0.15))
 
 
-def _sheen(g: _Geo) -> _LayerFn:
+def sheen(g: MascotGeometry) -> _LayerFn:
+    """A soft highlight on the head, drawn with `draw_overlay` so it never widens the silhouette."""
+
     def draw(d: ImageDraw.ImageDraw, n: int) -> None:
         cx, cy = (g.hx - g.hrx * 0.45) * n, (g.hy - g.hry * 0.55) * n
         d.ellipse((cx - 0.06 * n, cy - 0.03 * n, cx + 0.06 * n, cy + 0.03 * n), fill=(255, 255, 255, 70))

@@ -152,7 +152,7 @@ class MascotSpec:
     chubby: bool = False
 
 
-def _shade(c: Sequence[int], k: float) -> RGB:
+def shade(c: Sequence[int], k: float) -> RGB:
     """Lighten (k > 0) towards white or darken (k < 0) towards black."""
     if k >= 0:
         return tuple(round(v + (255 - v) * k) for v in c)  # type: ignore[return-value]
@@ -179,7 +179,7 @@ def parse_prompt(prompt: str, seed: int | None = None) -> MascotSpec:
             continue
         colour = COLOURS[w]
         if i > 0 and words[i - 1] in _MODIFIERS:
-            colour = _shade(colour, _MODIFIERS[words[i - 1]])
+            colour = shade(colour, _MODIFIERS[words[i - 1]])
         target = next((CLOTHES[n] for n in words[i + 1 : i + 3] if n in CLOTHES), None)
         if target is not None:
             spec.clothes[target] = colour

@@ -8,9 +8,9 @@ import cv2
 import numpy as np
 
 from popcon.animation.effects import Anchors
-from popcon.animation.keyframes import _BACK, SIDES
-from popcon.animation.part_geometry import _at, _move
-from popcon.animation.part_layers import _Layer
+from popcon.animation.keyframes import BACK_PARTS, SIDES
+from popcon.animation.part_geometry import map_point, translation
+from popcon.animation.part_layers import PartLayer
 from popcon.animation.part_posing import Timeline, body_matrix, part_matrices
 
 
@@ -22,25 +22,25 @@ def _order(tl: Timeline, m: dict[str, np.ndarray]) -> list[str]:
     for sname, _, _ in SIDES:
         if not tl.prep.has_arms:
             continue
-        sh = _at(m[f"{sname}_upper_arm"], tl.prep.joints[f"{sname}_shoulder"])
-        hd = _at(m[f"{sname}_forearm"], tl.prep.joints[f"{sname}_hand"])
+        sh = map_point(m[f"{sname}_upper_arm"], tl.prep.joints[f"{sname}_shoulder"])
+        hd = map_point(m[f"{sname}_forearm"], tl.prep.joints[f"{sname}_hand"])
         arm_len = math.dist(tl.prep.joints[f"{sname}_shoulder"], tl.prep.joints[f"{sname}_hand"])
         raised = hd[1] < sh[1] - 0.35 * arm_len
         (front if raised else behind).extend([f"{sname}_upper_arm", f"{sname}_forearm"])
-    return [*_BACK, *behind, "head", *front]
+    return [*BACK_PARTS, *behind, "head", *front]
 
 
-def _blend(canvas: np.ndarray, layer: _Layer, m: np.ndarray) -> None:
+def blend_layer(canvas: np.ndarray, layer: PartLayer, m: np.ndarray) -> None:
     """Warp one layer by m (rest to screen) and composite it over the premultiplied canvas."""
     h, w = layer.premul.shape[:2]
-    mm = m @ _move(layer.x0, layer.y0)
+    mm = m @ translation(layer.x0, layer.y0)
     corners = np.array([[0, 0, 1], [w, 0, 1], [0, h, 1], [w, h, 1]], np.float64) @ mm.T
     size = canvas.shape[0]
     x0, y0 = max(0, math.floor(corners[:, 0].min()) - 1), max(0, math.floor(corners[:, 1].min()) - 1)
     x1, y1 = min(size, math.ceil(corners[:, 0].max()) + 1), min(size, math.ceil(corners[:, 1].max()) + 1)
     if x1 <= x0 or y1 <= y0:
         return
-    local = _move(-x0, -y0) @ mm
+    local = translation(-x0, -y0) @ mm
     src = cv2.warpAffine(
         layer.premul, local[:2], (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT
     )
@@ -56,13 +56,13 @@ def render_premul(tl: Timeline, t: float) -> tuple[np.ndarray, dict[str, np.ndar
     canvas = np.zeros((p.size, p.size, 4), np.uint8)
     for name, cap in p.caps.items():
         if name in m:
-            _blend(canvas, cap, m[name])
+            blend_layer(canvas, cap, m[name])
     for name in _order(tl, m):
         layer = p.layers.get(name)
         if name == "head" and p.closed_head is not None and tl.eyes_shut(t):
             layer = p.closed_head
         if layer is not None and name in m:
-            _blend(canvas, layer, m[name])
+            blend_layer(canvas, layer, m[name])
     return canvas, m
 
 
@@ -71,22 +71,22 @@ def anchors(
 ) -> Anchors:
     """Where effects attach in this frame: the head, eyes and hands follow their parts."""
     p, j = tl.prep, tl.prep.joints
-    head = _at(m["head"], p.head)
+    head = map_point(m["head"], p.head)
     fx = j["hip"][0]
     eyes = None
     if "right_eye" in j and "left_eye" in j:
-        eyes = (_at(m["head"], j["right_eye"]), _at(m["head"], j["left_eye"]))
+        eyes = (map_point(m["head"], j["right_eye"]), map_point(m["head"], j["left_eye"]))
     hands = None
     if p.has_arms:
-        hands = (_at(m["right_forearm"], j["right_hand"]), _at(m["left_forearm"], j["left_hand"]))
+        hands = (map_point(m["right_forearm"], j["right_hand"]), map_point(m["left_forearm"], j["left_hand"]))
     return Anchors(
         head=head,
         head_r=p.head_r,
-        top=_at(m["head"], j.get("head_top", (p.head[0], top))),
-        left=_at(m["torso"], (fx - half_width, chest_y)),
-        right=_at(m["torso"], (fx + half_width, chest_y)),
-        chest=_at(m["torso"], (fx, chest_y)),
-        feet=_at(body_matrix(tl.body(t), p.feet, p.height), p.feet),
+        top=map_point(m["head"], j.get("head_top", (p.head[0], top))),
+        left=map_point(m["torso"], (fx - half_width, chest_y)),
+        right=map_point(m["torso"], (fx + half_width, chest_y)),
+        chest=map_point(m["torso"], (fx, chest_y)),
+        feet=map_point(body_matrix(tl.body(t), p.feet, p.height), p.feet),
         height=p.height,
         eyes=eyes,
         hands=hands,

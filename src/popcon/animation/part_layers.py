@@ -20,13 +20,15 @@ from PIL import Image
 
 from popcon.animation.autorig.outlines import outline_level
 from popcon.animation.keyframes import SIDES
-from popcon.animation.part_geometry import _along, _seg_dist
+from popcon.animation.part_geometry import projection_along, segment_distance
 from popcon.animation.part_overlap import cut_arms_along_edges, underlay_joints
 from popcon.domain.rig import PARTS, Rig
 
 
 @dataclass
-class _Layer:
+class PartLayer:
+    """One part's pixels cropped to their box (premultiplied), placed at (x0, y0) in clip pixels."""
+
     name: str
     premul: np.ndarray  # cropped premultiplied RGBA
     x0: int
@@ -39,15 +41,15 @@ class Prepared:
 
     size: int
     joints: dict[str, tuple[float, float]]
-    layers: dict[str, _Layer]
-    caps: dict[str, _Layer]  # derived rigs: round joint caps drawn under the body
+    layers: dict[str, PartLayer]
+    caps: dict[str, PartLayer]  # derived rigs: round joint caps drawn under the body
     has_arms: bool
     has_legs: bool
     head: tuple[float, float]
     head_r: float
     height: float
     feet: tuple[float, float]
-    closed_head: _Layer | None = None  # the head layer with its eyes shut
+    closed_head: PartLayer | None = None  # the head layer with its eyes shut
     derived: bool = False  # parts cut from a single drawing (an upload): legs swing less, they tear
     # Per side: name, channel prefix, and which way "outward" is in the image (-1 left, +1 right). A
     # front view mirrors its sides; both legs of a side view's pair swing the way its head faces.
@@ -56,12 +58,12 @@ class Prepared:
     plan: str = "upright"  # the rig's body plan (which joints tell the body's own up direction)
 
 
-def _crop(premul: np.ndarray, name: str) -> _Layer | None:
+def _crop(premul: np.ndarray, name: str) -> PartLayer | None:
     ys, xs = np.nonzero(premul[..., 3])
     if len(xs) == 0:
         return None
     x0, y0, x1, y1 = xs.min(), ys.min(), xs.max() + 1, ys.max() + 1
-    return _Layer(name, np.ascontiguousarray(premul[y0:y1, x0:x1]), int(x0), int(y0))
+    return PartLayer(name, np.ascontiguousarray(premul[y0:y1, x0:x1]), int(x0), int(y0))
 
 
 def _premul(image: Image.Image) -> np.ndarray:
@@ -113,7 +115,7 @@ def _derive_layers(
     below_hips = above_neck = np.zeros(len(xs), bool)
     for i, name in enumerate(names):  # the torso first
         a, b = bones[name]
-        d = _seg_dist(px, py, a, b)
+        d = segment_distance(px, py, a, b)
         score[i] = d - radius[name]
         if name not in ("torso", "head"):
             # A limb claims only its own width around its bone: clothing beyond stays with the body.
@@ -124,13 +126,13 @@ def _derive_layers(
         elif name == "head":
             # The head ends at its base: a big chibi head is wider than the body under it, and its
             # radius must not reach past the neck into the body.
-            score[i][_along(px, py, a, b) < -0.05] = np.inf
+            score[i][projection_along(px, py, a, b) < -0.05] = np.inf
             score[names.index("torso")][above_neck & (d <= radius[name])] += 1e6
         else:
             # The torso ends at the neck, and at the hips when the legs move: past them its wide radius
             # would take the face or the tops of the legs, which then stay behind as slivers when the
             # part turns. (Past a leg's own reach it keeps what hangs there: a skirt, a tail.)
-            along = _along(px, py, a, b)
+            along = projection_along(px, py, a, b)
             above_neck = along > 1.05
             below_hips = along < -0.05
     label = np.full(alpha.shape, -1, np.int16)
@@ -139,7 +141,7 @@ def _derive_layers(
     _snap_to_drawn_parts(premul, label, names, score, _limb_areas(bones, radius), lines)
     cut_arms_along_edges(premul, label, names, [_limb_group(n) for n in names], score, bones, radius)
     _round_hung_tops(label, names, bones, radius)
-    _keep_attached(label, names, bones, radius)
+    keep_attached(label, names, bones, radius)
     out: dict[str, np.ndarray] = {}
     torso_i = names.index("torso")
     torso_mask = (label == torso_i).astype(np.uint8)
@@ -294,11 +296,13 @@ def _round_hung_tops(label: np.ndarray, names: list[str], bones: dict, radius: d
             continue
         px, py = xs.astype(np.float32), ys.astype(np.float32)
         a, b = bones[name]
-        out = (_along(px, py, a, b) < 0.5) & (_seg_dist(px, py, a, b) > 1.2 * radius[name] + 1.0)
+        out = (projection_along(px, py, a, b) < 0.5) & (
+            segment_distance(px, py, a, b) > 1.2 * radius[name] + 1.0
+        )
         label[ys[out], xs[out]] = torso
 
 
-def _keep_attached(label: np.ndarray, names: list[str], bones: dict, radius: dict[str, float]) -> None:
+def keep_attached(label: np.ndarray, names: list[str], bones: dict, radius: dict[str, float]) -> None:
     """A part is what lies around its bone: a piece of any part's label that does not reach its bone (a
     fleck won by distance, a shoe's tip past a leg's reach left to the torso) goes to the part it
     touches, the nearest labelled pixel, so no detached bit flies off or stays behind when parts turn."""
@@ -310,7 +314,7 @@ def _keep_attached(label: np.ndarray, names: list[str], bones: dict, radius: dic
             continue
         ys, xs = np.nonzero(part)
         a, b = bones[name]
-        near = _seg_dist(xs.astype(np.float32), ys.astype(np.float32), a, b) <= radius[name] + 2.0
+        near = segment_distance(xs.astype(np.float32), ys.astype(np.float32), a, b) <= radius[name] + 2.0
         attached = np.zeros(n, bool)
         attached[np.unique(comps[ys[near], xs[near]])] = True
         if not attached[1:].any():  # no piece reaches the bone: keep the biggest
@@ -393,7 +397,7 @@ def _continue_outline(premul: np.ndarray, torso: np.ndarray, removed: np.ndarray
     return out
 
 
-def _eye_closed(layer: _Layer, eyes: list[tuple[float, float]], head_r: float) -> _Layer | None:
+def _eye_closed(layer: PartLayer, eyes: list[tuple[float, float]], head_r: float) -> PartLayer | None:
     """The head layer with its eyes painted shut: skin colour over each dark eye, a lid line across."""
     img = layer.premul.astype(np.float32)
     a = np.maximum(img[..., 3:4], 1.0) / 255.0
@@ -433,7 +437,7 @@ def _eye_closed(layer: _Layer, eyes: list[tuple[float, float]], head_r: float) -
         return None
     out[..., 3] = layer.premul[..., 3]
     out[..., :3] = np.minimum(out[..., :3], out[..., 3:4])
-    return _Layer(layer.name, out, layer.x0, layer.y0)
+    return PartLayer(layer.name, out, layer.x0, layer.y0)
 
 
 def prepare(
@@ -450,7 +454,7 @@ def prepare(
     if "head_top" in j:
         head = ((j["neck"][0] + j["head_top"][0]) / 2, (j["neck"][1] + j["head_top"][1]) / 2)
         head_r = math.dist(j["neck"], j["head_top"]) / 2
-    caps: dict[str, _Layer] = {}
+    caps: dict[str, PartLayer] = {}
     if layers:
         arrays = {name: _premul(im) for name, im in layers.items()}
     else:
@@ -469,7 +473,7 @@ def prepare(
         height=height,
         feet=feet,
         derived=not layers,
-        sides=_sides(rig),
+        sides=rig_sides(rig),
         plan=rig.plan,
     )
     eyes = [j[k] for k in ("right_eye", "left_eye") if k in j]
@@ -478,7 +482,8 @@ def prepare(
     return prep
 
 
-def _sides(rig: Rig) -> tuple[tuple[str, str, float], ...]:
+def rig_sides(rig: Rig) -> tuple[tuple[str, str, float], ...]:
+    """The rig's sides as (name, channel prefix, outward sign): a four-legged side view faces one way."""
     if rig.plan == "four_legs":
         return (("right", "r", rig.facing), ("left", "l", rig.facing))
     return SIDES

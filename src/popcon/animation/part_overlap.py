@@ -12,8 +12,8 @@ import cv2
 import numpy as np
 
 from popcon.animation.autorig.edges import colour_gradient, split_by_edges
-from popcon.animation.keyframes import _ARMS, _BACK, SIDES
-from popcon.animation.part_geometry import _along, _seg_dist
+from popcon.animation.keyframes import ARM_PARTS, BACK_PARTS, SIDES
+from popcon.animation.part_geometry import projection_along, segment_distance
 from popcon.domain.rig import PARTS
 
 
@@ -44,10 +44,10 @@ def cut_arms_along_edges(
         if len(segs) < 2:
             continue
         g = groups.index(f"{side}_arm")
-        d = np.stack([_seg_dist(px, py, *bones[n]) - radius[n] for n in segs]).min(0)
+        d = np.stack([segment_distance(px, py, *bones[n]) - radius[n] for n in segs]).min(0)
         r = max(radius[n] for n in segs)
         a, b = bones[segs[0]][0], bones[segs[1]][1]
-        along = _along(px, py, a, b)
+        along = projection_along(px, py, a, b)
         # Lying against the body: a ring round the arm (past its own width) is mostly other parts.
         ring = (d > 0.3 * r) & (d <= 1.5 * r + 3.0) & (along > 0.25) & (along < 0.95)
         if not ring.any() or (cur[ring] != g).sum() < 0.35 * ring.sum():
@@ -88,7 +88,7 @@ def underlay_joints(
     band fills both with the lower part's own colours, so a limb moved far shows the body closed
     behind it, not a sliver of the limb left behind."""
     info = {name: (pivot, parent) for name, pivot, parent in PARTS}
-    depth = {name: i for i, name in enumerate((*_BACK, *_ARMS, "head"))}  # the order at rest
+    depth = {name: i for i, name in enumerate((*BACK_PARTS, *ARM_PARTS, "head"))}  # the order at rest
     solid = (premul[..., 3] == 255).astype(np.uint8)
     inside = cv2.distanceTransform(np.pad(solid, 1), cv2.DIST_L2, 3)[1:-1, 1:-1]
     straight: np.ndarray | None = None

@@ -15,9 +15,18 @@ from typing import Any
 
 import numpy as np
 
-from popcon.animation.keyframes import _LAG, ANGLE_CHANNELS, RigMotion, Wiggle
+from popcon.animation.keyframes import ANGLE_CHANNELS, FOLLOW_LAG, RigMotion, Wiggle
 from popcon.animation.motion import REST, Pose, ease_in_out, motion_pose
-from popcon.animation.part_geometry import _at, _move, _phi, _rot, _scale_y, _screen_angle, _sub, _wrap
+from popcon.animation.part_geometry import (
+    limb_angle,
+    map_point,
+    rotate_about,
+    scale_y_about,
+    screen_angle,
+    subtract,
+    translation,
+    wrap_degrees,
+)
 from popcon.animation.part_layers import Prepared
 
 
@@ -50,7 +59,7 @@ def _ik(p: Prepared, sname: str, side: float, target: tuple[float, float]) -> tu
     """Upper arm and forearm directions (character terms) that put the hand on `target`, elbow out."""
     s, e, h = (p.joints[f"{sname}_{k}"] for k in ("shoulder", "elbow", "hand"))
     l1, l2 = math.dist(s, e), math.dist(e, h)
-    v = _sub(target, s)
+    v = subtract(target, s)
     d = min(max(math.hypot(*v), abs(l1 - l2) + 1e-3), (l1 + l2) * 0.999)
     base = math.atan2(v[1], v[0])
     cos_a = (l1 * l1 + d * d - l2 * l2) / (2 * l1 * d) if l1 > 0 and d > 0 else 1.0
@@ -62,7 +71,7 @@ def _ik(p: Prepared, sname: str, side: float, target: tuple[float, float]) -> tu
         a = base + sign * alpha
         elbow = (s[0] + l1 * math.cos(a), s[1] + l1 * math.sin(a))
         out = side * (elbow[0] - p.joints["hip"][0])
-        return out, _phi((math.cos(a), math.sin(a)), side), _phi(_sub(hand, elbow), side)
+        return out, limb_angle((math.cos(a), math.sin(a)), side), limb_angle(subtract(hand, elbow), side)
 
     _, up, fore = max(solution(1.0), solution(-1.0))
     return up, fore
@@ -93,12 +102,12 @@ def body_frame(p: Prepared) -> float:
     """
     j = p.joints
     hip = j["hip"]
-    up = _sub(j["neck"], hip)
+    up = subtract(j["neck"], hip)
     if p.plan == "four_legs" and "right_shoulder" in j and "left_shoulder" in j:
-        back = _sub(_mid(j["right_shoulder"], j["left_shoulder"]), hip)
+        back = subtract(_mid(j["right_shoulder"], j["left_shoulder"]), hip)
         up = (back[1], -back[0])
         ends = [j[k] for k in ("right_hand", "left_hand", "right_foot", "left_foot") if k in j]
-        down = _sub(_mid(*ends), hip) if ends else (0.0, 1.0)
+        down = subtract(_mid(*ends), hip) if ends else (0.0, 1.0)
         if up[0] * down[0] + up[1] * down[1] > 0:
             up = (-up[0], -up[1])
     turn = math.degrees(math.atan2(-up[0], -up[1]))
@@ -114,8 +123,8 @@ def in_body_frame(p: Prepared, frame: float) -> Prepared:
     """The prepared character with joints and head turned about the hip into its own upright frame."""
     if frame == 0.0:
         return p
-    r = _rot(p.joints["hip"], -frame)
-    return replace(p, joints={k: _at(r, v) for k, v in p.joints.items()}, head=_at(r, p.head))
+    r = rotate_about(p.joints["hip"], -frame)
+    return replace(p, joints={k: map_point(r, v) for k, v in p.joints.items()}, head=map_point(r, p.head))
 
 
 def _rest(p: Prepared) -> dict[str, float]:
@@ -124,11 +133,11 @@ def _rest(p: Prepared) -> dict[str, float]:
     j = p.joints
     for sname, pre, side in p.sides:
         if p.has_arms:
-            out[f"{pre}_arm"] = _phi(_sub(j[f"{sname}_elbow"], j[f"{sname}_shoulder"]), side)
-            out[f"{pre}_fore"] = _phi(_sub(j[f"{sname}_hand"], j[f"{sname}_elbow"]), side)
+            out[f"{pre}_arm"] = limb_angle(subtract(j[f"{sname}_elbow"], j[f"{sname}_shoulder"]), side)
+            out[f"{pre}_fore"] = limb_angle(subtract(j[f"{sname}_hand"], j[f"{sname}_elbow"]), side)
         if p.has_legs:
-            out[f"{pre}_leg"] = _phi(_sub(j[f"{sname}_knee"], j[f"{sname}_hip"]), side)
-            out[f"{pre}_shin"] = _phi(_sub(j[f"{sname}_foot"], j[f"{sname}_knee"]), side)
+            out[f"{pre}_leg"] = limb_angle(subtract(j[f"{sname}_knee"], j[f"{sname}_hip"]), side)
+            out[f"{pre}_shin"] = limb_angle(subtract(j[f"{sname}_foot"], j[f"{sname}_knee"]), side)
     return out
 
 
@@ -179,12 +188,12 @@ class Timeline:
             resolved = _resolve(upright, k)
             for name, v in resolved.items():
                 if name.endswith("_arm") and f"{name[0]}_fore" not in resolved and name in rest:
-                    ch[f"{name[0]}_fore"] = rest[f"{name[0]}_fore"] + _wrap(v - rest[name])
+                    ch[f"{name[0]}_fore"] = rest[f"{name[0]}_fore"] + wrap_degrees(v - rest[name])
                 ch[name] = v
             # Unwrap directions so that interpolation turns the short way round.
             if keys:
                 for name, v in ch.items():
-                    ch[name] = keys[-1][1][name] + _wrap(v - keys[-1][1][name]) if name in rest else v
+                    ch[name] = keys[-1][1][name] + wrap_degrees(v - keys[-1][1][name]) if name in rest else v
             keys.append((t, ch))
         return cls(prep, motion, intensity, keys, rest, frame=frame, wiggle=_arm_wiggles(prep, motion))
 
@@ -252,13 +261,13 @@ def body_matrix(p: Pose, feet: tuple[float, float], height: float) -> np.ndarray
     """The whole-body transform of a `Pose` (as the whole-body animator applies it)."""
     px, py = feet[0], feet[1] - p.pivot * height
     flip = np.diag([1.0, -1.0, 1.0])
-    to_local = _move(-px, -py)
+    to_local = translation(-px, -py)
     scale = np.diag([p.facing, p.sy, 1.0])
     shear = np.array([[1.0, p.shear, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
     a = math.radians(p.angle)
     rot = np.array([[math.cos(a), -math.sin(a), 0.0], [math.sin(a), math.cos(a), 0.0], [0.0, 0.0, 1.0]])
-    move = _move(p.dx * height, p.dy * height)
-    return _move(px, py) @ flip @ move @ rot @ shear @ scale @ flip @ to_local
+    move = translation(p.dx * height, p.dy * height)
+    return translation(px, py) @ flip @ move @ rot @ shear @ scale @ flip @ to_local
 
 
 def part_matrices(tl: Timeline, t: float) -> dict[str, np.ndarray]:
@@ -268,45 +277,45 @@ def part_matrices(tl: Timeline, t: float) -> dict[str, np.ndarray]:
     mb = body_matrix(tl.body(t), p.feet, p.height)
     hip = j["hip"]
     squash = 1.0 - 0.3 * ch["bow"]
-    rigid = mb @ _rot(hip, ch["lean"])
+    rigid = mb @ rotate_about(hip, ch["lean"])
     # Bows squash and nods drop along the body's own axis: body-frame moves conjugated by its turn.
-    to_image, to_body = _rot(hip, tl.frame), _rot(hip, -tl.frame)
+    to_image, to_body = rotate_about(hip, tl.frame), rotate_about(hip, -tl.frame)
 
     def along_body(m_body: np.ndarray) -> np.ndarray:
         return m_body if tl.frame == 0.0 else to_image @ m_body @ to_body
 
     def attach(q: tuple[float, float]) -> np.ndarray:
         """Follow the bowing torso's point q without taking its squash."""
-        return rigid @ along_body(_move(0.0, (_at(to_body, q)[1] - hip[1]) * (squash - 1.0)))
+        return rigid @ along_body(translation(0.0, (map_point(to_body, q)[1] - hip[1]) * (squash - 1.0)))
 
-    m: dict[str, np.ndarray] = {"torso": rigid @ along_body(_scale_y(hip, squash))}
+    m: dict[str, np.ndarray] = {"torso": rigid @ along_body(scale_y_about(hip, squash))}
     neck = j["neck"]
     nod = (ch["nod"] + 0.45 * ch["bow"]) * p.head_r
-    neck_b = _at(to_body, neck)
+    neck_b = map_point(to_body, neck)
     m["head"] = (
         attach(neck)
-        @ along_body(_move(0.0, nod))
-        @ _rot(neck, ch["head"])
-        @ along_body(_scale_y(neck_b, 1.0 - 0.12 * ch["bow"]))
+        @ along_body(translation(0.0, nod))
+        @ rotate_about(neck, ch["head"])
+        @ along_body(scale_y_about(neck_b, 1.0 - 0.12 * ch["bow"]))
     )
     for sname, pre, side in p.sides:
         if p.has_arms:
             sh, el = j[f"{sname}_shoulder"], j[f"{sname}_elbow"]
-            du = _screen_angle(ch[f"{pre}_arm"], side) - _screen_angle(tl.rest[f"{pre}_arm"], side)
-            df = _screen_angle(ch[f"{pre}_fore"], side) - _screen_angle(tl.rest[f"{pre}_fore"], side)
-            m[f"{sname}_upper_arm"] = attach(sh) @ _rot(sh, _wrap(du))
-            m[f"{sname}_forearm"] = m[f"{sname}_upper_arm"] @ _rot(el, _wrap(df - du))
+            du = screen_angle(ch[f"{pre}_arm"], side) - screen_angle(tl.rest[f"{pre}_arm"], side)
+            df = screen_angle(ch[f"{pre}_fore"], side) - screen_angle(tl.rest[f"{pre}_fore"], side)
+            m[f"{sname}_upper_arm"] = attach(sh) @ rotate_about(sh, wrap_degrees(du))
+            m[f"{sname}_forearm"] = m[f"{sname}_upper_arm"] @ rotate_about(el, wrap_degrees(df - du))
         if p.has_legs:
             hp, kn = j[f"{sname}_hip"], j[f"{sname}_knee"]
-            dt = _screen_angle(ch[f"{pre}_leg"], side) - _screen_angle(tl.rest[f"{pre}_leg"], side)
-            ds = _screen_angle(ch[f"{pre}_shin"], side) - _screen_angle(tl.rest[f"{pre}_shin"], side)
+            dt = screen_angle(ch[f"{pre}_leg"], side) - screen_angle(tl.rest[f"{pre}_leg"], side)
+            ds = screen_angle(ch[f"{pre}_shin"], side) - screen_angle(tl.rest[f"{pre}_shin"], side)
             k = 0.5 if p.derived else 1.0  # a cut-out leg turned far shows the body torn behind it
-            dt, ds = _wrap(dt) * k, _wrap(ds) * k
-            m[f"{sname}_thigh"] = mb @ _rot(hp, dt)
-            m[f"{sname}_shin"] = m[f"{sname}_thigh"] @ _rot(kn, _wrap(ds - dt))
+            dt, ds = wrap_degrees(dt) * k, wrap_degrees(ds) * k
+            m[f"{sname}_thigh"] = mb @ rotate_about(hp, dt)
+            m[f"{sname}_shin"] = m[f"{sname}_thigh"] @ rotate_about(kn, wrap_degrees(ds - dt))
     # Secondary motion: ears trail the head's turn and bob, the tail sways and trails the body.
     if any(k in p.layers for k in ("right_ear", "left_ear", "tail")):
-        before = t - _LAG
+        before = t - FOLLOW_LAG
         prev_ch = tl.channels(before)
         prev_body = tl.body(before % 1.0)
         now_body = tl.body(t)
@@ -317,8 +326,10 @@ def part_matrices(tl: Timeline, t: float) -> dict[str, np.ndarray]:
         for sname, _, side in p.sides:
             ear = j.get(f"{sname}_ear")
             if ear is not None:
-                m[f"{sname}_ear"] = m["head"] @ _rot(ear, 0.9 * turn + side * bob)
+                m[f"{sname}_ear"] = m["head"] @ rotate_about(ear, 0.9 * turn + side * bob)
         if "tail" in j:
             sway = 8.0 * math.sin(2 * math.pi * 2 * t) + 0.8 * turn
-            m["tail"] = m["torso"] @ along_body(_scale_y(hip, 1 / squash)) @ _rot(j["tail"], sway)
+            m["tail"] = (
+                m["torso"] @ along_body(scale_y_about(hip, 1 / squash)) @ rotate_about(j["tail"], sway)
+            )
     return m

@@ -33,7 +33,7 @@ SAMPLE_PROVIDER = "offline"  # the image provider that draws the built-in sample
 
 def sample_prompt() -> str:
     """The prompt the built-in sample character is drawn from, by the `SAMPLE_PROVIDER`."""
-    from popcon.animation.mascot_prompt import SAMPLE_PROMPT
+    from popcon.animation.api import SAMPLE_PROMPT
 
     return SAMPLE_PROMPT
 

@@ -27,7 +27,7 @@ from popcon.providers.registry import IMAGE_PROVIDERS, VIDEO_PROVIDERS
 from popcon.settings import Settings
 
 if TYPE_CHECKING:
-    from popcon.animation.mascot import MascotRig
+    from popcon.animation.api import MascotRig
 
 LISTING = ProviderListing({"procedural": "no key, no network, deterministic"}, "", None, "procedural")
 
@@ -55,7 +55,7 @@ class OfflineImageProvider(Free):
         key_color: RGB,
         on_usage: UsageSink = ignore_usage,
     ) -> Image.Image:
-        from popcon.animation.mascot import draw_mascot_rig
+        from popcon.animation.api import draw_mascot_rig
 
         drawn = draw_mascot_rig(prompt)
         self._last = (prompt, drawn)
@@ -67,7 +67,7 @@ class OfflineImageProvider(Free):
         None when `image` is not that mascot (an edited or uploaded character): it gets auto-rigged."""
         import numpy as np
 
-        from popcon.animation.mascot import draw_mascot_rig
+        from popcon.animation.api import draw_mascot_rig
 
         last = self._last
         drawn = last[1] if last is not None and last[0] == prompt else draw_mascot_rig(prompt)
@@ -83,7 +83,7 @@ class OfflineImageProvider(Free):
         key_color: RGB,
         on_usage: UsageSink = ignore_usage,
     ) -> Image.Image:
-        from popcon.animation.framing import frame_full_body
+        from popcon.animation.api import frame_full_body
 
         return frame_full_body(character, size=max(character.size))
 
@@ -106,12 +106,12 @@ class OfflineVideoProvider(Free):
 
     def overlay_colors(self, effects: Sequence[str]) -> tuple[RGB, ...]:
         """Colours this provider draws over the character for these effects: a key avoids them too."""
-        from popcon.animation.effects import effect_colors
+        from popcon.animation.api import effect_colors
 
         return tuple(effect_colors(list(effects)))
 
     def animate(self, request: ClipRequest) -> Path:
-        from popcon.animation.animator import render_clip
+        from popcon.animation.api import render_clip
 
         request.check_cancel()
         followed = _pose_rig(request)
@@ -131,7 +131,7 @@ class OfflineVideoProvider(Free):
 def _pose_rig(request: ClipRequest) -> tuple[Rig, Mapping[str, Image.Image] | None] | None:
     """The character's rig and part layers in the start pose's pixels, when the rig moves parts and the
     pose is the character reframed; None otherwise (the clip then moves the character as one piece)."""
-    from popcon.animation.framing import follow_pose
+    from popcon.animation.api import follow_pose
 
     rig, character = request.rig, request.character
     if rig is None or character is None or not rig.animates_parts:
