@@ -54,3 +54,26 @@ def test_side_view_facing_right_names_near_limbs_right() -> None:
     # Mirrored, it faces the image's right and shows its right side: the same limbs are now right.
     assert j["right_hand"][0] < 511 - 300 and j["left_hand"][0] > 511 - 150
     assert j["right_foot"][0] > 511 - 200 and j["left_foot"][0] < 511 - 300
+
+
+def _front_dancer() -> Image.Image:
+    """A front view whose arms bend the same way (one up, one down), legs apart, and whose roots show
+    the same colour cues as the runner's (one arm behind the shirt's edge, one sleeve over it): only
+    the shoulders a torso's width apart say it is no side view."""
+    im = Image.new("RGBA", (512, 512), (0, 0, 0, 0))
+    d = ImageDraw.Draw(im)
+    _limb(d, [(215, 295), (190, 380), (180, 460)], SKIN, 34)
+    _limb(d, [(295, 295), (320, 380), (330, 460)], SKIN, 34)
+    _limb(d, [(185, 150), (110, 180), (90, 110)], SKIN, 30)  # behind the shirt's edge
+    d.ellipse((205, 30, 305, 130), fill=HEAD)
+    d.rectangle((175, 125, 335, 300), fill=SHIRT)
+    d.rectangle((175, 270, 335, 330), fill=SHORTS)
+    _limb(d, [(300, 150), (345, 150)], SLEEVE, 36)  # a sleeve over the shirt
+    _limb(d, [(345, 150), (400, 120), (420, 190)], SKIN, 30)
+    return im
+
+
+def test_front_view_keeps_image_left_as_right() -> None:
+    j = _sides(_front_dancer())
+    assert j["right_hand"][0] < 200 < 310 < j["left_hand"][0]
+    assert j["right_foot"][0] < 255 < j["left_foot"][0]

@@ -4,8 +4,9 @@ The limb finders name sides as in a front view (the character's right is the ima
 the side, that is wrong for half of the limbs: there "right" and "left" are far and near. Three things
 decide them, all read from the picture:
 
-- a side view in a stride: both elbows bend the same way (in a front view bent arms mirror each other),
-  one hand swings forward and one back, one foot forward and one back;
+- a side view in a stride: the shoulders overlap (within about two arm widths across the body), both
+  elbows bend the same way (in a front view bent arms mirror each other), one hand swings forward and
+  one back, one foot forward and one back;
 - facing: elbows point backwards, so the figure faces away from where its elbows bend; a figure facing
   the image's left shows its left side (its near limbs are its left ones), one facing right its right;
 - near and far arm, from occlusion: the far arm passes behind the torso, whose drawn outline (a colour
@@ -29,6 +30,7 @@ from popcon.domain.rig import Point
 BEND = 0.08  # an elbow bends when its joint sits this share of the shoulder-hand span off that line
 CROSS = 0.6  # a far arm's root: at least this share of the colour edges there run across the arm
 APART = 0.3  # ... and this much more than at the near arm's root
+SPREAD = 2.0  # side view: the shoulders lie within this many arm widths of each other across the body
 
 _ARM = ("shoulder", "elbow", "hand")
 _LEG = ("hip", "knee", "foot")
@@ -60,6 +62,12 @@ def _edge_tensor(rgb: np.ndarray, solid: np.ndarray) -> np.ndarray:
         t[..., 1] += gx * gy
         t[..., 2] += gy * gy
     return t
+
+
+def _half_width(dist: np.ndarray, p: Point, x0: int, y0: int) -> float:
+    x, y = round(p[0]) - x0, round(p[1]) - y0
+    inside = 0 <= y < dist.shape[0] and 0 <= x < dist.shape[1]
+    return max(float(dist[y, x]) if inside else 0.0, 2.0)
 
 
 def _across_share(
@@ -123,6 +131,14 @@ def side_view_sides(joints: dict[str, Point], rgb: np.ndarray, solid: np.ndarray
     win = solid[y0:y1, x0:x1]
     t = _edge_tensor(rgb[y0:y1, x0:x1], win)
     dist = ndimage.distance_transform_edt(np.pad(win, 1)).astype(np.float32)[1:-1, 1:-1]
+    # Seen from the side the shoulders overlap: across the body they lie within about an arm's width of
+    # each other; in a front view the torso's whole width parts them.
+    arm_w = sum(_half_width(dist, joints[f"{s}_elbow"], x0, y0) for s in ("right", "left"))
+    spread = abs(
+        float((np.asarray(joints["right_shoulder"]) - np.asarray(joints["left_shoulder"])) @ image_right)
+    )
+    if spread > SPREAD * arm_w:
+        return None
     shares = {
         s: _across_share(t, win, dist, joints[f"{s}_shoulder"], joints[f"{s}_elbow"], x0, y0)
         for s in ("right", "left")
