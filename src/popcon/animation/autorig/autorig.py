@@ -7,6 +7,7 @@ inside the piece, so a bent arm is followed) its hand or foot, the middle of tha
 knee. The head is the core above the neck (a separate core piece, or the narrowest row below the
 head's widest); a chibi template then labels pieces by where they attach: on the head, ears; low on
 the torso and not pointing up, legs; higher, arms; "right" is the character's right (image left).
+A figure seen from the side mid-stride has its sides renamed as near and far (`sideview`).
 
 When the silhouette shows no limbs with confidence (a mascot whose arms lie against its body), the
 regions between the drawing's dark outlines are tried (`parts.outlined_rig`) and the surer rig wins.
@@ -188,7 +189,20 @@ def auto_rig(image: Image.Image) -> Rig:
         from popcon.animation.autorig.shape import fitted_template
 
         best = best.model_copy(update={"joints": fitted_template(sil)})
+    if best.plan == "upright" and best.has_arms and best.has_legs:
+        best = _side_view(image, best)
     return best
+
+
+def _side_view(image: Image.Image, rig: Rig) -> Rig:
+    """The rig with right and left read as near and far when the figure is seen from the side."""
+    from popcon.animation.autorig.sideview import side_view_sides
+
+    rgba = np.asarray(image.convert("RGBA"))
+    sides = side_view_sides(dict(rig.joints), rgba[..., :3], rgba[..., 3] >= 128)
+    if sides is None:
+        return rig
+    return rig.model_copy(update={"joints": {k: (round(x, 1), round(y, 1)) for k, (x, y) in sides.items()}})
 
 
 def _agree(a: Rig, b: Rig, sil: Silhouette) -> bool:
