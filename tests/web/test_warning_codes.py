@@ -9,16 +9,17 @@ from typing import Any
 from popcon.domain.exports import ExportSummary
 from popcon.domain.models import JobOptions
 from popcon.domain.reports import MatteReport
-from popcon.web.schemas import WarningCode, cutout_warning_code, warning_codes
+from popcon.web.schemas import WarningCode, warning_codes
 
 
 def _stored_cutout(report: dict[str, Any]) -> str | None:
     """The code the job page gets for a cut-out report as the job's options column stored it."""
-    return cutout_warning_code(JobOptions.model_validate({"cutout": report}).cutout)
+    cutout = JobOptions.model_validate({"cutout": report}).cutout
+    assert cutout is not None
+    return cutout.warning_code
 
 
 def test_cutout_warning_code_of_stored_reports() -> None:
-    assert cutout_warning_code(None) is None
     assert _stored_cutout({"confidence": 0.9, "warning": None}) is None
     assert (
         _stored_cutout({"confidence": 0.3, "warning": "the cut-out may be wrong"}) == "cutout_low_confidence"

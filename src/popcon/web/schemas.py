@@ -15,7 +15,6 @@ from popcon.domain.actions import ActionPreset
 from popcon.domain.exports import ExportSummary
 from popcon.domain.models import ActionClip, Job
 from popcon.domain.platforms import PlatformPreset
-from popcon.domain.reports import CutoutReport
 from popcon.domain.status import JobStatus
 
 
@@ -256,16 +255,9 @@ class JobOut(BaseModel):
             next_step=step,
             cutout_confidence=job.options.cutout.confidence if job.options.cutout else None,
             cutout_warning=job.options.cutout.warning if job.options.cutout else None,
-            cutout_warning_code=cutout_warning_code(job.options.cutout),
+            cutout_warning_code=job.options.cutout.warning_code if job.options.cutout else None,
             captions=job.options.captions.model_dump(mode="json") if job.options.captions else None,
         )
-
-
-def cutout_warning_code(report: CutoutReport | None) -> str | None:
-    """The stored cut-out warning's code; reports kept before codes only ever warned of low confidence."""
-    if report is None or not report.warning:
-        return None
-    return report.warning_code or "cutout_low_confidence"
 
 
 def warning_codes(summary: ExportSummary) -> list[WarningCode | None]:
