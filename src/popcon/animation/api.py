@@ -1,7 +1,8 @@
 """What the layers above (pipeline, use cases) call in the animation package: this module only.
 
-The offline provider is the package's other client and uses its modules directly; everything else goes
-through here, so the package's inside can change without the pipeline noticing.
+The providers are its other clients and use its modules directly (the offline provider draws and
+animates with them; the registry reads the sample's prompt); everything else goes through here, so the
+package's inside can change without the pipeline noticing.
 """
 
 from popcon.animation.autorig import auto_rig
