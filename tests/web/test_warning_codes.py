@@ -9,7 +9,7 @@ from typing import Any
 from popcon.domain.exports import ExportSummary
 from popcon.domain.models import JobOptions
 from popcon.domain.reports import MatteReport
-from popcon.web.schemas import WarningCode, warning_codes
+from popcon.web.schemas import WarningCodeOut, warning_codes
 
 
 def _stored_cutout(report: dict[str, Any]) -> str | None:
@@ -42,4 +42,4 @@ def test_export_warning_codes_sit_beside_their_warnings() -> None:
     assert warning_codes(old) == []  # written before codes: the UI shows the text
     raw = [{"code": "set_too_small", "params": {"n": 2, "min": 8}}, None]
     new = ExportSummary.from_json({"preset": "line-emoji", "warnings": ["a", "b"], "warning_codes": raw})
-    assert warning_codes(new) == [WarningCode(code="set_too_small", params={"n": 2, "min": 8}), None]
+    assert warning_codes(new) == [WarningCodeOut(code="set_too_small", params={"n": 2, "min": 8}), None]

@@ -154,7 +154,7 @@ class ExportFileOut(BaseModel):
     url: str
 
 
-class WarningCode(BaseModel):
+class WarningCodeOut(BaseModel):
     """A warning's stable code and the values its message is made of (the UI words it itself)."""
 
     code: str
@@ -178,7 +178,7 @@ class ExportOut(BaseModel):
     round: str | None = Field(default=None, description="The export round that published the set.")
     valid: bool = Field(default=True, description="Every file passed the platform's rules.")
     warnings: list[str]
-    warning_codes: list[WarningCode | None] = Field(
+    warning_codes: list[WarningCodeOut | None] = Field(
         default_factory=list, description="Beside each warning: its code or null (older exports: empty)."
     )
     captions: dict[str, str] = Field(default_factory=dict, description="The caption drawn per action.")
@@ -260,9 +260,9 @@ class JobOut(BaseModel):
         )
 
 
-def warning_codes(summary: ExportSummary) -> list[WarningCode | None]:
+def warning_codes(summary: ExportSummary) -> list[WarningCodeOut | None]:
     """The export's warning codes, one beside each warning (an export written before codes: none)."""
-    return [WarningCode.model_validate(c.model_dump()) if c else None for c in summary.warning_codes]
+    return [WarningCodeOut.model_validate(c.model_dump()) if c else None for c in summary.warning_codes]
 
 
 class JobList(BaseModel):
