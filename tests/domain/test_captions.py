@@ -10,10 +10,10 @@ from popcon.domain.captions import (
     caption_for,
     check_submission,
     default_caption,
-    parse_caption_options,
     submission_problems,
 )
 from popcon.domain.errors import InvalidInput
+from popcon.domain.models import JobOptions
 
 REQUIRED = ("en", "ja", "ko", "zh-Hant", "th")
 
@@ -55,14 +55,12 @@ def test_bad_caption_choices_are_refused_with_the_reason() -> None:
         CaptionOptions(text={"wave": "x" * 200})
     with pytest.raises(InvalidInput, match="ACTION=text"):
         caption_entries(["wave"])
-    with pytest.raises(InvalidInput, match="caption options"):
-        parse_caption_options({"motion": "spin"})
-    assert parse_caption_options(None) is None  # jobs made before captions stay bare
+    assert JobOptions.from_json({}).captions is None  # jobs made before captions stay bare
 
 
 def test_options_survive_a_round_trip_through_the_job_record() -> None:
     opts = CaptionOptions(lang="th", text={"ok": "โอเค!"}, motion="bounce")
-    assert parse_caption_options(opts.to_option()) == opts
+    assert JobOptions.from_json(JobOptions(captions=opts).to_json()).captions == opts
 
 
 def test_store_text_limits_per_platform() -> None:

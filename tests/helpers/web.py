@@ -71,3 +71,41 @@ def shot(page, path: Path) -> None:  # type: ignore[no-untyped-def]
     """Full-page screenshot from the top (a sticky header would otherwise float mid-page)."""
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=path, full_page=True)
+
+
+# ---- a live server (the browser tests): the API over HTTP ----------------------------------------
+def live_api(base: str) -> httpx.Client:
+    """A client of a live server's API (`base`: its root URL)."""
+    return httpx.Client(base_url=f"{base}{API}", timeout=60)
+
+
+def start_live_job(base: str, actions: list[str], platforms: str = "line-emoji", **data: str) -> str:
+    """Submit the fox with `actions` for `platforms` (`data`: more form fields) and return its id."""
+    with live_api(base) as c:
+        r = c.post(
+            "/jobs",
+            files={"image": ("fox.jpg", FOX.read_bytes(), "image/jpeg")},
+            data={"actions": json.dumps([{"id": a} for a in actions]), "platforms": platforms, **data},
+        )
+        assert r.status_code == 201, r.text
+        return str(r.json()["id"])
+
+
+def wait_live_rest(base: str, job_id: str, timeout: float = 240.0) -> dict:
+    """Poll until the job rests; fails naming its status when it does not within `timeout`."""
+    deadline = time.monotonic() + timeout
+    with live_api(base) as c:
+        while True:
+            job = c.get(f"/jobs/{job_id}").json()
+            if job["resting"]:
+                return dict(job)
+            assert time.monotonic() < deadline, f"job {job_id} never rested: {job['status']}"
+            time.sleep(0.3)
+
+
+def export_live(base: str, job_id: str) -> dict:
+    """Export the job for its platforms and return it once it rests again."""
+    with live_api(base) as c:
+        assert c.post(f"/jobs/{job_id}/export", json={}).status_code == 202
+    time.sleep(0.5)  # the status moves to exporting before the poll reads it
+    return wait_live_rest(base, job_id)

@@ -4,6 +4,7 @@ import pytest
 
 from popcon.domain.actions import resolve_actions
 from popcon.domain.errors import IllegalTransition, InvalidInput, NotFound
+from popcon.domain.models import JobOptions
 from popcon.domain.reports import MatteReport, ProviderTask
 from popcon.domain.status import ActionStatus, JobStatus
 from popcon.store.db import JobStore
@@ -160,3 +161,18 @@ def test_delete_job_removes_it_and_its_actions(store):
     assert [j.id for j in store.list_jobs()] == [other.id]
     with pytest.raises(NotFound):
         store.delete_job(job.id)
+
+
+def test_job_options_are_replaced_only_by_a_typed_record(store):
+    """A plain dict would skip every check and None would drop the upload's name: both are refused,
+    and the stored options are left as they were."""
+    job = store.create_job(
+        source="upload", actions=resolve_actions(["wave"]), platforms=["line-emoji"],
+        options=JobOptions(upload="fox.png"),
+    )  # fmt: skip
+    for bad in ({"upload": "other.png"}, None):
+        with pytest.raises(TypeError, match="must be JobOptions"):
+            store.update_job(job.id, options=bad)
+    assert store.get_job(job.id).options.upload == "fox.png"
+    store.update_job(job.id, options=JobOptions(upload="fox.png", reference="ref.png"))
+    assert store.get_job(job.id).options.reference == "ref.png"

@@ -8,7 +8,13 @@ from popcon.domain.captions import CaptionOptions
 from popcon.domain.errors import InvalidInput
 from popcon.media.fonts import MissingFont
 from popcon.settings import Settings
-from popcon.usecases.captions import caption_choice, caption_languages, job_caption_options, store_text
+from popcon.usecases.captions import (
+    caption_choice,
+    caption_languages,
+    checked_choice,
+    job_caption_options,
+    store_text,
+)
 from popcon.usecases.context import open_context
 from popcon.usecases.jobs import NewJob, Upload, actions_from_names, create_job
 from tests.conftest import SAMPLES
@@ -34,6 +40,21 @@ def test_cli_flags_become_one_choice() -> None:
     with pytest.raises(InvalidInput, match="LANG=text"):
         store_text(["ねこ"], [])
     assert set(caption_languages()) >= {"en", "ja", "ko", "zh-Hant", "th"}
+
+
+def test_a_bad_choice_names_its_field() -> None:
+    """The web form and the results page's edit send JSON: the error says which field is wrong."""
+    assert checked_choice({"lang": "ja"}).lang == "ja"
+    for raw, words in (
+        ({"langs": "ja"}, "captions: langs: not a field"),
+        ({"lang": "fr"}, "captions: lang: caption language 'fr' is not one of"),
+        ({"motion": "spin"}, "captions: motion: "),
+        ({"text": {"wave": "x" * 300}}, "captions: text: the caption of wave is 300 characters"),
+        (["ja"], "captions must be a JSON object"),
+    ):
+        with pytest.raises(InvalidInput) as e:
+            checked_choice(raw)
+        assert str(e.value).startswith(words), e.value
 
 
 def test_bad_captions_are_refused_up_front_with_the_reason() -> None:

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.helpers.web import FOX, shot
+from tests.helpers.web import export_live, shot, start_live_job, wait_live_rest
 
 pytestmark = pytest.mark.slow
 AXE = Path(__file__).parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
@@ -38,36 +37,11 @@ def run_axe(page) -> list[dict]:  # type: ignore[no-untyped-def]
     return [v for v in found if v["impact"] in ("critical", "serious")]
 
 
-def start_job(base: str, actions: list[str], platforms: str = "line-emoji") -> str:
-    with httpx.Client(base_url=f"{base}/api/v1", timeout=30) as c:
-        r = c.post(
-            "/jobs",
-            files={"image": ("fox.jpg", FOX.read_bytes(), "image/jpeg")},
-            data={"actions": json.dumps([{"id": a} for a in actions]), "platforms": platforms},
-        )
-        assert r.status_code == 201, r.text
-        return str(r.json()["id"])
-
-
-def wait_rest(base: str, job_id: str, timeout: float = 240.0) -> dict:
-    deadline = time.monotonic() + timeout
-    with httpx.Client(base_url=f"{base}/api/v1", timeout=30) as c:
-        while True:
-            job = c.get(f"/jobs/{job_id}").json()
-            if job["resting"]:
-                return dict(job)
-            assert time.monotonic() < deadline, f"job {job_id} never rested: {job['status']}"
-            time.sleep(0.3)
-
-
 @pytest.fixture(scope="module")
 def exported_job(live_server: str) -> str:
-    job_id = start_job(live_server, ["wave"], "line-emoji")
-    assert wait_rest(live_server, job_id)["status"] == "awaiting_refinement"
-    with httpx.Client(base_url=f"{live_server}/api/v1", timeout=30) as c:
-        assert c.post(f"/jobs/{job_id}/export", json={}).status_code == 202
-    time.sleep(0.5)
-    assert wait_rest(live_server, job_id)["status"] == "completed"
+    job_id = start_live_job(live_server, ["wave"], "line-emoji")
+    assert wait_live_rest(live_server, job_id)["status"] == "awaiting_refinement"
+    assert export_live(live_server, job_id)["status"] == "completed"
     return job_id
 
 
@@ -145,8 +119,8 @@ def test_a_long_prompt_is_never_cut_silently(live_server: str, page) -> None:  #
 def test_job_page_counts_in_words_and_shows_export_progress_per_platform(
     live_server: str, page, screenshots: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    job_id = start_job(live_server, ["wave"], "line-emoji,telegram-video-sticker")
-    assert wait_rest(live_server, job_id)["status"] == "awaiting_refinement"
+    job_id = start_live_job(live_server, ["wave"], "line-emoji,telegram-video-sticker")
+    assert wait_live_rest(live_server, job_id)["status"] == "awaiting_refinement"
     page.goto(f"{live_server}/job/{job_id}")
     page.wait_for_selector("#finish")
     assert "1 action ·" in page.inner_text(".page-head"), "one action reads '1 action'"

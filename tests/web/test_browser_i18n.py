@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.helpers.web import FOX, shot
+from tests.helpers.web import FOX, export_live, live_api, shot, start_live_job, wait_live_rest
 from tests.web.i18n_check import NEUTRAL, UNTRANSLATED
 from tests.web.test_browser_a11y import AXE, run_axe
 from tests.web.test_browser_security import token_server  # noqa: F401  (the token-protected server)
 
 pytestmark = pytest.mark.slow
 STATIC = Path(__file__).resolve().parents[2] / "src" / "popcon" / "web" / "static" / "i18n"
+WAVE_JUMP = ["wave", "jump"]
 SIZES = {"desk": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 
 
@@ -29,52 +28,20 @@ def catalogue(lang: str) -> dict[str, str]:
     return json.loads((STATIC / f"{lang}.json").read_text(encoding="utf-8"))
 
 
-def api(base: str) -> httpx.Client:
-    return httpx.Client(base_url=f"{base}/api/v1", timeout=60)
-
-
-def start_job(base: str, platforms: str, **data: str) -> str:
-    with api(base) as c:
-        r = c.post(
-            "/jobs",
-            files={"image": ("fox.jpg", FOX.read_bytes(), "image/jpeg")},
-            data={"actions": json.dumps([{"id": "wave"}, {"id": "jump"}]), "platforms": platforms, **data},
-        )
-        assert r.status_code == 201, r.text
-        return r.json()["id"]
-
-
-def wait_rest(base: str, job_id: str, timeout: float = 240.0) -> dict:
-    deadline = time.monotonic() + timeout
-    with api(base) as c:
-        while True:
-            job = c.get(f"/jobs/{job_id}").json()
-            if job["resting"]:
-                return job
-            assert time.monotonic() < deadline, f"job {job_id} never rested: {job['status']}"
-            time.sleep(0.3)
-
-
-def export(base: str, job_id: str) -> dict:
-    with api(base) as c:
-        assert c.post(f"/jobs/{job_id}/export", json={}).status_code == 202
-    time.sleep(0.5)
-    return wait_rest(base, job_id)
-
-
 @pytest.fixture(scope="module")
 def jobs(live_server: str) -> dict[str, str]:
     """A job waiting for review, one exported (LINE emoji without captions, LINE stickers with) and
     one canceled."""
-    review = start_job(live_server, "line-emoji,line-sticker")
-    done = start_job(live_server, "line-emoji,line-sticker", captions=json.dumps({"lang": "ko"}))
-    assert wait_rest(live_server, review)["status"] == "awaiting_refinement"
-    assert wait_rest(live_server, done)["status"] == "awaiting_refinement"
-    assert export(live_server, done)["status"] == "completed"
-    canceled = start_job(live_server, "line-emoji")
-    with api(live_server) as c:
+    review = start_live_job(live_server, WAVE_JUMP, "line-emoji,line-sticker")
+    ko = json.dumps({"lang": "ko"})
+    done = start_live_job(live_server, WAVE_JUMP, "line-emoji,line-sticker", captions=ko)
+    assert wait_live_rest(live_server, review)["status"] == "awaiting_refinement"
+    assert wait_live_rest(live_server, done)["status"] == "awaiting_refinement"
+    assert export_live(live_server, done)["status"] == "completed"
+    canceled = start_live_job(live_server, WAVE_JUMP, "line-emoji")
+    with live_api(live_server) as c:
         assert c.post(f"/jobs/{canceled}/cancel").status_code == 200
-    assert wait_rest(live_server, canceled)["status"] == "canceled"
+    assert wait_live_rest(live_server, canceled)["status"] == "canceled"
     return {"review": review, "done": done, "canceled": canceled}
 
 
@@ -175,7 +142,7 @@ def test_language_switch_keeps_the_page_and_rewords_it(
     assert page.evaluate("performance.getEntriesByType('navigation').length") == navigations
     assert page.input_value("[data-caption='wave']") == "Hiya!"  # typed text stays
     assert page.input_value("#caption-lang") == "ko"  # the caption language follows until picked
-    with api(live_server) as c:
+    with live_api(live_server) as c:
         defaults = c.get("/captions").json()["captions"]
     assert page.input_value("[data-caption='jump']") == defaults["jump"]["ko"]  # untouched: the new default
     assert page.title() == ko["app.title"]
@@ -241,14 +208,14 @@ def test_caption_typed_on_the_create_page_reaches_the_job_and_its_files(live_ser
     page.click("#submit")
     page.wait_for_url(re.compile(r"/job/[0-9a-f]{12}$"), timeout=60_000)
     job_id = page.url.rsplit("/", 1)[1]
-    with api(live_server) as c:
+    with live_api(live_server) as c:
         job = c.get(f"/jobs/{job_id}").json()
     assert job["captions"]["lang"] == "ja" and job["captions"]["motion"] == "bounce"
     assert job["captions"]["text"] == {"wave": "やっほー", "jump": ""}
     ctx.close()
-    assert wait_rest(live_server, job_id)["status"] == "awaiting_refinement"
-    export(live_server, job_id)
-    with api(live_server) as c:
+    assert wait_live_rest(live_server, job_id)["status"] == "awaiting_refinement"
+    export_live(live_server, job_id)
+    with live_api(live_server) as c:
         exports = {e["platform"]: e for e in c.get(f"/jobs/{job_id}/exports").json()}
     assert exports["line-sticker"]["captions"] == {"wave": "やっほー"}  # what the files carry
     assert exports["line-emoji"]["captions"] == {}  # emoji stay bare
@@ -264,8 +231,8 @@ def test_caption_typed_on_the_create_page_reaches_the_job_and_its_files(live_ser
     page.click("#save-captions")
     page.wait_for_url(re.compile(rf"/job/{job_id}$"))
     ctx.close()
-    assert wait_rest(live_server, job_id)["status"] == "completed"
-    with api(live_server) as c:
+    assert wait_live_rest(live_server, job_id)["status"] == "completed"
+    with live_api(live_server) as c:
         exports = {e["platform"]: e for e in c.get(f"/jobs/{job_id}/exports").json()}
         assert c.get(f"/jobs/{job_id}").json()["captions"]["text"] == {"wave": "やっほー", "jump": "とぶよ"}
     assert exports["line-sticker"]["captions"] == {"wave": "やっほー", "jump": "とぶよ"}

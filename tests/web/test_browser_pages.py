@@ -7,8 +7,6 @@ Screenshots land in test-artifacts/screenshots/ (ignored by git).
 from __future__ import annotations
 
 import io
-import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,48 +15,19 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.helpers.web import FOX, alpha_of, shot
+from tests.helpers.web import FOX, alpha_of, export_live, live_api, shot, start_live_job, wait_live_rest
 
 pytestmark = pytest.mark.slow
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
 
-def api(base: str) -> httpx.Client:
-    return httpx.Client(base_url=f"{base}/api/v1", timeout=30)
-
-
-def start_job(base: str, actions: list[str], platforms: str = "line-emoji") -> str:
-    with api(base) as c:
-        r = c.post(
-            "/jobs",
-            files={"image": ("fox.jpg", FOX.read_bytes(), "image/jpeg")},
-            data={"actions": json.dumps([{"id": a} for a in actions]), "platforms": platforms},
-        )
-        assert r.status_code == 201, r.text
-        return r.json()["id"]
-
-
-def wait_rest(base: str, job_id: str, timeout: float = 180.0) -> dict:
-    deadline = time.monotonic() + timeout
-    with api(base) as c:
-        while True:
-            job = c.get(f"/jobs/{job_id}").json()
-            if job["resting"]:
-                return job
-            assert time.monotonic() < deadline, f"job {job_id} never rested: {job['status']}"
-            time.sleep(0.3)
-
-
 @pytest.fixture(scope="module")
 def done_job(live_server: str) -> str:
     """A job with two actions, exported for LINE animated emoji and Telegram video stickers."""
-    job_id = start_job(live_server, ["wave", "jump"], "line-emoji,telegram-video-sticker")
-    assert wait_rest(live_server, job_id)["status"] == "awaiting_refinement"
-    with api(live_server) as c:
-        assert c.post(f"/jobs/{job_id}/export", json={}).status_code == 202
-    time.sleep(0.5)
-    job = wait_rest(live_server, job_id, timeout=240)
+    job_id = start_live_job(live_server, ["wave", "jump"], "line-emoji,telegram-video-sticker")
+    assert wait_live_rest(live_server, job_id)["status"] == "awaiting_refinement"
+    job = export_live(live_server, job_id)
     assert job["status"] == "completed"
     assert sorted(job["exported"]) == ["line-emoji", "telegram-video-sticker"]
     return job_id
@@ -320,7 +289,7 @@ def test_cancel_asks_first_and_a_canceled_job_has_one_resume(
     live_server: str, pages: dict, screenshots: Path
 ) -> None:
     page = pages["desk"]
-    job_id = start_job(live_server, ["wave", "jump", "laugh", "love", "cry", "happy", "dance", "sleepy"])
+    job_id = start_live_job(live_server, ["wave", "jump", "laugh", "love", "cry", "happy", "dance", "sleepy"])
     page.goto(f"{live_server}/job/{job_id}")
     page.wait_for_selector("#cancel", timeout=10_000)
     dialogs: list[str] = []
@@ -332,11 +301,11 @@ def test_cancel_asks_first_and_a_canceled_job_has_one_resume(
     page.once("dialog", dismiss)
     page.click("#cancel")
     assert dialogs and "Cancel" in dialogs[0]
-    with api(live_server) as c:
+    with live_api(live_server) as c:
         assert c.get(f"/jobs/{job_id}").json()["status"] != "canceled"
     page.once("dialog", lambda d: d.accept())
     page.click("#cancel")
-    job = wait_rest(live_server, job_id)
+    job = wait_live_rest(live_server, job_id)
     assert job["status"] == "canceled"
     page.wait_for_selector(".callout.bad #resume")
     page.wait_for_timeout(300)
@@ -348,8 +317,8 @@ def test_jobs_list_says_what_each_job_is_and_deletes_after_asking(
     live_server: str, done_job: str, pages: dict, screenshots: Path
 ) -> None:
     page = pages["desk"]
-    victim = start_job(live_server, ["love"])
-    wait_rest(live_server, victim)
+    victim = start_live_job(live_server, ["love"])
+    wait_live_rest(live_server, victim)
     page.goto(f"{live_server}/jobs")
     row = page.locator(f"[data-job='{done_job}']")
     row.wait_for()
@@ -371,7 +340,7 @@ def test_jobs_list_says_what_each_job_is_and_deletes_after_asking(
     page.once("dialog", lambda d: d.accept())
     page.click(f"[data-delete='{victim}']")
     page.wait_for_selector(f"[data-job='{victim}']", state="detached")
-    with api(live_server) as c:
+    with live_api(live_server) as c:
         assert c.get(f"/jobs/{victim}").status_code == 404
     pages["phone"].goto(f"{live_server}/jobs")
     pages["phone"].wait_for_selector(f"[data-job='{done_job}']")

@@ -12,9 +12,8 @@ import pytest
 from pydantic import SecretStr
 
 from popcon.web import create_app
-from tests.helpers.web import web_settings
+from tests.helpers.web import export_live, start_live_job, wait_live_rest, web_settings
 from tests.web.conftest import free_port
-from tests.web.test_browser_pages import api, start_job, wait_rest
 
 pytestmark = pytest.mark.slow
 TOKEN = "browser-test-token-0123456789abcdef"
@@ -37,8 +36,8 @@ def _violations(page) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def test_every_page_works_under_the_csp(live_server: str, browser) -> None:  # type: ignore[no-untyped-def]
-    job_id = start_job(live_server, ["wave"])
-    assert wait_rest(live_server, job_id)["status"] == "awaiting_refinement"
+    job_id = start_live_job(live_server, ["wave"])
+    assert wait_live_rest(live_server, job_id)["status"] == "awaiting_refinement"
     ctx, page, problems = _watched(browser)
     try:
         page.goto(f"{live_server}/create")
@@ -55,10 +54,7 @@ def test_every_page_works_under_the_csp(live_server: str, browser) -> None:  # t
             page.goto(f"{live_server}{path}")
             page.wait_for_selector(ready)
             page.wait_for_timeout(500)
-        with api(live_server) as c:
-            assert c.post(f"/jobs/{job_id}/export", json={}).status_code == 202
-        time.sleep(0.5)
-        assert wait_rest(live_server, job_id, timeout=240)["status"] == "completed"
+        assert export_live(live_server, job_id)["status"] == "completed"
         page.goto(f"{live_server}/results/{job_id}")
         page.wait_for_selector(".ecard img")
         page.wait_for_timeout(500)

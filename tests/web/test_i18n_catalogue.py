@@ -12,7 +12,7 @@ import pytest
 
 from popcon.domain.actions import load_presets
 from popcon.domain.platforms import load_platforms
-from popcon.domain.reports import MATTE_LOW_CONFIDENCE
+from popcon.domain.reports import CUTOUT_LOW_CONFIDENCE, MATTE_LOW_CONFIDENCE
 from popcon.domain.status import ActionStatus, JobStatus
 from tests.conftest import REPO
 
@@ -60,7 +60,7 @@ def made_keys() -> set[str]:
     keys -= {"stage.queued"}
     keys |= {f"action.{a}" for a in load_presets()}
     keys |= {f"platform.{p}" for p in load_platforms()}
-    keys |= {f"warning.{w}" for w in warnings | {MATTE_LOW_CONFIDENCE}}
+    keys |= {f"warning.{w}" for w in warnings | {MATTE_LOW_CONFIDENCE, CUTOUT_LOW_CONFIDENCE}}
     keys |= {f"rig.joint_{j}" for j in joint_names}
     keys |= {f"event.{k}" for k in ("job", "action", "export", "log", "refine")}
     keys |= {f"refine.mode_{m}" for m in ("keep", "erase", "restore")}

@@ -9,16 +9,17 @@ from typing import Any
 from popcon.domain.exports import ExportSummary
 from popcon.domain.models import JobOptions
 from popcon.domain.reports import MatteReport
-from popcon.web.schemas import WarningCode, cutout_warning_code, warning_codes
+from popcon.web.schemas import WarningCodeOut, warning_codes
 
 
 def _stored_cutout(report: dict[str, Any]) -> str | None:
     """The code the job page gets for a cut-out report as the job's options column stored it."""
-    return cutout_warning_code(JobOptions.model_validate({"cutout": report}).cutout)
+    cutout = JobOptions.model_validate({"cutout": report}).cutout
+    assert cutout is not None
+    return cutout.warning_code
 
 
 def test_cutout_warning_code_of_stored_reports() -> None:
-    assert cutout_warning_code(None) is None
     assert _stored_cutout({"confidence": 0.9, "warning": None}) is None
     assert (
         _stored_cutout({"confidence": 0.3, "warning": "the cut-out may be wrong"}) == "cutout_low_confidence"
@@ -41,4 +42,4 @@ def test_export_warning_codes_sit_beside_their_warnings() -> None:
     assert warning_codes(old) == []  # written before codes: the UI shows the text
     raw = [{"code": "set_too_small", "params": {"n": 2, "min": 8}}, None]
     new = ExportSummary.from_json({"preset": "line-emoji", "warnings": ["a", "b"], "warning_codes": raw})
-    assert warning_codes(new) == [WarningCode(code="set_too_small", params={"n": 2, "min": 8}), None]
+    assert warning_codes(new) == [WarningCodeOut(code="set_too_small", params={"n": 2, "min": 8}), None]

@@ -147,16 +147,6 @@ class CaptionOptions(_Strict):
         return self.model_dump()
 
 
-def parse_caption_options(raw: object) -> CaptionOptions | None:
-    """A job's stored choice (None: the job predates captions, so it stays bare)."""
-    if raw is None:
-        return None
-    try:
-        return CaptionOptions.model_validate(raw)
-    except ValidationError as e:
-        raise InvalidInput(f"caption options: {e.errors()[0]['msg']}") from e
-
-
 def caption_entries(entries: list[str]) -> dict[str, str]:
     """`ACTION=text` pairs (the CLI's repeatable --caption) as a dict; an empty text means none."""
     out: dict[str, str] = {}

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 MatteSource = Literal["matte", "alpha"]
 MATTE_LOW_CONFIDENCE = "matte_low_confidence"
+CUTOUT_LOW_CONFIDENCE = "cutout_low_confidence"
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,11 @@ class CutoutReport:
     kind: str = ""  # what the cut-out took the picture for ("figure", "drawing", ...)
     warning: str | None = None
     warning_code: str | None = None  # the warning's stable code (a UI words it itself)
+
+    def __post_init__(self) -> None:
+        """Reports stored before codes warned only of low confidence: a warning always has its code."""
+        if self.warning and not self.warning_code:
+            object.__setattr__(self, "warning_code", CUTOUT_LOW_CONFIDENCE)
 
 
 @dataclass(frozen=True)

@@ -152,15 +152,21 @@ def _size_rule(p: ParsedApng, preset: PlatformPreset) -> RuleResult:
     return RuleResult("canvas_size", ok, measured, f"<= {c.width}x{c.height}, long side >= {c.min_long_side}")
 
 
+def _png_rules(data: bytes, p: ParsedApng, preset: PlatformPreset) -> list[RuleResult]:
+    """The rules every PNG (animated or still) must pass: signature, CRCs, chunk order, canvas size."""
+    structure_ok = not p.problems and p.idat_count > 0
+    return [
+        RuleResult("png_signature", data.startswith(PNG_SIGNATURE), len(data) >= 8, "PNG signature"),
+        RuleResult("chunk_crc", not p.bad_crc, p.bad_crc or "all ok", "every CRC matches"),
+        RuleResult("structure", structure_ok, p.problems or "ok", "IHDR..IDAT..IEND"),
+        _size_rule(p, preset),
+    ]
+
+
 def validate_apng(data: bytes, preset: PlatformPreset) -> list[RuleResult]:
     """Every rule of `preset` that applies to an APNG file, as pass/fail results with the measured values."""
     p = parse_apng(data)
-    r: list[RuleResult] = []
-    r.append(RuleResult("png_signature", data.startswith(PNG_SIGNATURE), len(data) >= 8, "PNG signature"))
-    r.append(RuleResult("chunk_crc", not p.bad_crc, p.bad_crc or "all ok", "every CRC matches"))
-    structure_ok = not p.problems and p.idat_count > 0
-    r.append(RuleResult("structure", structure_ok, p.problems or "ok", "IHDR..IDAT..IEND"))
-    r.append(_size_rule(p, preset))
+    r = _png_rules(data, p, preset)
     ctype = COLOUR_TYPES.get(p.colour_type, f"unknown({p.colour_type})")
     r.append(RuleResult("colour_type", ctype in preset.colour_types, ctype, preset.colour_types))
     r.append(RuleResult("animated", p.num_frames is not None, "acTL" if p.num_frames else "no acTL", "APNG"))
@@ -300,12 +306,7 @@ def parse_gif(data: bytes) -> ParsedGif:
 def validate_png(data: bytes, preset: PlatformPreset) -> list[RuleResult]:
     """The rules of a still PNG (tab images): a sound PNG at the exact size, within the byte limit."""
     p = parse_apng(data)
-    r: list[RuleResult] = []
-    r.append(RuleResult("png_signature", data.startswith(PNG_SIGNATURE), len(data) >= 8, "PNG signature"))
-    r.append(RuleResult("chunk_crc", not p.bad_crc, p.bad_crc or "all ok", "every CRC matches"))
-    structure_ok = not p.problems and p.idat_count > 0
-    r.append(RuleResult("structure", structure_ok, p.problems or "ok", "IHDR..IDAT..IEND"))
-    r.append(_size_rule(p, preset))
+    r = _png_rules(data, p, preset)
     r.append(RuleResult("file_size", len(data) <= preset.max_bytes, len(data), preset.max_bytes))
     return r
 

@@ -119,15 +119,13 @@ def _json_fields(fields: dict[str, Any]) -> dict[str, Any]:
         out["matte"] = out["matte"].to_json()
     if isinstance(out.get("provider_task"), ProviderTask):
         out["provider_task"] = out["provider_task"].to_json()
-    if "options" in out:
+    if "options" in out:  # replacing them whole: None would drop the upload's name and the rest
         out["options"] = _options_json(out["options"])
     return out
 
 
-def _options_json(options: JobOptions | None) -> dict[str, Any]:
-    if options is None:
-        return {}
-    if not isinstance(options, JobOptions):  # a caller's plain dict would bypass every check
+def _options_json(options: JobOptions) -> dict[str, Any]:
+    if not isinstance(options, JobOptions):  # a plain dict would bypass every check; None loses all
         raise TypeError(f"job options must be JobOptions, not {type(options).__name__}")
     return options.to_json()
 
@@ -255,7 +253,7 @@ class JobStore:
                 remove_background=remove_background,
                 platforms=list(platforms),
                 auto_export=auto_export,
-                options=_options_json(options),
+                options=_options_json(JobOptions() if options is None else options),
                 exports={},
                 usage=[],
             )

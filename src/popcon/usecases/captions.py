@@ -82,11 +82,24 @@ def job_caption_options(
 
 def caption_choice(entries: list[str], lang: str, enabled: bool, motion: str) -> CaptionOptions:
     """The CLI's caption flags as one choice (`--caption wave="やあ!"`, `--caption-lang`, ...)."""
+    text = caption_entries(entries)
+    return checked_choice({"enabled": enabled, "lang": lang, "text": text, "motion": motion})
+
+
+def checked_choice(raw: object) -> CaptionOptions:
+    """A caption choice from plain JSON (the web form, the CLI's flags, an edit); a bad one is an
+    `InvalidInput` naming the field ("captions: motion: ...", "captions: langs: not a field")."""
+    if not isinstance(raw, dict):
+        raise InvalidInput('captions must be a JSON object such as {"lang": "ja", "text": {"wave": "..."}}')
     try:
-        raw = {"enabled": enabled, "lang": lang, "text": caption_entries(entries), "motion": motion}
         return CaptionOptions.model_validate(raw)
     except ValidationError as e:
-        raise InvalidInput(f"captions: {e.errors()[0]['msg']}") from e
+        err = e.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        why = str(err["msg"]).removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            why = "not a field"
+        raise InvalidInput(f"captions: {where + ': ' if where else ''}{why}") from e
 
 
 def store_text(titles: list[str], descriptions: list[str]) -> dict[str, Any] | None:
@@ -116,14 +129,7 @@ def _json_field(raw: str | None, name: str) -> Any:
 def captions_from_json(raw: str | None) -> CaptionOptions | None:
     """The web form's `captions` field: {"enabled", "lang", "text": {action: caption}, "motion"}."""
     value = _json_field(raw, "captions")
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise InvalidInput('captions must be a JSON object such as {"lang": "ja"}')
-    try:
-        return CaptionOptions.model_validate(value)
-    except ValidationError as e:
-        raise InvalidInput(f"captions: {e.errors()[0]['msg']}") from e
+    return None if value is None else checked_choice(value)
 
 
 def submission_from_json(raw: str | None) -> dict[str, Any] | None:
@@ -152,12 +158,7 @@ def caption_defaults() -> dict[str, Any]:
 def set_captions(ctx: AppContext, job_id: str, raw: Any) -> Job:
     """Replace a resting job's caption choice (checked as at create: chosen actions, fonts, room on
     every canvas), so the next export draws the new captions; the frames are not touched."""
-    if not isinstance(raw, dict):
-        raise InvalidInput('captions must be a JSON object such as {"lang": "ja", "text": {"wave": "..."}}')
-    try:
-        choice = CaptionOptions.model_validate(raw)
-    except ValidationError as e:
-        raise InvalidInput(f"captions: {e.errors()[0]['msg']}") from e
+    choice = checked_choice(raw)
     job = ctx.get_job(job_id)
     if ctx.busy(job.id) or job.status.active:
         raise Conflict(f"job {job.id} is {job.status}; change its captions when it rests")

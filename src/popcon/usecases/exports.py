@@ -35,10 +35,14 @@ def export_zip(ctx: AppContext, job: Job, platform: str) -> Path:
     return path
 
 
+def size_on_disk(path: Path) -> int:
+    """A written file's size in bytes (0 when it is gone: a listing still answers)."""
+    return path.stat().st_size if path.is_file() else 0
+
+
 def zip_bytes(ctx: AppContext, job: Job, summary: ExportSummary) -> int:
     """The size of a set's ZIP (0 when it is gone)."""
-    path = ctx.files(job.id).exports_dir / summary.zip
-    return path.stat().st_size if path.is_file() else 0
+    return size_on_disk(ctx.files(job.id).exports_dir / summary.zip)
 
 
 def export_file(ctx: AppContext, job: Job, platform: str, name: str) -> Path:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from popcon.domain.reports import CUTOUT_LOW_CONFIDENCE
 from popcon.vision.drawing import DrawingCut, cut_drawing
 from popcon.vision.paper import field_without
 
@@ -59,7 +60,7 @@ class Cutout:
     @property
     def warning_code(self) -> str | None:
         """The warning's stable code (the web UI words it in the user's language)."""
-        return "cutout_low_confidence" if self.confidence < LOW else None
+        return CUTOUT_LOW_CONFIDENCE if self.confidence < LOW else None
 
     @property
     def warning(self) -> str | None:

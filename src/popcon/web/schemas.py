@@ -15,7 +15,6 @@ from popcon.domain.actions import ActionPreset
 from popcon.domain.exports import ExportSummary
 from popcon.domain.models import ActionClip, Job
 from popcon.domain.platforms import PlatformPreset
-from popcon.domain.reports import CutoutReport
 from popcon.domain.status import JobStatus
 
 
@@ -155,7 +154,7 @@ class ExportFileOut(BaseModel):
     url: str
 
 
-class WarningCode(BaseModel):
+class WarningCodeOut(BaseModel):
     """A warning's stable code and the values its message is made of (the UI words it itself)."""
 
     code: str
@@ -179,7 +178,7 @@ class ExportOut(BaseModel):
     round: str | None = Field(default=None, description="The export round that published the set.")
     valid: bool = Field(default=True, description="Every file passed the platform's rules.")
     warnings: list[str]
-    warning_codes: list[WarningCode | None] = Field(
+    warning_codes: list[WarningCodeOut | None] = Field(
         default_factory=list, description="Beside each warning: its code or null (older exports: empty)."
     )
     captions: dict[str, str] = Field(default_factory=dict, description="The caption drawn per action.")
@@ -256,21 +255,14 @@ class JobOut(BaseModel):
             next_step=step,
             cutout_confidence=job.options.cutout.confidence if job.options.cutout else None,
             cutout_warning=job.options.cutout.warning if job.options.cutout else None,
-            cutout_warning_code=cutout_warning_code(job.options.cutout),
+            cutout_warning_code=job.options.cutout.warning_code if job.options.cutout else None,
             captions=job.options.captions.model_dump(mode="json") if job.options.captions else None,
         )
 
 
-def cutout_warning_code(report: CutoutReport | None) -> str | None:
-    """The stored cut-out warning's code; reports kept before codes only ever warned of low confidence."""
-    if report is None or not report.warning:
-        return None
-    return report.warning_code or "cutout_low_confidence"
-
-
-def warning_codes(summary: ExportSummary) -> list[WarningCode | None]:
+def warning_codes(summary: ExportSummary) -> list[WarningCodeOut | None]:
     """The export's warning codes, one beside each warning (an export written before codes: none)."""
-    return [WarningCode.model_validate(c.model_dump()) if c else None for c in summary.warning_codes]
+    return [WarningCodeOut.model_validate(c.model_dump()) if c else None for c in summary.warning_codes]
 
 
 class JobList(BaseModel):

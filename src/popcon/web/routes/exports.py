@@ -12,7 +12,7 @@ from popcon.domain.exports import ExportedFile
 from popcon.domain.models import Job
 from popcon.domain.platforms import get_platform
 from popcon.usecases.captions import set_captions
-from popcon.usecases.exports import export_file, export_summary, export_zip, zip_bytes
+from popcon.usecases.exports import export_file, export_summary, export_zip, size_on_disk, zip_bytes
 from popcon.usecases.jobs import start_export as start_export_job
 from popcon.web.deps import JobDep, Svc, job_out
 from popcon.web.schemas import ExportFileOut, ExportOut, ExportRequest, JobOut, LeftOutOut, warning_codes
@@ -34,16 +34,12 @@ def start_export(svc: Svc, job: JobDep, body: ExportRequest | None = None) -> Jo
     return job_out(svc, start_export_job(svc, job.id, platforms))
 
 
-def _size(path: Path) -> int:
-    return path.stat().st_size if path.is_file() else 0
-
-
 def _file_out(job: Job, platform: str, f: ExportedFile, folder: Path) -> ExportFileOut:
     return ExportFileOut(
         name=f.file_name,
         action_id=f.action_id,
         label=f.label,
-        bytes=f.bytes or _size(folder / f.file_name),
+        bytes=f.bytes or size_on_disk(folder / f.file_name),
         frames=f.frames,
         seconds=f.seconds,
         loops=f.loops,
