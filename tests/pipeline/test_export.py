@@ -196,6 +196,12 @@ def test_an_action_over_budget_is_listed_and_the_rest_is_packaged(tmp_path: Path
     manifest = json.loads(rep.manifest_path.read_text())
     assert manifest["failed"][0]["action_id"] == "act1" and "999999" in manifest["failed"][0]["error"]
     assert any("act1 left out" in w for w in rep.warnings)
+    # The UI words it from codes: the left-out action's and its warning's.
+    assert manifest["failed"][0]["code"] == "over_budget"
+    at = next(i for i, w in enumerate(rep.warnings) if "act1 left out" in w)
+    left = manifest["warning_codes"][at]
+    assert left["code"] == "left_out" and left["params"]["action"] == "act1"
+    assert left["params"]["reason"] == "over_budget" and left["params"]["platform"] == "line-emoji"
 
     def never(*a, **kw):  # type: ignore[no-untyped-def]
         raise BudgetExceeded("cannot fit")

@@ -21,6 +21,7 @@ from popcon.domain.platforms import get_platform
 from popcon.domain.status import ActionStatus, JobStatus
 from popcon.media.validate import validate_apng
 from popcon.providers.base import Usage
+from popcon.providers.cloud.http import ModerationError
 from popcon.providers.offline.provider import OfflineVideoProvider
 from popcon.queue.embedded import EmbeddedRunner
 from popcon.store.files import JobFiles
@@ -31,9 +32,10 @@ from ..conftest import SAMPLES
 class FlakyVideo(OfflineVideoProvider):
     """Fails some actions for good and others a few times before working."""
 
-    def __init__(self, settings, fail=(), transient=None, block=None):
+    def __init__(self, settings, fail=(), transient=None, block=None, refuse=()):
         super().__init__(settings)
         self.fail = set(fail)
+        self.refuse = set(refuse)
         self.transient = dict(transient or {})
         self.block = block
         self.calls: dict[str, int] = {}
@@ -49,6 +51,8 @@ class FlakyVideo(OfflineVideoProvider):
                 threading.Event().wait(0.01)
         if action.id in self.fail:
             raise RuntimeError("the service refused this prompt")
+        if action.id in self.refuse:
+            raise ModerationError("content inspection: the output was rejected")
         if self.transient.get(action.id, 0) > 0:
             self.transient[action.id] -= 1
             raise TransientError("429 Throttling")
@@ -114,6 +118,33 @@ def test_one_failing_action_does_not_sink_the_set(settings, store):
     assert again.status == JobStatus.COMPLETED
     assert {a: video.calls[a] for a in ("wave", "jump")} == before
     assert video.calls["cry"] == 2
+
+
+def test_failures_keep_a_stable_code_beside_their_text(settings, store):
+    """The code comes from the error's class (a bug's is `internal`); the job's from its outcome."""
+    job = _upload_job(settings, store, ["wave", "cry", "jump"])
+    events: list[Event] = []
+    runner = EmbeddedRunner(settings, store, video=FlakyVideo(settings, fail={"jump"}, refuse={"cry"}))
+    runner.bus.subscribe(events.append)
+    done = runner.run_job(job.id)
+    by_id = {a.action_id: a for a in done.actions}
+    assert (by_id["cry"].error_code, by_id["cry"].error) == (
+        "provider_refused",
+        "content inspection: the output was rejected",
+    )
+    assert by_id["jump"].error_code == "internal" and "RuntimeError" in (by_id["jump"].error or "")
+    assert by_id["wave"].error is None and by_id["wave"].error_code is None
+    assert done.status == JobStatus.COMPLETED_WITH_ERRORS and done.error_code == "actions_failed"
+    failed = {e.action_id: e.code for e in events if e.kind == "action" and e.status == "failed"}
+    assert failed == {"cry": "provider_refused", "jump": "internal"}
+
+    runner.close()
+    nothing = _upload_job(settings, store, ["cry"])
+    runner = EmbeddedRunner(settings, store, video=FlakyVideo(settings, refuse={"cry"}))
+    out = runner.run_job(nothing.id)
+    runner.close()
+    assert out.status == JobStatus.FAILED and out.error_code == "all_actions_failed"
+    assert "content inspection" in (out.error or "")
 
 
 def test_transient_errors_are_retried_with_backoff(settings, store):

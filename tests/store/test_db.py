@@ -176,3 +176,38 @@ def test_job_options_are_replaced_only_by_a_typed_record(store):
     assert store.get_job(job.id).options.upload == "fox.png"
     store.update_job(job.id, options=JobOptions(upload="fox.png", reference="ref.png"))
     assert store.get_job(job.id).options.reference == "ref.png"
+
+
+def test_an_error_keeps_its_code_and_rows_from_before_codes_load_with_text_only(tmp_path):
+    from alembic import command
+    from sqlalchemy import text
+
+    from popcon.store.db import make_engine
+    from popcon.store.migrations import alembic_config
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0004")
+    with engine.begin() as conn:  # a row as 0004 left it: an error, no code column yet
+        conn.execute(
+            text(
+                "INSERT INTO jobs (id, status, source, remove_background, platforms, auto_export, error, "
+                "options, exports, usage, created_at, updated_at) VALUES ('0123456789ab', 'failed', "
+                "'sample', 1, '[]', 1, 'every action failed (wave: boom)', '{}', '{}', '[]', "
+                "'2026-12-06 09:00:00', '2026-12-06 09:00:00')"
+            )
+        )
+    engine.dispose()
+    store = JobStore(url)
+    before = store.get_job("0123456789ab")
+    assert before.error == "every action failed (wave: boom)" and before.error_code is None
+    job = _job(store)
+    store.set_action_status(job.id, 0, ActionStatus.POSING)
+    a = store.set_action_status(
+        job.id, 0, ActionStatus.FAILED, error="refused", error_code="provider_refused"
+    )
+    assert (a.error, a.error_code) == ("refused", "provider_refused")
+    store.set_job_status(job.id, JobStatus.CANCELED, error="canceled by the user", error_code="canceled")
+    assert store.get_job(job.id).error_code == "canceled"
+    store.close()

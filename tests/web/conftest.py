@@ -18,6 +18,7 @@ from tests.conftest import REPO
 from tests.helpers.web import create_job, wait_job, web_settings
 
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
+LIVE_DATA: dict[str, Path] = {}  # a live server's URL -> its data folder (tests that write its records)
 CHROMIUM = Path("/usr/bin/chromium")
 
 
@@ -61,7 +62,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
+    url = f"http://127.0.0.1:{port}"
+    LIVE_DATA[url] = data
+    yield url
+    LIVE_DATA.pop(url, None)
     server.should_exit = True
     thread.join(timeout=10)
 

@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 
 import pytest
 
+from popcon.domain.exports import LeftOut, RuleResult, WarningCode
+from popcon.domain.status import ActionStatus
+from popcon.settings import Settings
+from popcon.store.db import JobStore
+from popcon.store.files import JobFiles
 from tests.helpers.web import FOX, export_live, live_api, shot, start_live_job, wait_live_rest
+from tests.web.conftest import LIVE_DATA
 from tests.web.i18n_check import NEUTRAL, UNTRANSLATED
 from tests.web.test_browser_a11y import AXE, run_axe
 from tests.web.test_browser_security import token_server  # noqa: F401  (the token-protected server)
@@ -26,6 +33,11 @@ SIZES = {"desk": {"width": 1280, "height": 800}, "phone": {"width": 390, "height
 
 def catalogue(lang: str) -> dict[str, str]:
     return json.loads((STATIC / f"{lang}.json").read_text(encoding="utf-8"))
+
+
+def fragment(message: str) -> str:
+    """The longest stretch of a message between its placeholders (what any wording of it shows)."""
+    return max(re.split(r"\{\w+\}", message), key=len).strip()
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +54,89 @@ def jobs(live_server: str) -> dict[str, str]:
     with live_api(live_server) as c:
         assert c.post(f"/jobs/{canceled}/cancel").status_code == 200
     assert wait_live_rest(live_server, canceled)["status"] == "canceled"
-    return {"review": review, "done": done, "canceled": canceled}
+    ja = json.dumps({"lang": "ja"})  # not a repeat of the others
+    troubled = start_live_job(live_server, WAVE_JUMP, "line-emoji", captions=ja)
+    assert wait_live_rest(live_server, troubled)["status"] == "awaiting_refinement"
+    assert export_live(live_server, troubled)["status"] == "completed"
+    record_troubles(LIVE_DATA[live_server], troubled)
+    return {"review": review, "done": done, "canceled": canceled, "troubled": troubled}
+
+
+def record_troubles(data: Path, job_id: str) -> None:
+    """Give an exported job the failures the engine records when things go wrong, as it records them
+    (the offline pipeline never fails on the fox): an action a provider refused, a set whose second
+    action did not fit the byte budget, a file that breaks a rule and one with a rule warning, and
+    their lines in the activity log. The pages must word every one from its code."""
+    store = JobStore(Settings(data_dir=data).db_url)
+    try:
+        job = store.get_job(job_id)
+        store.set_action_status(job_id, 1, ActionStatus.MATTING)
+        refused = "content inspection: the output was rejected"
+        store.set_action_status(job_id, 1, ActionStatus.FAILED, error=refused, error_code="provider_refused")
+        store.update_job(job_id, error="1 action(s) failed: retry them alone", error_code="actions_failed")
+        ex = job.exports["line-emoji"]
+        first = ex.files[0]
+        rules = [
+            *first.rules,
+            RuleResult("file_size", False, 312004, 300000),
+            RuleResult("first_last_similar", False, {"seam_ratio": 3.1}, "<= 2.0", "warning", "loop jumps"),
+        ]
+        over = "cannot fit: the smallest encoding was 999999 bytes"
+        warnings = [
+            *ex.warnings,
+            f"jump left out of the set: {over}",
+            f"{first.file_name}: loop jumps (measured {{'seam_ratio': 3.1}}, want <= 2.0)",
+        ]
+        params = {"platform": "line-emoji", "name": "LINE Emoji"}
+        codes = [
+            *ex.warning_codes,
+            WarningCode(code="left_out", params={**params, "action": "jump", "reason": "over_budget"}),
+            WarningCode(
+                code="file_rule",
+                params={
+                    **params,
+                    "file": first.file_name,
+                    "rule": "first_last_similar",
+                    "measured": "{'seam_ratio': 3.1}",
+                    "limit": "<= 2.0",
+                },
+            ),
+        ]
+        store.record_export(
+            job_id,
+            ex.model_copy(
+                update={
+                    "files": [first.model_copy(update={"rules": rules})],
+                    "failed": [LeftOut(action_id="jump", label="Jump", error=over, code="over_budget")],
+                    "warnings": warnings,
+                    "warning_codes": codes,
+                }
+            ),
+        )
+        log = JobFiles(data, job_id)
+        at = time.time()
+        for entry in (
+            {
+                "kind": "action",
+                "status": "failed",
+                "action_index": 1,
+                "action_id": "jump",
+                "code": "provider_refused",
+            },
+            {
+                "kind": "export",
+                "status": "failed",
+                "message": f"telegram-emoji: {over}",
+                "code": "over_budget",
+            },
+            {"kind": "job", "status": "completed_with_errors", "code": "actions_failed"},
+        ):
+            message = entry.pop("message", None) or (
+                refused if entry["kind"] == "action" else "1 action(s) failed"
+            )
+            log.append_activity({"job_id": job_id, "message": message, "at": at, **entry})
+    finally:
+        store.close()
 
 
 def context(browser, lang: str, size: str):  # type: ignore[no-untyped-def]
@@ -80,6 +174,8 @@ def test_every_page_is_in_the_browsers_language(
         ("job-done", f"/job/{done}", "#see-results"),
         ("job-canceled", f"/job/{jobs['canceled']}", "#resume"),
         ("results", f"/results/{done}", "#captions-view"),
+        ("job-troubled", f"/job/{jobs['troubled']}", "#action-cards .err"),
+        ("results-troubled", f"/results/{jobs['troubled']}", ".warnings"),
         ("not-found", "/404", "#not-found"),
         ("unknown-job", "/job/0123456789ab", ".panel.empty .msg"),
     ]
@@ -112,6 +208,15 @@ def test_every_page_is_in_the_browsers_language(
         if name == "results":
             assert cat["results.before_submit"] in page.inner_text(".warnings")
             assert cat["warning.set_too_small"].split("{")[0] in page.inner_text(".warnings")
+        if name == "job-troubled":  # the failure in this language, the server's English beside it
+            err = page.inner_text("#action-cards .err")
+            assert cat["error.provider_refused"] in err and "content inspection" in err
+            assert cat["error.over_budget"] in page.inner_text(".log")
+        if name == "results-troubled":
+            notes = page.inner_text(".warnings")
+            assert fragment(cat["warning.left_out"]) in notes
+            assert cat["rule.first_last_similar"] in notes
+            assert fragment(cat["rule.file_size"]) in page.inner_text(".ecard .err")
     ctx.close()
     assert not left, f"English left on the {lang} pages: {json.dumps(left, ensure_ascii=False, indent=1)}"
     assert not page_errors, page_errors

@@ -4,12 +4,15 @@ data: statuses, actions, platforms, error and warning codes, joints) is in them.
 
 from __future__ import annotations
 
+import ast
+import importlib
 import json
 import re
 from pathlib import Path
 
 import pytest
 
+from popcon.domain import errors
 from popcon.domain.actions import load_presets
 from popcon.domain.platforms import load_platforms
 from popcon.domain.reports import CUTOUT_LOW_CONFIDENCE, MATTE_LOW_CONFIDENCE
@@ -67,7 +70,50 @@ def made_keys() -> set[str]:
     keys |= {f"refine.backdrop_{b}" for b in ("checker", "light", "dark")}
     keys |= {f"captions.motion_{m}" for m in ("pop", "bounce", "none")}
     keys |= {f"jobs.next_{s}" for s in ("refine", "results", "watch", "open")}
+    keys |= {f"error.{c}" for c in error_codes()}
+    keys |= {f"rule.{r}" for r in rule_ids()}
     return keys
+
+
+SRC = REPO / "src" / "popcon"
+
+
+def error_classes() -> dict[str, tuple[str, ast.ClassDef]]:
+    """Every PopconError subclass in the package (by name: its module and its class body), found by
+    walking the source, so a class in a module no test imports is seen too."""
+    found: dict[str, tuple[str, ast.ClassDef]] = {}
+    bases: dict[str, set[str]] = {}
+    for path in SRC.rglob("*.py"):
+        module = ".".join(path.relative_to(SRC.parent).with_suffix("").parts)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                found[node.name] = (module, node)
+                bases[node.name] = {b.id for b in node.bases if isinstance(b, ast.Name)}
+    family = {"PopconError"}
+    while grown := {n for n, b in bases.items() if b & family} - family:
+        family |= grown
+    return {n: found[n] for n in family}
+
+
+def error_codes() -> set[str]:
+    """Every code a stored error, an event or an API answer can carry: each error class's own code,
+    the job outcomes no class names, and the storage codes the API and the engine tell apart."""
+    codes = {getattr(importlib.import_module(m), name).code for name, (m, _) in error_classes().items()}
+    return codes | set(errors.JOB_ERROR_CODES) | {"storage_full", "storage_unavailable"}
+
+
+def rule_ids() -> set[str]:
+    """Every rule id a validator can report: the first argument of each `RuleResult(...)` made."""
+    ids: set[str] = set()
+    for path in SRC.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "RuleResult":
+                first = node.args[0] if node.args else None
+                assert isinstance(first, ast.Constant), (
+                    f"{path.name}:{node.lineno}: a rule id must be a literal"
+                )
+                ids.add(first.value)
+    return ids
 
 
 def placeholders(text: str) -> set[str]:
@@ -120,6 +166,28 @@ def test_the_key_scan_sees_the_pages() -> None:
     assert {"nav.create", "app.title", "create.submit", "job.resume", "refine.apply"} <= keys
     assert {"status.completed", "action.wave", "platform.line-emoji", "rig.joint_left_knee"} <= made_keys()
     assert "warning.set_too_small" in made_keys() and "warning.cutout_empty" in made_keys()
+
+
+def test_every_error_class_names_its_own_code() -> None:
+    """A new error class must choose its code (else it would silently take its parent's words)."""
+    silent = []
+    for name, (_, node) in error_classes().items():
+        own = [
+            s
+            for s in node.body
+            if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name) and s.target.id == "code"
+        ]
+        if not own:
+            silent.append(name)
+    assert not silent, f"error classes without their own `code`: {silent}"
+
+
+def test_the_code_scan_sees_the_errors_and_rules() -> None:
+    codes = error_codes()
+    assert {"provider_refused", "over_budget", "missing_weights", "internal", "canceled"} <= codes
+    assert {"all_actions_failed", "invalid_export", "busy", "storage_full"} <= codes
+    assert {"file_size", "canvas_size", "frame_count", "first_last_similar", "alpha"} <= rule_ids()
+    assert "warning.left_out" in made_keys() and "warning.file_rule" in made_keys()
 
 
 def test_no_page_text_is_written_in_english_outside_the_catalogue() -> None:

@@ -21,6 +21,7 @@ class Event:
     action_index: int | None = None
     action_id: str | None = None
     message: str | None = None
+    code: str | None = None  # a failure's stable code (domain.errors) beside its English message
     at: float = field(default_factory=time.time)
 
     def to_dict(self) -> dict[str, Any]:

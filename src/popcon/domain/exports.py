@@ -19,7 +19,11 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, computed_field
 
 @dataclass(frozen=True)
 class RuleResult:
-    """One platform rule checked against a file: the measured value beside the limit."""
+    """One platform rule checked against a file: the measured value beside the limit.
+
+    `rule` is the rule's stable id (`canvas_size`, `file_size`, ...): a UI words a failed rule from
+    its catalogue (`rule.<id>`) with the measured value and the limit.
+    """
 
     rule: str
     passed: bool
@@ -95,6 +99,7 @@ class LeftOut(BaseModel):
     action_id: str
     label: str = ""
     error: str = ""
+    code: str | None = None  # the error's stable code (over_budget); None in manifests written before
 
 
 class WarningCode(BaseModel):

@@ -73,6 +73,7 @@ class ActionClip:
     status: ActionStatus = ActionStatus.PENDING
     attempts: int = 0
     error: str | None = None
+    error_code: str | None = None  # the error's stable code (domain.errors); None on older records
     imported_clip: str | None = None  # a clip the user brought (path inside the job folder)
     seconds: int | None = None  # playback of the extracted loop
     frame_count: int = 0
@@ -98,6 +99,7 @@ class Job:
     auto_export: bool = True
     key_color: tuple[int, int, int] | None = None
     error: str | None = None
+    error_code: str | None = None  # the error's stable code (domain.errors); None on older records
     created_at: datetime | None = None
     updated_at: datetime | None = None
     options: JobOptions = field(default_factory=JobOptions)

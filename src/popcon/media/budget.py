@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 from PIL import Image
@@ -33,6 +33,8 @@ SCALE_STEPS: tuple[float, ...] = (1.0, 0.9, 0.8, 0.7)
 
 class BudgetExceeded(PopconError):
     """Even the lowest quality the rules allow does not fit the byte budget."""
+
+    code: ClassVar[str] = "over_budget"
 
 
 @dataclass(frozen=True)

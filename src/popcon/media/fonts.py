@@ -16,6 +16,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import ClassVar
 
 from popcon.domain.captions import FontFace, caption_data, check_language
 from popcon.domain.errors import InvalidInput
@@ -35,6 +36,8 @@ _FONT_DIRS = (
 
 class MissingFont(InvalidInput):
     """No installed font draws some character of a caption."""
+
+    code: ClassVar[str] = "missing_font"
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import struct
 import zlib
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 import numpy as np
 from PIL import Image
@@ -33,6 +33,8 @@ FIRST_LAST_MAX_RATIO = 2.0  # last->first change vs the median neighbour change:
 
 class InvalidExport(PopconError):
     """An exported file breaks a platform rule; the message names the file and the rule."""
+
+    code: ClassVar[str] = "invalid_export"
 
 
 @dataclass

@@ -25,6 +25,7 @@ from popcon.domain.errors import (
     StorageError,
     TransientError,
     as_storage_error,
+    error_code,
 )
 from popcon.domain.events import Event, EventBus
 from popcon.domain.models import ActionClip, Job
@@ -106,7 +107,7 @@ class JobEngine:
             except StorageError:
                 raise  # the disk, not the job: the job stays where it is and resume continues it
             except Exception as e:  # the character failing fails the job, with its reason
-                self._fail_job(job_id, f"character: {_message(e)}")
+                self._fail_job(job_id, f"character: {_message(e)}", error_code(e))
                 return None
             self._set_job(job_id, JobStatus.GENERATING_POSES)
         elif job.status == JobStatus.EXPORTING:
@@ -177,7 +178,7 @@ class JobEngine:
             return job
         if not job.done_actions:
             reasons = "; ".join(f"{a.action_id}: {a.error}" for a in job.failed_actions)
-            return self._fail_job(job_id, f"every action failed ({reasons})")
+            return self._fail_job(job_id, f"every action failed ({reasons})", "all_actions_failed")
         self._advance_job(job_id, JobStatus.MATTING)
         if not job.auto_export:
             self._set_job(job_id, JobStatus.AWAITING_REFINEMENT)
@@ -199,6 +200,7 @@ class JobEngine:
         self._set_job(job_id, JobStatus.EXPORTING)
         clean_exports(exports_dir)  # staging left by a killed export
         errors: list[str] = []
+        codes: list[str] = []
         platforms = rnd.platforms
         for platform in platforms:
             job = self.store.get_job(job_id)
@@ -220,21 +222,26 @@ class JobEngine:
             except Exception as e:  # one platform failing does not lose the others
                 storage = as_storage_error(e)
                 if storage is not None:  # the disk, not the set: stop; resume finishes this round
-                    self._emit(job_id, "export", "failed", message=f"{platform}: {storage}")
+                    self._emit(
+                        job_id, "export", "failed", message=f"{platform}: {storage}", code=error_code(storage)
+                    )
                     raise storage from e
                 errors.append(f"{platform}: {_message(e)}")
-                self._emit(job_id, "export", "failed", message=f"{platform}: {_message(e)}")
+                codes.append(error_code(e))
+                self._emit(job_id, "export", "failed", message=f"{platform}: {_message(e)}", code=codes[-1])
                 continue
             self.store.record_export(job_id, summary)
             self._emit(job_id, "export", "done", message=platform)
         job = self.store.get_job(job_id)
         if errors and len(errors) == len(platforms):
-            return self._fail_job(job_id, "; ".join(errors))
+            return self._fail_job(job_id, "; ".join(errors), _export_code(codes, "export_failed"))
         final = JobStatus.COMPLETED_WITH_ERRORS if (errors or job.failed_actions) else JobStatus.COMPLETED
         message = "; ".join(errors) or None
+        code = _export_code(codes, "export_failed_some") if errors else None
         if job.failed_actions and not message:
             message = f"{len(job.failed_actions)} action(s) failed: retry them alone"
-        self._set_job(job_id, final, error=message)
+            code = "actions_failed"
+        self._set_job(job_id, final, error=message, code=code)
         return self.store.get_job(job_id)
 
     def mark_exporting(self, job_id: str) -> None:
@@ -264,7 +271,9 @@ class JobEngine:
             if job.status.terminal:
                 raise InvalidInput(f"job {job_id} is already {job.status}")
             try:
-                job = self.store.set_job_status(job_id, JobStatus.CANCELED, error="canceled by the user")
+                job = self.store.set_job_status(
+                    job_id, JobStatus.CANCELED, error="canceled by the user", error_code=Canceled.code
+                )
                 break
             except IllegalTransition:
                 if attempt == 4:  # the runner moved the job between our read and our write: read again
@@ -313,7 +322,7 @@ class JobEngine:
         except Exception as e:  # isolate: this action fails, the set goes on
             if not still_mine():
                 return
-            self._set_action(job_id, index, ActionStatus.FAILED, error=_message(e))
+            self._set_action(job_id, index, ActionStatus.FAILED, error=_message(e), code=error_code(e))
             self._sync_job_stage(job_id)
 
     def _step(self, ctx: stages.StageContext, action: ActionClip) -> ActionClip:
@@ -405,20 +414,38 @@ class JobEngine:
         with self._locks_guard:
             return self._locks.setdefault(job_id, threading.Lock())
 
-    def _set_job(self, job_id: str, status: JobStatus, error: str | None = None) -> None:
+    def _set_job(
+        self, job_id: str, status: JobStatus, error: str | None = None, code: str | None = None
+    ) -> None:
         with self._lock(job_id):
             before = self.store.get_job(job_id).status
-            self.store.set_job_status(job_id, status, error=error)
+            self.store.set_job_status(job_id, status, error=error, error_code=code)
         if before != status:
-            self._emit(job_id, "job", status, message=error)
+            self._emit(job_id, "job", status, message=error, code=code if error else None)
 
-    def _fail_job(self, job_id: str, reason: str) -> Job:
-        self._set_job(job_id, JobStatus.FAILED, error=reason)
+    def _fail_job(self, job_id: str, reason: str, code: str) -> Job:
+        self._set_job(job_id, JobStatus.FAILED, error=reason, code=code)
         return self.store.get_job(job_id)
 
-    def _set_action(self, job_id: str, index: int, status: ActionStatus, error: str | None = None, **fields):  # type: ignore[no-untyped-def]
-        a = self.store.set_action_status(job_id, index, status, error=error, **fields)
-        self._emit(job_id, "action", status, action_index=index, action_id=a.action_id, message=error)
+    def _set_action(  # type: ignore[no-untyped-def]
+        self,
+        job_id: str,
+        index: int,
+        status: ActionStatus,
+        error: str | None = None,
+        code: str | None = None,
+        **fields,
+    ):
+        a = self.store.set_action_status(job_id, index, status, error=error, error_code=code, **fields)
+        self._emit(
+            job_id,
+            "action",
+            status,
+            action_index=index,
+            action_id=a.action_id,
+            message=error,
+            code=code if error else None,
+        )
         return a
 
     def _advance_job(self, job_id: str, target: JobStatus) -> None:
@@ -461,6 +488,11 @@ def check_exportable(job: Job) -> None:
     """Export needs cut-out frames; what a runner checks before it starts one."""
     if not job.status.exportable:
         raise InvalidInput(f"job {job.id} is {job.status}; it can be exported once its frames are cut out")
+
+
+def _export_code(codes: list[str], kind: str) -> str:
+    """One platform's reason when every failed platform failed alike (all over budget), else the kind."""
+    return codes[0] if codes and len(set(codes)) == 1 and codes[0] != "internal" else kind
 
 
 def _message(e: BaseException) -> str:

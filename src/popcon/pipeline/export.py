@@ -293,9 +293,13 @@ def export_set(
             if progress:  # k + 1 steps done: this file is encoded
                 progress(k + 1, total, f"encoded {a.label}")
             if isinstance(encoded, BudgetExceeded):
-                failed.append(LeftOut(action_id=a.action_id, label=a.label, error=str(encoded)))
+                failed.append(
+                    LeftOut(action_id=a.action_id, label=a.label, error=str(encoded), code=encoded.code)
+                )
                 warnings.append(f"{a.action_id} left out of the set: {encoded}")
-                warning_codes.append(None)
+                warning_codes.append(
+                    _code("left_out", preset=preset, action=a.action_id, reason=encoded.code)
+                )
                 continue
             data, knobs, score, secs = encoded
             name = preset.file_name_for(len(files) + 1, safe_label(a.action_id))
@@ -321,7 +325,13 @@ def export_set(
             for r in results:
                 if not r.passed and r.severity == "warning":
                     warnings.append(f"{name}: {r.message or r.rule} (measured {r.measured}, want {r.limit})")
-                    warning_codes.append(None)
+                    params = {
+                        "file": name,
+                        "rule": r.rule,
+                        "measured": str(r.measured),
+                        "limit": str(r.limit),
+                    }
+                    warning_codes.append(_code("file_rule", preset=preset, **params))
         for f in files:
             require_valid(f.rules, f.file_name)
         if not files:

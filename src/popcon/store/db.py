@@ -78,6 +78,7 @@ class JobRow(Base):
     auto_export: Mapped[bool] = mapped_column(Boolean, default=True)
     key_color: Mapped[list[int] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
+    error_code: Mapped[str | None] = mapped_column(String(32))  # the error's stable code
     options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     exports: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     usage: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
@@ -99,6 +100,7 @@ class ActionRow(Base):
     status: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
+    error_code: Mapped[str | None] = mapped_column(String(32))  # the error's stable code
     imported_clip: Mapped[str | None] = mapped_column(String(255))
     seconds: Mapped[int | None] = mapped_column(Integer)
     frame_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -138,6 +140,7 @@ def _to_action(r: ActionRow) -> ActionClip:
         status=ActionStatus(r.status),
         attempts=r.attempts,
         error=r.error,
+        error_code=r.error_code,
         imported_clip=r.imported_clip,
         seconds=r.seconds,
         frame_count=r.frame_count,
@@ -160,6 +163,7 @@ def _to_job(r: JobRow) -> Job:
         auto_export=r.auto_export,
         key_color=tuple(r.key_color) if r.key_color else None,  # type: ignore[arg-type]
         error=r.error,
+        error_code=r.error_code,
         created_at=r.created_at,
         updated_at=r.updated_at,
         options=JobOptions.from_json(r.options),
@@ -292,7 +296,9 @@ class JobStore:
         with self.session() as s:
             s.delete(self._row(s, job_id))
 
-    def set_job_status(self, job_id: str, new: JobStatus, *, error: str | None = None) -> Job:
+    def set_job_status(
+        self, job_id: str, new: JobStatus, *, error: str | None = None, error_code: str | None = None
+    ) -> Job:
         with self.session() as s:
             row = self._row(s, job_id)
             current = JobStatus(row.status)
@@ -302,14 +308,16 @@ class JobStore:
             done = s.execute(
                 update(JobRow)
                 .where(JobRow.id == job_id, JobRow.status == current.value)
-                .values(status=new.value, error=error, updated_at=now())
+                .values(
+                    status=new.value, error=error, error_code=error_code if error else None, updated_at=now()
+                )
             )
             if _rowcount(done) != 1:
                 raise IllegalTransition(f"job {job_id} changed status while moving to {new}")
         return self.get_job(job_id)
 
     def update_job(self, job_id: str, **fields: Any) -> None:
-        allowed = {"key_color", "options", "error", "platforms", "auto_export"}
+        allowed = {"key_color", "options", "error", "error_code", "platforms", "auto_export"}
         if bad := set(fields) - allowed:
             raise ValueError(f"cannot update {bad}")
         fields = _json_fields(fields)
@@ -383,14 +391,27 @@ class JobStore:
             return _to_action(self._action_row(s, job_id, index))
 
     def set_action_status(
-        self, job_id: str, index: int, new: ActionStatus, *, error: str | None = None, **fields: Any
+        self,
+        job_id: str,
+        index: int,
+        new: ActionStatus,
+        *,
+        error: str | None = None,
+        error_code: str | None = None,
+        **fields: Any,
     ) -> ActionClip:
         with self.session() as s:
             row = self._action_row(s, job_id, index)
             current = ActionStatus(row.status)
             if current != new:
                 check_action_transition(current, new)
-            values = {"status": new.value, "error": error, "updated_at": now(), **_json_fields(fields)}
+            values = {
+                "status": new.value,
+                "error": error,
+                "error_code": error_code if error else None,
+                "updated_at": now(),
+                **_json_fields(fields),
+            }
             done = s.execute(
                 update(ActionRow)
                 .where(
@@ -410,6 +431,7 @@ class JobStore:
             "loop_start",
             "loop_score",
             "error",
+            "error_code",
             "imported_clip",
             "provider_task",
             "matte",

@@ -13,7 +13,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from popcon.domain.errors import InvalidInput, JobBusy, as_storage_error
+from popcon.domain.errors import InvalidInput, JobBusy, as_storage_error, error_code
 from popcon.domain.events import Event, Listener
 from popcon.domain.models import Job
 from popcon.pipeline.jobrunner import JobRunner
@@ -89,8 +89,10 @@ class AppContext:
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         return self.runner.bus.subscribe(listener)
 
-    def emit(self, job_id: str, kind: str, status: str, message: str | None = None) -> None:
-        self.runner.bus.emit(Event(job_id=job_id, kind=kind, status=status, message=message))
+    def emit(
+        self, job_id: str, kind: str, status: str, message: str | None = None, code: str | None = None
+    ) -> None:
+        self.runner.bus.emit(Event(job_id=job_id, kind=kind, status=status, message=message, code=code))
 
     def progress(self, job_id: str, kind: str, done: int, total: int, message: str = "") -> None:
         text = f"{done}/{total}" + (f" {message}" if message else "")
@@ -128,9 +130,10 @@ class AppContext:
         if storage is not None:  # the job keeps its status (resume continues it); the page says why
             with self._work_lock:
                 self._stalled[job_id] = str(storage)
-            self.emit(job_id, "log", "failed", str(storage))
+            self.emit(job_id, "log", "failed", str(storage), error_code(storage))
         elif exc is not None:
-            self.emit(job_id, "log", "failed", f"{type(exc).__name__}: {exc}" if not str(exc) else str(exc))
+            text = f"{type(exc).__name__}: {exc}" if not str(exc) else str(exc)
+            self.emit(job_id, "log", "failed", text, error_code(exc))
         # Tell listeners the work ended even when no status changed (a failed re-export, say).
         self.emit(job_id, "log", "idle", "work finished")
         from popcon.media.memory import give_back

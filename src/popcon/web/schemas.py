@@ -114,6 +114,7 @@ class ActionOut(BaseModel):
     custom: bool
     status: str
     error: str | None
+    error_code: str | None = None  # the error's stable code (domain.errors); None: its text only
     attempts: int
     seconds: int | None
     frame_count: int
@@ -132,6 +133,7 @@ class ActionOut(BaseModel):
             custom=a.preset.custom,
             status=a.status.value,
             error=a.error,
+            error_code=a.error_code,
             attempts=a.attempts,
             seconds=a.seconds,
             frame_count=a.frame_count,
@@ -139,6 +141,15 @@ class ActionOut(BaseModel):
             matte_warning_code=a.matte.warning_code if a.matte else None,
             matte_low_frames=list(a.matte.low_frames) if a.matte else [],
         )
+
+
+class RuleProblem(BaseModel):
+    """A rule a file did not pass, for a UI that words it (`rule.<rule>` with `measured` and `limit`)."""
+
+    rule: str
+    measured: str
+    limit: str
+    severity: str
 
 
 class ExportFileOut(BaseModel):
@@ -151,6 +162,9 @@ class ExportFileOut(BaseModel):
     loops: int | None = None
     valid: bool
     problems: list[str] = Field(default_factory=list)
+    problem_codes: list[RuleProblem] = Field(
+        default_factory=list, description="Beside each problem: the rule's id, measured value and limit."
+    )
     url: str
 
 
@@ -165,6 +179,7 @@ class LeftOutOut(BaseModel):
     action_id: str
     label: str
     error: str
+    code: str | None = None  # the error's stable code (over_budget); None: an older export
 
 
 class ExportOut(BaseModel):
@@ -197,6 +212,9 @@ class JobOut(BaseModel):
     remove_background: bool
     platforms: list[str]
     error: str | None
+    error_code: str | None = Field(
+        default=None, description="The error's stable code (a UI words it); None: an older record."
+    )
     created_at: datetime | None
     updated_at: datetime | None
     actions: list[ActionOut]
@@ -226,7 +244,13 @@ class JobOut(BaseModel):
         if stalled and not busy and job.status.active:  # nothing runs it any more: never "watch" forever
             out = cls.of(job)
             return out.model_copy(
-                update={"error": stalled, "resting": True, "next_step": "resume", "stalled": True}
+                update={
+                    "error": stalled,
+                    "error_code": None,
+                    "resting": True,
+                    "next_step": "resume",
+                    "stalled": True,
+                }
             )
         if job.status in (JobStatus.FAILED, JobStatus.CANCELED):
             step = "resume"
@@ -246,6 +270,7 @@ class JobOut(BaseModel):
             remove_background=job.remove_background,
             platforms=job.platforms,
             error=job.error,
+            error_code=job.error_code,
             created_at=job.created_at,
             updated_at=job.updated_at,
             actions=[ActionOut.of(a) for a in job.actions],

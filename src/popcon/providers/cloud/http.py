@@ -15,7 +15,7 @@ import random
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -36,25 +36,37 @@ REFUSED_STATUS = frozenset({408, 425, 429, 503})
 class ProviderError(PopconError):
     """The service refused the request or the task for good; retrying the same call will not help."""
 
+    code: ClassVar[str] = "provider_failed"
+
 
 class AuthError(ProviderError):
     """Missing, wrong or unauthorised key (401 / 403)."""
+
+    code: ClassVar[str] = "provider_auth"
 
 
 class ModerationError(ProviderError):
     """The content inspection of the service rejected the prompt, the image or the output."""
 
+    code: ClassVar[str] = "provider_refused"
+
 
 class TaskFailed(ProviderError):
     """A cloud task ended FAILED, CANCELED or UNKNOWN."""
+
+    code: ClassVar[str] = "provider_task_failed"
 
 
 class TaskTimedOut(TaskFailed):
     """The task was still running when polling passed its deadline; it may still finish (and bill)."""
 
+    code: ClassVar[str] = "provider_timeout"
+
 
 class ResultGone(ProviderError):
     """The result link of a finished task answers 403 / 404 / 410: it expired, the task must run again."""
+
+    code: ClassVar[str] = "provider_result_gone"
 
 
 class UnconfirmedRequest(ProviderError):
@@ -62,6 +74,8 @@ class UnconfirmedRequest(ProviderError):
 
     Never retried automatically: sending it again could make the user pay twice.
     """
+
+    code: ClassVar[str] = "provider_unconfirmed"
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:

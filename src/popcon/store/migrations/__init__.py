@@ -17,7 +17,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 
 HERE = Path(__file__).resolve().parent
-HEAD = "0004"  # the newest revision in versions/; a database there needs no Alembic at all
+HEAD = "0005"  # the newest revision in versions/; a database there needs no Alembic at all
 BASELINE = "0001"  # the schema that `Base.metadata.create_all` made before migrations existed
 _PG_LOCK_KEY = 0x706F70636F6E  # "popcon": one advisory lock id shared by every process
 

@@ -23,7 +23,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from popcon.domain.errors import PopconError
+from popcon.domain.errors import MissingWeights
 from popcon.settings import Settings
 from popcon.vision.segment.base import (
     Click,
@@ -64,7 +64,7 @@ def _restore_pillow_open() -> None:
 def _offline_ultralytics() -> Any:
     """Import ultralytics' SAM builders with every network path switched off."""
     if importlib.util.find_spec("torch") is None or importlib.util.find_spec("ultralytics") is None:
-        raise PopconError(
+        raise MissingWeights(
             "the SAM 2 backend needs the optional extra: pip install 'popcon[sam]' "
             "(torch + ultralytics); or use --backend classical"
         )
@@ -98,7 +98,7 @@ def _model_name(weights: Path) -> str:
     for name in MODEL_NAMES:
         if weights.name.endswith(name):
             return name
-    raise PopconError(
+    raise MissingWeights(
         f"{weights.name} is not a SAM 2.1 checkpoint name; expected one of {', '.join(MODEL_NAMES)} "
         "(the name tells which architecture to build)"
     )
@@ -132,13 +132,13 @@ class Sam2Segmenter:
 
     def __init__(self, weights: Path | str | None, device: str = "cpu", cache_size: int = 8) -> None:
         if weights is None or str(weights) == "":
-            raise PopconError(
+            raise MissingWeights(
                 "SAM 2.1 needs its weights: download sam2.1_t.pt (or _s/_b/_l) yourself and set "
                 "POPCON_SAM_WEIGHTS to its path; PopCon never downloads them. Or use --backend classical."
             )
         self.weights = Path(weights).expanduser()
         if not self.weights.is_file():
-            raise PopconError(f"SAM 2.1 weights not found at {self.weights} (POPCON_SAM_WEIGHTS)")
+            raise MissingWeights(f"SAM 2.1 weights not found at {self.weights} (POPCON_SAM_WEIGHTS)")
         self.model_name = _model_name(self.weights)
         _offline_ultralytics()  # fail now, with a clear message, when the extra is missing
         self.device = device
@@ -154,7 +154,7 @@ class Sam2Segmenter:
                 try:
                     model = build(str(self.weights))
                 except Exception as e:  # a corrupt or mismatched file: say which
-                    raise PopconError(f"cannot load SAM 2.1 weights {self.weights}: {e}") from e
+                    raise MissingWeights(f"cannot load SAM 2.1 weights {self.weights}: {e}") from e
                 self._model = model.to(self.device).eval()
             return self._model
 

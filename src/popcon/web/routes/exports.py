@@ -15,7 +15,15 @@ from popcon.usecases.captions import set_captions
 from popcon.usecases.exports import export_file, export_summary, export_zip, size_on_disk, zip_bytes
 from popcon.usecases.jobs import start_export as start_export_job
 from popcon.web.deps import JobDep, Svc, job_out
-from popcon.web.schemas import ExportFileOut, ExportOut, ExportRequest, JobOut, LeftOutOut, warning_codes
+from popcon.web.schemas import (
+    ExportFileOut,
+    ExportOut,
+    ExportRequest,
+    JobOut,
+    LeftOutOut,
+    RuleProblem,
+    warning_codes,
+)
 
 router = APIRouter(tags=["exports"])
 
@@ -45,6 +53,11 @@ def _file_out(job: Job, platform: str, f: ExportedFile, folder: Path) -> ExportF
         loops=f.loops,
         valid=f.valid,
         problems=f.problems,
+        problem_codes=[
+            RuleProblem(rule=r.rule, measured=str(r.measured), limit=str(r.limit), severity=r.severity)
+            for r in f.rules
+            if not r.passed
+        ],
         url=f"/api/v1/jobs/{job.id}/exports/{platform}/files/{f.file_name}",
     )
 

@@ -30,7 +30,7 @@ export function captionSection(job, exports, onExport) {
       h("div", { class: "export-head" }, h("h2", { class: "grow", style: { margin: 0 } }, msg("captions.results_title")), edit),
       drawn.length ? h("ul", { class: "caption-list" }, rows) : h("p", { class: "muted small" }, msg("captions.results_off")),
       drawn.length && bare.length ? h("p", { class: "muted small" }, msg("captions.results_emoji"), " (",
-        ...listNodes(bare.map((ex) => platformLabel({ [ex.platform]: ex.name }, ex.platform))), ")") : null);
+        ...listNodes(bare.map((ex) => platformLabel({ [ex.platform]: ex.name }, ex.platform))), ")") : ""); // DOM append writes null as "null"
   }
 
   function editor() {
@@ -57,7 +57,7 @@ export function captionSection(job, exports, onExport) {
       h("h2", {}, msg("captions.results_title")),
       h("div", { class: "caption-list" }, inputs.map(([a, input]) => h("div", { class: "caption-row edit", "data-caption-row": a.action_id },
         h("span", { class: "emoji" }, a.emoji || "✨"), h("span", { class: "name" }, actionLabel(a)), input))),
-      bare.length ? h("p", { class: "muted small" }, msg("captions.results_emoji")) : null,
+      bare.length ? h("p", { class: "muted small" }, msg("captions.results_emoji")) : "",
       note,
       h("div", { class: "row", style: { marginTop: "10px" } }, save,
         h("button", { type: "button", class: "btn small ghost", onclick: view }, msg("captions.cancel"))));

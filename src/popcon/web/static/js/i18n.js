@@ -191,3 +191,26 @@ export function errorMsg(err) {
 export function warningMsg(code, text, params = {}) {
   return code ? new ServerMsg(`warning.${code}`, text, params) : text;
 }
+
+// Failures whose English adds nothing to their catalogue words (no detail shown beside them).
+const PLAIN_FAILURES = new Set(["canceled", "actions_failed"]);
+
+/** A stored failure (a job's or an action's error, a failed step in the log) by its stable code:
+ *  [words, detail]. The words are the catalogue's `error.<code>` in the page's language; the detail
+ *  is the server's English in brackets, for a `translate="no"` span (what exactly failed: an action,
+ *  a provider's reason). An English page, or a code the catalogue lacks, shows the English alone. */
+export function failureMsg(code, english) {
+  const key = `error.${code}`;
+  const own = () => lang === "en" || !code || !has(key);
+  const words = new Msg(key);
+  words.toString = () => (own() ? english || t(key) : t(key));
+  const detail = new Msg(key);
+  detail.toString = () => (own() || !english || PLAIN_FAILURES.has(code) ? "" : ` (${english})`);
+  return [words, detail];
+}
+
+/** A platform rule a file did not pass ({rule, measured, limit}), worded from `rule.<id>` with its
+ *  measured value and limit; the server's English on an English page or for a rule the catalogue lacks. */
+export function ruleMsg(problem, english) {
+  return new ServerMsg(`rule.${problem.rule}`, english, { measured: problem.measured, limit: problem.limit });
+}

@@ -3,7 +3,7 @@
 import { API, get, post } from "../api.js";
 import { navigate } from "../app.js";
 import { actionLabel, badge, clip, fmtDuration, h, listNodes, msg, parseTime, platformLabel, platformNames, plural, showError, statusLabel, toast } from "../ui.js";
-import { englishFirst, errorMsg, language, warningMsg } from "../i18n.js";
+import { englishFirst, failureMsg, language, warningMsg } from "../i18n.js";
 
 const STAGES = ["generating_character", "generating_poses", "animating", "extracting", "matting", "awaiting_refinement", "exporting", "completed"]
   .map((k) => [k, msg(`stage.${k}`)]);
@@ -38,11 +38,17 @@ export async function render(root, jobId) {
   // sentence, which may also name export errors, stays on an English page).
   function jobError(j) {
     if (!j.error) return "";
-    if (j.error_code) return errorMsg({ code: j.error_code, message: j.error });
+    if (j.error_code) return failure(j.error_code, j.error);
     if (j.status === "canceled") return englishFirst(j.error, msg("job.resume_body"));
     const failed = j.actions.filter((a) => a.status === "failed").length;
     if (j.status === "completed_with_errors" && failed) return englishFirst(j.error, msg("job.failed_actions", { n: failed }));
     return j.error;
+  }
+
+  // A coded failure in the page's language, the server's English beside it as data (not translated).
+  function failure(code, english) {
+    const [words, detail] = failureMsg(code, english);
+    return [words, h("span", { class: "muted", translate: "no" }, detail)];
   }
 
   function stageIndex(status) {
@@ -157,7 +163,7 @@ export async function render(root, jobId) {
         h("div", { class: "title" }, h("span", {}, a.emoji || "✨"), h("b", {}, actionLabel(a)), badge(a.status)),
         h("div", { class: `bar${running ? "" : ""}` }, h("i", { style: { width: `${pct}%` } })),
         a.frame_count ? h("div", { class: "muted small" }, msg("job.frames_loop", { n: a.frame_count, s: a.seconds })) : null,
-        a.error ? h("div", { class: "err" }, a.error_code ? errorMsg({ code: a.error_code, message: a.error }) : a.error) : null,
+        a.error ? h("div", { class: "err" }, a.error_code ? failure(a.error_code, a.error) : a.error) : null,
         a.matte_warning ? h("div", { class: "warn small", "data-matte-warning": "" },
           "⚠ ", warningMsg(a.matte_warning_code, a.matte_warning), " ", msg("job.low_frames", { frames: a.matte_low_frames.map((f) => f + 1).join(", ") })) : null,
         a.status === "failed" || a.status === "canceled"
@@ -300,8 +306,10 @@ export async function render(root, jobId) {
     let said = [];
     if (ev.message && ev.kind === "export") {
       const [platform, ...rest] = ev.message.split(": ");
-      said = [" · ", platformLabel(names, platform), rest.length ? h("span", { translate: "no" }, `: ${rest.join(": ")}`) : null];
-    } else if (ev.message) said = [" · ", h("span", { translate: "no" }, ev.message)];
+      const why = rest.length && ev.code ? [": ", ...failure(ev.code, rest.join(": "))] : null;
+      said = [" · ", platformLabel(names, platform), why || (rest.length ? h("span", { translate: "no" }, `: ${rest.join(": ")}`) : null)];
+    } else if (ev.message && ev.code) said = [" · ", ...failure(ev.code, ev.message)];
+    else if (ev.message) said = [" · ", h("span", { translate: "no" }, ev.message)];
     logLines.push([`${t}  `, msg(`event.${ev.kind}`), " ", ...who, statusLabel(ev.status), ...said, "\n"]);
   }
 

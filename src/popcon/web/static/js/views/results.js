@@ -3,7 +3,7 @@
 import { get } from "../api.js";
 import { navigate } from "../app.js";
 import { actionLabel, fmtBytes, h, listOf, msg, pageHead, platformLabel, plural, showError } from "../ui.js";
-import { has, warningMsg } from "../i18n.js";
+import { has, ruleMsg, warningMsg } from "../i18n.js";
 import { captionSection } from "../captions-view.js";
 
 export async function render(root, jobId) {
@@ -39,7 +39,7 @@ export async function render(root, jobId) {
           h("div", { class: "top" }, h("b", { translate: "no" }, f.name), f.label ? h("span", { class: "muted" }, fileLabel(f)) : null,
             verdict(f)),
           h("div", { class: "muted small" }, ...[f.frames ? plural(f.frames, "results.n_frames") : null, f.seconds ? `${f.seconds}s × ${f.loops || "∞"}` : null, fmtBytes(f.bytes)].filter(Boolean).flatMap((x, i) => [i ? " · " : null, x])),
-          f.problems.length ? h("div", { class: "err" }, f.problems.join("; ")) : null,
+          f.problems.length ? h("div", { class: "err" }, problems(f)) : null,
           h("div", { class: "row" }, h("a", { class: "btn small", href: f.url, download: f.name }, msg("results.download")))));
       card.querySelector(".pair").addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); openModal(f, src, platformLabel({ [ex.platform]: ex.name }, ex.platform)); } });
       grid.append(card);
@@ -65,13 +65,21 @@ export async function render(root, jobId) {
     return a && has(`action.${a.action_id}`) ? msg(`action.${a.action_id}`) : f.label;
   }
 
+  // A file's failed rules in the page's language (an export written before rule codes: its English).
+  function problems(f) {
+    const coded = f.problem_codes || [];
+    const each = f.problems.map((text, i) => (coded[i] ? ruleMsg(coded[i], text) : text));
+    return each.flatMap((m, i) => (i ? ["; ", m] : [m]));
+  }
+
   // A platform note the export gave a code (e.g. a set too small) in the page's language; else its text.
   function warningText(ex, i, text) {
     const c = (ex.warning_codes || [])[i];
     if (!c || !c.code) return text;
     const p = c.params || {};
     const a = job.actions.find((x) => x.action_id === p.action);
-    return warningMsg(c.code, text, { ...p, name: platformLabel({ [p.platform]: p.name }, p.platform), action: a ? actionLabel(a) : p.action || "" });
+    const rule = c.code === "file_rule" ? ruleMsg(p, text) : undefined;
+    return warningMsg(c.code, text, { ...p, rule, name: platformLabel({ [p.platform]: p.name }, p.platform), action: a ? actionLabel(a) : p.action || "" });
   }
 
   function media(name, src, alt) {
@@ -121,7 +129,7 @@ export async function render(root, jobId) {
       h("div", { class: "modal", role: "dialog", "aria-modal": "true", "aria-label": f.name },
         h("div", { class: "mhead" }, h("h2", {}, h("span", { translate: "no" }, f.name), f.label ? " · " : null, f.label ? fileLabel(f) : null), verdict(f), close),
         h("div", { class: "mbody" }, h("div", { class: "chat-light" }, media(f.name, src, f.name)), h("div", { class: "chat-dark" }, media(f.name, src, ""))),
-        h("div", { class: "mfoot" }, h("span", {}, platformName), h("span", {}, fmtBytes(f.bytes)), f.problems.length ? h("span", { class: "err" }, f.problems.join("; ")) : h("span", {}, msg("results.passes_all")),
+        h("div", { class: "mfoot" }, h("span", {}, platformName), h("span", {}, fmtBytes(f.bytes)), f.problems.length ? h("span", { class: "err" }, problems(f)) : h("span", {}, msg("results.passes_all")),
           h("span", { class: "spacer" }), h("a", { class: "btn small", href: f.url, download: f.name }, msg("results.download")))));
     document.body.append(modal);
     document.addEventListener("keydown", onKey);
