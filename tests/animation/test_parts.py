@@ -391,3 +391,34 @@ def test_a_hind_leg_swung_far_takes_no_corner_of_the_rump_along() -> None:
             )
             out = spike & (_composite(prep, m)[..., 3] > 127)
             assert out.sum() == 0, (side, angle, int(out.sum()))
+
+
+def test_a_stick_figure_keeps_its_head_ring_and_its_strokes_whole() -> None:
+    """A pencil stick figure: its strokes are its body (no filled area), so no arm lies against a body
+    there, and the head's ring, beside its empty inside, must not go off with the arms. Waving and
+    bouncing, every frame stays one connected piece (the strokes never tear)."""
+    from scipy import ndimage
+
+    from popcon.animation.autorig import auto_rig
+
+    from ..helpers.drawings import pencil_stick_figure
+
+    image = pencil_stick_figure()
+    rig = auto_rig(image)
+    assert "against the body" not in (rig.note or ""), rig.note
+    base, prep = prepare_parts(image, rig, None, 320)
+    painted = base.premul[..., 3] > 0
+    holes, n = ndimage.label(ndimage.binary_fill_holes(painted) & ~painted)
+    assert n >= 1
+    hole = holes == 1 + int(np.argmax(np.bincount(holes.ravel())[1:]))  # the head's inside
+    ring = painted & cv2.dilate(hole.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+    for name, layer in prep.layers.items():
+        if name in ARM_PARTS:
+            h, w = layer.premul.shape[:2]
+            got = layer.premul[..., 3] > 0
+            held = ring[layer.y0 : layer.y0 + h, layer.x0 : layer.x0 + w] & got
+            assert not held.any(), f"{name} takes {int(held.sum())} px of the head ring"
+    for action in ("wave", "bounce"):
+        frames = render_frames(image, _recipe(action), background=KEY, size=320, fps=8, rig=rig, layers=None)
+        pieces = [cv2.connectedComponents(_mask(f))[0] - 1 for f in frames]
+        assert pieces == [1] * len(frames), (action, pieces)

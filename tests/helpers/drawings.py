@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+from PIL import Image, ImageDraw
+
+PENCIL = (120, 113, 103)  # a pencil grey
 
 
 def paper(h: int, w: int, *, gradient: float = 0.0, grain: float = 2.0, seed: int = 0) -> np.ndarray:
@@ -129,3 +132,26 @@ def open_jacket(hem: int = 250) -> np.ndarray:
     cv2.rectangle(a, (100, hem), (146, 380), (150, 150, 160, 255), -1)
     cv2.rectangle(a, (154, hem), (200, 380), (150, 150, 160, 255), -1)
     return a
+
+
+def pencil_stick_figure(side: int = 640, width: int = 5) -> Image.Image:
+    """A thin-lined drawing with true alpha: grey strokes, anti-aliased edges, nothing else."""
+    ss = 4
+    big = Image.new("L", (side * ss, side * ss), 0)
+    d = ImageDraw.Draw(big)
+    w = width * ss
+    s = side * ss / 640
+
+    def line(*pts: float) -> None:
+        d.line([(x * s, y * s) for x, y in zip(pts[::2], pts[1::2], strict=True)], fill=255, width=w)
+
+    d.ellipse([(250 * s, 60 * s), (390 * s, 200 * s)], outline=255, width=w)  # head
+    line(320, 200, 320, 420)  # body
+    line(320, 260, 230, 330, 200, 260)  # arms
+    line(320, 260, 410, 330, 440, 260)
+    line(320, 420, 260, 580)  # legs
+    line(320, 420, 380, 580)
+    alpha = big.resize((side, side), Image.Resampling.LANCZOS)
+    im = Image.new("RGBA", (side, side), (*PENCIL, 0))
+    im.putalpha(alpha)
+    return im

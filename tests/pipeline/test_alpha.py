@@ -7,7 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageSequence
+from PIL import Image, ImageSequence
 
 from popcon.animation.effects import effect_colors
 from popcon.domain.actions import resolve_actions
@@ -20,31 +20,10 @@ from popcon.store.db import JobStore
 from popcon.store.files import JobFiles, frame_paths
 from popcon.vision.unmix import key_lean
 
-STROKE = (120, 113, 103)  # a pencil grey
+from ..helpers.drawings import PENCIL as STROKE
+from ..helpers.drawings import pencil_stick_figure as stick_figure
+
 PLATFORMS = ["line-emoji", "telegram-emoji", "discord-emoji"]  # APNG, WebM VP9 with alpha, GIF
-
-
-def stick_figure(side: int = 640, width: int = 5) -> Image.Image:
-    """A thin-lined drawing with true alpha: grey strokes, anti-aliased edges, nothing else."""
-    ss = 4
-    big = Image.new("L", (side * ss, side * ss), 0)
-    d = ImageDraw.Draw(big)
-    w = width * ss
-    s = side * ss / 640
-
-    def line(*pts: float) -> None:
-        d.line([(x * s, y * s) for x, y in zip(pts[::2], pts[1::2], strict=True)], fill=255, width=w)
-
-    d.ellipse([(250 * s, 60 * s), (390 * s, 200 * s)], outline=255, width=w)  # head
-    line(320, 200, 320, 420)  # body
-    line(320, 260, 230, 330, 200, 260)  # arms
-    line(320, 260, 410, 330, 440, 260)
-    line(320, 420, 260, 580)  # legs
-    line(320, 420, 380, 580)
-    alpha = big.resize((side, side), Image.Resampling.LANCZOS)
-    im = Image.new("RGBA", (side, side), (*STROKE, 0))
-    im.putalpha(alpha)
-    return im
 
 
 def _run(tmp_path: Path, actions: list[str], image: Image.Image | None = None) -> tuple[Job, JobFiles]:

@@ -71,15 +71,19 @@ ARM_EDGE = 2.5  # an arm against the body is told from it by an edge this many t
 
 
 def hanging_arms(
-    rgb: np.ndarray, mask: np.ndarray, joints: dict[str, tuple[float, float]]
+    rgb: np.ndarray, painted: np.ndarray, mask: np.ndarray, joints: dict[str, tuple[float, float]]
 ) -> dict[str, tuple[float, float]] | None:
     """Arms placed against an upright body's sides (working pixels), found in the colours: on each
     row from shoulder to hand, the arm runs from the silhouette's outer edge to the strongest colour
     change within twice the placed joint's inset. They are parts of their own only where that change
     is clear against the colour changes inside them (a body whose sides are its own colour shows none),
     keeps nearly one width down the arm, and ends in a hand (an open jacket's side runs on into the
-    trousers). Gives the joints moved to the arms' middles, or None."""
-    grad = colour_gradient(rgb, mask)
+    trousers). The edge must part two filled regions: a row whose scan crosses unpainted pixels
+    (`painted` is the opaque mask before holes were filled) is no arm against a body but a line
+    drawing's stroke beside its empty inside (a head drawn as a ring, a stick figure). Gives the
+    joints moved to the arms' middles, or None."""
+    solid = painted & mask
+    grad = colour_gradient(rgb, solid)
     out: dict[str, tuple[float, float]] = {}
     for side, sign in (("right", 1), ("left", -1)):
         names = [f"{side}_{k}" for k in ("shoulder", "elbow", "hand")]
@@ -95,6 +99,8 @@ def hanging_arms(
             reach = int(min(2.0 * inset + 2, 0.45 * len(cols)))
             if reach < 4:
                 continue
+            if not solid[y, edge + sign * np.arange(reach + 1)].all():
+                continue  # the scan leaves the paint: a stroke round an empty inside, no body
             xs = edge + sign * np.arange(2, reach)
             prof = grad[y, xs]
             k = int(np.argmax(prof))

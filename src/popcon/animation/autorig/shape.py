@@ -36,7 +36,7 @@ def shape_rig(image: Image.Image, sil: Silhouette) -> Rig | None:
     if found is None or not (found.has_arms or found.has_legs):
         return None
     has_arms, note, joints = found.has_arms, found.note, found.joints
-    arms = hanging_arms(_working_rgb(image, sil), mask, joints) if found.hanging else None
+    arms = hanging_arms(*_working_rgb(image, sil), mask, joints) if found.hanging else None
     if arms is not None:
         has_arms, note = True, "arms lie against the body: cut from it along their colour edges"
         joints = {**joints, **arms}
@@ -53,9 +53,10 @@ def shape_rig(image: Image.Image, sil: Silhouette) -> Rig | None:
     )
 
 
-def _working_rgb(image: Image.Image, sil: Silhouette) -> np.ndarray:
+def _working_rgb(image: Image.Image, sil: Silhouette) -> tuple[np.ndarray, np.ndarray]:
     """The image's colours at the working mask's size, straight (not darkened by the background
-    that a shrink mixes into the rim, which would read as an edge all round)."""
+    that a shrink mixes into the rim, which would read as an edge all round), and where it is
+    painted (the mask before its holes were filled: a ring drawn round nothing is no filled body)."""
     h, w = sil.mask.shape
     rgba = np.asarray(image.convert("RGBA")).astype(np.float32)
     alpha = rgba[..., 3:4] / 255.0
@@ -63,7 +64,7 @@ def _working_rgb(image: Image.Image, sil: Silhouette) -> np.ndarray:
     if premul.shape[:2] != (h, w):
         premul = cv2.resize(premul, (w, h), interpolation=cv2.INTER_AREA)
     rgb = premul[..., :3] / np.maximum(premul[..., 3:4], 1e-3)
-    return np.clip(rgb, 0, 255).astype(np.uint8)
+    return np.clip(rgb, 0, 255).astype(np.uint8), premul[..., 3] >= 0.5
 
 
 def _thick_parts(
