@@ -154,6 +154,11 @@ def _derive_layers(
     )
     limbs = (label >= 0) & (label != torso_i) & (label != names.index("head"))
     fill = (limbs & (closed > 0)).astype(np.uint8)
+    # A body no thicker than its limbs (a stick figure's stroke) has no area behind them to fill and
+    # no outline to close: the wedges between its strokes stay empty, its line ends where it was cut.
+    stroke_body = radius["torso"] <= widest
+    if stroke_body:
+        fill[:] = 0
     torso = premul * torso_mask[..., None]
     if fill.any():
         # Inpaint in straight colour from the torso's own pixels only: the limb and the background
@@ -171,7 +176,7 @@ def _derive_layers(
         torso = torso.copy()
         torso[fill > 0, :3] = painted[fill > 0]
         torso[fill > 0, 3] = 255
-    out["torso"] = _continue_outline(premul, torso, limbs & (fill == 0))
+    out["torso"] = torso if stroke_body else _continue_outline(premul, torso, limbs & (fill == 0))
     caps: dict[str, np.ndarray] = {}
     part_info = {name: (pivot, parent) for name, pivot, parent in PARTS}
     for i, name in enumerate(names):
@@ -188,7 +193,8 @@ def _derive_layers(
         cv2.circle(disk, (round(piv[0]), round(piv[1])), max(2, round(radius[name] * 1.2)), 1, -1)
         own = (label == i) | (label == names.index(parent))
         caps[name] = premul * (disk & own)[..., None]
-    underlay_joints(out, premul, label, names, j, radius, lines)
+    if not stroke_body:
+        underlay_joints(out, premul, label, names, j, radius, lines)
     return out, caps
 
 

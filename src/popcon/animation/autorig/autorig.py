@@ -158,6 +158,11 @@ def auto_rig(image: Image.Image) -> Rig:
     sil = silhouette(image)
     if sil is None:
         return whole_body_rig(w0, h0, "the image has no opaque pixels")
+    from popcon.animation.autorig.strokes import stroke_rig
+
+    strokes = stroke_rig(image, sil)  # a figure drawn with thin strokes: its lines are the body
+    if strokes is not None:
+        return strokes
     dist = distance(sil.mask)
     best: Rig | None = None
     for share in CORE_RADII:
