@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image
 
 from popcon.animation.framing import alpha_bbox, frame_fit
+from popcon.animation.keyframes import ARM_PARTS, BACK_PARTS
 from popcon.animation.mascot_drawing import (
     SUPERSAMPLE,
     MascotGeometry,
@@ -39,21 +40,7 @@ from popcon.domain.rig import Rig
 
 EAR_ANIMALS = ("cat", "fox", "bear", "panda", "rabbit", "mouse")  # ears drawn as their own parts
 # Back to front; an arm raised above its shoulder is drawn over the head by the animator.
-Z_ORDER: tuple[str, ...] = (
-    "tail",
-    "right_ear",
-    "left_ear",
-    "right_thigh",
-    "right_shin",
-    "left_thigh",
-    "left_shin",
-    "torso",
-    "right_upper_arm",
-    "right_forearm",
-    "left_upper_arm",
-    "left_forearm",
-    "head",
-)
+Z_ORDER: tuple[str, ...] = (*BACK_PARTS, *ARM_PARTS, "head")  # the part compositor's order
 _SIDES = (("right", -1), ("left", 1))  # the character's right is the image's left
 
 
