@@ -252,6 +252,32 @@ def test_a_cancel_before_the_job_starts_is_not_undone(settings, store):
     assert resumed.status == JobStatus.COMPLETED
 
 
+def test_a_cancel_while_the_character_is_made_ends_canceled_and_quiet(settings, store, monkeypatch):
+    """The user cancels while the character is prepared and the stage still finishes: the job stays
+    canceled, with the user's reason, and nothing tries to move it on (the log showed 'a job cannot go
+    from canceled to generating_poses')."""
+    from popcon.pipeline import stages
+
+    job = _upload_job(settings, store, ["wave"])
+    runner = EmbeddedRunner(settings, store)
+    events: list[Event] = []
+    runner.bus.subscribe(events.append)
+    made = stages.make_character
+
+    def cancel_meanwhile(ctx, j):  # type: ignore[no-untyped-def]
+        out = made(ctx, j)
+        runner.cancel(j.id)
+        return out
+
+    monkeypatch.setattr(stages, "make_character", cancel_meanwhile)
+    done = runner.run_job(job.id)
+    runner.close()
+    assert done.status == JobStatus.CANCELED
+    assert done.error == "canceled by the user"
+    assert not [e for e in events if "cannot go from" in (e.message or "")]
+    assert all(a.status == ActionStatus.PENDING for a in store.get_job(job.id).actions)
+
+
 def test_resume_retries_the_failed_actions_of_a_set_finished_with_errors(settings, store):
     job = _upload_job(settings, store, ["wave", "cry"])
     video = FlakyVideo(settings, fail={"cry"})

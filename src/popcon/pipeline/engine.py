@@ -109,7 +109,12 @@ class JobEngine:
             except Exception as e:  # the character failing fails the job, with its reason
                 self._fail_job(job_id, f"character: {_message(e)}", error_code(e))
                 return None
-            self._set_job(job_id, JobStatus.GENERATING_POSES)
+            try:
+                self._set_job(job_id, JobStatus.GENERATING_POSES)
+            except IllegalTransition:
+                if self.store.get_job(job_id).status == JobStatus.CANCELED:
+                    return None  # canceled while the character was made: the user's word stands
+                raise
         elif job.status == JobStatus.EXPORTING:
             return []
         elif job.status.terminal or job.status == JobStatus.AWAITING_REFINEMENT:
