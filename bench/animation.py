@@ -36,10 +36,9 @@ from PIL import Image
 
 from popcon.animation.animator import prepare_parts, render_frames
 from popcon.animation.autorig import auto_rig
-from popcon.animation.keyframes import ARM_PARTS, BACK_PARTS
 from popcon.animation.mascot import draw_mascot_rig
 from popcon.animation.mascot_prompt import SAMPLE_PROMPT
-from popcon.animation.part_compositing import blend_layer
+from popcon.animation.part_compositing import REST_ORDER, composite
 from popcon.animation.part_geometry import map_point, rotate_about, segment_distance
 from popcon.animation.part_layers import Prepared
 from popcon.domain.actions import load_presets, resolve_actions
@@ -200,13 +199,7 @@ def _turned(prep: Prepared, part: str, angle: float) -> np.ndarray:
     m = {name: np.eye(3) for name in PART_NAMES}
     for name in (part, *(c for c, p in parent_of.items() if p == part)):
         m[name] = rotate_about(prep.joints[pivot_of[part]], angle)
-    canvas = np.zeros((prep.size, prep.size, 4), np.uint8)
-    for name, cap in prep.caps.items():
-        blend_layer(canvas, cap, m[name])
-    for name in (*BACK_PARTS, *ARM_PARTS, "head"):
-        if name in prep.layers:
-            blend_layer(canvas, prep.layers[name], m[name])
-    return canvas
+    return composite(prep, m, REST_ORDER)
 
 
 def joint_seams() -> None:

@@ -9,9 +9,9 @@ import pytest
 from PIL import Image
 
 from popcon.animation.animator import prepare_parts, render_frames
-from popcon.animation.keyframes import ARM_PARTS, BACK_PARTS, load_rig_motions, parse_motion, rig_motion
+from popcon.animation.keyframes import ARM_PARTS, load_rig_motions, parse_motion, rig_motion
 from popcon.animation.mascot import MascotRig, draw_mascot_rig
-from popcon.animation.part_compositing import blend_layer, render_premul
+from popcon.animation.part_compositing import REST_ORDER, composite, render_premul
 from popcon.animation.part_geometry import map_point, rotate_about
 from popcon.animation.part_layers import Prepared
 from popcon.animation.part_posing import Timeline, part_matrices
@@ -284,14 +284,8 @@ def test_arms_against_the_body_come_away_whole_and_leave_the_shirt() -> None:
 
 
 def _composite(prep: Prepared, m: dict[str, np.ndarray]) -> np.ndarray:
-    """The posed layers as the renderer draws them (caps under everything, then back to front)."""
-    canvas = np.zeros((prep.size, prep.size, 4), np.uint8)
-    for name, cap in prep.caps.items():
-        blend_layer(canvas, cap, m[name])
-    for name in (*BACK_PARTS, *ARM_PARTS, "head"):
-        if name in prep.layers:
-            blend_layer(canvas, prep.layers[name], m[name])
-    return canvas
+    """The posed layers as the renderer draws them at rest order (caps under everything)."""
+    return composite(prep, m, REST_ORDER)
 
 
 @pytest.mark.parametrize("who", ["arms_at_sides", "fox"])

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import cv2
 import numpy as np
 
 from popcon.animation.effects import Anchors
-from popcon.animation.keyframes import BACK_PARTS, SIDES
+from popcon.animation.keyframes import ARM_PARTS, BACK_PARTS, SIDES
 from popcon.animation.part_geometry import map_point, translation
-from popcon.animation.part_layers import PartLayer
+from popcon.animation.part_layers import PartLayer, Prepared
 from popcon.animation.part_posing import Timeline, body_matrix, part_matrices
+
+# The rest order: every arm behind the head (a raised hand comes in front only while posed, `_order`).
+REST_ORDER = (*BACK_PARTS, *ARM_PARTS, "head")
 
 
 def _order(tl: Timeline, m: dict[str, np.ndarray]) -> list[str]:
@@ -49,21 +53,28 @@ def blend_layer(canvas: np.ndarray, layer: PartLayer, m: np.ndarray) -> None:
     dst[:] = cv2.add(src, cv2.multiply(dst, keep, scale=1.0 / 255.0))
 
 
+def composite(
+    prep: Prepared, m: dict[str, np.ndarray], order: Sequence[str], head: PartLayer | None = None
+) -> np.ndarray:
+    """The layers warped by their transforms onto a clear canvas: caps under everything, then `order`
+    back to front (`head`: another drawing of the head, e.g. with its eyes shut)."""
+    canvas = np.zeros((prep.size, prep.size, 4), np.uint8)
+    for name, cap in prep.caps.items():
+        if name in m:
+            blend_layer(canvas, cap, m[name])
+    for name in order:
+        layer = head if name == "head" and head is not None else prep.layers.get(name)
+        if layer is not None and name in m:
+            blend_layer(canvas, layer, m[name])
+    return canvas
+
+
 def render_premul(tl: Timeline, t: float) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """The posed character at phase t (premultiplied RGBA, clip size) and the part transforms."""
     p = tl.prep
     m = part_matrices(tl, t)
-    canvas = np.zeros((p.size, p.size, 4), np.uint8)
-    for name, cap in p.caps.items():
-        if name in m:
-            blend_layer(canvas, cap, m[name])
-    for name in _order(tl, m):
-        layer = p.layers.get(name)
-        if name == "head" and p.closed_head is not None and tl.eyes_shut(t):
-            layer = p.closed_head
-        if layer is not None and name in m:
-            blend_layer(canvas, layer, m[name])
-    return canvas, m
+    head = p.closed_head if p.closed_head is not None and tl.eyes_shut(t) else None
+    return composite(p, m, _order(tl, m), head), m
 
 
 def anchors(
