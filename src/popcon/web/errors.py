@@ -26,15 +26,16 @@ from popcon.domain.errors import (
 log = logging.getLogger("popcon.web")
 
 # Most specific first: TooLarge and UnsupportedFormat are InvalidInput too; JobBusy is a Conflict.
-_STATUS: tuple[tuple[type[PopconError], int, str], ...] = (
-    (TooLarge, 413, "too_large"),
-    (UnsupportedFormat, 415, "unsupported_format"),
-    (OutOfRange, 422, "out_of_range"),
-    (NotFound, 404, "not_found"),
-    (IllegalTransition, 409, "conflict"),
-    (JobBusy, 409, "busy"),
-    (Conflict, 409, "conflict"),
-    (InvalidInput, 400, "invalid_input"),
+# The body's code is the error class's own (`PopconError.code`), the one the UI's catalogue words.
+_STATUS: tuple[tuple[type[PopconError], int], ...] = (
+    (TooLarge, 413),
+    (UnsupportedFormat, 415),
+    (OutOfRange, 422),
+    (NotFound, 404),
+    (IllegalTransition, 409),
+    (JobBusy, 409),
+    (Conflict, 409),
+    (InvalidInput, 400),
 )
 
 _HTTP_CODES = {
@@ -63,10 +64,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _popcon(_request: Request, exc: PopconError) -> JSONResponse:
         if isinstance(exc, StorageError):
             return _storage_response(exc)
-        for cls, status, code in _STATUS:
-            if isinstance(exc, cls):
-                return error_response(status, code, str(exc))
-        return error_response(500, "error", str(exc))
+        status = next((status for cls, status in _STATUS if isinstance(exc, cls)), 500)
+        return error_response(status, exc.code, str(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -76,7 +76,7 @@ def test_limits_and_auth_carry_their_codes(tmp_path: Path) -> None:
 def test_every_code_the_api_sends_is_worded_in_every_language() -> None:
     """The codes these tests saw, every code the error handlers map to, and those of the paths they
     cannot reach here (a full or failing disk, a crash: test_storage_faults.py, test_app.py)."""
-    mapped = {code for _, _, code in _STATUS} | set(_HTTP_CODES.values())
+    mapped = {cls.code for cls, _ in _STATUS} | set(_HTTP_CODES.values())
     codes = (
         SEEN | mapped | {"storage_full", "storage_unavailable", "internal_error", "unauthorized", "network"}
     )
